@@ -1,0 +1,70 @@
+"""Set up a virtual environment and run the project's tasks, with nothing but Python >= 3.10.
+
+    python3 dev.py demo    # create .venv (first time), install valuegrad, run the main demo
+    python3 dev.py test    # the same set-up, then the whole test suite
+    python3 dev.py lint    # ruff and mypy --strict
+
+Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed"
+
+
+def run(*args: str | Path) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True)
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project with its dev extras, once (again when pyproject.toml changes)."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"valuegrad needs Python >= 3.10; this is {sys.version.split()[0]}")
+    pyproject = ROOT / "pyproject.toml"
+    if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:
+        return
+    if not PYTHON.exists():
+        print(f"+ creating {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    STAMP.touch()
+
+
+def main(argv: list[str]) -> int:
+    task = argv[0] if argv else "help"
+    extra = argv[1:]
+    if task == "demo":
+        ensure_venv()
+        run(PYTHON, "-m", "demos.moons", *extra)
+    elif task == "test":
+        ensure_venv()
+        run(PYTHON, "-m", "pytest", *extra)
+    elif task == "lint":
+        ensure_venv()
+        run(BIN / "ruff", "check", ".")
+        run(PYTHON, "-m", "mypy", "--strict")
+    elif task == "setup":
+        ensure_venv()
+    else:
+        print(__doc__)
+        return 0 if task == "help" else 2
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode)

@@ -1,0 +1,1 @@
+"""valuegrad's neural-network layer: plain Python over ``autograd.Value``."""
