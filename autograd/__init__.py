@@ -4,6 +4,7 @@ PyPI's HIPS ``autograd`` uses the same import name; install one or the other in 
 """
 
 from autograd.functional import grad, value_and_grad
+from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.rules import RULES, Rule
 from autograd.value import (
     Value,
@@ -18,6 +19,7 @@ from autograd.value import (
 )
 
 __all__ = [
+    "GradcheckError",
     "RULES",
     "Rule",
     "Value",
@@ -25,6 +27,7 @@ __all__ = [
     "backprop_grads",
     "dot",
     "grad",
+    "gradcheck",
     "gradients",
     "is_grad_enabled",
     "no_grad",
