@@ -1,1 +1,39 @@
-"""valuegrad's neural-network layer: plain Python over ``autograd.Value``."""
+"""valuegrad's neural-network layer: plain Python over ``autograd.Value``.
+
+>>> import nn
+>>> model = nn.MLP(2, [16, 16, 1], seed=1337)
+>>> loss = nn.mse([model([1.0, -1.0])], [1.0])
+>>> loss.backward()
+>>> nn.SGD(model.parameters(), lr=0.1).step()
+"""
+
+from nn import losses, optim
+from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
+from nn.module import MLP, Layer, Module, Neuron, StateDictError
+from nn.optim import SGD, Adam, constant, cosine, linear_decay, step_decay
+from nn.serialize import ModelFileError, load
+
+# --- data and training (nn.data, nn.train) are imported below once they land ----------------------
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "Layer",
+    "ModelFileError",
+    "Module",
+    "Neuron",
+    "StateDictError",
+    "binary_cross_entropy",
+    "constant",
+    "cosine",
+    "cross_entropy",
+    "hinge",
+    "l2",
+    "linear_decay",
+    "load",
+    "losses",
+    "mse",
+    "optim",
+    "step_decay",
+]

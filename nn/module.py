@@ -1,0 +1,421 @@
+"""Neurons, layers and MLPs: plain Python over ``autograd.Value``, with micrograd's signatures.
+
+No gradient code lives here. A neuron's forward is one fused ``autograd.dot`` node followed by one
+activation node, and ``backward`` takes every derivative from ``autograd.rules``.
+
+Every parameter ``Value`` carries its dotted name (``layers.0.neurons.3.w.1``) as its ``label``, so
+drawings and error messages say which weight they mean.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import random
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args
+
+from autograd import Value, dot
+
+if TYPE_CHECKING:
+    import torch
+
+#: What a model accepts as one input component.
+Scalar = Union[Value, float, int]
+#: What calling a model returns: one ``Value`` for a single output (as in micrograd), else a list.
+Output = Union[Value, list[Value]]
+Activation = Literal["relu", "tanh", "sigmoid", "linear"]
+Init = Literal["uniform", "xavier", "he"]
+#: Where initial weights come from: an int seed, a ``random.Random``, or None for fresh OS entropy.
+Seed = Union[int, random.Random, None]
+PathLike = Union[str, "os.PathLike[str]"]
+
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+INITS: tuple[str, ...] = get_args(Init)
+
+# The activation is a method of Value (one node from the rules table); ``linear`` adds no node.
+_ACTIVATION_METHODS: dict[str, Callable[[Value], Value] | None] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+
+
+class StateDictError(ValueError):
+    """A state dict does not fit a module: missing or extra names, or values that are not finite numbers."""
+
+
+def make_rng(seed: Seed) -> random.Random:
+    """A private ``random.Random`` for ``seed``; never the global random state.
+
+    An int gives a reproducible generator, a ``random.Random`` is used (and advanced) as is, and
+    None seeds a fresh generator from OS entropy.
+
+    >>> make_rng(1337).uniform(-1, 1) == make_rng(1337).uniform(-1, 1)
+    True
+    """
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None:
+        return random.Random()  # seeded from os.urandom; the module-level state is not consulted
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, a random.Random or None, got {type(seed).__name__}: {seed!r}")
+    return random.Random(seed)
+
+
+def init_weights(rng: random.Random, init: str, fan_in: int, fan_out: int, count: int) -> list[float]:
+    """``count`` initial weights for a neuron with ``fan_in`` inputs in a layer of ``fan_out`` neurons.
+
+    ``uniform`` is micrograd's U(-1, 1); ``xavier`` is Glorot's uniform U(-a, a) with
+    a = sqrt(6 / (fan_in + fan_out)); ``he`` is He's normal N(0, 2 / fan_in), for ReLU networks.
+
+    >>> [round(w, 3) for w in init_weights(random.Random(0), "uniform", 2, 1, 2)]
+    [0.689, 0.516]
+    """
+    if init == "uniform":
+        return [rng.uniform(-1, 1) for _ in range(count)]
+    if init == "xavier":
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        return [rng.uniform(-bound, bound) for _ in range(count)]
+    if init == "he":
+        std = math.sqrt(2.0 / fan_in)
+        return [rng.gauss(0.0, std) for _ in range(count)]
+    raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
+
+
+def _check_count(what: str, n: object, *, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
+        raise ValueError(f"{what} must be an int >= {minimum}, got {n!r}")
+    return n
+
+
+def _check_activation(what: str, activation: object) -> Activation:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{what} must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
+    return activation  # type: ignore[return-value]  # narrowed by the membership test above
+
+
+def _as_finite_float(name: str, value: object) -> float:
+    """The float a state-dict entry stands for, or StateDictError naming the entry."""
+    if isinstance(value, Value):
+        value = value.data
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise StateDictError(f"{name!r} must be a number, got {type(value).__name__}: {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        raise StateDictError(f"{name!r} is too large for a float: {value!r}") from None
+    if not math.isfinite(number):
+        raise StateDictError(f"{name!r} must be finite, got {number!r}")
+    return number
+
+
+def _as_input_list(module: Module, x: object, nin: int) -> list[Value | float | int]:
+    """``x`` as a list of ``nin`` numbers or Values, or an error that names the module."""
+    if isinstance(x, (Value, numbers.Real)):
+        xs: list[Any] = [x]
+        if nin != 1:
+            raise ValueError(f"{module!r}: expected {nin} inputs, got a single {type(x).__name__}")
+        return xs
+    if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
+        raise TypeError(f"{module!r}: expected a list of {nin} numbers or Values, got {type(x).__name__}: {x!r}")
+    xs = list(x)
+    if len(xs) != nin:
+        raise ValueError(f"{module!r}: expected {nin} input{'s' if nin != 1 else ''}, got {len(xs)}")
+    for i, xi in enumerate(xs):
+        if not isinstance(xi, (Value, numbers.Real)):
+            raise TypeError(f"{module!r}: input {i} must be a number or a Value, got {type(xi).__name__}: {xi!r}")
+    return xs
+
+
+class Module:
+    """Base class: parameters, names, gradients, state dicts and files for every model piece."""
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(dotted name, parameter)`` pairs in a fixed order (the order of ``parameters()``)."""
+        return []
+
+    def parameters(self) -> list[Value]:
+        """Every trainable ``Value``, in the same order on every call."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0.0 (gradients accumulate across ``backward`` calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def architecture(self) -> dict[str, Any]:
+        """A JSON-ready description that rebuilds an equal module (without its weights)."""
+        raise NotImplementedError(f"{type(self).__name__} does not describe its architecture")
+
+    def __call__(self, x: Any) -> Output:
+        raise NotImplementedError(f"{type(self).__name__} does not define a forward pass")
+
+    def _label_parameters(self) -> None:
+        # Called last in each constructor, so an MLP's names overwrite its layers' shorter ones.
+        for name, p in self.named_parameters():
+            p.label = name
+
+    # ----------------------------------------------------------------------------- state dicts
+
+    def state_dict(self) -> dict[str, float]:
+        """Parameter values by dotted name, in ``parameters()`` order (plain floats, JSON-ready).
+
+        >>> Neuron(2, seed=0).state_dict()
+        {'w.0': 0.6888437030500962, 'w.1': 0.515908805880605, 'b': 0.0}
+        """
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Set every parameter from ``state``; all-or-nothing.
+
+        The whole dict is checked first (the same names exactly, every value a finite number),
+        so on ``StateDictError`` no parameter has changed. Gradients are left as they are.
+
+        >>> n = Neuron(2, seed=0)
+        >>> n.load_state_dict({"w.0": 1.0, "w.1": 2.0, "b": 3.0})
+        >>> n([1.0, 1.0]).data
+        6.0
+        """
+        values = self._checked_state(state)
+        for (_, p), value in zip(self.named_parameters(), values):
+            p.data = value
+
+    def _checked_state(self, state: Mapping[str, object]) -> list[float]:
+        """The values of ``state`` in parameter order, or StateDictError describing every mismatch."""
+        if not isinstance(state, Mapping):
+            raise StateDictError(f"a state dict must be a mapping of names to numbers, got {type(state).__name__}")
+        names = [name for name, _ in self.named_parameters()]
+        expected = set(names)
+        missing = [n for n in names if n not in state]
+        extra = [n for n in state if n not in expected]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing {len(missing)} parameter(s): {_preview(missing)}")
+            if extra:
+                parts.append(f"unexpected {len(extra)} parameter(s): {_preview(extra)}")
+            raise StateDictError(f"state dict does not fit {self!r}: {'; '.join(parts)}")
+        return [_as_finite_float(name, state[name]) for name in names]
+
+    # ----------------------------------------------------------------------------- files
+
+    def save(self, path: PathLike) -> None:
+        """Write architecture and weights to a JSON file, atomically (see ``nn.serialize``)."""
+        from nn.serialize import save
+
+        save(self, path)
+
+    def load_weights(self, path: PathLike) -> None:
+        """Load weights saved from a module of the same architecture; on error nothing changes."""
+        from nn.serialize import load_weights
+
+        load_weights(self, path)
+
+
+def _preview(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+class Neuron(Module):
+    """One neuron: ``activation(w · x + b)`` as one fused ``dot`` node plus one activation node.
+
+    >>> n = Neuron(2, activation="linear", seed=0)
+    >>> n.load_state_dict({"w.0": 2.0, "w.1": -1.0, "b": 0.5})
+    >>> n([3.0, 4.0]).data
+    2.5
+    """
+
+    def __init__(
+        self, nin: int, activation: Activation = "relu", *, init: Init = "uniform", seed: Seed = None, fan_out: int = 1
+    ) -> None:
+        self.nin = _check_count("Neuron nin", nin)
+        self.activation: Activation = _check_activation("Neuron activation", activation)
+        _check_count("Neuron fan_out", fan_out)
+        rng = make_rng(seed)
+        self.w = [Value(w) for w in init_weights(rng, init, nin, fan_out, nin)]
+        self.b = Value(0.0)  # biases start at zero for every init, as in micrograd
+        self._activate = _ACTIVATION_METHODS[self.activation]
+        self._label_parameters()
+
+    def __call__(self, x: Any) -> Value:
+        """The neuron's output for ``nin`` inputs (a single number or Value is fine when nin == 1)."""
+        return self._forward(_as_input_list(self, x, self.nin))
+
+    def _forward(self, xs: list[Any]) -> Value:
+        out = dot(self.w, xs, self.b)
+        return out if self._activate is None else self._activate(out)
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``w.0``, ``w.1``, ..., then ``b`` (micrograd's order: ``w + [b]``)."""
+        return [*((f"w.{i}", w) for i, w in enumerate(self.w)), ("b", self.b)]
+
+    def architecture(self) -> dict[str, Any]:
+        """``{"type": "Neuron", "nin": ..., "activation": ...}``."""
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs; calling returns a list, or one Value when nout == 1.
+
+    >>> layer = Layer(3, 2, activation="tanh", seed=0)
+    >>> len(layer([1.0, 2.0, 3.0])), len(layer.parameters())
+    (2, 8)
+    """
+
+    def __init__(
+        self, nin: int, nout: int, activation: Activation = "relu", *, init: Init = "uniform", seed: Seed = None
+    ) -> None:
+        self.nin = _check_count("Layer nin", nin)
+        self.nout = _check_count("Layer nout", nout)
+        self.activation: Activation = _check_activation("Layer activation", activation)
+        rng = make_rng(seed)
+        self.neurons = [Neuron(nin, activation, init=init, seed=rng, fan_out=nout) for _ in range(nout)]
+        self._label_parameters()
+
+    def __call__(self, x: Any) -> Output:
+        """The layer's outputs: a list of ``nout`` Values, or a single Value when nout == 1 (as in micrograd)."""
+        out = self._forward(_as_input_list(self, x, self.nin))
+        return out[0] if len(out) == 1 else out
+
+    def outputs(self, x: Any) -> list[Value]:
+        """Like calling the layer, but always a list (also for nout == 1)."""
+        return self._forward(_as_input_list(self, x, self.nin))
+
+    def _forward(self, xs: list[Any]) -> list[Value]:
+        return [n._forward(xs) for n in self.neurons]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``neurons.<i>.<name>`` for each neuron's parameters, neuron by neuron."""
+        return [(f"neurons.{i}.{name}", p) for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
+
+    def architecture(self) -> dict[str, Any]:
+        """``{"type": "Layer", "nin": ..., "nout": ..., "activation": ...}``."""
+        return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` as in micrograd, the output layer linear by default.
+
+    With ``init="uniform"`` and an int seed, the weights are exactly those micrograd draws after
+    ``random.seed(seed)``, without touching the global random state.
+
+    >>> model = MLP(2, [16, 16, 1], seed=1337)
+    >>> model
+    MLP(2, [16, 16, 1], activation='relu', output_activation='linear')
+    >>> len(model.parameters())
+    337
+    >>> round(model([2.0, -1.0]).data, 6)
+    -1.534206
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Iterable[int],
+        activation: Activation = "relu",
+        output_activation: Activation = "linear",
+        *,
+        init: Init = "uniform",
+        seed: Seed = None,
+    ) -> None:
+        self.nin = _check_count("MLP nin", nin)
+        self.nouts = list(nouts)
+        if not self.nouts:
+            raise ValueError("MLP nouts must list at least one layer width, got []")
+        for n in self.nouts:
+            _check_count("MLP layer width", n)
+        self.activation: Activation = _check_activation("MLP activation", activation)
+        self.output_activation: Activation = _check_activation("MLP output_activation", output_activation)
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
+        rng = make_rng(seed)
+        sizes = [nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, init=init, seed=rng)
+            for i in range(len(self.nouts))
+        ]
+        self._label_parameters()
+
+    def __call__(self, x: Any) -> Output:
+        """The network's output: one Value if the last layer has one neuron, else a list."""
+        out = self.outputs(x)
+        return out[0] if len(out) == 1 else out
+
+    def outputs(self, x: Any) -> list[Value]:
+        """Like calling the model, but always a list of Values (also for a single output)."""
+        xs: list[Any] = _as_input_list(self, x, self.nin)
+        # Layers pass lists to each other internally, so a hidden layer of one neuron just works.
+        for layer in self.layers:
+            xs = layer._forward(xs)
+        return xs
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``layers.<k>.neurons.<i>.w.<j>`` and ``layers.<k>.neurons.<i>.b``, layer by layer."""
+        return [(f"layers.{k}.{name}", p) for k, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
+
+    def architecture(self) -> dict[str, Any]:
+        """``{"type": "MLP", "nin": ..., "nouts": [...], "activation": ..., "output_activation": ...}``."""
+        return {
+            "type": "MLP",
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        }
+
+    def summary(self) -> str:
+        """A table of the layers: shape, activation and parameter count.
+
+        >>> print(MLP(2, [3, 1], seed=0).summary())
+        MLP(2, [3, 1], activation='relu', output_activation='linear')
+          layers.0  Layer(2, 3, activation='relu')        9 parameters
+          layers.1  Layer(3, 1, activation='linear')      4 parameters
+          total                                          13 parameters
+        """
+        rows = [(f"layers.{k}", repr(layer), len(layer.parameters())) for k, layer in enumerate(self.layers)]
+        width = max(len(r[1]) for r in rows)
+        lines = [repr(self)]
+        lines += [f"  {name}  {text:<{width}}  {count:>5} parameters" for name, text, count in rows]
+        lines.append(f"  {'total':<{8}}  {'':<{width}}  {len(self.parameters()):>5} parameters")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, output_activation={self.output_activation!r})"
+
+    # ----------------------------------------------------------------------------- files and PyTorch
+
+    @classmethod
+    def load(cls, path: PathLike) -> MLP:
+        """A new MLP from a file written by ``save`` (``nn.load`` for any module type)."""
+        from nn.serialize import load
+
+        model = load(path)
+        if not isinstance(model, MLP):
+            from nn.serialize import ModelFileError
+
+            raise ModelFileError(path, f"holds a {type(model).__name__}, not an MLP")
+        return model
+
+    def to_torch(self) -> torch.nn.Sequential:
+        """An equivalent ``torch.nn.Sequential`` in float64 with the same weights (needs PyTorch)."""
+        from nn.torch_bridge import to_torch
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, seq: torch.nn.Module) -> MLP:
+        """An MLP with the weights of a ``torch.nn.Sequential`` of ``Linear`` layers and activations."""
+        from nn.torch_bridge import from_torch
+
+        return from_torch(seq)
