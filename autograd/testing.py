@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from autograd.rules import RULES
@@ -276,8 +277,8 @@ class _Register:
     gradient: tuple[float, ...]
 
 
-def _forward(op: str, args: Sequence[_Register | float], n_inputs: int) -> _Register | None:
-    """The result of ``op`` on ``args`` if it is inside the domain and the limits, else None."""
+def _forward(op: str, args: Sequence[_Register | float], n_inputs: int, *, bounded: bool = True) -> _Register | None:
+    """The result of ``op`` on ``args`` if it is inside the domain (and, when ``bounded``, the limits), else None."""
     datas = [a.value if isinstance(a, _Register) else a for a in args]
     if not DOMAINS[op].contains(*datas):
         return None
@@ -291,6 +292,8 @@ def _forward(op: str, args: Sequence[_Register | float], n_inputs: int) -> _Regi
         if isinstance(arg, _Register):
             for i, g in enumerate(arg.gradient):
                 gradient[i] += d * g
+    if not bounded:
+        return _Register(out, tuple(gradient))
     if not (math.isfinite(out) and abs(out) <= MAGNITUDE_LIMIT):
         return None
     if not all(math.isfinite(g) and abs(g) <= GRADIENT_LIMIT for g in gradient):
@@ -314,15 +317,15 @@ def _expressions(
             return len(registers) - 1
         return draw(st.integers(0, len(registers) - 1))
 
-    for _ in range(length):
-        op = draw(st.sampled_from(ops), label="op")
+    def choose_operands(op: str) -> tuple[Operand, ...] | None:
+        """Operands that keep ``op`` inside its domain and the limits, or None when there are none."""
         arity = RULES[op].arity
-        args: tuple[Operand, ...] | None = None
         if arity == 1:
             candidates = [i for i, r in enumerate(registers) if _forward(op, [r], n) is not None]
-            if candidates:
-                args = (draw(st.sampled_from(candidates)) if draw(st.booleans()) else candidates[-1],)
-        elif arity == 2:
+            if not candidates:
+                return None
+            return (draw(st.sampled_from(candidates)) if draw(st.booleans()) else candidates[-1],)
+        if arity == 2:
             first = pick_register()
             # Operand b: the same register again (a + a), a constant on either side, or any register.
             kind = draw(st.integers(0, 3))
@@ -335,21 +338,37 @@ def _expressions(
                 others: list[Operand] = list(range(len(registers)))
                 pairs = [(first, j) for j in others] + [(j, first) for j in others]
             valid = [p for p in pairs if _forward(op, [registers[a] if isinstance(a, int) else a for a in p], n) is not None]
-            if valid:
-                args = draw(st.sampled_from(valid))
-        else:
-            # sum takes 1..4 terms, dot 1..2 weight/input pairs and a bias.
-            count = draw(st.integers(1, 4)) if op == "sum" else 2 * draw(st.integers(1, 2)) + 1
-            chosen = tuple(pick_register() for _ in range(count))
-            if _forward(op, [registers[i] for i in chosen], n) is not None:
-                args = chosen
+            return draw(st.sampled_from(valid)) if valid else None
+        # sum takes 1..4 terms, dot 1..2 weight/input pairs and a bias.
+        count = draw(st.integers(1, 4)) if op == "sum" else 2 * draw(st.integers(1, 2)) + 1
+        chosen = tuple(pick_register() for _ in range(count))
+        return chosen if _forward(op, [registers[i] for i in chosen], n) is not None else None
+
+    # An op whose domain no operand meets right now (log when everything is negative) is skipped;
+    # the budget keeps a restrictive ``ops`` from looping forever.
+    for _ in range(4 * length):
+        if len(program) == length:
+            break
+        op = draw(st.sampled_from(ops), label="op")
+        args = choose_operands(op)
         if args is None:
-            # No operands put this op inside its domain right now; tanh is defined and bounded everywhere.
-            op, args = "tanh", (len(registers) - 1,)
+            continue
         result = _forward(op, [registers[a] if isinstance(a, int) else a for a in args], n)
         assert result is not None, (op, args)
         registers.append(result)
         program.append(Instruction(op, args))
+    if len(program) < min_ops:
+        reject()  # only reachable with a narrow ``ops``, e.g. ops=["log"] at negative inputs
+    # Results nothing reads would be dead code that no gradient checks; add them into the output.
+    # (Their sum may exceed the magnitude limit; it is the output, which no op consumes.)
+    used = {a for instruction in program for a in instruction.args if isinstance(a, int)}
+    dead = tuple(r for r in range(n, len(registers) - 1) if r not in used)
+    if dead and "sum" in ops:
+        last = len(registers) - 1
+        result = _forward("sum", [registers[r] for r in (*dead, last)], n, bounded=False)
+        assert result is not None
+        registers.append(result)
+        program.append(Instruction("sum", (*dead, last)))
     return Expression(inputs, tuple(program))
 
 
@@ -361,7 +380,8 @@ def expressions(
     Every operator in ``ops`` (default: all of ``RULES``) can appear; operands are earlier results,
     the inputs, or small constants, so subexpressions are shared (``v2 = x0 + x0; v3 = v2 * v2``).
     Every intermediate value stays within ±10 and its gradient within ±100, so central differences
-    are accurate.
+    are accurate. Results that nothing reads are summed into the output (when ``sum`` is allowed),
+    so every instruction affects the gradient.
 
     >>> from hypothesis import given
     >>> from autograd import gradcheck
