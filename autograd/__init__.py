@@ -3,9 +3,12 @@
 PyPI's HIPS ``autograd`` uses the same import name; install one or the other in an environment.
 """
 
+from autograd.draw import GraphvizNotFound, draw_dot, render
 from autograd.functional import grad, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.rules import RULES, Rule
+from autograd.stepper import Backprop, BackpropDone, Step, explain
+from autograd.text import show, tree
 from autograd.value import (
     Value,
     apply,
@@ -19,19 +22,28 @@ from autograd.value import (
 )
 
 __all__ = [
-    "GradcheckError",
     "RULES",
+    "Backprop",
+    "BackpropDone",
+    "GradcheckError",
+    "GraphvizNotFound",
     "Rule",
+    "Step",
     "Value",
     "apply",
     "backprop_grads",
     "dot",
+    "draw_dot",
+    "explain",
     "grad",
     "gradcheck",
     "gradients",
     "is_grad_enabled",
     "no_grad",
+    "render",
+    "show",
     "topological_order",
+    "tree",
     "value_and_grad",
     "vsum",
 ]

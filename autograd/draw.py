@@ -1,0 +1,555 @@
+"""Drawing computation graphs with graphviz, and rendering them with or without a system Graphviz.
+
+``draw_dot(root)`` gives a ``graphviz.Digraph``: one record per ``Value`` (``name | data | grad``),
+one small node per operation, edges in the direction data flows. Node names are stable: the
+``Value`` at index ``i`` of ``topological_order(root)`` is ``n<i>`` and its op node ``n<i>_op``;
+the edge from a node's k-th parent into its op node is ``n<i>_in<k>`` and the edge out of it
+``n<i>_out``. Those names are also the ``id`` attributes of the SVG elements, so a web page can
+find them. The DOT source is byte-identical on every run of the same program.
+
+graphviz is imported only when a drawing is made, so ``import autograd`` needs nothing. Rendering
+uses Graphviz's ``dot`` when it is on PATH, else the ``graphviz-pure`` binary that the
+``graphviz-pure`` wheel installs next to Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from autograd.text import NodeNames
+from autograd.value import Value
+
+if TYPE_CHECKING:
+    from autograd.stepper import Backprop
+
+__all__ = [
+    "ROLE_COLOURS",
+    "GraphvizNotFound",
+    "draw_dot",
+    "graphviz_command",
+    "node_roles",
+    "pipe",
+    "render",
+]
+
+Role = Literal["input", "parameter", "constant", "intermediate", "output"]
+
+#: Fill colour of each node role (also shown in the legend).
+ROLE_COLOURS: dict[str, str] = {
+    "input": "#dbeafe",
+    "parameter": "#fde68a",
+    "constant": "#e5e7eb",
+    "intermediate": "#ffffff",
+    "output": "#bbf7d0",
+}
+
+# Stepper state colours: processed (blue), the next node (red), grads still pending (dashed grey).
+_PROCESSED = "#2563eb"
+_NEXT = "#dc2626"
+_PENDING = "#6b7280"
+
+# nn parameters are labelled with their dotted path: ``layers.1.neurons.3.w.0``, ``neurons.2.b``, ``w.1``.
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")
+_NEURON_OF = re.compile(r"^(?:(?P<neuron>[\w.]+)\.)?(?:w\.\d+|b)$")
+_LAYER_OF = re.compile(r"^(?P<layer>[\w.]+)\.neurons\.\d+$")
+# The activation that follows a neuron's ``dot`` node belongs to the neuron.
+_ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid", "softplus"})
+
+
+# ------------------------------------------------------------------------------------- roles and groups
+
+
+def node_roles(root: Value, parameters: Iterable[Value] = (), order: list[Value] | None = None) -> dict[Value, Role]:
+    """The role of every node of ``root``'s graph: output, constant, parameter, input or intermediate.
+
+    A parameter is a leaf in ``parameters``, a leaf whose label is a dotted ``nn`` parameter
+    name (``layers.0.neurons.3.w.1``), or a weight or bias of a neuron's ``dot`` node.
+
+    >>> from autograd import Value
+    >>> w, x = Value(0.5, label="neuron.w.0"), Value(2.0, label="x")
+    >>> roles = node_roles(w * x + 1)
+    >>> roles[w], roles[x]
+    ('parameter', 'input')
+    """
+    names = NodeNames(root, order)
+    marked = set(parameters)
+    grouped = _neurons(names.order, _children(names.order))
+    roles: dict[Value, Role] = {}
+    for node in names.order:
+        if node is root:
+            roles[node] = "output"
+        elif node.op == "const":
+            roles[node] = "constant"
+        elif node.parents:
+            roles[node] = "intermediate"
+        elif node in marked or node in grouped or (node.label is not None and _DOTTED.match(node.label)):
+            roles[node] = "parameter"
+        else:
+            roles[node] = "input"
+    return roles
+
+
+def _children(order: list[Value]) -> dict[Value, list[Value]]:
+    children: dict[Value, list[Value]] = {node: [] for node in order}
+    for node in order:
+        for parent in node.parents:
+            children[parent].append(node)
+    return children
+
+
+def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Value, str]:
+    """Neuron key (``layers.1.neurons.3``; ``''`` for a lone Neuron) of every node that belongs to one.
+
+    A ``dot`` node belongs to a neuron when its weights and bias are all labelled as that
+    neuron's parameters; so do those parameters and the activation node right after it.
+    """
+    membership: dict[Value, str] = {}
+    for node in order:
+        if node.op != "dot":
+            continue
+        n = (len(node.parents) - 1) // 2
+        params = [*node.parents[:n], node.parents[-1]]
+        keys = set()
+        for p in params:
+            match = _NEURON_OF.match(p.label) if (p.label is not None and p.is_leaf) else None
+            keys.add((match.group("neuron") or "") if match else None)
+        if len(keys) != 1 or None in keys:
+            continue
+        key = keys.pop()
+        assert key is not None
+        membership[node] = key
+        for p in params:
+            membership[p] = key
+        for child in children[node]:
+            if child.op in _ACTIVATIONS and len(child.parents) == 1:
+                membership[child] = key
+    return membership
+
+
+def _layer_of(neuron: str) -> str | None:
+    match = _LAYER_OF.match(neuron)
+    return match.group("layer") if match else None
+
+
+# ------------------------------------------------------------------------------------- formatting
+
+
+def _num(x: float) -> str:
+    """Numbers in drawings: 4 decimals like micrograd, scientific where 4 decimals would hide them."""
+    x = float(x)
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    if x != 0.0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
+        return f"{x:.3e}"
+    return f"{x:.4f}"
+
+
+def _escape_record(text: str) -> str:
+    """Escape the characters that structure a record label, so any user label draws as written."""
+    return re.sub(r'([\\{}|<>"])', r"\\\1", text)
+
+
+def _op_text(op: str) -> str:
+    return {"neg": "-x", "**": "**"}.get(op, op)
+
+
+def _safe_id(key: str) -> str:
+    return re.sub(r"\W", "_", key) or "neuron"
+
+
+def _blend(weight: float) -> str:
+    """Grey (weight 0) to strong red (weight 1), for |grad| highlighting."""
+    weight = min(max(weight, 0.0), 1.0)
+    low, high = (0x9C, 0xA3, 0xAF), (0xDC, 0x26, 0x26)
+    r, g, b = (round(lo + (hi - lo) * weight) for lo, hi in zip(low, high))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+# ------------------------------------------------------------------------------------- draw_dot
+
+
+@dataclass
+class _Group:
+    """A neuron or layer drawn as a cluster, or as one box when collapsed."""
+
+    key: str
+    kind: str  # "neuron" or "layer"
+    dot_id: str
+    members: list[Value]
+
+
+def draw_dot(
+    root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
+    *,
+    stepper: Backprop | None = None,
+    highlight_grad: bool = False,
+    collapse: Literal["neuron", "layer"] | None = None,
+    clusters: bool = True,
+    legend: bool = True,
+    parameters: Iterable[Value] = (),
+) -> Any:
+    """Draw ``root``'s graph: a ``graphviz.Digraph`` that renders without a system Graphviz too.
+
+    Each ``Value`` is a record ``name | data | grad`` coloured by role (input, parameter,
+    constant, intermediate, output; ``parameters`` marks more leaves as parameters), each
+    operation a small node. Graphs from ``nn`` models are grouped in clusters per neuron and
+    layer (``clusters=False`` turns that off); ``collapse="neuron"`` or ``"layer"`` draws each
+    neuron or layer as one box. ``highlight_grad`` colours borders by |grad|. ``stepper`` draws a
+    ``Backprop``'s state: processed nodes and edges in blue, the next node in red, grads not yet
+    final dashed and marked "so far".
+
+    The result's ``.source`` is the DOT text; ``.render(outfile="g.svg")``, ``.pipe()`` and
+    Jupyter's inline display work with Graphviz's ``dot`` or the ``graphviz-pure`` wheel.
+
+    >>> from autograd import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b; c.label = "c"
+    >>> g = draw_dot(c, legend=False)
+    >>> print(g.source.splitlines()[5].strip())
+    n0 [label="{ a | data 2.0000 | grad 0.0000 }" fillcolor="#dbeafe" id=n0]
+    """
+    if collapse not in (None, "neuron", "layer"):
+        raise ValueError(f"draw_dot: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
+    if stepper is not None and stepper.root is not root:
+        raise ValueError("draw_dot: the stepper walks a different graph; pass stepper=Backprop(root) for this root")
+    names = stepper.names if stepper is not None else NodeNames(root)
+    order = names.order
+    children = _children(order)
+    roles = node_roles(root, parameters, order)
+    neurons = _neurons(order, children) if (clusters or collapse) else {}
+
+    font = {"fontname": "Helvetica", "fontsize": "12"}
+    graph = _drawing_class()(format=format, graph_attr={"rankdir": rankdir}, node_attr=font)
+    graph.attr("edge", fontname="Helvetica", fontsize="10")
+
+    # Groups: layers and neurons in order of first appearance, so the DOT text is the same every run.
+    groups: dict[str, _Group] = {}
+    node_group: dict[Value, _Group] = {}
+    neuron_layer: dict[str, str | None] = {}
+    for node in order:
+        key = neurons.get(node)
+        if key is None:
+            continue
+        layer = _layer_of(key)
+        neuron_layer[key] = layer
+        if collapse == "layer" and layer is not None:
+            gkey, kind = layer, "layer"
+        else:
+            gkey, kind = key, "neuron"
+        if gkey not in groups:
+            groups[gkey] = _Group(gkey, kind, f"{kind}_{_safe_id(gkey)}", [])
+        groups[gkey].members.append(node)
+        node_group[node] = groups[gkey]
+
+    hidden = set(node_group) if collapse else set()
+    max_grad = max((abs(float(node.grad)) for node in order if math.isfinite(float(node.grad))), default=0.0)
+
+    def value_attrs(node: Value) -> dict[str, str]:
+        grad = float(node.grad)
+        grad_text = f"grad {_num(grad)}"
+        attrs = {"fillcolor": ROLE_COLOURS[roles[node]], "id": names.id(node)}
+        if stepper is not None and not stepper.is_final(node):
+            grad_text = f"grad {_num(grad)} so far" if grad != 0.0 else "grad pending"
+            attrs.update(style="filled,dashed", color=_PENDING)
+        if highlight_grad and max_grad > 0.0 and math.isfinite(grad):
+            share = abs(grad) / max_grad
+            attrs.update(color=_blend(share), penwidth=f"{1.0 + 3.0 * share:.2f}")
+        if stepper is not None and stepper.is_processed(node):
+            attrs.update(color=_PROCESSED, penwidth="2.5")
+        if stepper is not None and stepper.next_node is node:
+            attrs.update(color=_NEXT, penwidth="3")
+        attrs["label"] = "{ " + " | ".join([_escape_record(names.name(node)), f"data {_num(node.data)}", grad_text]) + " }"
+        return dict(sorted(attrs.items()))
+
+    def emit_value(target: Any, node: Value) -> None:
+        ident = names.id(node)
+        target.node(ident, **value_attrs(node))
+        if node.parents:
+            text = _op_text(node.op)
+            shape = "circle" if len(text) <= 2 else "ellipse"
+            op_attrs = {"label": text, "shape": shape, "id": f"{ident}_op", "style": "filled", "fillcolor": "#f3f4f6"}
+            if stepper is not None and stepper.next_node is node:
+                op_attrs.update(color=_NEXT, penwidth="3")
+            elif stepper is not None and stepper.is_processed(node):
+                op_attrs.update(color=_PROCESSED, penwidth="2.5")
+            target.node(f"{ident}_op", **dict(sorted(op_attrs.items())))
+
+    graph.attr("node", shape="record", style="filled")
+    # Ungrouped nodes first, then each layer cluster with its neuron clusters inside.
+    for node in order:
+        if node not in node_group:
+            emit_value(graph, node)
+    if collapse:
+        for group in groups.values():
+            graph.node(group.dot_id, **_group_attrs(group, names, neuron_layer, stepper, roles))
+    else:
+        _emit_clusters(graph, groups, neuron_layer, emit_value)
+
+    _emit_edges(graph, order, names, node_group if collapse else {}, hidden, stepper)
+    if legend:
+        _emit_legend(graph, {roles[n] for n in order if n not in hidden}, stepper is not None)
+    return graph
+
+
+def _emit_clusters(graph: Any, groups: dict[str, _Group], neuron_layer: dict[str, str | None], emit_value: Any) -> None:
+    by_layer: dict[str | None, list[_Group]] = {}
+    for group in groups.values():
+        by_layer.setdefault(neuron_layer.get(group.key), []).append(group)
+    for layer, members in by_layer.items():
+        if layer is None:
+            for group in members:
+                _emit_neuron(graph, group, emit_value)
+            continue
+        with graph.subgraph(name=f"cluster_layer_{_safe_id(layer)}") as sub:
+            sub.attr(label=layer, style="rounded,dashed", color="#9ca3af", id=f"layer_{_safe_id(layer)}")
+            for group in members:
+                _emit_neuron(sub, group, emit_value)
+
+
+def _emit_neuron(graph: Any, group: _Group, emit_value: Any) -> None:
+    with graph.subgraph(name=f"cluster_{group.dot_id}") as sub:
+        sub.attr(label=group.key or "neuron", style="rounded", color="#d97706", id=group.dot_id)
+        for node in group.members:
+            emit_value(sub, node)
+
+
+def _group_attrs(
+    group: _Group, names: NodeNames, neuron_layer: dict[str, str | None], stepper: Backprop | None, roles: dict[Value, Role]
+) -> dict[str, str]:
+    """One box for a collapsed neuron or layer: its name, what it computes and its output's numbers."""
+    members = set(group.members)
+    params = [n for n in group.members if n.is_leaf]
+    outputs = [n for n in group.members if n.parents and not _consumers(n, group)]
+    activation = next((n.op for n in group.members if n.op in _ACTIVATIONS), "linear")
+    if group.kind == "layer":
+        neurons = len({key for key in neuron_layer if neuron_layer[key] == group.key})
+        fields = [group.key, f"{neurons} {activation} neurons", f"{len(params)} parameters"]
+    else:
+        fields = [group.key or "neuron", f"{activation}(w.x + b), {len(params)} parameters"]
+    if len(outputs) == 1:
+        fields += [f"data {_num(outputs[0].data)}", f"grad {_num(float(outputs[0].grad))}"]
+    else:
+        fields.append(f"{len(outputs)} outputs")
+    attrs = {
+        "label": "{ " + " | ".join(_escape_record(f) for f in fields) + " }",
+        "fillcolor": ROLE_COLOURS["output" if any(roles[n] == "output" for n in group.members) else "parameter"],
+        "id": group.dot_id,
+        "style": "filled,rounded",
+    }
+    if stepper is not None:
+        interior = [n for n in group.members if n.parents]
+        if stepper.next_node in members:
+            attrs.update(color=_NEXT, penwidth="3")
+        elif interior and all(stepper.is_processed(n) for n in interior):
+            attrs.update(color=_PROCESSED, penwidth="2.5")
+        elif not all(stepper.is_final(n) for n in group.members):
+            attrs.update(style="filled,rounded,dashed", color=_PENDING)
+    return dict(sorted(attrs.items()))
+
+
+def _consumers(node: Value, group: _Group) -> list[Value]:
+    """Members of ``group`` that use ``node`` (a group's outputs are the members no other member uses)."""
+    return [m for m in group.members if node in m.parents]
+
+
+def _emit_edges(
+    graph: Any,
+    order: list[Value],
+    names: NodeNames,
+    node_group: dict[Value, _Group],
+    hidden: set[Value],
+    stepper: Backprop | None,
+) -> None:
+    """Edges parent -> op node -> value; with collapsed groups, one edge per pair of boxes, labelled by how many values cross."""
+    crossing: dict[tuple[str, str], set[Value]] = {}
+    for node in order:
+        if not node.parents:
+            continue
+        ident = names.id(node)
+        if node in hidden:
+            target = node_group[node].dot_id
+            for parent in node.parents:
+                if parent in hidden and node_group[parent] is node_group[node]:
+                    continue
+                source = node_group[parent].dot_id if parent in hidden else names.id(parent)
+                crossing.setdefault((source, target), set()).add(parent)
+            continue
+        processed = stepper is not None and stepper.is_processed(node)
+        is_next = stepper is not None and stepper.next_node is node
+        style = {"color": _PROCESSED, "penwidth": "2"} if processed else ({"color": _NEXT, "penwidth": "2"} if is_next else {})
+        for k, parent in enumerate(node.parents):
+            source = node_group[parent].dot_id if parent in hidden else names.id(parent)
+            graph.edge(source, f"{ident}_op", id=f"{ident}_in{k}", **style)
+        graph.edge(f"{ident}_op", ident, id=f"{ident}_out", **style)
+    for (source, target), values in crossing.items():
+        label = {"label": f"{len(values)} values"} if len(values) > 1 else {}
+        graph.edge(source, target, id=f"{source}_to_{target}", **label)
+
+
+def _emit_legend(graph: Any, roles: set[str], with_stepper: bool) -> None:
+    """One compact node with a table of the colours used (a cluster of nodes would take a whole rank)."""
+    rows = ['<tr><td border="0"><b>legend</b></td></tr>']
+    rows += [f'<tr><td bgcolor="{colour}">{role}</td></tr>' for role, colour in ROLE_COLOURS.items() if role in roles]
+    if with_stepper:
+        rows += [
+            f'<tr><td color="{_PROCESSED}" border="3">processed</td></tr>',
+            f'<tr><td color="{_NEXT}" border="3">next</td></tr>',
+            f'<tr><td color="{_PENDING}" style="dashed">grad pending</td></tr>',
+        ]
+    table = '<table border="0" cellborder="1" cellspacing="3" cellpadding="3">' + "".join(rows) + "</table>"
+    graph.node("legend", label=f"<{table}>", shape="plaintext", style="", id="legend")
+
+
+# ------------------------------------------------------------------------------------- rendering
+
+
+class GraphvizNotFound(RuntimeError):
+    """Neither Graphviz's ``dot`` nor the ``graphviz-pure`` binary was found, so a drawing cannot be rendered."""
+
+
+def graphviz_command() -> str:
+    """The layout program to run: ``dot`` from PATH if there is one, else the ``graphviz-pure`` wheel's binary.
+
+    Raises ``GraphvizNotFound`` (saying what to install) when there is neither.
+    """
+    found = shutil.which("dot")
+    if found:
+        return found
+    binary = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
+    # The wheel puts its binary in the scripts directory of the Python that installed it.
+    candidates = [Path(sys.executable).parent / binary, Path(sysconfig.get_path("scripts")) / binary]
+    with contextlib.suppress(KeyError):  # a platform without a user scheme
+        candidates.append(Path(sysconfig.get_path("scripts", f"{os.name}_user")) / binary)
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which("graphviz-pure")
+    if found:
+        return found
+    raise GraphvizNotFound(
+        "rendering a drawing needs Graphviz's 'dot' program or the graphviz-pure wheel, and neither was found: "
+        "run 'pip install graphviz-pure' (no system packages needed), or install Graphviz (apt install graphviz, "
+        "brew install graphviz). The DOT text is available without either as drawing.source."
+    )
+
+
+def pipe(source: str, format: str = "svg", *, engine: str | None = None) -> bytes:
+    """Lay out DOT ``source`` and return the rendered bytes (``format``: svg, png, pdf, ...).
+
+    >>> pipe("digraph { a -> b }")[:5]
+    b'<?xml'
+    """
+    command = [graphviz_command(), f"-T{format}"]
+    if engine is not None:
+        command.append(f"-K{engine}")
+    result = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, check=False)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"{command[0]} -T{format} failed with exit code {result.returncode}: {message}")
+    return result.stdout
+
+
+def render(drawing: Any, path: str | os.PathLike[str], format: str | None = None) -> Path:
+    """Render a drawing (or DOT text) to ``path``; the format defaults to the file's suffix. Returns the path.
+
+    >>> import tempfile, pathlib
+    >>> from autograd import Value
+    >>> out = render(draw_dot(Value(1.0, label="x") * 2), pathlib.Path(tempfile.mkdtemp()) / "x.png")
+    >>> out.read_bytes()[:4]
+    b'\\x89PNG'
+    """
+    target = Path(path)
+    chosen = format or target.suffix.lstrip(".") or "svg"
+    source = drawing if isinstance(drawing, str) else drawing.source
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(pipe(source, chosen))
+    return target
+
+
+_DRAWING_CLASS: Any = None
+
+
+def _drawing_class() -> Any:
+    """``Drawing``: a ``graphviz.Digraph`` whose ``pipe``/``render`` use ``graphviz_command()`` (made on first use)."""
+    global _DRAWING_CLASS
+    if _DRAWING_CLASS is not None:
+        return _DRAWING_CLASS
+    try:
+        import graphviz
+    except ImportError:
+        raise ImportError("draw_dot needs the graphviz Python package: pip install graphviz graphviz-pure") from None
+
+    class Drawing(graphviz.Digraph):  # type: ignore[misc]
+        """A ``graphviz.Digraph`` that renders with ``dot`` when installed, else with the graphviz-pure wheel."""
+
+        def pipe(
+            self,
+            format: str | None = None,
+            renderer: str | None = None,
+            formatter: str | None = None,
+            neato_no_op: bool | int | None = None,
+            quiet: bool = False,
+            *,
+            engine: str | None = None,
+            encoding: str | None = None,
+        ) -> bytes | str:
+            """The rendered drawing as bytes (or text, given ``encoding``)."""
+            chosen = ":".join(part for part in (format or self.format, renderer, formatter) if part)
+            data = pipe(self.source, chosen, engine=engine or (self.engine if self.engine != "dot" else None))
+            return data.decode(encoding) if encoding else data
+
+        def render(
+            self,
+            filename: str | os.PathLike[str] | None = None,
+            directory: str | os.PathLike[str] | None = None,
+            view: bool = False,
+            cleanup: bool = False,
+            format: str | None = None,
+            renderer: str | None = None,
+            formatter: str | None = None,
+            neato_no_op: bool | int | None = None,
+            quiet: bool = False,
+            quiet_view: bool = False,
+            *,
+            outfile: str | os.PathLike[str] | None = None,
+            engine: str | None = None,
+            raise_if_result_exists: bool = False,
+            overwrite_source: bool = False,
+        ) -> str:
+            """Save the DOT source and the rendered file, like ``graphviz.Digraph.render``; return the rendered path."""
+            if outfile is not None:
+                out = Path(outfile)
+                chosen = format or out.suffix.lstrip(".") or self.format
+                source_path = Path(directory or "", filename) if filename is not None else out.with_suffix(".gv")
+            else:
+                chosen = format or self.format
+                source_path = Path(directory or self.directory or "", filename or self.filename)
+                out = source_path.with_name(f"{source_path.name}.{chosen}")
+            if raise_if_result_exists and out.exists():
+                raise FileExistsError(f"render: {out} exists already")
+            source_path.parent.mkdir(parents=True, exist_ok=True)
+            source_path.write_text(self.source, encoding="utf-8")
+            data = self.pipe(chosen, renderer, formatter, engine=engine)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+            if cleanup:
+                source_path.unlink()
+            if view:
+                graphviz.view(str(out), quiet=quiet_view)
+            return str(out)
+
+    _DRAWING_CLASS = Drawing
+    return Drawing

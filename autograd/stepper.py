@@ -1,0 +1,451 @@
+"""Backprop one node at a time: a stepper for the REPL, and ``explain`` for why a gradient is what it is.
+
+``Backprop(root)`` performs exactly the arithmetic of ``root.backward()``, in the same order,
+writing the same ``.grad`` attributes, but stops after each node and hands back a ``Step``
+record of what it did, so the chain rule can be read off number by number. ``back()`` undoes a
+step exactly, so a learner can replay it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograd.text import NodeNames, fmt
+from autograd.value import Grad, Value, no_grad
+
+__all__ = ["Backprop", "BackpropDone", "Edge", "Explanation", "Step", "Term", "explain"]
+
+
+class BackpropDone(Exception):
+    """Raised by ``Backprop.step()`` when every node has been processed (iteration just stops instead)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Edge:
+    """What one step did to one parent: ``parent.grad += local * upstream``, with the grad before and after."""
+
+    #: The node being processed (the child of this edge).
+    child: Value
+    parent: Value
+    #: Which input of ``child`` this parent is (0 for ``a`` in ``a * b``).
+    input: int
+    #: d child / d parent, as stored at forward time.
+    local: float
+    #: ``child.grad`` when it was processed.
+    upstream: float
+    #: ``local * upstream``: what was added to ``parent.grad``.
+    contribution: float
+    #: ``parent.grad`` before and after this edge's ``+=``.
+    before: float
+    after: float
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Step:
+    """One node of the backward pass: its gradient and what it added to each parent's.
+
+    ``str(step)`` (and its repr) reads as the chain rule in words and numbers::
+
+        c = a * b  →  a.grad += b.data * c.grad = -3.0 * 1.0 → -3.0
+                      b.grad += a.data * c.grad = 2.0 * 1.0 → 2.0
+    """
+
+    #: Position of this step in the backward pass, from 0.
+    index: int
+    node: Value
+    #: ``node.grad`` when it was processed (final by then: every node that uses it came earlier).
+    grad: float
+    edges: tuple[Edge, ...]
+    _names: NodeNames = field(repr=False)
+    # The exact objects the parents' grads held before this step, for an exact ``back()``.
+    _undo: tuple[tuple[Value, Grad], ...] = field(repr=False)
+
+    @property
+    def node_id(self) -> str:
+        """The node's id in drawings and JSON (``n<i>``)."""
+        return self._names.id(self.node)
+
+    @property
+    def header(self) -> str:
+        """The node's forward computation, e.g. ``c = a * b``."""
+        return f"{self._names.name(self.node)} = {self._names.expression(self.node)}"
+
+    def edge_text(self, edge: Edge) -> str:
+        """One edge as the chain rule, e.g. ``a.grad += b.data * c.grad = -3.0 * 1.0 → -3.0``."""
+        names = self._names
+        formula = _parenthesize(names.local_formula(self.node, edge.input))
+        parent, child = names.name(edge.parent), names.name(self.node)
+        text = f"{parent}.grad += {formula} * {child}.grad = {fmt(edge.local)} * {fmt(edge.upstream)}"
+        if edge.before == 0.0:
+            return f"{text} → {fmt(edge.after)}"
+        # The parent already had a gradient from elsewhere: show the sum, as ``+=`` does.
+        return f"{text} → {fmt(edge.before)} + {fmt(edge.contribution)} = {fmt(edge.after)}"
+
+    def lines(self) -> list[str]:
+        """The step as text lines: the header with the first edge, then one line per further edge."""
+        header = self.header
+        texts = [self.edge_text(edge) for edge in self.edges]
+        if len(header) <= 40:
+            indent = " " * (len(header) + 5)
+            return [f"{header}  →  {texts[0]}", *(indent + t for t in texts[1:])]
+        # A long header (a neuron's dot with many inputs) would push aligned lines off screen.
+        return [header, *(f"    →  {t}" for t in texts)]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    __repr__ = __str__
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record: ids, names, numbers (non-finite ones as None) and the text, for the web page.
+
+        Each edge has ``edge_id`` (``n<child>_in<k>``), the id ``draw_dot`` gives the drawn edge from
+        the parent to the child's op node.
+        """
+        names = self._names
+        return {
+            "index": self.index,
+            "node": self.node_id,
+            "name": names.name(self.node),
+            "header": self.header,
+            "grad": _json_number(self.grad),
+            "text": str(self),
+            "edges": [
+                {
+                    "parent": names.id(edge.parent),
+                    "parent_name": names.name(edge.parent),
+                    "input": edge.input,
+                    "edge_id": f"{self.node_id}_in{edge.input}",
+                    "formula": names.local_formula(self.node, edge.input),
+                    "local": _json_number(edge.local),
+                    "upstream": _json_number(edge.upstream),
+                    "contribution": _json_number(edge.contribution),
+                    "before": _json_number(edge.before),
+                    "after": _json_number(edge.after),
+                    "text": self.edge_text(edge),
+                }
+                for edge in self.edges
+            ],
+        }
+
+
+def _json_number(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+_CALL = re.compile(r"^[\w.]+\(.*\)$")
+
+
+def _parenthesize(formula: str) -> str:
+    """Wrap a compound formula in parentheses before it is multiplied (``(1.0 - o.data * o.data)``)."""
+    if " " not in formula or _CALL.match(formula):
+        return formula
+    return f"({formula})"
+
+
+# The root of the most recent stepper, so that ``explain(node)`` works in a REPL without repeating it.
+_last_root: weakref.ref[Value] | None = None
+
+
+class Backprop:
+    """Step through ``root.backward()`` one node at a time, in exactly its order and arithmetic.
+
+    Creating it prepares the pass as ``backward()`` does: interior nodes' grads are reset to 0.0
+    and ``root.grad += 1.0``; leaves keep (and accumulate into) their grads. Each ``step()``
+    processes the next node with parents (leaves have nothing to propagate), doing
+    ``parent.grad += local * node.grad`` for each parent in order, and returns a ``Step``.
+    After the last step every ``.grad`` is exactly what ``backward()`` gives. ``step()`` at the end
+    raises ``BackpropDone``; iterating yields the remaining steps and stops.
+
+    It works on any graph, including gradient graphs made with ``backward(create_graph=True)``
+    (the stepped pass itself works in floats, like ``backward()``).
+
+    >>> from autograd import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b; c.label = "c"
+    >>> bp = Backprop(c)
+    >>> bp.step()
+    c = a * b  →  a.grad += b.data * c.grad = -3.0 * 1.0 → -3.0
+                  b.grad += a.data * c.grad = 2.0 * 1.0 → 2.0
+    >>> bp.done, a.grad
+    (True, -3.0)
+    >>> _ = bp.back(); a.grad
+    0.0
+    """
+
+    def __init__(self, root: Value) -> None:
+        global _last_root
+        self.root = root
+        self.names = NodeNames(root)
+        #: ``topological_order(root)``; the node at index i is ``n<i>`` in drawings.
+        self.order = self.names.order
+        #: The nodes to process, in order: reversed topological order, nodes with parents only.
+        self.schedule: list[Value] = [node for node in reversed(self.order) if node.parents]
+        self._step_of: dict[Value, int] = {node: i for i, node in enumerate(self.schedule)}
+        # How many steps must be taken before a node's grad is final: one past its last consumer's step.
+        self._final_at: dict[Value, int] = dict.fromkeys(self.order, 0)
+        for i, node in enumerate(self.schedule):
+            for parent in node.parents:
+                self._final_at[parent] = i + 1
+        self._history: list[Step] = []
+        # The same preparation as ``Value.backward``, with no graph recorded (grads may be Values).
+        with no_grad():
+            for node in self.order:
+                if node.parents:
+                    node.grad = 0.0
+            root.grad += 1.0
+        _last_root = weakref.ref(root)
+
+    # ----------------------------------------------------------------------------- state
+
+    @property
+    def position(self) -> int:
+        """How many steps have been taken."""
+        return len(self._history)
+
+    @property
+    def done(self) -> bool:
+        """True when every node has been processed (every grad is final)."""
+        return len(self._history) == len(self.schedule)
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        """The steps taken so far, oldest first."""
+        return tuple(self._history)
+
+    @property
+    def next_node(self) -> Value | None:
+        """The node the next ``step()`` will process, or None when done."""
+        return None if self.done else self.schedule[len(self._history)]
+
+    def __len__(self) -> int:
+        """The total number of steps in the pass (one per node with parents)."""
+        return len(self.schedule)
+
+    def is_processed(self, node: Value) -> bool:
+        """Whether ``node`` has propagated its gradient to its parents already (always False for leaves)."""
+        i = self._step_of.get(node)
+        return i is not None and i < len(self._history)
+
+    def is_final(self, node: Value) -> bool:
+        """Whether ``node.grad`` has received every contribution it will get in this pass."""
+        return len(self._history) >= self._final_at[self._member(node, "is_final")]
+
+    def _member(self, node: Value, where: str) -> Value:
+        if node not in self._final_at:
+            raise ValueError(f"Backprop.{where}: {node!r} is not in the graph of this stepper's root {self.root!r}")
+        return node
+
+    def __repr__(self) -> str:
+        nxt = self.next_node
+        upcoming = "done" if nxt is None else f"next: {self.names.name(nxt)} = {self.names.expression(nxt)}"
+        return f"<Backprop of {self.names.name(self.root)}: {self.position} of {len(self)} steps taken, {upcoming}>"
+
+    # ----------------------------------------------------------------------------- moving
+
+    def step(self) -> Step:
+        """Process the next node: add its contribution to each parent's grad; return the record.
+
+        Raises ``BackpropDone`` when every node has been processed.
+        """
+        position = len(self._history)
+        if position == len(self.schedule):
+            raise BackpropDone(
+                f"Backprop of {self.names.name(self.root)}: all {len(self.schedule)} steps taken; "
+                "call back() to undo one, or make a new Backprop(root) to start over"
+            )
+        node = self.schedule[position]
+        g = node.grad
+        edges: list[Edge] = []
+        undo: list[tuple[Value, Grad]] = []
+        with no_grad():  # a leaf's grad may be a Value (from create_graph=True): accumulate without recording
+            for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+                before = parent.grad
+                contribution = local * g
+                # The same ``+=`` as ``Value.backward``, so the float results are bit-for-bit equal.
+                parent.grad += contribution
+                undo.append((parent, before))
+                after = parent.grad
+                edges.append(Edge(node, parent, k, float(local), float(g), float(contribution), float(before), float(after)))
+        record = Step(position, node, float(g), tuple(edges), self.names, tuple(undo))
+        self._history.append(record)
+        return record
+
+    def __iter__(self) -> Iterator[Step]:
+        return self
+
+    def __next__(self) -> Step:
+        if self.done:
+            raise StopIteration
+        return self.step()
+
+    def run(self) -> list[Step]:
+        """Take every remaining step; return them."""
+        return list(self)
+
+    def run_until(self, node: Value) -> list[Step]:
+        """Step until ``node`` is through; return the steps taken (none if it already is).
+
+        For a node with parents, that is up to and including its own step (its gradient has been
+        passed on to its parents). For a leaf, it is until its grad is final (the last node that
+        uses it has been processed).
+        """
+        self._member(node, "run_until")
+        i = self._step_of.get(node)
+        target = i + 1 if i is not None else self._final_at[node]
+        taken = []
+        while len(self._history) < target:
+            taken.append(self.step())
+        return taken
+
+    def back(self) -> Step:
+        """Undo the last step, restoring its parents' grads exactly; return the step undone."""
+        if not self._history:
+            raise BackpropDone(f"Backprop of {self.names.name(self.root)}: no step to undo (at the start)")
+        record = self._history.pop()
+        for parent, before in reversed(record._undo):
+            parent.grad = before
+        return record
+
+    def explain(self, node: Value) -> Explanation:
+        """``explain(node, self)``: why ``node.grad`` is what it is at this point of the pass."""
+        return explain(node, self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready picture of the pass so far: every node (id, name, op, data, grad, final?) and the steps taken."""
+        names = self.names
+        return {
+            "root": names.id(self.root),
+            "position": self.position,
+            "total": len(self),
+            "nodes": [
+                {
+                    "id": names.id(node),
+                    "name": names.name(node),
+                    "label": node.label,
+                    "op": node.op,
+                    "data": _json_number(node.data),
+                    "grad": _json_number(float(node.grad)),
+                    "final": self.is_final(node),
+                }
+                for node in self.order
+            ],
+            "steps": [record.to_dict() for record in self._history],
+        }
+
+
+# ------------------------------------------------------------------------------------- explain
+
+
+@dataclass(frozen=True, eq=False)
+class Term:
+    """One use of a node: ``contribution = local * child_grad`` flows back along one edge into it."""
+
+    child: Value
+    #: Which input of ``child`` the node is.
+    input: int
+    local: float
+    child_grad: float
+    contribution: float
+    #: False while a stepper has not yet processed ``child`` (the term is then not in the total).
+    processed: bool
+    text: str
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Explanation:
+    """Why ``node.grad`` is what it is: the seed (1.0 for the root) plus one term per use of the node."""
+
+    node: Value
+    name: str
+    #: ``node.grad`` now, as a float.
+    grad: float
+    #: 1.0 if the node is the root of the pass (d root / d root), else 0.0.
+    seed: float
+    terms: tuple[Term, ...]
+    #: seed + the processed terms, summed in the order backward adds them (so bit-for-bit equal to one pass's grad).
+    total: float
+
+    def __str__(self) -> str:
+        uses = sum(1 for t in self.terms if t.processed)
+        lines = []
+        if self.seed:
+            lines.append(f"{self.name}.grad = {fmt(self.grad)}: {self.name} is the output, and d{self.name}/d{self.name} = 1.0")
+        elif not self.terms:
+            lines.append(f"{self.name}.grad = {fmt(self.grad)}: nothing in this graph uses {self.name}")
+        else:
+            used = f"{len(self.terms)} use" + ("" if len(self.terms) == 1 else "s")
+            lines.append(f"{self.name}.grad = {fmt(self.grad)}, the sum over its {used}:")
+            for term in self.terms:
+                pending = "" if term.processed else "   (pending: not processed yet)"
+                lines.append(f"  {term.text}{pending}")
+            if uses:
+                parts = [fmt(t.contribution) for t in self.terms if t.processed]
+                lines.append(f"  total: {' + '.join(parts)} = {fmt(self.total)}")
+        if self.total != self.grad and not (math.isnan(self.total) and math.isnan(self.grad)):
+            lines.append(
+                f"  note: {self.name}.grad is {fmt(self.grad)}, not {fmt(self.total)}: leaves accumulate across backward() "
+                "calls (call zero_grad() first), or the pass has not reached this node yet"
+            )
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:
+    """Why ``node.grad`` is what it is: one line per edge out of it (child, local, child's grad, contribution) and their sum.
+
+    ``root`` is the output of the pass (a ``Value``) or a ``Backprop`` stepper (then only the
+    children it has processed count; the rest are listed as pending). Without it, the root of
+    the most recently created ``Backprop`` is used.
+
+    >>> from autograd import Value
+    >>> a = Value(3.0, label="a")
+    >>> b = a + a; b.label = "b"
+    >>> b.backward()
+    >>> print(explain(a, b))
+    a.grad = 2.0, the sum over its 2 uses:
+      b = a + a  →  1.0 * b.grad = 1.0 * 1.0 = 1.0
+      b = a + a  →  1.0 * b.grad = 1.0 * 1.0 = 1.0
+      total: 1.0 + 1.0 = 2.0
+    """
+    stepper = root if isinstance(root, Backprop) else None
+    if root is None:
+        found = _last_root() if _last_root is not None else None
+        if found is None:
+            raise TypeError("explain(node): pass the output the gradient is of, e.g. explain(a, root=L) (no Backprop made yet)")
+        root = found
+    names = stepper.names if stepper is not None else NodeNames(root if isinstance(root, Value) else root.root)
+    if node not in names.index:
+        raise ValueError(f"explain: {node!r} is not in the graph of {names.root!r}; pass the root it belongs to")
+    terms: list[Term] = []
+    seed = 1.0 if node is names.root else 0.0
+    total = 0.0
+    if seed:
+        total += 1.0
+    # Children in the order backward processes them, so the sum below is formed in backward's order.
+    for child in reversed(names.order):
+        parents = child.parents
+        if node not in parents:
+            continue
+        processed = stepper.is_processed(child) if stepper is not None else True
+        child_grad = float(child.grad)
+        for k, (parent, local) in enumerate(zip(parents, child.local_grads)):
+            if parent is not node:
+                continue
+            contribution = local * child_grad
+            formula = _parenthesize(names.local_formula(child, k))
+            child_name = names.name(child)
+            text = (
+                f"{child_name} = {names.expression(child)}  →  {formula} * {child_name}.grad"
+                f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
+            )
+            terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))
+            if processed:
+                total += contribution
+    return Explanation(node, names.name(node), float(node.grad), seed, tuple(terms), total)

@@ -1,0 +1,175 @@
+"""Seeing a graph without a picture: stable node names, number formatting and an indented text listing.
+
+The names given here (a node's label, else ``n<i>`` for the node at index ``i`` of
+``topological_order(root)``) are the ones the stepper, ``explain`` and ``draw_dot`` use too, so a
+node is called the same thing in the terminal, in a drawing and on the web page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from autograd.rules import RULES
+from autograd.value import Grad, Value, topological_order
+
+__all__ = ["NodeNames", "fmt", "show", "tree"]
+
+
+def fmt(x: float | Grad) -> str:
+    """A number for people: ``3.0``, ``-0.5``, ``0.707107``, ``1.5e-08``; the same text on every run.
+
+    Whole numbers keep one decimal (``3.0``, as Python prints floats); others get 6 significant digits.
+
+    >>> fmt(3), fmt(-0.25), fmt(2 ** 0.5), fmt(float("inf"))
+    ('3.0', '-0.25', '1.41421', 'inf')
+    """
+    x = float(x)
+    if x == x and abs(x) != float("inf") and x.is_integer() and abs(x) < 1e15:
+        return f"{x:.1f}"
+    return f"{x:.6g}"
+
+
+class NodeNames:
+    """Stable, unique names for the nodes of one graph: the label, else ``n<i>`` (its index in topological order).
+
+    A label shared by several nodes gets the index appended (``x[n3]``), so every name points at one node.
+
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a")
+    >>> names = NodeNames(a * 3.0)
+    >>> [names.name(n) for n in names.order]
+    ['a', 'n1', 'n2']
+    """
+
+    def __init__(self, root: Value, order: Sequence[Value] | None = None) -> None:
+        self.root = root
+        #: ``topological_order(root)``: the node at index ``i`` is called ``n<i>`` in drawings and on the web page.
+        self.order: list[Value] = list(order) if order is not None else topological_order(root)
+        self.index: dict[Value, int] = {node: i for i, node in enumerate(self.order)}
+        counts = Counter(node.label for node in self.order if node.label is not None)
+        self._names = [self._make_name(node, i, counts) for i, node in enumerate(self.order)]
+
+    @staticmethod
+    def _make_name(node: Value, i: int, counts: Counter[str]) -> str:
+        if node.label is None:
+            return f"n{i}"
+        return node.label if counts[node.label] == 1 else f"{node.label}[n{i}]"
+
+    def id(self, node: Value) -> str:
+        """The node's id in drawings and JSON: ``n<i>``."""
+        return f"n{self.index[node]}"
+
+    def name(self, node: Value) -> str:
+        """What to call the node in text: its label, else its id."""
+        return self._names[self.index[node]]
+
+    def data_ref(self, node: Value) -> str:
+        """How a formula refers to the node's value: ``a.data``, or the number itself for a constant."""
+        if node.op == "const" and node.label is None:
+            return fmt(node.data)
+        return f"{self.name(node)}.data"
+
+    def operand(self, node: Value) -> str:
+        """How an expression names the node as an operand: its name, or the number for a constant."""
+        if node.op == "const" and node.label is None:
+            return fmt(node.data)
+        return self.name(node)
+
+    def expression(self, node: Value) -> str:
+        """The forward computation of ``node`` over its parents' names, e.g. ``a * b``, ``tanh(n)``, ``w0*x0 + b``."""
+        parents = node.parents
+        ops = [self.operand(p) for p in parents]
+        if node.op == "sum":
+            return " + ".join(ops)
+        if node.op == "dot":
+            n = (len(parents) - 1) // 2
+            terms = [f"{ops[k]}*{ops[n + k]}" for k in range(n)]
+            return " + ".join([*terms, ops[-1]])
+        rule = RULES[node.op]
+        return _substitute(_FORWARD_DISPLAY.get(node.op, rule.forward_formula), rule.inputs, ops)
+
+    def local_formula(self, node: Value, k: int) -> str:
+        """d node / d parent k as text over names, e.g. ``b.data`` for ``c = a * b`` and k = 0."""
+        parents = node.parents
+        if node.op == "sum":
+            return "1.0"
+        if node.op == "dot":
+            n = (len(parents) - 1) // 2
+            if k == len(parents) - 1:
+                return "1.0"
+            return self.data_ref(parents[k + n] if k < n else parents[k - n])
+        rule = RULES[node.op]
+        refs = [self.data_ref(p) for p in parents]
+        return _substitute(rule.local_formulas[k], (*rule.inputs, "out"), [*refs, f"{self.name(node)}.data"])
+
+
+# Two forward formulas are written with helper calls (for their error messages); show them as operators.
+_FORWARD_DISPLAY = {"/": "a / b", "**": "a ** b"}
+
+
+def _substitute(formula: str, names: Sequence[str], replacements: Sequence[str]) -> str:
+    """Replace whole-word occurrences of each formula variable (never parts of helper names)."""
+    table = dict(zip(names, replacements))
+    if not table:
+        return formula
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in table) + r")(?![\w(])")
+    return pattern.sub(lambda m: table[m.group(1)], formula)
+
+
+def tree(root: Value) -> str:
+    """The graph of ``root`` as an indented listing, root first: each node's name, op, data and grad.
+
+    A node reached a second time (a shared subexpression) is printed once and referred to after
+    (``↑ e (see above)``), so the listing grows with the number of nodes, not of paths. It is a
+    loop over an explicit stack, so very deep graphs are fine.
+
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a")
+    >>> b = a * a
+    >>> b.label = "b"
+    >>> b.backward()
+    >>> print(tree(b))
+    b = a * a   data=4.0  grad=1.0
+    ├── a   data=2.0  grad=4.0
+    └── ↑ a (see above)
+    """
+    names = NodeNames(root)
+    lines: list[str] = []
+    seen: set[Value] = set()
+    # Each entry: (node, prefix for its own line, prefix for its children's lines).
+    stack: list[tuple[Value, str, str]] = [(root, "", "")]
+    while stack:
+        node, own_prefix, child_prefix = stack.pop()
+        if node in seen:
+            lines.append(f"{own_prefix}↑ {names.name(node)} (see above)")
+            continue
+        seen.add(node)
+        lines.append(own_prefix + _describe(node, names))
+        parents = node.parents
+        # Pushed in reverse so that they pop, and print, in argument order.
+        for k in range(len(parents) - 1, -1, -1):
+            last = k == len(parents) - 1
+            stack.append((parents[k], child_prefix + ("└── " if last else "├── "), child_prefix + ("    " if last else "│   ")))
+    return "\n".join(lines)
+
+
+def _describe(node: Value, names: NodeNames) -> str:
+    numbers = f"data={fmt(node.data)}  grad={fmt(node.grad)}"
+    if node.parents:
+        return f"{names.name(node)} = {names.expression(node)}   {numbers}"
+    kind = "  (const)" if node.op == "const" else ""
+    return f"{names.name(node)}{kind}   {numbers}"
+
+
+def show(root: Value) -> None:
+    """Print ``tree(root)``: the graph as indented text, for a terminal without pictures.
+
+    >>> from autograd import Value
+    >>> show(Value(1.0, label="x") + 2)
+    n2 = x + 2.0   data=3.0  grad=0.0
+    ├── x   data=1.0  grad=0.0
+    └── n1  (const)   data=2.0  grad=0.0
+    """
+    print(tree(root))
