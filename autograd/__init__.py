@@ -6,6 +6,7 @@ PyPI's HIPS ``autograd`` uses the same import name; install one or the other in 
 from autograd.draw import GraphvizNotFound, draw_dot, render
 from autograd.functional import grad, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
+from autograd.html import to_html
 from autograd.rules import RULES, Rule
 from autograd.stepper import Backprop, BackpropDone, Step, explain
 from autograd.text import show, tree
@@ -42,6 +43,7 @@ __all__ = [
     "no_grad",
     "render",
     "show",
+    "to_html",
     "topological_order",
     "tree",
     "value_and_grad",
