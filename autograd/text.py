@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Union
 
 from autograd.rules import RULES
 from autograd.value import Grad, Value, topological_order
@@ -118,12 +119,20 @@ def _substitute(formula: str, names: Sequence[str], replacements: Sequence[str])
     return pattern.sub(lambda m: table[m.group(1)], formula)
 
 
+# Indentation as a linked list of (segment, depth, rest): a deep graph costs O(levels shown) per line, not O(depth).
+_Indent = Union[tuple[str, int, "_Indent"], None]
+
+#: How many levels of indentation ``tree`` draws; deeper lines show the innermost levels after ``… ``.
+TREE_INDENT_LEVELS = 24
+
+
 def tree(root: Value) -> str:
     """The graph of ``root`` as an indented listing, root first: each node's name, op, data and grad.
 
     A node reached a second time (a shared subexpression) is printed once and referred to after
     (``↑ e (see above)``), so the listing grows with the number of nodes, not of paths. It is a
-    loop over an explicit stack, so very deep graphs are fine.
+    loop over an explicit stack, so very deep graphs are fine: past ``TREE_INDENT_LEVELS`` levels
+    a line keeps only its innermost levels of indentation, marked by a leading ``… ``.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a")
@@ -138,21 +147,33 @@ def tree(root: Value) -> str:
     names = NodeNames(root)
     lines: list[str] = []
     seen: set[Value] = set()
-    # Each entry: (node, prefix for its own line, prefix for its children's lines).
-    stack: list[tuple[Value, str, str]] = [(root, "", "")]
+    # Each entry: (node, its branch glyph, the indentation above it).
+    stack: list[tuple[Value, str, _Indent]] = [(root, "", None)]
     while stack:
-        node, own_prefix, child_prefix = stack.pop()
+        node, branch, indent = stack.pop()
+        prefix = _indent_text(indent) + branch
         if node in seen:
-            lines.append(f"{own_prefix}↑ {names.name(node)} (see above)")
+            lines.append(f"{prefix}↑ {names.name(node)} (see above)")
             continue
         seen.add(node)
-        lines.append(own_prefix + _describe(node, names))
+        lines.append(prefix + _describe(node, names))
         parents = node.parents
+        depth = indent[1] if indent is not None else 0
         # Pushed in reverse so that they pop, and print, in argument order.
         for k in range(len(parents) - 1, -1, -1):
             last = k == len(parents) - 1
-            stack.append((parents[k], child_prefix + ("└── " if last else "├── "), child_prefix + ("    " if last else "│   ")))
+            below: _Indent = indent if branch == "" else ("    " if branch == "└── " else "│   ", depth + 1, indent)
+            stack.append((parents[k], "└── " if last else "├── ", below))
     return "\n".join(lines)
+
+
+def _indent_text(indent: _Indent) -> str:
+    segments: list[str] = []
+    while indent is not None and len(segments) < TREE_INDENT_LEVELS:
+        segments.append(indent[0])
+        indent = indent[2]
+    marker = "… " if indent is not None else ""
+    return marker + "".join(reversed(segments))
 
 
 def _describe(node: Value, names: NodeNames) -> str:

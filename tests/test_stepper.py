@@ -1,0 +1,255 @@
+"""Tests for autograd.stepper: Backprop walks backward() exactly, back() undoes exactly, explain() adds up."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import Backprop, BackpropDone, Value, explain, topological_order
+from autograd.testing import Expression, expressions
+
+
+def _build(expr: Expression) -> tuple[list[Value], Value]:
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(expr.inputs)]
+    return xs, expr(*xs)
+
+
+def _grads(order: list[Value]) -> list[str]:
+    # repr tells apart 0.0 and -0.0 and compares nan with itself: "identical", not just "close".
+    return [repr(float(node.grad)) for node in order]
+
+
+def _lecture() -> dict[str, Value]:
+    """micrograd's lecture example L = (a*b + c) * f, labelled."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return {"a": a, "b": b, "c": c, "f": f, "e": e, "d": d, "L": L}
+
+
+@given(expressions())
+def test_stepper_ends_with_the_grads_of_backward(expr: Expression) -> None:
+    """After the last step every node's grad is bit-for-bit what backward() gives."""
+    _, out = _build(expr)
+    order = topological_order(out)
+    Backprop(out).run()
+    stepped = _grads(order)
+    out.zero_grad()
+    out.backward()
+    assert stepped == _grads(order)
+
+
+@given(expressions(max_ops=6))
+def test_stepper_agrees_with_backward_on_gradient_graphs(expr: Expression) -> None:
+    """Stepping a graph made by backward(create_graph=True) matches backward() on it."""
+    xs, out = _build(expr)
+    out.backward(create_graph=True)
+    used = set(topological_order(out))
+    gradient = next(x for x in xs if x in used).grad
+    assert isinstance(gradient, Value)
+    order = topological_order(gradient)
+    gradient.zero_grad()
+    Backprop(gradient).run()
+    stepped = _grads(order)
+    gradient.zero_grad()
+    gradient.backward()
+    assert stepped == _grads(order)
+
+
+@given(expressions(max_ops=6))
+def test_stepper_accumulates_into_value_grads_like_backward(expr: Expression) -> None:
+    """On a graph whose leaves hold Value grads (after create_graph=True), stepping accumulates as backward() does."""
+    results = []
+    for use_stepper in (True, False):
+        _, out = _build(expr)
+        out.backward(create_graph=True)
+        if use_stepper:
+            Backprop(out).run()
+        else:
+            out.backward()
+        results.append(_grads(topological_order(out)))
+    assert results[0] == results[1]
+
+
+@given(expressions(), st.data())
+def test_back_restores_every_grad_exactly(expr: Expression, data: st.DataObject) -> None:
+    """back() returns every grad to the exact object it held before the step, all the way to the start."""
+    _, out = _build(expr)
+    order = topological_order(out)
+    bp = Backprop(out)
+    snapshots = [[node.grad for node in order]]
+    for _ in range(data.draw(st.integers(0, len(bp)), label="steps")):
+        bp.step()
+        snapshots.append([node.grad for node in order])
+    while bp.position:
+        snapshots.pop()
+        bp.back()
+        assert all(node.grad is before for node, before in zip(order, snapshots[-1]))
+    with pytest.raises(BackpropDone):
+        bp.back()
+
+
+@given(expressions())
+def test_step_records_are_the_chain_rule(expr: Expression) -> None:
+    """Each edge's contribution is local * upstream, added to the parent's grad; the node's grad is final when it steps."""
+    _, out = _build(expr)
+    out.backward()
+    final = {node: float(node.grad) for node in topological_order(out)}
+    out.zero_grad()
+    for step in Backprop(out):
+        assert repr(step.grad) == repr(final[step.node])
+        assert [edge.parent for edge in step.edges] == list(step.node.parents)
+        for edge, local in zip(step.edges, step.node.local_grads):
+            assert repr(edge.local) == repr(local)
+            assert repr(edge.contribution) == repr(local * step.grad)
+            assert repr(edge.after) == repr(edge.before + edge.contribution)
+
+
+@given(expressions(), st.data())
+def test_run_until_stops_right_after_the_node(expr: Expression, data: st.DataObject) -> None:
+    """run_until(node) processes the node (or, for a leaf, finishes its grad) and no step more."""
+    _, out = _build(expr)
+    order = topological_order(out)
+    node = data.draw(st.sampled_from(order), label="node")
+    bp = Backprop(out)
+    bp.run_until(node)
+    if node.parents:
+        assert bp.history[-1].node is node
+    else:
+        assert bp.is_final(node)
+        assert bp.position == 0 or node in bp.history[-1].node.parents
+    assert bp.run_until(node) == []
+
+
+def test_iteration_and_state() -> None:
+    """Iterating yields the remaining steps; step() at the end raises BackpropDone; position/done/next_node track it."""
+    nodes = _lecture()
+    bp = Backprop(nodes["L"])
+    assert (len(bp), bp.position, bp.done, bp.next_node) == (3, 0, False, nodes["L"])
+    first = bp.step()
+    rest = list(bp)
+    assert [s.node for s in (first, *rest)] == [nodes["L"], nodes["d"], nodes["e"]]
+    assert [s.index for s in bp.history] == [0, 1, 2]
+    assert bp.done and bp.next_node is None
+    with pytest.raises(BackpropDone, match="all 3 steps taken"):
+        bp.step()
+    assert list(bp) == []
+
+
+def test_creating_a_stepper_prepares_grads_like_backward() -> None:
+    """Interior grads reset to 0.0 and the root is seeded with += 1.0; leaves keep theirs."""
+    nodes = _lecture()
+    nodes["L"].backward()
+    Backprop(nodes["L"])
+    assert (nodes["L"].grad, nodes["d"].grad, nodes["e"].grad) == (1.0, 0.0, 0.0)
+    assert nodes["a"].grad == 6.0  # leaves accumulate, as with a second backward()
+
+
+def test_step_text_reads_as_the_chain_rule() -> None:
+    """str(step) names nodes by label and shows formula, numbers and the parent's new grad."""
+    nodes = _lecture()
+    steps = Backprop(nodes["L"]).run()
+    assert str(steps[0]) == (
+        "L = d * f  →  d.grad += f.data * L.grad = -2.0 * 1.0 → -2.0\n"
+        "              f.grad += d.data * L.grad = 4.0 * 1.0 → 4.0"
+    )
+    assert str(steps[1]).splitlines()[0] == "d = e + c  →  e.grad += 1.0 * d.grad = 1.0 * -2.0 → -2.0"
+
+
+def test_step_text_shows_accumulation_and_compound_formulas() -> None:
+    """A parent used twice shows before + contribution; tanh's local derivative is parenthesised; constants show their number."""
+    a = Value(0.5, label="a")
+    b = a * a
+    b.label = "b"
+    o = (b * 2.0).tanh()
+    o.label = "o"
+    steps = Backprop(o).run()
+    assert steps[0].lines()[0].startswith("o = tanh(n3)  →  n3.grad += (1.0 - o.data * o.data) * o.grad = ")
+    assert steps[1].lines()[0].startswith("n3 = b * 2.0  →  b.grad += 2.0 * n3.grad")
+    second = steps[2].lines()[1]
+    assert second.strip().startswith("a.grad += a.data * b.grad = 0.5 * ")
+    before, contribution = steps[2].edges[1].before, steps[2].edges[1].contribution
+    assert before != 0.0 and f" + {contribution:.6g} = " in second
+
+
+def test_to_dict_is_json_with_ids_matching_the_drawing() -> None:
+    """to_dict() serialises without NaN/Infinity and names nodes and edges by their drawing ids."""
+    nodes = _lecture()
+    bp = Backprop(nodes["L"])
+    record = bp.step().to_dict()
+    json.dumps(record, allow_nan=False)
+    json.dumps(bp.to_dict(), allow_nan=False)
+    assert record["node"] == "n6" and record["text"] == str(bp.history[0])
+    assert [e["edge_id"] for e in record["edges"]] == ["n6_in0", "n6_in1"]
+    assert [e["parent"] for e in record["edges"]] == ["n4", "n5"]
+
+
+def test_to_dict_turns_non_finite_numbers_into_null() -> None:
+    """inf and nan (e.g. sqrt'(0)) become None so that JavaScript's JSON.parse accepts the record."""
+    x = Value(0.0, label="x")
+    y = x.sqrt()
+    record = Backprop(y).step().to_dict()
+    assert record["edges"][0]["local"] is None and math.isinf(Backprop(y).step().edges[0].local)
+    json.dumps(record, allow_nan=False)
+
+
+@given(expressions())
+def test_explain_total_is_the_grad_of_one_pass(expr: Expression) -> None:
+    """For every node, explain's seed + terms, summed in backward's order, equal its grad bit for bit."""
+    _, out = _build(expr)
+    out.backward()
+    for node in topological_order(out):
+        why = explain(node, out)
+        assert repr(why.total) == repr(float(node.grad))
+
+
+@given(expressions(), st.data())
+def test_explain_mid_pass_counts_only_processed_children(expr: Expression, data: st.DataObject) -> None:
+    """With a stepper mid-way, explain's total is each node's grad so far, and unprocessed uses are pending."""
+    _, out = _build(expr)
+    bp = Backprop(out)
+    for _ in range(data.draw(st.integers(0, len(bp)), label="steps")):
+        bp.step()
+    for node in bp.order:
+        why = bp.explain(node)
+        assert repr(why.total) == repr(float(node.grad))
+        assert all(t.processed == bp.is_processed(t.child) for t in why.terms)
+
+
+def test_explain_shows_a_plus_a_as_one_plus_one() -> None:
+    """b = a + a gives a.grad = 1 + 1, one line per use."""
+    a = Value(3.0, label="a")
+    b = a + a
+    b.label = "b"
+    b.backward()
+    why = explain(a, b)
+    assert [t.contribution for t in why.terms] == [1.0, 1.0] and why.total == 2.0
+    assert "total: 1.0 + 1.0 = 2.0" in str(why)
+    assert str(why).count("b = a + a") == 2
+
+
+def test_explain_defaults_to_the_last_steppers_root_and_says_when_it_cannot() -> None:
+    """Without root, explain uses the most recent Backprop's root; a node outside it is a clear error."""
+    nodes = _lecture()
+    Backprop(nodes["L"]).run()
+    assert explain(nodes["f"]).total == 4.0
+    with pytest.raises(ValueError, match="not in the graph"):
+        explain(Value(1.0))
+
+
+def test_explain_notes_accumulated_leaf_grads() -> None:
+    """After two backward() calls a leaf's grad is twice one pass: explain says why the numbers differ."""
+    nodes = _lecture()
+    nodes["L"].backward()
+    nodes["L"].backward()
+    why = explain(nodes["a"], nodes["L"])
+    assert why.total == 6.0 and why.grad == 12.0
+    assert "accumulate" in str(why)
