@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Literal, Union, overload
 
 from hypothesis import reject
 from hypothesis import strategies as st
@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from autograd.rules import RULES
 from autograd.value import Number, Value, apply, dot, vsum
 
-__all__ = ["DOMAINS", "Domain", "Expression", "Instruction", "expressions", "values"]
+__all__ = ["DOMAINS", "BinaryOp", "Domain", "Expression", "Instruction", "NaryOp", "UnaryOp", "expressions", "values"]
 
 #: How far ``abs`` and ``relu`` inputs stay from the kink at 0, so that x ± eps stays on one side.
 KINK_MARGIN = 1e-3
@@ -118,7 +118,27 @@ def _domain(op: str) -> Domain:
         raise ValueError(f"autograd.testing: no domain for op {op!r}; known ops: {', '.join(DOMAINS)}") from None
 
 
-def values(op: str | None = None) -> st.SearchStrategy[float] | st.SearchStrategy[tuple[float, ...]]:
+#: The two-input rules, for which ``values(op)`` draws ``(a, b)`` tuples (a test keeps this in step with RULES).
+BinaryOp = Literal["+", "-", "*", "/", "**"]
+#: The one-input rules, for which ``values(op)`` draws floats.
+UnaryOp = Literal["neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "sin", "cos"]
+#: The n-ary rules, for which ``values(op)`` draws tuples of any (valid) length.
+NaryOp = Literal["sum", "dot"]
+
+
+@overload
+def values(op: None = None) -> st.SearchStrategy[float]: ...
+@overload
+def values(op: UnaryOp) -> st.SearchStrategy[float]: ...
+@overload
+def values(op: BinaryOp) -> st.SearchStrategy[tuple[float, float]]: ...
+@overload
+def values(op: NaryOp) -> st.SearchStrategy[tuple[float, ...]]: ...
+@overload
+def values(op: str) -> st.SearchStrategy[Any]: ...
+
+
+def values(op: str | None = None) -> st.SearchStrategy[Any]:
     """Inputs inside ``op``'s valid domain: floats for a one-input op (and for ``op=None``), tuples otherwise.
 
     With ``op=None`` it draws moderate floats (|x| <= 10) that suit most smooth functions.

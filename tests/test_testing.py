@@ -8,6 +8,7 @@ import math
 import pkgutil
 from collections import Counter
 from types import ModuleType
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,17 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import RULES, Value, apply, dot, topological_order, vsum
-from autograd.testing import DOMAINS, GRADIENT_LIMIT, MAGNITUDE_LIMIT, Expression, expressions, values
+from autograd.testing import (
+    DOMAINS,
+    GRADIENT_LIMIT,
+    MAGNITUDE_LIMIT,
+    BinaryOp,
+    Expression,
+    NaryOp,
+    UnaryOp,
+    expressions,
+    values,
+)
 
 
 @pytest.mark.parametrize("op", sorted(RULES))
@@ -41,6 +52,14 @@ def test_values_gives_floats_for_one_input_ops_and_tuples_otherwise(op: str, dat
         assert isinstance(drawn, tuple)
         assert arity is None or len(drawn) == arity
         assert DOMAINS[op].contains(*drawn)
+
+
+def test_op_literal_types_match_the_rules_arities() -> None:
+    """The Literal types behind values()'s overloads list exactly the unary, binary and n-ary rules."""
+    by_arity = {arity: {name for name, rule in RULES.items() if rule.arity == arity} for arity in (1, 2, None)}
+    assert set(get_args(UnaryOp)) == by_arity[1]
+    assert set(get_args(BinaryOp)) == by_arity[2]
+    assert set(get_args(NaryOp)) == by_arity[None]
 
 
 @given(values())

@@ -1,0 +1,291 @@
+"""Value: construction, operators mixing with numbers, comparisons, identity, repr, errors, no_grad and memory."""
+
+from __future__ import annotations
+
+import gc
+import math
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import Value, grad, is_grad_enabled, no_grad
+from autograd.testing import values
+
+# ------------------------------------------------------------------------------------------- construction
+
+
+@pytest.mark.parametrize("number", [2, 2.0, -3, np.float64(2.5), np.float32(0.5), np.int64(7), np.int32(-1), True])
+def test_value_accepts_real_numbers_and_stores_a_float(number: Any) -> None:
+    """int, float, bool and numpy real scalars become a Python float data equal to the number."""
+    v = Value(number)
+    assert type(v.data) is float
+    assert v.data == float(number)
+    assert v.grad == 0.0
+    assert type(v.grad) is float
+
+
+@pytest.mark.parametrize("bad", ["2.0", None, [1.0], 1j, np.complex128(1 + 2j), Value])
+def test_value_refuses_non_reals_naming_the_type(bad: Any) -> None:
+    """Strings, None, lists and complex numbers raise TypeError whose message names their type."""
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+@pytest.mark.parametrize("bad", ["2.0", None, [1.0], 1j])
+def test_operators_refuse_non_reals_on_either_side_naming_the_type(bad: Any) -> None:
+    """v + 'x', 'x' * v, v ** None ... raise TypeError naming the operand's type."""
+    v = Value(2.0)
+    operations: list[Callable[[], object]] = [
+        lambda: v + bad,
+        lambda: bad + v,
+        lambda: v * bad,
+        lambda: bad * v,
+        lambda: v - bad,
+        lambda: v / bad,
+        lambda: v**bad,
+    ]
+    for operation in operations:
+        with pytest.raises(TypeError, match=type(bad).__name__):
+            operation()
+
+
+def test_repr_reads_like_the_constructor() -> None:
+    """repr shows data, grad and the label when there is one."""
+    w = Value(2.0, label="w1")
+    assert repr(w) == "Value(data=2.0, grad=0.0, label='w1')"
+    assert repr(Value(-0.5)) == "Value(data=-0.5, grad=0.0)"
+    w.grad = 1.5
+    w.label = "w"
+    assert repr(w) == "Value(data=2.0, grad=1.5, label='w')"
+
+
+def test_leaf_and_node_attributes() -> None:
+    """A leaf has no parents and op ''; a node records ordered parents, its op, and its local derivatives."""
+    a, b = Value(3.0, label="a"), Value(4.0)
+    assert a.is_leaf and a.parents == () and a.op == ""
+    c = a * b
+    assert not c.is_leaf
+    assert c.parents == (a, b)
+    assert c.op == "*"
+    assert c.local_grads == (4.0, 3.0)
+    d = 2 - a
+    assert d.op == "-"
+    assert d.parents[1] is a
+    assert d.parents[0].op == "const" and d.parents[0].data == 2.0
+    assert float(d) == -1.0
+
+
+# ------------------------------------------------------------------------------------------- numbers on both sides
+
+
+BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+#: d op / d a and d op / d b as float formulas.
+PARTIALS: dict[str, Callable[[float, float], tuple[float, float]]] = {
+    "+": lambda a, b: (1.0, 1.0),
+    "-": lambda a, b: (1.0, -1.0),
+    "*": lambda a, b: (b, a),
+    "/": lambda a, b: (1.0 / b, -a / (b * b)),
+    "**": lambda a, b: (b * a ** (b - 1.0), a**b * math.log(a)),
+}
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+@given(data=st.data())
+def test_numbers_mix_on_both_sides_of_every_operator(op: str, data: st.DataObject) -> None:
+    """number op Value and Value op number compute the float result and send the right gradient to the Value."""
+    a, b = data.draw(values(op), label="(a, b)")
+    expected = BINARY[op](a, b)
+    da, db = PARTIALS[op](a, b)
+    right = Value(b)
+    out = BINARY[op](a, right)  # the number on the left: the reflected method
+    out.backward()
+    assert out.data == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert right.grad == pytest.approx(db, rel=1e-9, abs=1e-12)
+    left = Value(a)
+    out = BINARY[op](left, b)
+    out.backward()
+    assert out.data == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert left.grad == pytest.approx(da, rel=1e-9, abs=1e-12)
+
+
+def test_numpy_scalars_mix_on_both_sides() -> None:
+    """np.float64(3) * v and v * np.float32(3) give Values with the right gradient."""
+    v = Value(2.0)
+    out = np.float64(3.0) * v + v * np.float32(3.0) + np.int64(1)
+    assert isinstance(out, Value)
+    out.backward()
+    assert (out.data, v.grad) == (13.0, 6.0)
+
+
+# ------------------------------------------------------------------------------------------- comparisons, identity
+
+
+@given(st.floats(-5, 5), st.floats(-5, 5))
+def test_comparisons_compare_data_and_return_bools(a: float, b: float) -> None:
+    """< <= > >= compare data with Values and numbers on either side and return plain bools."""
+    va, vb = Value(a), Value(b)
+    results = [va < vb, va <= vb, va > vb, va >= vb, va < b, a < vb, va >= b, a >= vb]
+    assert all(type(r) is bool for r in results)
+    assert results == [a < b, a <= b, a > b, a >= b, a < b, a < b, a >= b, a >= b]
+
+
+def test_equality_and_hash_are_identity() -> None:
+    """Two Values with equal data are different keys; the same Value is found in sets and dicts."""
+    a, b = Value(1.0), Value(1.0)
+    assert a == a and a != b
+    assert len({a, b, a}) == 2
+    table = {a: "a", b: "b"}
+    assert table[a] == "a" and table[b] == "b"
+    assert hash(a) == hash(a)
+
+
+# ------------------------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("compute", "error", "message"),
+    [
+        (lambda: Value(0.0).log(), ValueError, r"log: input 0\.0 is outside the domain"),
+        (lambda: Value(-1.0).log(), ValueError, r"log: input -1\.0 is outside the domain"),
+        (lambda: Value(-1.0).sqrt(), ValueError, r"sqrt: input -1\.0 is outside the domain"),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, r"div: 1\.0 / 0\.0 divides by zero"),
+        (lambda: 3 / Value(0.0), ZeroDivisionError, r"div: 3\.0 / 0\.0 divides by zero"),
+        (lambda: Value(1000.0).exp(), OverflowError, r"exp: input 1000\.0 overflows"),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, r"pow: 0\.0 \*\* -1\.0 raises zero to a negative power"),
+        (lambda: Value(-8.0) ** (1 / 3), ValueError, r"pow: -8\.0 \*\* 0\.333\d* has no real result"),
+        (lambda: 10 ** Value(400.0), OverflowError, r"pow: 10\.0 \*\* 400\.0 overflows"),
+    ],
+)
+def test_float_errors_name_the_op_and_the_input(compute: Callable[[], Value], error: type[Exception], message: str) -> None:
+    """Out-of-domain inputs raise what Python floats raise, with a message naming the operator and the input."""
+    with pytest.raises(error, match=message):
+        compute()
+
+
+# ------------------------------------------------------------------------------------------- no_grad
+
+
+def test_no_grad_records_nothing_and_restores() -> None:
+    """Inside no_grad results are leaves with the right data; recording resumes after, also after an error."""
+    x = Value(3.0)
+    with no_grad():
+        assert not is_grad_enabled()
+        y = x * x + 1
+        z = (x.exp() + 2).tanh()
+    assert is_grad_enabled()
+    assert y.is_leaf and y.op == "" and y.data == 10.0
+    assert z.is_leaf and z.data == math.tanh(math.exp(3.0) + 2)
+    with pytest.raises(ZeroDivisionError), no_grad():
+        x / 0
+    assert is_grad_enabled()
+    assert (x * x).parents == (x, x)
+
+
+def test_no_grad_nests_and_decorates() -> None:
+    """Nested no_grad blocks restore correctly; @no_grad() turns recording off inside the function only."""
+    with no_grad():
+        with no_grad():
+            pass
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+    @no_grad()
+    def square(v: Value) -> Value:
+        """Square without a graph."""
+        return v * v
+
+    assert square(Value(2.0)).is_leaf
+    assert square.__doc__ == "Square without a graph."
+    assert is_grad_enabled()
+
+
+def test_no_grad_is_per_thread() -> None:
+    """While one thread is inside no_grad, another thread still records graphs (and the other way round)."""
+    entered, release = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def worker() -> None:
+        with no_grad():
+            seen["worker inside"] = is_grad_enabled()
+            entered.set()
+            release.wait(timeout=30)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert entered.wait(timeout=30)
+    x = Value(2.0)
+    seen["main while worker inside"] = not (x * x).is_leaf
+    release.set()
+    thread.join()
+
+    def recorder() -> None:
+        seen["thread started inside main's no_grad"] = is_grad_enabled() and not (Value(1.0) * 2).is_leaf
+
+    with no_grad():
+        other = threading.Thread(target=recorder)
+        other.start()
+        other.join()
+    assert seen == {"worker inside": False, "main while worker inside": True, "thread started inside main's no_grad": True}
+
+
+# ------------------------------------------------------------------------------------------- memory
+
+
+@contextmanager
+def cycle_collector_off() -> Iterator[None]:
+    """Disable the cycle collector, so only reference counting can free objects."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def test_a_dropped_graph_is_freed_by_reference_counting_alone() -> None:
+    """With gc disabled, every node of a graph (after backward, too) is gone once the last reference drops."""
+    with cycle_collector_off():
+        x, y = Value(0.5), Value(-1.5)
+        out = ((x * y + x).tanh() * x.exp() + (y**2).sqrt() / (1 + x.sigmoid())).relu()
+        out.backward()
+        refs = [weakref.ref(v) for v in (x, y, out, *out.parents, *out.parents[0].parents)]
+        del x, y, out
+        dead = [r() is None for r in refs]
+    assert all(dead)
+
+
+def test_functional_grad_of_grad_leaves_no_garbage() -> None:
+    """grad(grad(f)) builds Value-valued gradients but writes no .grad, so nothing needs the cycle collector."""
+    with cycle_collector_off():
+        first: Any = grad(lambda x: x * x * x + x.sin())  # grad's type does not yet admit grad(grad(f))
+        second = grad(first)(2.0)
+        leftovers = gc.collect()
+    assert second == pytest.approx(12.0 - math.sin(2.0))
+    assert leftovers == 0
+
+
+def test_create_graph_cycle_is_broken_by_zero_grad() -> None:
+    """backward(create_graph=True) makes x.grad a graph that refers back to x (as in PyTorch); zero_grad frees it."""
+    with cycle_collector_off():
+        x = Value(2.0)
+        y = x**3
+        y.backward(create_graph=True)
+        assert isinstance(x.grad, Value)
+        y.zero_grad()
+        refs = [weakref.ref(x), weakref.ref(y)]
+        del x, y
+        dead = [r() is None for r in refs]
+    assert all(dead)
