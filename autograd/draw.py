@@ -54,6 +54,8 @@ ROLE_COLOURS: dict[str, str] = {
     "output": "#bbf7d0",
 }
 
+# A collapsed neuron or layer.
+_GROUP_COLOUR = "#fef3c7"
 # Stepper state colours: processed (blue), the next node (red), grads still pending (dashed grey).
 _PROCESSED = "#2563eb"
 _NEXT = "#dc2626"
@@ -232,7 +234,7 @@ def draw_dot(
     neurons = _neurons(order, children) if (clusters or collapse) else {}
 
     font = {"fontname": "Helvetica", "fontsize": "12"}
-    graph = _drawing_class()(format=format, graph_attr={"rankdir": rankdir}, node_attr=font)
+    graph = _drawing_class()(format=format, graph_attr={"rankdir": rankdir, **font}, node_attr=font)
     graph.attr("edge", fontname="Helvetica", fontsize="10")
 
     # Groups: layers and neurons in order of first appearance, so the DOT text is the same every run.
@@ -300,7 +302,8 @@ def draw_dot(
 
     _emit_edges(graph, order, names, node_group if collapse else {}, hidden, stepper)
     if legend:
-        _emit_legend(graph, {roles[n] for n in order if n not in hidden}, stepper is not None)
+        kinds = sorted({group.kind for group in groups.values()}) if collapse else []
+        _emit_legend(graph, {roles[n] for n in order if n not in hidden}, kinds, stepper is not None)
     return graph
 
 
@@ -336,7 +339,7 @@ def _group_attrs(
     activation = next((n.op for n in group.members if n.op in _ACTIVATIONS), "linear")
     if group.kind == "layer":
         neurons = len({key for key in neuron_layer if neuron_layer[key] == group.key})
-        fields = [group.key, f"{neurons} {activation} neurons", f"{len(params)} parameters"]
+        fields = [group.key, f"{neurons} {activation} neuron{'' if neurons == 1 else 's'}", f"{len(params)} parameters"]
     else:
         fields = [group.key or "neuron", f"{activation}(w.x + b), {len(params)} parameters"]
     if len(outputs) == 1:
@@ -345,7 +348,7 @@ def _group_attrs(
         fields.append(f"{len(outputs)} outputs")
     attrs = {
         "label": "{ " + " | ".join(_escape_record(f) for f in fields) + " }",
-        "fillcolor": ROLE_COLOURS["output" if any(roles[n] == "output" for n in group.members) else "parameter"],
+        "fillcolor": ROLE_COLOURS["output"] if any(roles[n] == "output" for n in group.members) else _GROUP_COLOUR,
         "id": group.dot_id,
         "style": "filled,rounded",
     }
@@ -399,10 +402,11 @@ def _emit_edges(
         graph.edge(source, target, id=f"{source}_to_{target}", **label)
 
 
-def _emit_legend(graph: Any, roles: set[str], with_stepper: bool) -> None:
+def _emit_legend(graph: Any, roles: set[str], collapsed: list[str], with_stepper: bool) -> None:
     """One compact node with a table of the colours used (a cluster of nodes would take a whole rank)."""
     rows = ['<tr><td border="0"><b>legend</b></td></tr>']
     rows += [f'<tr><td bgcolor="{colour}">{role}</td></tr>' for role, colour in ROLE_COLOURS.items() if role in roles]
+    rows += [f'<tr><td bgcolor="{_GROUP_COLOUR}" style="rounded">{kind} (collapsed)</td></tr>' for kind in collapsed]
     if with_stepper:
         rows += [
             f'<tr><td color="{_PROCESSED}" border="3">processed</td></tr>',
