@@ -1,0 +1,471 @@
+"""Tests for autograd.html: the self-contained backprop page, its data, and the page itself in a real headless Chromium.
+
+The browser tests SKIP with a reason when Playwright or Chromium is missing (see tests/browser.py and
+.ci/install-browser.sh); everything that needs no browser is checked here too, so the data the page
+replays is verified on any machine.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import math
+import os
+import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nn
+from autograd import Backprop, Value, explain, to_html, topological_order
+from autograd.html import FORMAT, page_data, render_html
+from autograd.testing import Expression, expressions
+from autograd.text import fmt
+from tests.browser import Recorder, chromium_page
+
+# ------------------------------------------------------------------------------------- graphs
+
+
+def _lecture() -> Value:
+    """micrograd's lecture example L = (a*b + c) * f, labelled."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L
+
+
+def _mlp(sizes: list[int]) -> Value:
+    """One sample through ``nn.MLP(2, sizes)``: the forward pass of a whole network."""
+    model = nn.MLP(2, sizes, seed=0)
+    out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
+    assert isinstance(out, Value)
+    out.label = "out"
+    return out
+
+
+def _build(expr: Expression) -> Value:
+    return expr(*[Value(x, label=f"x{i}") for i, x in enumerate(expr.inputs)])
+
+
+def _same(x: float, y: float) -> bool:
+    return x == y or (math.isnan(x) and math.isnan(y))
+
+
+def _embedded(page: str) -> dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="vg-data">(.*?)</script>', page, re.DOTALL)
+    assert match is not None, "the page embeds no step data"
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def _replay(data: dict[str, Any], position: int) -> list[float]:
+    """The grads after ``position`` steps, replayed from the JSON alone (as the page's script does)."""
+    grads = [float(node["grad0"]) for node in data["nodes"]]
+    for step in data["steps"][:position]:
+        for edge in step["edges"]:
+            grads[edge["parent"]] = float(edge["after"])
+    return grads
+
+
+# ------------------------------------------------------------------------------------- without a browser
+
+
+@given(expressions())
+def test_replaying_the_page_data_gives_the_grads_of_backward(expr: Expression) -> None:
+    """Applying every recorded step to the starting grads gives bit-for-bit the grads backward() computes."""
+    root = _build(expr)
+    data = page_data(root)
+    order = topological_order(root)
+    root.backward()
+    assert [repr(g) for g in _replay(data, len(data["steps"]))] == [repr(float(n.grad)) for n in order]
+    assert [node["gradText"] for node in data["nodes"]] == [fmt(n.grad) for n in order]
+
+
+@given(expressions(), st.data())
+def test_page_data_after_n_steps_matches_the_stepper(expr: Expression, draw: st.DataObject) -> None:
+    """After any number of steps the replayed grads, and the chain-rule text, are the Python stepper's."""
+    root = _build(expr)
+    data = page_data(root)
+    stepper = Backprop(root)
+    n = draw.draw(st.integers(0, len(stepper)), label="steps")
+    taken = [stepper.step() for _ in range(n)]
+    assert [s["text"] for s in data["steps"][:n]] == [str(step) for step in taken]
+    assert [repr(g) for g in _replay(data, n)] == [repr(float(node.grad)) for node in stepper.order]
+    # Undoing, as "previous" does: restore each edge's "before" in reverse order.
+    if n:
+        grads = _replay(data, n)
+        for edge in reversed(data["steps"][n - 1]["edges"]):
+            grads[edge["parent"]] = float(edge["before"])
+        stepper.back()
+        assert [repr(g) for g in grads] == [repr(float(node.grad)) for node in stepper.order]
+
+
+@given(expressions())
+def test_making_a_page_leaves_every_grad_as_it_was(expr: Expression) -> None:
+    """page_data and render_html put every grad back, even after an earlier backward() left some behind."""
+    root = _build(expr)
+    root.backward()
+    order = topological_order(root)
+    before = [repr(float(n.grad)) for n in order]
+    render_html(root)
+    assert [repr(float(n.grad)) for n in order] == before
+
+
+def test_the_page_fetches_nothing_and_embeds_everything() -> None:
+    """One file: no external script, stylesheet, image or font; the SVG, data, script and style are inline."""
+    page = render_html(_lecture(), title="lecture")
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<svg") == 1 and "<style>" in page and page.count("<script") == 2
+    assert not re.search(r"<script[^>]*\bsrc=", page)
+    assert not re.search(r"<link[^>]*stylesheet", page)
+    assert not re.search(r"@import|url\(", page)
+    # Every href/src is an inline data: URL; the only http strings are XML namespace and DTD names.
+    for attribute in re.findall(r'\b(?:href|src)="([^"]*)"', page):
+        assert attribute.startswith("data:"), attribute
+    for url in re.findall(r"https?://[^\s\"'<>]+", page):
+        assert url.startswith("http://www.w3.org/"), url
+
+
+def test_every_drawn_record_has_its_grad_field_tagged_for_the_script() -> None:
+    """Each node's record carries exactly one grad <text> marked with its index and the words before the number."""
+    root = _lecture()
+    page = render_html(root)
+    tagged = re.findall(r'<text class="vg-grad" data-node="(\d+)" data-prefix="([^"]*)"[^>]*>([^<]*)</text>', page)
+    assert sorted(int(i) for i, _, _ in tagged) == list(range(len(topological_order(root))))
+    for _, prefix, text in tagged:
+        assert prefix == "grad " and html.unescape(text).startswith(prefix)
+
+
+def test_the_data_is_valid_json_with_the_documented_format() -> None:
+    """The embedded record parses as JSON, names its format, and lists the nodes in topological order."""
+    root = _lecture()
+    data = _embedded(render_html(root))
+    assert data["format"] == FORMAT
+    assert [n["name"] for n in data["nodes"]] == ["a", "b", "e", "c", "d", "f", "L"]
+    assert data["nodes"][data["root"]]["name"] == "L"
+    assert [data["nodes"][s["node"]]["name"] for s in data["steps"]] == ["L", "d", "e"]
+
+
+def test_labels_cannot_break_out_of_the_page() -> None:
+    """A label with </script>, quotes and HTML is shown as text: the data still parses and holds it verbatim."""
+    evil = "</script><script>alert(1)</script><!-- \"q\" & 'x'"
+    x = Value(2.0, label=evil)
+    y = x * x
+    y.label = "y"
+    page = render_html(y, title=evil)
+    assert "<script>alert(1)" not in page
+    assert _embedded(page)["nodes"][0]["label"] == evil
+
+
+def test_non_finite_numbers_travel_as_strings() -> None:
+    """inf and nan (which JSON cannot hold) are sent as "Infinity"/"NaN", which JavaScript's Number() reads back."""
+    x = Value(1e308, label="x")
+    y = x * 10.0
+    y.label = "y"
+    z = y - y
+    z.label = "z"
+    data = _embedded(render_html(z))
+    by_name = {n["name"]: n for n in data["nodes"]}
+    assert by_name["y"]["data"] == "Infinity" and by_name["z"]["data"] == "NaN"
+
+
+def test_to_html_writes_atomically_and_readably(tmp_path: Path) -> None:
+    """The file is replaced in one step with the usual permissions, and no temporary file is left behind."""
+    target = tmp_path / "sub" / "page.html"
+    assert to_html(_lecture(), target) == target
+    first = target.read_text(encoding="utf-8")
+    assert "Backprop through L" in first
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask  # not mkstemp's private 0600
+    to_html(_lecture(), target, title="second")
+    assert "second" in target.read_text(encoding="utf-8")
+    assert [p.name for p in target.parent.iterdir()] == ["page.html"]
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
+    """When writing fails half-way (a label that is not encodable), the previous page is untouched and no temp file stays."""
+    target = tmp_path / "page.html"
+    to_html(_lecture(), target)
+    before = target.read_bytes()
+    bad = Value(1.0, label="\ud800")  # a lone surrogate: UTF-8 cannot encode it
+    with pytest.raises(UnicodeEncodeError):
+        to_html(bad * 2.0, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_collapsed_neurons_point_each_hidden_node_at_its_box() -> None:
+    """With collapse="neuron", nodes inside a neuron are highlighted on that neuron's box, which shows its output's grad."""
+    root = _mlp([3, 1])
+    page = render_html(root, collapse="neuron")
+    data = _embedded(page)
+    drawn = set(re.findall(r'<g id="([^"]+)" class="node"', page))
+    boxes = {n["svg"] for n in data["nodes"] if n["name"].startswith("layers.")}
+    assert boxes == {f"neuron_layers_{i}_neurons_{j}" for i, j in ((0, 0), (0, 1), (0, 2), (1, 0))}
+    assert all(n["svg"] in drawn for n in data["nodes"] if n["svg"] is not None)
+    # Every step's node is shown somewhere, so every step highlights something.
+    assert all(data["nodes"][s["node"]]["svg"] is not None for s in data["steps"])
+    owners = dict(re.findall(r'<g id="(neuron_[^"]+)" class="node">.*?data-node="(\d+)"', page, re.DOTALL))
+    assert data["nodes"][int(owners["neuron_layers_1_neurons_0"])]["name"] == "out"
+
+
+# ------------------------------------------------------------------------------------- in a browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[tuple[Any, Recorder]]:
+    """One headless Chromium page for the module (skips every browser test, with the reason, if there is none)."""
+    with chromium_page() as opened:
+        yield opened
+
+
+def _open(browser: tuple[Any, Recorder], path: Path) -> Any:
+    page, recorder = browser
+    recorder.requests.clear()
+    recorder.console_errors.clear()
+    recorder.page_errors.clear()
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-position]")
+    return page
+
+
+def _shown(page: Any) -> dict[int, tuple[str, str]]:
+    """What each tagged grad field shows: node index -> (text, the number in data-grad)."""
+    rows = page.eval_on_selector_all(
+        "text.vg-grad", "els => els.map(e => [e.getAttribute('data-node'), e.textContent, e.getAttribute('data-grad')])"
+    )
+    return {int(i): (text, number) for i, text, number in rows}
+
+
+def _assert_shows(page: Any, order: list[Value], nodes: list[dict[str, Any]]) -> None:
+    """The page shows, for every tagged node, the grad the Python graph holds now (number and text)."""
+    shown = _shown(page)
+    assert shown, "no grad field on the page"
+    for i, (text, number) in shown.items():
+        grad = float(order[i].grad)
+        assert _same(float(number), grad), (nodes[i]["name"], number, grad)
+        assert text == "grad " + fmt(grad), (nodes[i]["name"], text)
+
+
+def _position(page: Any) -> int:
+    return int(page.get_attribute("body", "data-position"))
+
+
+@pytest.mark.browser
+def test_the_page_loads_without_errors_or_network(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """Opened from disk, the page logs no console or script error and requests nothing but itself."""
+    path = to_html(_lecture(), tmp_path / "lecture.html")
+    page = _open(browser, path)
+    page.click("#vg-next")
+    page.click("#n0")
+    _, recorder = browser
+    assert recorder.console_errors == [] and recorder.page_errors == []
+    assert recorder.requests == [path.as_uri()]
+    assert page.inner_text("#vg-position").startswith("step 1 / 3")
+
+
+@pytest.mark.browser
+def test_the_request_recorder_sees_a_page_that_uses_the_network(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """The no-network check can fail: a page with a remote image is caught (and the request aborted)."""
+    path = tmp_path / "remote.html"
+    path.write_text('<!DOCTYPE html><body><img src="http://valuegrad.invalid/x.png"><script>1</script></body>', encoding="utf-8")
+    page, recorder = browser
+    recorder.requests.clear()
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    assert "http://valuegrad.invalid/x.png" in recorder.requests
+
+
+@pytest.mark.browser
+def test_next_n_times_shows_the_grads_of_the_stepper_after_n_steps(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """Pressing "next" N times shows exactly the grads (and chain-rule line) of Backprop after N steps, for every N."""
+    root = _lecture()
+    path = to_html(root, tmp_path / "lecture.html")
+    nodes = page_data(root)["nodes"]
+    page = _open(browser, path)
+    stepper = Backprop(root)
+    _assert_shows(page, stepper.order, nodes)
+    while not stepper.done:
+        step = stepper.step()
+        page.click("#vg-next")
+        assert _position(page) == stepper.position
+        _assert_shows(page, stepper.order, nodes)
+        assert page.inner_text("#vg-chain") == str(step)
+        # The node just processed and its op are highlighted; so are the edges into the op.
+        ident = f"n{stepper.order.index(step.node)}"
+        assert "vg-current" in page.get_attribute(f"#{ident}", "class")
+        assert "vg-current" in page.get_attribute(f"#{ident}_op", "class")
+        for k in range(len(step.node.parents)):
+            assert "vg-active" in page.get_attribute(f"#{ident}_in{k}", "class")
+    assert page.is_disabled("#vg-next") and page.is_disabled("#vg-end")
+
+
+@pytest.mark.browser
+def test_end_shows_backward_and_previous_undoes_a_step(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """ "end" shows the grads of backward(); "previous" shows the stepper's state one step back; "start" the first."""
+    root = _lecture()
+    path = to_html(root, tmp_path / "lecture.html")
+    nodes = page_data(root)["nodes"]
+    page = _open(browser, path)
+    order = topological_order(root)
+    page.click("#vg-end")
+    root.backward()
+    _assert_shows(page, order, nodes)
+    assert _position(page) == 3
+
+    root.zero_grad()  # the page started from zero grads, so the stepper must too
+    stepper = Backprop(root)
+    stepper.run()
+    page.click("#vg-prev")
+    stepper.back()
+    assert _position(page) == 2
+    _assert_shows(page, order, nodes)
+    page.click("#vg-start")
+    while stepper.position:
+        stepper.back()
+    assert _position(page) == 0
+    _assert_shows(page, order, nodes)
+
+
+@pytest.mark.browser
+def test_keyboard_and_slider_move_like_the_buttons(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """Arrow keys step, Home/End jump, the slider sets the position, and each shows the same grads as the buttons."""
+    root = _lecture()
+    path = to_html(root, tmp_path / "lecture.html")
+    page = _open(browser, path)
+    states = []
+    for _ in range(3):
+        states.append(_shown(page))
+        page.click("#vg-next")
+    states.append(_shown(page))
+    page.keyboard.press("Home")
+    assert _position(page) == 0 and _shown(page) == states[0]
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert _position(page) == 2 and _shown(page) == states[2]
+    page.keyboard.press("ArrowLeft")
+    assert _position(page) == 1 and _shown(page) == states[1]
+    page.keyboard.press("End")
+    assert _position(page) == 3 and _shown(page) == states[3]
+    page.fill("#vg-slider", "1")
+    assert _position(page) == 1 and _shown(page) == states[1]
+    # Keys pressed while the slider has focus act once, not twice (the slider would move on its own too).
+    page.focus("#vg-slider")
+    page.keyboard.press("ArrowRight")
+    assert _position(page) == 2
+
+
+@pytest.mark.browser
+def test_play_runs_to_the_end_and_stops(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """Play (button or space) steps on its own at the chosen speed until the last step, then shows "play" again."""
+    root = _lecture()
+    path = to_html(root, tmp_path / "lecture.html")
+    page = _open(browser, path)
+    page.select_option("#vg-speed", "10")
+    page.click("#vg-play")
+    assert page.inner_text("#vg-play") == "pause"
+    page.wait_for_function("document.body.getAttribute('data-position') === '3'")
+    page.wait_for_function("document.getElementById('vg-play').textContent === 'play'")
+    page.keyboard.press("Space")  # at the end, play starts over from the beginning
+    page.wait_for_function("document.body.getAttribute('data-position') === '3'")
+    root.backward()
+    _assert_shows(page, topological_order(root), page_data(root)["nodes"])
+
+
+@pytest.mark.browser
+def test_clicking_a_node_shows_its_numbers_and_explanation(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """A click on a record shows its label, op, data, grad and the text of explain() for it."""
+    root = _lecture()
+    path = to_html(root, tmp_path / "lecture.html")
+    page = _open(browser, path)
+    page.click("#vg-end")
+    order = topological_order(root)
+    root.backward()
+    for name in ("a", "e", "L"):
+        node = next(n for n in order if n.label == name)
+        page.click(f"#n{order.index(node)}")
+        details = page.inner_text("#vg-node")
+        assert page.inner_text("#vg-node .vg-explain") == str(explain(node, root))
+        for expected in (name, node.op or "leaf", fmt(node.data), fmt(node.grad)):
+            assert expected in details
+
+
+@pytest.mark.browser
+def test_a_whole_mlp_steps_to_the_grads_of_backward(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """MLP(2, [16, 16, 1]) drawn in full: every grad field matches the stepper halfway and backward() at the end."""
+    root = _mlp([16, 16, 1])
+    path = to_html(root, tmp_path / "mlp.html")
+    nodes = page_data(root)["nodes"]
+    page = _open(browser, path)
+    _, recorder = browser
+    stepper = Backprop(root)
+    half = len(stepper) // 2
+    page.fill("#vg-slider", str(half))
+    for _ in range(half):
+        stepper.step()
+    _assert_shows(page, stepper.order, nodes)
+    assert len(_shown(page)) == len(stepper.order)
+    page.keyboard.press("End")
+    stepper.run()
+    _assert_shows(page, stepper.order, nodes)
+    assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+@pytest.mark.browser
+def test_a_collapsed_mlp_highlights_boxes_and_pans_and_zooms(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """MLP(2, [16, 16, 1]) collapsed by neuron: steps light up boxes showing their output's grad; the view pans and zooms."""
+    root = _mlp([16, 16, 1])
+    path = to_html(root, tmp_path / "mlp.html", collapse="neuron")
+    data = page_data(root)
+    page = _open(browser, path)
+    page.click("#vg-next")
+    assert page.locator("g.node.vg-current").count() == 1
+    assert page.get_attribute("g.node.vg-current", "id") == "neuron_layers_2_neurons_0"
+    page.click("#vg-end")
+    root.backward()
+    _assert_shows(page, topological_order(root), data["nodes"])
+    assert len(_shown(page)) > 32  # the 2 inputs and every one of the 33 neurons' boxes
+
+    viewbox = page.get_attribute("#vg-graph", "viewBox")
+    page.click("#vg-fit")
+    fitted = page.get_attribute("#vg-graph", "viewBox")
+    page.click("#vg-zoom-in")
+    zoomed = page.get_attribute("#vg-graph", "viewBox")
+    assert float(zoomed.split()[2]) < float(fitted.split()[2]) and viewbox is not None
+    box = page.locator("#vg-viewport").bounding_box()
+    page.mouse.move(box["x"] + 100, box["y"] + 300)
+    page.mouse.wheel(0, 300)
+    assert float(page.get_attribute("#vg-graph", "viewBox").split()[2]) > float(zoomed.split()[2])
+    before_drag = page.get_attribute("#vg-graph", "viewBox")
+    page.mouse.down()
+    page.mouse.move(box["x"] + 250, box["y"] + 350, steps=5)
+    page.mouse.up()
+    after = page.get_attribute("#vg-graph", "viewBox").split()
+    assert float(after[0]) < float(before_drag.split()[0])  # dragged right: the view moved left
+    page.click("g.node#neuron_layers_0_neurons_3")
+    assert "layers.0.neurons.3" in page.inner_text("#vg-node")
+
+
+@pytest.mark.browser
+def test_a_screenshot_of_the_page_is_not_blank(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """The rendered graph has real contrast: the viewport's pixels vary and a fair share is not background."""
+    from matplotlib import image
+
+    path = to_html(_lecture(), tmp_path / "lecture.html")
+    page = _open(browser, path)
+    page.click("#vg-next")
+    pixels = image.imread(io.BytesIO(page.locator("#vg-viewport").screenshot()), format="png")
+    grey = pixels[..., :3].mean(axis=2)
+    assert grey.std() > 0.05, grey.std()
+    assert (grey < 0.9).mean() > 0.01
