@@ -101,8 +101,12 @@ class cosine:
             raise ValueError(f"cosine: steps must be positive, got {self.steps!r}")
 
     def __call__(self, step: int) -> float:
-        t = min(step, self.steps)
-        return self.min_lr + (self.lr - self.min_lr) * (1.0 + math.cos(math.pi * t / self.steps)) / 2.0
+        # The endpoints are returned as given, so rounding never starts a run a hair off lr.
+        if step <= 0:
+            return self.lr
+        if step >= self.steps:
+            return self.min_lr
+        return self.min_lr + (self.lr - self.min_lr) * (1.0 + math.cos(math.pi * step / self.steps)) / 2.0
 
 
 # ------------------------------------------------------------------------------------- optimizers
