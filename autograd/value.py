@@ -78,27 +78,33 @@ class Value:
     (5.0, 4.0)
     """
 
-    # The local derivatives of a one- or two-input op live in two float slots rather than a tuple:
-    # a tuple per node is one more object for Python's cycle collector to track and traverse,
-    # which measurably slows building large graphs. Fused n-ary ops keep theirs in ``_local_n``.
-    __slots__ = ("data", "grad", "_prev", "_op", "_local0", "_local1", "_local_n", "label", "__weakref__")
+    # Speed comes from how little a node is. The parents and local derivatives of a one- or two-input
+    # op (all but a handful of nodes) live in slots of their own, not in tuples: every tuple that
+    # holds a Value is one more object for Python's cycle collector to track and traverse, and its
+    # collections dominate the time to build a big graph. So a node is ONE tracked object, and a
+    # small one (each slot costs a visit in every collection). A leaf has ``_parent0 is None``; a
+    # unary node has ``_parent1 is None`` and never reads ``_local1`` (so it is left unset). The
+    # fused n-ary ops (sum, dot) make ``_FusedValue`` nodes, which add tuples of parents and locals.
+    __slots__ = ("data", "grad", "_parent0", "_parent1", "_op", "_local0", "_local1", "label", "__weakref__")
 
     data: float
     grad: Grad
-    _prev: tuple[Value, ...]
+    _parent0: Value | None
+    _parent1: Value | None
     _op: str
     _local0: float
     _local1: float
-    _local_n: tuple[Any, ...]
     label: str | None
+    # Only ``_FusedValue`` nodes have their own; every other node shows these class defaults.
+    _parents_n: tuple[Value, ...] = ()
+    _local_n: tuple[Any, ...] = ()
 
     def __init__(self, data: Number, label: str | None = None) -> None:
         self.data = _as_float(data, "Value")
         self.grad = 0.0
-        self._prev = ()
+        self._parent0 = self._parent1 = None
         self._op = ""
         self._local0 = self._local1 = 0.0
-        self._local_n = ()
         self.label = label
 
     # ----------------------------------------------------------------------------- inspection
@@ -106,7 +112,11 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs this node was computed from, in argument order (empty for a leaf)."""
-        return self._prev
+        first = self._parent0
+        if first is None:
+            return self._parents_n
+        second = self._parent1
+        return (first,) if second is None else (first, second)
 
     @property
     def op(self) -> str:
@@ -116,17 +126,14 @@ class Value:
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d self / d parent for each parent, as computed at forward time."""
-        arity = len(self._prev)
-        if arity == 2:
-            return (self._local0, self._local1)
-        if arity == 1:
-            return (self._local0,)
-        return self._local_n
+        if self._parent0 is None:
+            return self._local_n
+        return (self._local0,) if self._parent1 is None else (self._local0, self._local1)
 
     @property
     def is_leaf(self) -> bool:
         """True for nodes with no parents: inputs, parameters and constants."""
-        return not self._prev
+        return self._parent0 is None and not self._parents_n
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -201,37 +208,36 @@ class Value:
         >>> x.grad
         12.0
         """
-        order = topological_order(self)
         if create_graph:
+            order = topological_order(self)
             grads = backprop_grads(self, order, create_graph=True)
             for node in order:
                 found = grads.get(node, 0.0)
                 as_value = found if isinstance(found, Value) else _leaf(found, "const")
-                if node._prev or (isinstance(node.grad, float) and node.grad == 0.0):
+                if not node.is_leaf or (isinstance(node.grad, float) and node.grad == 0.0):
                     node.grad = as_value
                 else:
                     node.grad = node.grad + as_value
             return
+        # Leaves need no step of their own (their parents push into them), so walk interior nodes only:
+        # the same order as ``reversed(topological_order(self))`` with the leaves left out.
+        interior = _depth_first(self, include_leaves=False)
         token = _GRAD_ENABLED.set(False)  # accumulating into a Value-valued grad must not record
         try:
-            for node in order:
-                if node._prev:
-                    node.grad = 0.0
+            for node in interior:
+                node.grad = 0.0
             self.grad += 1.0
             # The chain rule, node by node: parent.grad += d node / d parent * node.grad.
-            for node in reversed(order):
-                parents = node._prev
-                arity = len(parents)
-                if arity == 2:
-                    a, b = parents
-                    g = node.grad
-                    a.grad += node._local0 * g
-                    b.grad += node._local1 * g
-                elif arity == 1:
-                    parents[0].grad += node._local0 * node.grad
-                elif arity:
-                    g = node.grad
-                    for parent, local in zip(parents, node._local_n):
+            for node in reversed(interior):
+                g = node.grad
+                first = node._parent0
+                if first is not None:
+                    first.grad += node._local0 * g
+                    second = node._parent1
+                    if second is not None:
+                        second.grad += node._local1 * g
+                else:
+                    for parent, local in zip(node._parents_n, node._local_n):
                         parent.grad += local * g
         finally:
             _GRAD_ENABLED.reset(token)
@@ -240,6 +246,12 @@ class Value:
         """Reset ``grad`` to 0.0 on this node and every node it was computed from."""
         for node in topological_order(self):
             node.grad = 0.0
+
+
+class _FusedValue(Value):
+    """A node of a fused n-ary op (``sum``, ``dot``): a Value whose parents and locals are tuples."""
+
+    __slots__ = ("_parents_n", "_local_n")
 
 
 def _compare_operand(other: object) -> float:
@@ -255,10 +267,9 @@ def _leaf(data: float, op: str) -> Value:
     node = Value.__new__(Value)
     node.data = data
     node.grad = 0.0
-    node._prev = ()
+    node._parent0 = node._parent1 = None
     node._op = op
     node._local0 = node._local1 = 0.0
-    node._local_n = ()
     node.label = None
     return node
 
@@ -267,7 +278,7 @@ def _lift(x: object, op: str) -> Value:
     """A Value for an operand: Values pass through, numbers become ``'const'`` leaves."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):
+    if type(x) is float or type(x) is int or isinstance(x, numbers.Real):  # the ABC check is slow: ints first
         return _leaf(float(x), "const")
     raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}: {x!r} (expected a Value or a real number)")
 
@@ -288,16 +299,15 @@ def generated_{method}(self, other):
     node.data = out
     node.grad = 0.0
     node.label = None
-    node._local_n = ()
     if _grad_enabled():
-        node._prev = ({first}, {second})
+        node._parent0 = {first}
+        node._parent1 = {second}
         node._op = {name!r}
         node._local0 = {local0}
         node._local1 = {local1}
     else:
-        node._prev = ()
+        node._parent0 = None
         node._op = ""
-        node._local0 = node._local1 = 0.0
     return node
 """
 
@@ -309,16 +319,14 @@ def generated_{method}(self):
     node.data = out
     node.grad = 0.0
     node.label = None
-    node._local_n = ()
-    node._local1 = 0.0
     if _grad_enabled():
-        node._prev = (self,)
+        node._parent0 = self
+        node._parent1 = None
         node._op = {name!r}
         node._local0 = {local0}
     else:
-        node._prev = ()
+        node._parent0 = None
         node._op = ""
-        node._local0 = 0.0
     return node
 """
 
@@ -405,15 +413,23 @@ def apply(op: str, *inputs: Value | Number) -> Value:
     out = rule.forward(*datas)
     if not _GRAD_ENABLED.get():
         return _leaf(out, "")
-    node = _leaf(out, op)
-    node._prev = parents
     local = rule.local(*datas, out)
+    if rule.arity is None:
+        fused = _FusedValue.__new__(_FusedValue)
+        fused.data = out
+        fused.grad = 0.0
+        fused._parent0 = fused._parent1 = None
+        fused._op = op
+        fused.label = None
+        fused._parents_n = parents
+        fused._local_n = local
+        return fused
+    node = _leaf(out, op)
+    node._parent0 = parents[0]
+    node._local0 = local[0]
     if len(parents) == 2:
-        node._local0, node._local1 = local
-    elif len(parents) == 1:
-        node._local0 = local[0]
-    else:
-        node._local_n = local
+        node._parent1 = parents[1]
+        node._local1 = local[1]
     return node
 
 
@@ -452,21 +468,52 @@ def topological_order(root: Value) -> list[Value]:
     >>> [n.label or n.op for n in topological_order(a * a + 1)]
     ['a', '*', 'const', '+']
     """
+    return _depth_first(root, include_leaves=True)
+
+
+def _depth_first(root: Value, include_leaves: bool) -> list[Value]:
+    """The post-order of a depth-first walk from ``root``, parents in argument order; leaves optional.
+
+    It is the order of the recursive ``visit(node): for p in parents: if p unseen: visit(p); emit(node)``,
+    kept with an explicit stack. The stack holds nodes still to enter plus a ``None`` marker per node
+    being expanded, which stands for "all its parents are done: emit it" (the node itself waits in
+    ``expanding``). This allocates nothing per node, unlike a stack of (node, iterator) pairs.
+    """
     order: list[Value] = []
-    visited = {root}
-    stack = [(root, iter(root._prev))]
+    emit = order.append
+    visited: set[Value] = set()
+    mark = visited.add
+    expanding: list[Value] = []
+    stack: list[Value | None] = [root]
+    pop = stack.pop
+    push = stack.append
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                if parent._prev:
-                    stack.append((parent, iter(parent._prev)))
-                    break
-                order.append(parent)  # a leaf is finished at once; no need to push it
-        else:
-            stack.pop()
-            order.append(node)
+        node = pop()
+        if node is None:
+            emit(expanding.pop())
+            continue
+        if node in visited:  # reached again through a later parent after it was pushed
+            continue
+        mark(node)
+        first = node._parent0
+        if first is None:
+            many = node._parents_n
+            if many:
+                expanding.append(node)
+                push(None)
+                stack.extend(reversed(many))
+            elif include_leaves:
+                emit(node)
+            continue
+        expanding.append(node)
+        push(None)
+        # Checking ``visited`` before pushing is only a shortcut (the check after popping is what
+        # keeps the order right), but most parents in a network are weights already seen.
+        second = node._parent1
+        if second is not None and second not in visited:
+            push(second)
+        if first not in visited:
+            push(first)
     return order
 
 
@@ -483,13 +530,14 @@ def backprop_grads(root: Value, order: list[Value] | None = None, *, create_grap
     try:
         for node in reversed(order):
             g = grads.get(node)
-            if g is None or not node._prev:
+            parents = node.parents
+            if g is None or not parents:
                 continue
             if create_graph:
-                locals_: tuple[Any, ...] = RULES[node._op].local(*node._prev, node)
+                locals_: tuple[Any, ...] = RULES[node._op].local(*parents, node)
             else:
                 locals_ = node.local_grads
-            for parent, local in zip(node._prev, locals_):
+            for parent, local in zip(parents, locals_):
                 # Skip multiplying by a constant 1.0, so create_graph graphs stay small.
                 contribution = g if (isinstance(local, float) and local == 1.0) else local * g
                 previous = grads.get(parent)
