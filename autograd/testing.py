@@ -288,6 +288,14 @@ class Expression:
     def __repr__(self) -> str:
         return f"<Expression at inputs={self.inputs!r}:\n{self.source}\n>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis (and IPython) would otherwise print a dataclass field by field, hiding the program.
+        lines = repr(self).split("\n")
+        for i, line in enumerate(lines):
+            if i:
+                printer.break_()
+            printer.text(line)
+
 
 @dataclass
 class _Register:
