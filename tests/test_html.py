@@ -469,3 +469,17 @@ def test_a_screenshot_of_the_page_is_not_blank(browser: tuple[Any, Recorder], tm
     grey = pixels[..., :3].mean(axis=2)
     assert grey.std() > 0.05, grey.std()
     assert (grey < 0.9).mean() > 0.01
+
+
+def test_the_demo_writes_three_identical_pages_every_run(tmp_path: Path) -> None:
+    """demos.webpage writes the walkthrough, the small network and the whole MLP; a second run gives the same bytes."""
+    from demos.webpage import write_pages
+
+    first = write_pages(tmp_path / "one")
+    second = write_pages(tmp_path / "two")
+    assert [p.name for p in first] == ["walkthrough.html", "network.html", "mlp.html"]
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    walkthrough = _embedded(first[0].read_text(encoding="utf-8"))
+    assert [n["name"] for n in walkthrough["nodes"]] == ["a", "b", "e", "c", "d", "f", "L"]
+    assert _embedded(first[1].read_text(encoding="utf-8"))["nodes"][-1]["name"] == "loss"
