@@ -343,7 +343,9 @@ def _group_attrs(
     else:
         fields = [group.key or "neuron", f"{activation}(w.x + b), {len(params)} parameters"]
     if len(outputs) == 1:
-        fields += [f"data {_num(outputs[0].data)}", f"grad {_num(float(outputs[0].grad))}"]
+        output = outputs[0]
+        named = [names.name(output)] if output.label is not None else []
+        fields += [*named, f"data {_num(output.data)}", f"grad {_num(float(output.grad))}"]
     else:
         fields.append(f"{len(outputs)} outputs")
     attrs = {

@@ -73,13 +73,13 @@ class Step:
     @property
     def header(self) -> str:
         """The node's forward computation, e.g. ``c = a * b``."""
-        return f"{self._names.name(self.node)} = {self._names.expression(self.node)}"
+        return f"{self._names.ref(self.node)} = {self._names.expression(self.node)}"
 
     def edge_text(self, edge: Edge) -> str:
         """One edge as the chain rule, e.g. ``a.grad += b.data * c.grad = -3.0 * 1.0 → -3.0``."""
         names = self._names
         formula = _parenthesize(names.local_formula(self.node, edge.input))
-        parent, child = names.name(edge.parent), names.name(self.node)
+        parent, child = names.ref(edge.parent), names.ref(self.node)
         text = f"{parent}.grad += {formula} * {child}.grad = {fmt(edge.local)} * {fmt(edge.upstream)}"
         if edge.before == 0.0:
             return f"{text} → {fmt(edge.after)}"
@@ -243,7 +243,7 @@ class Backprop:
 
     def __repr__(self) -> str:
         nxt = self.next_node
-        upcoming = "done" if nxt is None else f"next: {self.names.name(nxt)} = {self.names.expression(nxt)}"
+        upcoming = "done" if nxt is None else f"next: {self.names.ref(nxt)} = {self.names.expression(nxt)}"
         return f"<Backprop of {self.names.name(self.root)}: {self.position} of {len(self)} steps taken, {upcoming}>"
 
     # ----------------------------------------------------------------------------- moving
@@ -362,6 +362,7 @@ class Explanation:
     """Why ``node.grad`` is what it is: the seed (1.0 for the root) plus one term per use of the node."""
 
     node: Value
+    #: The node's name as it reads in a formula (parenthesised if its label is not a plain word).
     name: str
     #: ``node.grad`` now, as a float.
     grad: float
@@ -379,12 +380,14 @@ class Explanation:
         elif not self.terms:
             lines.append(f"{self.name}.grad = {fmt(self.grad)}: nothing in this graph uses {self.name}")
         else:
-            used = f"{len(self.terms)} use" + ("" if len(self.terms) == 1 else "s")
-            lines.append(f"{self.name}.grad = {fmt(self.grad)}, the sum over its {used}:")
+            if len(self.terms) == 1:
+                lines.append(f"{self.name}.grad = {fmt(self.grad)}, from its one use:")
+            else:
+                lines.append(f"{self.name}.grad = {fmt(self.grad)}, the sum over its {len(self.terms)} uses:")
             for term in self.terms:
                 pending = "" if term.processed else "   (pending: not processed yet)"
                 lines.append(f"  {term.text}{pending}")
-            if uses:
+            if len(self.terms) > 1 and uses:
                 parts = [fmt(t.contribution) for t in self.terms if t.processed]
                 lines.append(f"  total: {' + '.join(parts)} = {fmt(self.total)}")
         if self.total != self.grad and not (math.isnan(self.total) and math.isnan(self.grad)):
@@ -440,7 +443,7 @@ def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:
                 continue
             contribution = local * child_grad
             formula = _parenthesize(names.local_formula(child, k))
-            child_name = names.name(child)
+            child_name = names.ref(child)
             text = (
                 f"{child_name} = {names.expression(child)}  →  {formula} * {child_name}.grad"
                 f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
@@ -448,4 +451,4 @@ def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:
             terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))
             if processed:
                 total += contribution
-    return Explanation(node, names.name(node), float(node.grad), seed, tuple(terms), total)
+    return Explanation(node, names.ref(node), float(node.grad), seed, tuple(terms), total)

@@ -66,17 +66,28 @@ class NodeNames:
         """What to call the node in text: its label, else its id."""
         return self._names[self.index[node]]
 
+    def ref(self, node: Value) -> str:
+        """The name as it reads inside a formula: wrapped in parentheses if the label is not a plain word.
+
+        >>> from autograd import Value
+        >>> names = NodeNames(Value(1.0, label="x1*w1") + 1)
+        >>> names.name(names.order[0]), names.ref(names.order[0])
+        ('x1*w1', '(x1*w1)')
+        """
+        name = self._names[self.index[node]]
+        return name if _PLAIN.match(name) else f"({name})"
+
     def data_ref(self, node: Value) -> str:
         """How a formula refers to the node's value: ``a.data``, or the number itself for a constant."""
         if node.op == "const" and node.label is None:
             return fmt(node.data)
-        return f"{self.name(node)}.data"
+        return f"{self.ref(node)}.data"
 
     def operand(self, node: Value) -> str:
         """How an expression names the node as an operand: its name, or the number for a constant."""
         if node.op == "const" and node.label is None:
             return fmt(node.data)
-        return self.name(node)
+        return self.ref(node)
 
     def expression(self, node: Value) -> str:
         """The forward computation of ``node`` over its parents' names, e.g. ``a * b``, ``tanh(n)``, ``w0*x0 + b``."""
@@ -103,8 +114,11 @@ class NodeNames:
             return self.data_ref(parents[k + n] if k < n else parents[k - n])
         rule = RULES[node.op]
         refs = [self.data_ref(p) for p in parents]
-        return _substitute(rule.local_formulas[k], (*rule.inputs, "out"), [*refs, f"{self.name(node)}.data"])
+        return _substitute(rule.local_formulas[k], (*rule.inputs, "out"), [*refs, f"{self.ref(node)}.data"])
 
+
+# A label that reads as one name in a formula: letters, digits, _, dots and an [n<i>] suffix.
+_PLAIN = re.compile(r"^[\w.]+(?:\[n\d+\])?$")
 
 # Two forward formulas are written with helper calls (for their error messages); show them as operators.
 _FORWARD_DISPLAY = {"/": "a / b", "**": "a ** b"}
@@ -179,7 +193,7 @@ def _indent_text(indent: _Indent) -> str:
 def _describe(node: Value, names: NodeNames) -> str:
     numbers = f"data={fmt(node.data)}  grad={fmt(node.grad)}"
     if node.parents:
-        return f"{names.name(node)} = {names.expression(node)}   {numbers}"
+        return f"{names.ref(node)} = {names.expression(node)}   {numbers}"
     kind = "  (const)" if node.op == "const" else ""
     return f"{names.name(node)}{kind}   {numbers}"
 
