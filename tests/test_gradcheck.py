@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given
 
-from autograd import RULES, GradcheckError, Rule, Value, apply, gradcheck, gradients
+from autograd import RULES, GradcheckError, Rule, Value, apply, grad, gradcheck, gradients
 from autograd.testing import Expression, expressions
 
 
@@ -153,3 +153,12 @@ def test_leaving_the_domain_at_a_shifted_point_says_where() -> None:
     """sqrt at 0: f fails at x - eps, reported as a ValueError naming the shifted input and the op's own error."""
     with pytest.raises(ValueError, match=r"f failed at inputs\[0\] - eps = \[-1e-06\]: sqrt: input -1e-06 is outside"):
         gradcheck(lambda x: x.sqrt(), [0.0])
+
+
+def test_functions_that_differentiate_inside_are_checked_correctly() -> None:
+    """f may call grad itself (f = g'): gradcheck evaluates it with recording on, so it checks g'' = 6x."""
+    derivative: Any = grad(lambda x: x**3)
+    assert gradcheck(derivative, [2.0])
+    assert gradcheck(lambda x: derivative(x) * 0.0 + 3 * x * x + Value(0.0), [2.0])
+    with pytest.raises(GradcheckError, match=r"analytic \(engine\):\s+12\.0\n\s+numeric \(central difference\): 24\.0"):
+        gradcheck(lambda x: derivative(x) + derivative(Value(x.data)), [2.0])
