@@ -33,13 +33,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Union
 
 from autograd.stepper import Backprop, explain
 from autograd.text import fmt
 from autograd.value import Value, topological_order
 
 __all__ = ["FORMAT", "page_data", "render_html", "to_html"]
+
+#: How ``draw_dot`` may collapse an ``nn`` model's graph: each neuron or each layer as one box.
+Collapse = Union[Literal["neuron", "layer"], None]
 
 #: The name and version of the JSON format embedded in the page.
 FORMAT = "valuegrad-backprop/1"
@@ -50,7 +53,7 @@ def to_html(
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
-    collapse: str | None = None,
+    collapse: Collapse = None,
     rankdir: str = "LR",
 ) -> Path:
     """Write one self-contained ``.html`` file that animates backprop through ``root``'s graph; return its path.
@@ -74,7 +77,7 @@ def to_html(
     return target
 
 
-def render_html(root: Value, *, title: str | None = None, collapse: str | None = None, rankdir: str = "LR") -> str:
+def render_html(root: Value, *, title: str | None = None, collapse: Collapse = None, rankdir: str = "LR") -> str:
     """The page ``to_html`` writes, as a string (for ``IPython.display.HTML`` or a web server).
 
     >>> from autograd import Value
@@ -247,11 +250,11 @@ def _write_atomically(target: Path, text: str) -> None:
 # ------------------------------------------------------------------------------------- the drawing
 
 
-def _drawing(root: Value, *, collapse: str | None, rankdir: str) -> str:
+def _drawing(root: Value, *, collapse: Collapse, rankdir: str) -> str:
     """The graph as SVG text, laid out by ``dot`` or the ``graphviz-pure`` binary."""
     from autograd.draw import draw_dot, pipe
 
-    drawing = draw_dot(root, rankdir=rankdir, collapse=collapse)  # type: ignore[arg-type]
+    drawing = draw_dot(root, rankdir=rankdir, collapse=collapse)
     return pipe(drawing.source, "svg").decode("utf-8")
 
 

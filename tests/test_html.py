@@ -111,14 +111,27 @@ def test_page_data_after_n_steps_matches_the_stepper(expr: Expression, draw: st.
 
 
 @given(expressions())
-def test_making_a_page_leaves_every_grad_as_it_was(expr: Expression) -> None:
-    """page_data and render_html put every grad back, even after an earlier backward() left some behind."""
+def test_making_page_data_leaves_every_grad_as_it_was(expr: Expression) -> None:
+    """page_data puts every grad back, even after an earlier backward() left some behind."""
     root = _build(expr)
     root.backward()
     order = topological_order(root)
     before = [repr(float(n.grad)) for n in order]
-    render_html(root)
+    page_data(root)
     assert [repr(float(n.grad)) for n in order] == before
+
+
+def test_rendering_a_page_leaves_every_grad_as_it_was() -> None:
+    """render_html (which also draws the graph mid-way) restores every grad, here after two backward() calls."""
+    root = _lecture()
+    root.backward()
+    root.backward()
+    order = topological_order(root)
+    before = [float(n.grad) for n in order]
+    page = render_html(root)
+    assert [float(n.grad) for n in order] == before
+    # The page replays backward() from those accumulated leaf grads, as Backprop(root) would.
+    assert _embedded(page)["nodes"][0]["gradText"] == fmt(3 * before[0] / 2)
 
 
 def test_the_page_fetches_nothing_and_embeds_everything() -> None:
