@@ -136,7 +136,8 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as e:
-        hint = " (the file ends early: truncated?)" if e.pos >= len(text.rstrip()) else ""
+        ends_early = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
+        hint = " (the file ends early: truncated?)" if ends_early else ""
         raise ModelFileError(path, f"is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}{hint}") from None
     except ValueError as e:
         raise ModelFileError(path, f"is not a valid model file: {e}") from None

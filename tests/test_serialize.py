@@ -1,0 +1,323 @@
+"""Tests for ``nn.serialize``: JSON model files round-trip exactly, are written atomically, and bad files change nothing."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nn
+from autograd import Value
+from nn.module import ACTIVATIONS, MLP, Layer, Neuron
+from nn.serialize import FORMAT, VERSION, ModelFileError, load, load_weights, read, save, to_json
+
+activations = st.sampled_from(ACTIVATIONS)
+
+
+@st.composite
+def models(draw: st.DrawFn) -> nn.Module:
+    """A small MLP, Layer or Neuron with random weights (including tiny, huge and negative-zero ones)."""
+    kind = draw(st.sampled_from(["MLP", "Layer", "Neuron"]))
+    nin = draw(st.integers(min_value=1, max_value=3))
+    seed = draw(st.integers(min_value=0, max_value=2**31))
+    module: nn.Module
+    if kind == "MLP":
+        nouts = draw(st.lists(st.integers(min_value=1, max_value=3), min_size=1, max_size=3))
+        module = MLP(nin, nouts, draw(activations), draw(activations), seed=seed)  # type: ignore[arg-type]
+    elif kind == "Layer":
+        module = Layer(nin, draw(st.integers(min_value=1, max_value=3)), draw(activations), seed=seed)  # type: ignore[arg-type]
+    else:
+        module = Neuron(nin, draw(activations), seed=seed)  # type: ignore[arg-type]
+    weights = st.floats(allow_nan=False, allow_infinity=False)
+    module.load_state_dict({name: draw(weights) for name in module.state_dict()})
+    return module
+
+
+@pytest.fixture
+def model() -> MLP:
+    """A trained-looking model whose file the tests corrupt."""
+    return MLP(2, [3, 1], activation="tanh", seed=7)
+
+
+@pytest.fixture
+def saved(model: MLP, tmp_path: Path) -> Path:
+    """The fixture model saved to a real file."""
+    path = tmp_path / "model.json"
+    model.save(path)
+    return path
+
+
+def _doc(path: Path) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(path.read_text())
+    return result
+
+
+# ------------------------------------------------------------------------------------------ round trips
+
+
+# The properties write files with to_json (what save writes) rather than save itself: save's two
+# fsyncs cost ~8 ms, which 200 examples would turn into seconds. The tests after them use save.
+
+
+@given(models())
+def test_save_load_round_trip_is_exact(module: nn.Module) -> None:
+    """nn.load gives a module of the same type and architecture with bit-identical weights (-0.0 and 1e-308 included)."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "m.json"
+        path.write_text(to_json(module), encoding="utf-8")
+        loaded = nn.load(path)
+    assert type(loaded) is type(module)
+    assert repr(loaded) == repr(module)
+    assert loaded.architecture() == module.architecture()
+    assert [p.data.hex() for p in loaded.parameters()] == [p.data.hex() for p in module.parameters()]
+    assert [p.label for p in loaded.parameters()] == [p.label for p in module.parameters()]
+
+
+@given(models(), models())
+def test_load_weights_into_same_architecture(source: nn.Module, target: nn.Module) -> None:
+    """load_weights copies a file's weights into a module of the same architecture, and refuses any other."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "m.json"
+        path.write_text(to_json(source), encoding="utf-8")
+        before = target.state_dict()
+        if target.architecture() == source.architecture():
+            target.load_weights(path)
+            assert target.state_dict() == source.state_dict()
+        else:
+            with pytest.raises(ModelFileError, match="does not match the model"):
+                target.load_weights(path)
+            assert target.state_dict() == before
+
+
+def test_loaded_model_computes_the_same_outputs(model: MLP, saved: Path) -> None:
+    """A model loaded from a file gives the same outputs as the one saved."""
+    loaded = MLP.load(saved)
+    out, expected = loaded([0.3, -0.9]), model([0.3, -0.9])
+    assert isinstance(out, Value) and isinstance(expected, Value)
+    assert out.data == expected.data
+
+
+def test_file_is_plain_json_with_format_version_and_architecture(model: MLP, saved: Path) -> None:
+    """The file is JSON: format, version, the architecture and every parameter by dotted name, in order."""
+    doc = _doc(saved)
+    assert doc["format"] == FORMAT and doc["version"] == VERSION
+    architecture = {"type": "MLP", "nin": 2, "nouts": [3, 1], "activation": "tanh", "output_activation": "linear"}
+    assert doc["architecture"] == architecture
+    assert list(doc["parameters"]) == [name for name, _ in model.named_parameters()]
+    assert doc["parameters"] == model.state_dict()
+
+
+def test_save_writes_exactly_to_json_and_leaves_no_temporary_files(model: MLP, saved: Path) -> None:
+    """save writes to_json's text and nothing else; over an existing file it replaces it whole."""
+    assert saved.read_text(encoding="utf-8") == to_json(model)
+    other = MLP(2, [3, 1], activation="tanh", seed=8)
+    other.save(saved)
+    assert nn.load(saved).state_dict() == other.state_dict()
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["model.json"]
+
+
+def test_failed_save_keeps_the_old_file(model: MLP, saved: Path) -> None:
+    """Saving a model with a nan weight raises ModelFileError and leaves the previous file intact, no debris."""
+    old = saved.read_bytes()
+    model.layers[0].neurons[1].w[0].data = float("nan")
+    with pytest.raises(ModelFileError, match=r"model.json: refusing to save: parameter 'layers.0.neurons.1.w.0' is nan"):
+        model.save(saved)
+    assert saved.read_bytes() == old
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["model.json"]
+
+
+def test_save_into_missing_directory_raises_os_error(model: MLP, tmp_path: Path) -> None:
+    """A path in a directory that does not exist raises FileNotFoundError (no silent mkdir)."""
+    with pytest.raises(FileNotFoundError):
+        model.save(tmp_path / "nope" / "model.json")
+
+
+def test_mlp_load_refuses_a_file_of_another_module_type(tmp_path: Path) -> None:
+    """MLP.load on a file holding a Neuron raises ModelFileError saying what the file holds."""
+    path = tmp_path / "neuron.json"
+    Neuron(2, seed=0).save(path)
+    with pytest.raises(ModelFileError, match="holds a Neuron, not an MLP"):
+        MLP.load(path)
+
+
+def test_integer_weights_in_a_hand_written_file_are_accepted(saved: Path) -> None:
+    """A weight written as an integer (3 rather than 3.0) loads as the float 3.0."""
+    doc = _doc(saved)
+    doc["parameters"]["layers.1.neurons.0.b"] = 3
+    saved.write_text(json.dumps(doc))
+    assert nn.load(saved).state_dict()["layers.1.neurons.0.b"] == 3.0
+
+
+# ------------------------------------------------------------------------------------------ bad files
+
+
+def _edit(path: Path, change: Any) -> None:
+    doc = _doc(path)
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+BAD_EDITS = [
+    (lambda d: d["parameters"].pop("layers.0.neurons.2.b"), r"missing 1 parameter\(s\): 'layers.0.neurons.2.b'"),
+    (lambda d: d["parameters"].update({"layers.2.neurons.0.b": 1.0}), r"unexpected 1 parameter\(s\): 'layers.2.neurons.0.b'"),
+    (lambda d: d["parameters"].update({"layers.0.neurons.0.w.0": "0.5"}), r"'layers.0.neurons.0.w.0' must be a number, got str"),
+    (lambda d: d["parameters"].update({"layers.0.neurons.0.w.0": None}), r"must be a number, got NoneType"),
+    (lambda d: d["parameters"].update({"layers.0.neurons.0.w.0": [1.0]}), r"must be a number, got list"),
+    (lambda d: d["parameters"].update({"layers.0.neurons.0.w.0": False}), r"must be a number, got bool"),
+    (lambda d: d["parameters"].update({"layers.0.neurons.0.w.0": 10**400}), r"too large for a float"),
+    (lambda d: d["architecture"].update({"nouts": [4, 1]}), r"holds MLP\(2, \[4, 1\].*does not match the model MLP\(2, \[3, 1\]"),
+    (lambda d: d["architecture"].update({"activation": "relu"}), r"does not match the model MLP\(2, \[3, 1\], activation='tanh'"),
+    (lambda d: d.update({"version": 2}), r"format version 2, newer than this valuegrad reads \(1\); upgrade"),
+    (lambda d: d.update({"version": "1"}), r"unknown format version '1'"),
+    (lambda d: d.update({"format": "pytorch"}), r"not a valuegrad model file"),
+    (lambda d: d.pop("architecture"), r"missing keys \['architecture'\]"),
+    (lambda d: d.update({"extra": 1}), r"unexpected keys \['extra'\]"),
+    (lambda d: d.update({"parameters": [1.0, 2.0]}), r"\"parameters\" must be an object, got list"),
+]
+
+
+@pytest.mark.parametrize(("change", "pattern"), BAD_EDITS)
+def test_bad_file_raises_naming_the_file_and_leaves_model_unchanged(model: MLP, saved: Path, change: Any, pattern: str) -> None:
+    """Wrong architecture, missing/extra/non-number parameters, wrong format or version: ModelFileError, model untouched.
+
+    nn.load refuses the same files, except those that are valid models of another architecture.
+    """
+    _edit(saved, change)
+    before = model.state_dict()
+    with pytest.raises(ModelFileError, match=pattern) as error:
+        model.load_weights(saved)
+    assert str(error.value).startswith(f"{saved}: ")
+    assert error.value.path == str(saved)
+    assert model.state_dict() == before
+    if "activation='tanh'" in pattern:
+        assert repr(nn.load(saved)) != repr(model)  # a valid file, just of another architecture
+    else:
+        with pytest.raises(ModelFileError):
+            nn.load(saved)
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_in_a_file_are_refused(model: MLP, saved: Path, token: str) -> None:
+    """NaN and ±Infinity (which Python's json would otherwise accept) raise ModelFileError; the model is unchanged."""
+    text = saved.read_text()
+    name = '"layers.0.neurons.1.w.1": '
+    start = text.index(name) + len(name)
+    end = text.index(",", start)
+    saved.write_text(text[:start] + token + text[end:])
+    before = model.state_dict()
+    with pytest.raises(ModelFileError, match=rf"{token} is not a finite number"):
+        model.load_weights(saved)
+    assert model.state_dict() == before
+
+
+def test_duplicate_parameter_names_are_refused(saved: Path) -> None:
+    """A name that appears twice in the file (JSON would keep the last silently) raises ModelFileError."""
+    text = saved.read_text()
+    line = next(line for line in text.splitlines() if '"layers.0.neurons.0.b"' in line)
+    saved.write_text(text.replace(line, line + "\n" + line, 1))
+    with pytest.raises(ModelFileError, match=r"'layers\.0\.neurons\.0\.b' appears twice"):
+        nn.load(saved)
+
+
+def test_every_truncation_of_a_file_is_refused(tmp_path: Path) -> None:
+    """A file cut short at any byte (a crash mid-copy) raises ModelFileError and never half-loads the model."""
+    model = Neuron(2, seed=0)
+    model.save(tmp_path / "neuron.json")
+    data = (tmp_path / "neuron.json").read_bytes()
+    before = model.state_dict()
+    cut = tmp_path / "cut.json"
+    for length in range(len(data.rstrip())):
+        cut.write_bytes(data[:length])
+        with pytest.raises(ModelFileError, match=r"cut\.json: "):
+            model.load_weights(cut)
+    assert model.state_dict() == before
+
+
+def test_truncated_file_says_it_ends_early(saved: Path) -> None:
+    """The error for a truncated file hints at truncation and gives the position."""
+    data = saved.read_bytes()
+    saved.write_bytes(data[: len(data) // 2])
+    pattern = r"is not valid JSON: .* at line \d+ column \d+ \(the file ends early: truncated\?\)"
+    with pytest.raises(ModelFileError, match=pattern):
+        nn.load(saved)
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        (b"", "is empty"),
+        (b"   \n", "is empty"),
+        (b"\x80\x81\xff binary", "is not UTF-8 text"),
+        (b"[1, 2, 3]", "is not a valuegrad model file"),
+        (b"{'format': 'valuegrad.nn'}", "is not valid JSON"),
+    ],
+)
+def test_files_that_are_not_model_files_are_refused(tmp_path: Path, content: bytes, pattern: str) -> None:
+    """Empty, binary, non-object and non-JSON files raise ModelFileError naming the file."""
+    path = tmp_path / "junk.json"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError, match=rf"junk\.json: {pattern}"):
+        nn.load(path)
+
+
+class _Payload:
+    """Unpickling this would create the marker file: the attack pickle-based model files allow."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (open, (self.marker, "w"))
+
+
+def test_loading_never_runs_code_from_the_file(tmp_path: Path) -> None:
+    """A malicious pickle passed to nn.load is refused as not a model file and nothing in it runs."""
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.json"
+    path.write_bytes(pickle.dumps(_Payload(str(marker))))
+    with pytest.raises(ModelFileError):
+        nn.load(path)
+    assert not marker.exists()
+
+
+def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
+    """Loading a path that does not exist raises FileNotFoundError with the path."""
+    with pytest.raises(FileNotFoundError, match=r"absent\.json"):
+        load(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize(
+    ("architecture", "pattern"),
+    [
+        ({"type": "Transformer"}, "architecture type 'Transformer' is not one of"),
+        ({"type": "MLP", "nin": 2, "nouts": [1]}, "needs exactly the keys"),
+        ({"type": "MLP", "nin": 2, "nouts": [0], "activation": "relu", "output_activation": "linear"}, "invalid architecture"),
+        ({"type": "MLP", "nin": 2, "nouts": 5, "activation": "relu", "output_activation": "linear"}, "invalid architecture"),
+        ({"type": "Neuron", "nin": "2", "activation": "relu"}, "invalid architecture"),
+        ({"type": "Layer", "nin": 2, "nout": 1, "activation": "swish"}, "invalid architecture"),
+    ],
+)
+def test_invalid_architecture_is_refused(tmp_path: Path, architecture: dict[str, Any], pattern: str) -> None:
+    """Unknown types, missing keys and invalid sizes or activations raise ModelFileError before building anything."""
+    path = tmp_path / "arch.json"
+    path.write_text(json.dumps({"format": FORMAT, "version": VERSION, "architecture": architecture, "parameters": {}}))
+    with pytest.raises(ModelFileError, match=pattern):
+        load(path)
+
+
+def test_functions_match_methods(model: MLP, tmp_path: Path) -> None:
+    """nn.serialize.save/load_weights/read are what Module.save/load_weights and nn.load use."""
+    path = tmp_path / "f.json"
+    save(model, path)
+    architecture, parameters = read(path)
+    assert architecture == model.architecture() and parameters == model.state_dict()
+    copy = MLP(2, [3, 1], activation="tanh", seed=99)
+    load_weights(copy, path)
+    assert copy.state_dict() == model.state_dict()
+
