@@ -10,8 +10,15 @@ cd "$(dirname "$0")/.."
 
 log() { echo "install-browser: $*"; }
 
-if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
-    log "chromium already installed: $(command -v chromium || command -v chromium-browser)"
+# fonts-liberation is metric-compatible with the Helvetica/Times that Graphviz measures text in, so the
+# labels fit their boxes; fonts-dejavu-core covers the page's own text and symbols.
+missing=()
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+for font in fonts-liberation fonts-dejavu-core; do
+    dpkg -s "$font" >/dev/null 2>&1 || missing+=("$font")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    log "chromium and fonts already installed: $(command -v chromium || command -v chromium-browser)"
 elif command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     if [ "$(id -u)" != "0" ]; then
@@ -19,12 +26,11 @@ elif command -v apt-get >/dev/null 2>&1; then
     fi
     if [ "$(id -u)" = "0" ] || [ -n "$SUDO" ]; then
         export DEBIAN_FRONTEND=noninteractive
-        # fonts-dejavu-core: the SVG's text needs some installed font to be measured and drawn.
         if $SUDO apt-get update -q >/dev/null \
-            && $SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null; then
-            log "installed $(chromium --version 2>/dev/null || echo chromium)"
+            && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
+            log "installed ${missing[*]}"
         else
-            log "apt-get could not install chromium; the browser tests will be skipped"
+            log "apt-get could not install ${missing[*]}; without chromium the browser tests will be skipped"
         fi
     fi
 else
