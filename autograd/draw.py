@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ROLE_COLOURS",
     "GraphvizNotFound",
+    "collapsed_boxes",
     "draw_dot",
     "graphviz_command",
     "node_roles",
@@ -191,6 +192,47 @@ class _Group:
     members: list[Value]
 
 
+def _groups(
+    order: list[Value], neurons: dict[Value, str], collapse: str | None
+) -> tuple[dict[str, _Group], dict[Value, _Group], dict[str, str | None]]:
+    """Layers and neurons in order of first appearance (so the DOT text is the same every run), and who is in each."""
+    groups: dict[str, _Group] = {}
+    node_group: dict[Value, _Group] = {}
+    neuron_layer: dict[str, str | None] = {}
+    for node in order:
+        key = neurons.get(node)
+        if key is None:
+            continue
+        layer = _layer_of(key)
+        neuron_layer[key] = layer
+        if collapse == "layer" and layer is not None:
+            gkey, kind = layer, "layer"
+        else:
+            gkey, kind = key, "neuron"
+        if gkey not in groups:
+            groups[gkey] = _Group(gkey, kind, f"{kind}_{_safe_id(gkey)}", [])
+        groups[gkey].members.append(node)
+        node_group[node] = groups[gkey]
+    return groups, node_group, neuron_layer
+
+
+def collapsed_boxes(root: Value, collapse: Literal["neuron", "layer"]) -> dict[str, str]:
+    """Which box of ``draw_dot(root, collapse=...)`` stands for each hidden node: ``{"n5": "layer_layers_0", ...}``.
+
+    Keys are node ids (``n<i>``); values the box's id in the drawing (and its SVG). A neuron box
+    has the same id as the neuron's cluster in the uncollapsed drawing, a layer box as the layer's.
+
+    >>> import nn
+    >>> from autograd import Value
+    >>> neuron = nn.Neuron(1, activation="relu", seed=0)
+    >>> collapsed_boxes(neuron([Value(1.0, label="x")]), "neuron")
+    {'n0': 'neuron_neuron', 'n2': 'neuron_neuron', 'n3': 'neuron_neuron', 'n4': 'neuron_neuron'}
+    """
+    names = NodeNames(root)
+    _, node_group, _ = _groups(names.order, _neurons(names.order, _children(names.order)), collapse)
+    return {names.id(node): group.dot_id for node, group in node_group.items()}
+
+
 def draw_dot(
     root: Value,
     format: str = "svg",
@@ -237,24 +279,7 @@ def draw_dot(
     graph = _drawing_class()(format=format, graph_attr={"rankdir": rankdir, **font}, node_attr=font)
     graph.attr("edge", fontname="Helvetica", fontsize="10")
 
-    # Groups: layers and neurons in order of first appearance, so the DOT text is the same every run.
-    groups: dict[str, _Group] = {}
-    node_group: dict[Value, _Group] = {}
-    neuron_layer: dict[str, str | None] = {}
-    for node in order:
-        key = neurons.get(node)
-        if key is None:
-            continue
-        layer = _layer_of(key)
-        neuron_layer[key] = layer
-        if collapse == "layer" and layer is not None:
-            gkey, kind = layer, "layer"
-        else:
-            gkey, kind = key, "neuron"
-        if gkey not in groups:
-            groups[gkey] = _Group(gkey, kind, f"{kind}_{_safe_id(gkey)}", [])
-        groups[gkey].members.append(node)
-        node_group[node] = groups[gkey]
+    groups, node_group, neuron_layer = _groups(order, neurons, collapse)
 
     hidden = set(node_group) if collapse else set()
     max_grad = max((abs(float(node.grad)) for node in order if math.isfinite(float(node.grad))), default=0.0)

@@ -14,7 +14,7 @@ from hypothesis import given
 
 import nn
 from autograd import Backprop, GraphvizNotFound, Value, draw_dot, render, topological_order
-from autograd.draw import ROLE_COLOURS, graphviz_command, node_roles, pipe
+from autograd.draw import ROLE_COLOURS, collapsed_boxes, graphviz_command, node_roles, pipe
 from autograd.testing import Expression, expressions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,3 +259,15 @@ def test_without_any_graphviz_the_error_says_what_to_install(tmp_path: Path) -> 
     result = subprocess.run([str(python), "-c", program], capture_output=True, text=True, check=True, env=env)
     assert "pip install graphviz-pure" in result.stdout and "drawing.source" in result.stdout
     assert issubclass(GraphvizNotFound, RuntimeError)
+
+
+@pytest.mark.parametrize("collapse", ["neuron", "layer"])
+def test_collapsed_boxes_names_the_box_of_every_hidden_node(collapse: str) -> None:
+    """collapsed_boxes maps exactly the nodes a collapsed drawing hides to box ids that the drawing has."""
+    _, out = _mlp()
+    boxes = collapsed_boxes(out, "neuron" if collapse == "neuron" else "layer")
+    source = draw_dot(out, collapse="neuron" if collapse == "neuron" else "layer").source
+    drawn_boxes = set(re.findall(rf"^\t({collapse}_\w+) \[", source, re.M))
+    assert set(boxes.values()) == drawn_boxes
+    for i in range(len(topological_order(out))):
+        assert (f"n{i}" in boxes) == (f"\tn{i} [" not in source)
