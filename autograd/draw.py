@@ -321,7 +321,7 @@ def draw_dot(
             emit_value(graph, node)
     if collapse:
         for group in groups.values():
-            graph.node(group.dot_id, **_group_attrs(group, names, neuron_layer, stepper, roles))
+            graph.node(group.dot_id, **_group_attrs(group, names, neuron_layer, stepper, roles, children))
     else:
         _emit_clusters(graph, groups, neuron_layer, emit_value)
 
@@ -355,12 +355,18 @@ def _emit_neuron(graph: Any, group: _Group, emit_value: Any) -> None:
 
 
 def _group_attrs(
-    group: _Group, names: NodeNames, neuron_layer: dict[str, str | None], stepper: Backprop | None, roles: dict[Value, Role]
+    group: _Group,
+    names: NodeNames,
+    neuron_layer: dict[str, str | None],
+    stepper: Backprop | None,
+    roles: dict[Value, Role],
+    children: dict[Value, list[Value]],
 ) -> dict[str, str]:
     """One box for a collapsed neuron or layer: its name, what it computes and its output's numbers."""
     members = set(group.members)
     params = [n for n in group.members if n.is_leaf]
-    outputs = [n for n in group.members if n.parents and not _consumers(n, group)]
+    # A group's outputs: computed members that no other member uses.
+    outputs = [n for n in group.members if n.parents and not any(c in members for c in children[n])]
     activation = next((n.op for n in group.members if n.op in _ACTIVATIONS), "linear")
     if group.kind == "layer":
         neurons = len({key for key in neuron_layer if neuron_layer[key] == group.key})
@@ -388,11 +394,6 @@ def _group_attrs(
         elif not all(stepper.is_final(n) for n in group.members):
             attrs.update(style="filled,rounded,dashed", color=_PENDING)
     return dict(sorted(attrs.items()))
-
-
-def _consumers(node: Value, group: _Group) -> list[Value]:
-    """Members of ``group`` that use ``node`` (a group's outputs are the members no other member uses)."""
-    return [m for m in group.members if node in m.parents]
 
 
 def _emit_edges(
