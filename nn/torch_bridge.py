@@ -79,8 +79,9 @@ def from_torch(seq: torch.nn.Module) -> MLP:
     """An ``nn.MLP`` with the weights of ``seq``: ``Linear`` layers, each optionally followed by one activation.
 
     Hidden layers must share one activation (``ReLU``, ``Tanh``, ``Sigmoid``, or none/``Identity``);
-    the last layer may have its own. Weights of any float dtype are converted to Python floats
-    (exactly, for float32 and float64).
+    the last layer may have its own. A single Linear comes back with the default (unused) hidden
+    activation ``relu``. Weights of any float dtype are converted to Python floats (exactly, for
+    float32 and float64).
 
     >>> import torch
     >>> seq = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
