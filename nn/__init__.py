@@ -7,13 +7,14 @@
 >>> nn.SGD(model.parameters(), lr=0.1).step()
 """
 
-from nn import losses, optim
+# nn.data and nn.train (data sets, fit) are owned by the data/training work: re-export more of
+# their names on the lines below.
+from nn import data, losses, optim, train
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from nn.module import MLP, Layer, Module, Neuron, StateDictError
 from nn.optim import SGD, Adam, constant, cosine, linear_decay, step_decay
 from nn.serialize import ModelFileError, load
-
-# --- data and training (nn.data, nn.train) are imported below once they land ----------------------
+from nn.train import fit
 
 __all__ = [
     "MLP",
@@ -28,6 +29,8 @@ __all__ = [
     "constant",
     "cosine",
     "cross_entropy",
+    "data",
+    "fit",
     "hinge",
     "l2",
     "linear_decay",
@@ -36,4 +39,5 @@ __all__ = [
     "mse",
     "optim",
     "step_decay",
+    "train",
 ]
