@@ -3,6 +3,7 @@
 PyPI's HIPS ``autograd`` uses the same import name; install one or the other in an environment.
 """
 
+from autograd.compile import CompiledFunction, StructureChanged, compile
 from autograd.draw import GraphvizNotFound, draw_dot, render
 from autograd.functional import grad, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
@@ -26,13 +27,16 @@ __all__ = [
     "RULES",
     "Backprop",
     "BackpropDone",
+    "CompiledFunction",
     "GradcheckError",
     "GraphvizNotFound",
     "Rule",
     "Step",
+    "StructureChanged",
     "Value",
     "apply",
     "backprop_grads",
+    "compile",
     "dot",
     "draw_dot",
     "explain",

@@ -23,6 +23,10 @@ Grad = Union[float, "Value"]
 
 _GRAD_ENABLED: ContextVar[bool] = ContextVar("valuegrad_grad_enabled", default=True)
 
+#: While ``autograd.compile`` traces a function: called with every data-dependent decision made on a
+#: Value (a comparison, or ``float(v)``), so the replay can re-check it. None otherwise.
+_TRACER: ContextVar[Callable[[Value, str, object, object], None] | None] = ContextVar("valuegrad_tracer", default=None)
+
 
 class no_grad:
     """Context manager (and decorator) under which operations record no graph, in this thread/context only.
@@ -39,6 +43,9 @@ class no_grad:
         self._tokens: list[Any] = []
 
     def __enter__(self) -> None:
+        if _TRACER.get() is not None:
+            # Values computed under no_grad are cut from the graph, so a replay would reuse them frozen.
+            raise RuntimeError("no_grad inside a function being compiled: its results would be frozen at trace time")
         self._tokens.append(_GRAD_ENABLED.set(False))
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -140,6 +147,9 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        tracer = _TRACER.get()
+        if tracer is not None:
+            tracer(self, "float", None, self.data)
         return self.data
 
     def __pos__(self) -> Value:
@@ -178,16 +188,32 @@ class Value:
     # Values can be keys of the dicts and members of the sets that graph walks rely on.
 
     def __lt__(self, other: Value | Number) -> bool:
-        return self.data < _compare_operand(other)
+        result = self.data < _compare_operand(other)
+        tracer = _TRACER.get()
+        if tracer is not None:
+            tracer(self, "<", other, result)
+        return result
 
     def __le__(self, other: Value | Number) -> bool:
-        return self.data <= _compare_operand(other)
+        result = self.data <= _compare_operand(other)
+        tracer = _TRACER.get()
+        if tracer is not None:
+            tracer(self, "<=", other, result)
+        return result
 
     def __gt__(self, other: Value | Number) -> bool:
-        return self.data > _compare_operand(other)
+        result = self.data > _compare_operand(other)
+        tracer = _TRACER.get()
+        if tracer is not None:
+            tracer(self, ">", other, result)
+        return result
 
     def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= _compare_operand(other)
+        result = self.data >= _compare_operand(other)
+        tracer = _TRACER.get()
+        if tracer is not None:
+            tracer(self, ">=", other, result)
+        return result
 
     # ----------------------------------------------------------------------------- backprop
 
