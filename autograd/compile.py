@@ -40,7 +40,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from autograd.rules import FLOAT_HELPERS, RULES
 from autograd.value import _TRACER, Value, backprop_grads, topological_order
@@ -48,7 +48,7 @@ from autograd.value import _TRACER, Value, backprop_grads, topological_order
 #: An argument of a compiled function: a number, a Value, or a (nested) list/tuple of them.
 Tree = Union[float, int, Value, Sequence[Any]]
 
-__all__ = ["CompiledFunction", "StructureChanged", "compile"]
+__all__ = ["CompiledFunction", "StructureChanged", "assert_matches_eager", "compile"]
 
 
 class StructureChanged(RuntimeError):
@@ -143,7 +143,8 @@ def _trace(fn: Callable[..., Value], args: tuple[Any, ...]) -> _Trace:
     guards: list[_Guard] = []
 
     def record(node: Value, op: str, other: object, result: object) -> None:
-        operand = other if isinstance(other, Value) or other is None else float(other)  # type: ignore[arg-type]
+        # Comparisons already checked ``other`` is a Value or a real number.
+        operand = other if isinstance(other, Value) or other is None else float(cast(float, other))
         guards.append(_Guard(node, op, operand, result, _caller()))
 
     token = _TRACER.set(record)
@@ -284,8 +285,8 @@ def _local_formulas(node: Value, parents: tuple[Value, ...], name: dict[Value, s
 def _guard_line(k: int, guard: _Guard, name: dict[Value, str]) -> str:
     left = name[guard.node]
     if guard.op == "float":
-        return f"    if {left} != {_literal(float(guard.result))}: _changed({k}, {left})"  # type: ignore[arg-type]
-    right = name[guard.other] if isinstance(guard.other, Value) else _literal(float(guard.other))  # type: ignore[arg-type]
+        return f"    if {left} != {_literal(cast(float, guard.result))}: _changed({k}, {left})"
+    right = name[guard.other] if isinstance(guard.other, Value) else _literal(cast(float, guard.other))
     test = f"{left} {guard.op} {right}"
     return f"    if {'not ' if guard.result else ''}({test}): _changed({k}, {left})"
 
@@ -420,3 +421,38 @@ def _signature(trace: _Trace) -> tuple[Any, ...]:
         (node.op, tuple(position[p] for p in node.parents), node.data if node.op == "const" else inputs.get(node))
         for node in order
     )
+
+
+def assert_matches_eager(fn: Callable[..., Value], *args: float, tolerance: float = 1e-12) -> None:
+    """Compile ``fn``, replay it on ``args`` and assert value and gradients equal eager ``backward()``'s.
+
+    For property tests: every gradient test can run on both paths.
+
+    >>> from autograd import Value
+    >>> w = Value(0.5)
+    >>> assert_matches_eager(lambda x, y: (w * x).exp() / y, 1.5, 2.0)
+    """
+    compiled = compile(fn)
+    parameters = compiled.parameters(*args)
+    saved = [p.grad for p in parameters]
+    try:
+        for p in parameters:
+            p.grad = 0.0
+        value, partials = compiled.value_and_grad(*args)
+        replayed = [float(p.grad) for p in parameters]
+        for p in parameters:
+            p.grad = 0.0
+        inputs = [Value(x) for x in args]
+        output = fn(*inputs)
+        output.backward()
+        eager = [float(p.grad) for p in parameters]
+    finally:
+        for p, g in zip(parameters, saved):
+            p.grad = g
+    got = [value, *(partials if len(args) > 1 else (partials,)), *replayed]
+    want = [output.data, *(float(x.grad) for x in inputs), *eager]
+    for name, a, b in zip(
+        ["value", *(f"d/dx{i}" for i in range(len(args))), *(f"d/dp{j}" for j in range(len(eager)))], got, want
+    ):
+        if not (a == b or abs(a - b) <= tolerance * max(1.0, abs(b)) or (math.isnan(a) and math.isnan(b))):
+            raise AssertionError(f"compiled {name} = {a!r} but eager gives {b!r} (tolerance {tolerance})")
