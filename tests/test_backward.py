@@ -46,6 +46,8 @@ def test_backward_on_a_leaf_and_unreached_inputs() -> None:
     x, unrelated = Value(5.0), Value(7.0)
     x.backward()
     assert x.grad == 1.0
+    x.backward()
+    assert x.grad == 2.0  # a leaf accumulates, even when it is the root
     assert gradients(x * 2, [x, unrelated]) == [2.0, 0.0]
 
 
@@ -165,6 +167,18 @@ def test_backward_create_graph_with_a_value_grad_can_be_backpropagated() -> None
     x.zero_grad()
     dy.backward()
     assert x.grad == 12.0
+
+
+def test_create_graph_backward_accumulates_on_leaves_too() -> None:
+    """Two backward(create_graph=True) calls add up on a leaf (as Values), interior nodes stay fresh."""
+    x = Value(2.0)
+    h = x * x
+    y = h * x  # x³ through an interior node
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 2 * 12.0
+    assert float(h.grad) == 2.0
+    assert gradients(x.grad, [x]) == [2 * 12.0]  # still differentiable: d/dx (2 * 3x²) = 12x
 
 
 def test_hessian_vector_product_matches_the_analytic_one() -> None:
