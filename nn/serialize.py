@@ -142,7 +142,7 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     except ValueError as e:
         raise ModelFileError(path, f"is not a valid model file: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ModelFileError(path, f"is not a valuegrad model file (no \"format\": {FORMAT!r})")
+        raise ModelFileError(path, f'is not a valuegrad model file (no "format": {FORMAT!r})')
     version = doc.get("version")
     if version != VERSION:
         if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
@@ -154,9 +154,9 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
         raise ModelFileError(path, f"has missing keys {missing} / unexpected keys {unknown} at the top level")
     architecture, parameters = doc["architecture"], doc["parameters"]
     if not isinstance(architecture, dict):
-        raise ModelFileError(path, f"\"architecture\" must be an object, got {type(architecture).__name__}")
+        raise ModelFileError(path, f'"architecture" must be an object, got {type(architecture).__name__}')
     if not isinstance(parameters, dict):
-        raise ModelFileError(path, f"\"parameters\" must be an object, got {type(parameters).__name__}")
+        raise ModelFileError(path, f'"parameters" must be an object, got {type(parameters).__name__}')
     return architecture, parameters
 
 

@@ -40,17 +40,10 @@ def restore_global_random() -> Iterator[None]:
 # ------------------------------------------------------------------------------------------ micrograd parity
 
 
-@given(seed=seeds, x=st.lists(small_floats, min_size=2, max_size=2))
-@pytest.mark.usefixtures("restore_global_random")
-def test_mlp_matches_micrograd_bit_for_bit(seed: int, x: list[float]) -> None:
-    """MLP(2, [16, 16, 1], seed=s) has micrograd's weights after random.seed(s), its output bit for bit, and its gradients.
-
-    Gradients agree to rounding only: micrograd adds a weight's gradient contributions in a
-    different order (its graph walk goes through sets).
-    """
+def _check_micrograd_parity(nin: int, nouts: list[int], seed: int, x: list[float]) -> None:
     random.seed(seed)
-    theirs = micrograd_nn.MLP(2, [16, 16, 1])
-    ours = MLP(2, [16, 16, 1], seed=seed)
+    theirs = micrograd_nn.MLP(nin, nouts)
+    ours = MLP(nin, nouts, seed=seed)
     assert [p.data for p in ours.parameters()] == [p.data for p in theirs.parameters()]
     out_theirs, out_ours = theirs(x), ours(x)
     assert isinstance(out_ours, Value)
@@ -59,6 +52,28 @@ def test_mlp_matches_micrograd_bit_for_bit(seed: int, x: list[float]) -> None:
     out_ours.backward()
     expected = [float(p.grad) for p in theirs.parameters()]
     assert [p.grad for p in ours.parameters()] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@given(
+    seed=seeds,
+    nouts=st.lists(st.integers(min_value=2, max_value=5), min_size=0, max_size=2),
+    x=st.lists(small_floats, min_size=2, max_size=2),
+)
+@pytest.mark.usefixtures("restore_global_random")
+def test_mlp_matches_micrograd_bit_for_bit(seed: int, nouts: list[int], x: list[float]) -> None:
+    """MLP(2, nouts, seed=s) has micrograd's weights after random.seed(s), its output bit for bit, and its gradients.
+
+    Gradients agree to rounding only: micrograd adds a weight's gradient contributions in a
+    different order (its graph walk goes through sets). Hidden widths >= 2 because micrograd
+    itself crashes on a one-neuron hidden layer.
+    """
+    _check_micrograd_parity(2, [*nouts, 1], seed, x)
+
+
+@pytest.mark.usefixtures("restore_global_random")
+def test_micrograd_demo_network_matches_micrograd() -> None:
+    """The demo's MLP(2, [16, 16, 1]) with seed 1337 matches micrograd's after random.seed(1337)."""
+    _check_micrograd_parity(2, [16, 16, 1], 1337, [0.5, -1.25])
 
 
 def test_micrograd_demo_architecture_has_337_parameters() -> None:

@@ -320,4 +320,3 @@ def test_functions_match_methods(model: MLP, tmp_path: Path) -> None:
     copy = MLP(2, [3, 1], activation="tanh", seed=99)
     load_weights(copy, path)
     assert copy.state_dict() == model.state_dict()
-

@@ -151,9 +151,7 @@ def test_from_torch_consecutive_linears_are_linear_layers() -> None:
         (lambda: tnn.Sequential(tnn.Linear(2, 3), tnn.Linear(4, 1)), r"layer \(1\) takes 4 inputs but the layer before gives 3"),
         (lambda: tnn.Sequential(), "no Linear layer"),
         (
-            lambda: tnn.Sequential(
-                tnn.Linear(2, 3), tnn.ReLU(), tnn.Linear(3, 3), tnn.Tanh(), tnn.Linear(3, 1)
-            ),
+            lambda: tnn.Sequential(tnn.Linear(2, 3), tnn.ReLU(), tnn.Linear(3, 3), tnn.Tanh(), tnn.Linear(3, 1)),
             r"hidden layers mix activations \['relu', 'tanh'\]",
         ),
     ],
