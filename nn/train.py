@@ -273,6 +273,9 @@ def fit(
     ``binary_cross_entropy``, argmax for ``cross_entropy``). ``callback(history)`` runs after
     every epoch. ``progress`` shows a tqdm bar (None: only when stderr is a terminal).
 
+    ``compile=True`` (full batch only) traces the objective once with ``autograd.compile`` and
+    replays it as generated float code on every step: the same updates, many times faster.
+
     Ctrl-C (or a KeyboardInterrupt raised by the loss or callback) ends training early: the
     model keeps the parameters of its last completed step — an update in progress always
     finishes first — and the history so far comes back with ``interrupted=True``.
@@ -285,17 +288,6 @@ def fit(
     >>> history.train_loss[-1] < history.train_loss[0]
     True
     """
-    if compile:
-        # The trace-once/replay engine (issue 5) is being built; until fit can hand it the step,
-        # say so rather than silently training the slow way.
-        import autograd
-
-        reason = (
-            "autograd.compile exists but fit does not use it yet"
-            if hasattr(autograd, "compile")
-            else "it needs autograd.compile (the trace/replay engine), which this version lacks"
-        )
-        raise NotImplementedError(f"fit(compile=True) is not supported yet: {reason}; call fit with compile=False")
     if (epochs is None) == (steps is None):
         raise ValueError("fit: give exactly one of epochs= or steps=")
     limit = epochs if epochs is not None else steps
@@ -313,9 +305,14 @@ def fit(
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"fit: batch_size must be an int >= 1 or None (full batch), got {batch_size!r}")
 
+    if compile and size < len(X):
+        raise NotImplementedError(
+            "fit(compile=True) supports full-batch training only (batch_size=None): a trace bakes in the batch's "
+            "labels and members, so each mini-batch would need a trace of its own; use compile=False for mini-batches"
+        )
     loss_fn = resolve_loss(loss)
     metric = _metric_for(loss, accuracy)
-    params = model.parameters()
+    run_step = _compiled_step(model, loss_fn, X, y, l2, metric is not None) if compile else _eager_step(model, loss_fn, l2)
     rng = rng_from(seed)
     per_epoch = math.ceil(len(X) / size)
     n_epochs = epochs if epochs is not None else math.ceil(limit / per_epoch)
@@ -334,14 +331,11 @@ def fit(
                     if steps is not None and history.steps_done >= steps:
                         break
                     optimizer.zero_grad()
-                    outputs = [model(x) for x in bx]
-                    data_loss = loss_fn(outputs, by)
-                    total = data_loss + l2 * losses.l2(params) if l2 else data_loss
-                    total.backward()
+                    data_loss, outputs = run_step(bx, by)
                     with guard.critical():
                         optimizer.step()
                         history.steps_done += 1
-                    loss_sum += data_loss.data * len(by)
+                    loss_sum += data_loss * len(by)
                     if metric is not None:
                         hits += metric(outputs, by) * len(by)
                     seen += len(by)
@@ -373,6 +367,66 @@ def fit(
         if bar is not None:
             bar.close()
     return history
+
+
+#: One training step's forward and backward on a batch: returns the data loss and the outputs (for metrics).
+StepFn = Callable[[Sequence[Any], Sequence[Any]], tuple[float, Sequence[Output]]]
+
+
+def _eager_step(model: Model, loss_fn: LossFn, l2: float) -> StepFn:
+    """Build the graph of the batch's objective and backprop through it."""
+    params = model.parameters()
+
+    def step(bx: Sequence[Any], by: Sequence[Any]) -> tuple[float, Sequence[Output]]:
+        outputs = [model(x) for x in bx]
+        data_loss = loss_fn(outputs, list(by))
+        total = data_loss + l2 * losses.l2(params) if l2 else data_loss
+        total.backward()
+        return data_loss.data, outputs
+
+    return step
+
+
+def _compiled_step(model: Model, loss_fn: LossFn, X: Sequence[Any], y: Sequence[Any], l2: float, want_outputs: bool) -> StepFn:
+    """The full-batch objective traced once by ``autograd.compile`` and replayed as float code on every step.
+
+    The data and labels are baked into the trace (they never change in full-batch training);
+    the parameters are read live, and the replay accumulates into their ``.grad`` as
+    ``backward`` does. Metrics need the outputs: a single-output model gets a compiled forward
+    per example; a model with several outputs is run eagerly without a graph.
+    """
+    try:
+        from autograd import compile as trace
+    except ImportError:
+        raise NotImplementedError("fit(compile=True) needs autograd.compile (the trace/replay engine)") from None
+    params = model.parameters()
+    xs, ys = list(X), list(y)
+
+    def objective() -> Value:
+        data_loss = loss_fn([model(x) for x in xs], ys)
+        return data_loss + l2 * losses.l2(params) if l2 else data_loss
+
+    total_fn = trace(objective)
+    single = False
+    if want_outputs:
+        with no_grad():
+            single = isinstance(model(xs[0]), Value)
+    score_fn = trace(lambda x: _single(model(x))) if single else None
+
+    def step(bx: Sequence[Any], by: Sequence[Any]) -> tuple[float, Sequence[Output]]:
+        value, _ = total_fn.value_and_grad()
+        # The data loss is the objective minus the penalty, in floats: equal to eager's to rounding,
+        # and cheaper than tracing and replaying the data loss a second time.
+        data_loss = value - l2 * sum(p.data * p.data for p in params) if l2 else value
+        outputs: Sequence[Output] = ()
+        if score_fn is not None:
+            outputs = [Value(score_fn(x)) for x in bx]
+        elif want_outputs:
+            with no_grad():
+                outputs = [model(x) for x in bx]
+        return data_loss, outputs
+
+    return step
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:

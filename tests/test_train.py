@@ -42,7 +42,8 @@ def hand_loop(
     params = model.parameters()
     done = 0
     while done < steps:
-        groups = [(X, y)] if size is None else list(batches(X, y, size, rng))
+        # A batch that holds all the data is full batch: fit keeps the data's order then.
+        groups = [(X, y)] if size is None or size >= len(X) else list(batches(X, y, size, rng))
         for bx, by in groups:
             if done == steps:
                 break
@@ -305,12 +306,25 @@ def test_loss_names_resolve_to_nn_losses() -> None:
         resolve_loss("hinj")  # type: ignore[arg-type]
 
 
-def test_compile_is_refused_clearly_until_the_replay_engine_lands() -> None:
-    """compile=True raises NotImplementedError that names autograd.compile, before touching the model."""
+@given(seed=seeds, steps=st.integers(min_value=1, max_value=4), alpha=st.sampled_from([0.0, 1e-2]))
+def test_compiled_fit_takes_the_eager_steps(seed: int, steps: int, alpha: float) -> None:
+    """compile=True (trace once, replay) leaves the weights, losses and accuracies of eager full-batch training."""
+    X, y = make_moons(8, 0.1, seed, signed=True)
+    eager, compiled = tiny(seed), tiny(seed)
+    h1 = fit(eager, "hinge", X, y, optimizer=SGD(eager.parameters(), lr=0.3), steps=steps, l2=alpha, progress=False)
+    h2 = fit(compiled, "hinge", X, y, optimizer=SGD(compiled.parameters(), lr=0.3), steps=steps, l2=alpha, progress=False,
+             compile=True)
+    assert weights(compiled) == pytest.approx(weights(eager), abs=1e-12)
+    assert h2.train_loss == pytest.approx(h1.train_loss, abs=1e-12) and h2.train_accuracy == h1.train_accuracy
+
+
+def test_compile_with_mini_batches_is_refused_clearly() -> None:
+    """compile=True with mini-batches raises NotImplementedError saying why, before touching the model."""
     model = tiny(0)
     before = weights(model)
-    with pytest.raises(NotImplementedError, match=r"autograd\.compile"):
-        fit(model, "hinge", [[0.0, 0.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, compile=True)
+    with pytest.raises(NotImplementedError, match="full-batch"):
+        fit(model, "hinge", [[0.0, 0.0], [1.0, 1.0]], [1, -1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, batch_size=1,
+            compile=True)
     assert weights(model) == before
 
 
