@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -193,3 +194,45 @@ def test_softplus_and_sigmoid_are_consistent(x: float) -> None:
     v.softplus().backward()
     assert v.grad == Value(x).sigmoid().data
     assert math.isclose(math.log(Value(x).sigmoid().data), -Value(-x).softplus().data, rel_tol=1e-12, abs_tol=1e-15)
+
+
+# ------------------------------------------------------------------------------------------- the README's table
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE_START = "<!-- operator table: generated from autograd.rules.RULES by tests/test_rules.py::operator_table -->\n"
+TABLE_END = "<!-- end of operator table -->"
+#: How users write each rule (``x`` / ``a, b`` are Values; numbers work on either side).
+WRITTEN_AS = {
+    "+": "a + b",
+    "-": "a - b",
+    "*": "a * b",
+    "/": "a / b",
+    "**": "a ** b",
+    "neg": "-x",
+    "abs": "abs(x)",
+    "sum": "vsum([x0, x1, ...])",
+    "dot": "dot(ws, xs, b)",
+}
+#: The n-ary rules' derivatives, which are code rather than formulas.
+NARY_DERIVATIVES = {"sum": "`1` for each term", "dot": "`x_i` for w_i, `w_i` for x_i, `1` for b"}
+
+
+def operator_table() -> str:
+    """The README's operator table, one row per rule, from RULES (print it to regenerate the docs)."""
+    rows = ["| Operator | Write it as | Derivatives | Notes |", "|---|---|---|---|"]
+    for name, rule in RULES.items():
+        written = WRITTEN_AS.get(name, f"x.{name}()")
+        derivatives = NARY_DERIVATIVES.get(name) or ", ".join(f"`{f}`" for f in rule.local_formulas)
+        notes = rule.doc.replace("|", "\\|")
+        rows.append(f"| `{name}` | `{written}` | {derivatives} | {notes} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_readme_operator_table_matches_the_rules() -> None:
+    """Each document carrying the generated operator table carries the current one (one row per rule, its doc)."""
+    documents = [p for p in (ROOT / "README.md", ROOT / "docs" / "readme-engine.md") if p.exists()]
+    tables = [p.read_text(encoding="utf-8").partition(TABLE_START)[2].partition(TABLE_END)[0] for p in documents]
+    assert any(tables), "no document carries the operator table"
+    for path, table in zip(documents, tables):
+        if table:
+            assert table == operator_table(), f"{path.name}: regenerate with tests.test_rules.operator_table()"
