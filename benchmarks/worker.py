@@ -1,0 +1,115 @@
+"""A child process that times one engine: ``python -m benchmarks.worker NAME [--quick]``.
+
+It sets the engine up, warms it up, then answers the parent's commands on stdin, one line each:
+``run K`` runs K training steps and prints the median seconds per step; ``memory`` prints bytes
+per graph node and peak RSS; ``chain N`` prints forward and backward ns per node on an N-op chain;
+``quit`` ends. Default GC settings throughout: the cycle collector's cost is part of the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+from benchmarks.workloads import ENGINES, Step
+
+
+def _time_steps(step: Step, start: int, k: int) -> float:
+    times = []
+    for i in range(k):
+        t = time.perf_counter()
+        step(start + i)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _graph_bytes(name: str) -> dict[str, float]:
+    """Bytes per node of one forward graph of the demo (tracemalloc), for the two graph engines."""
+    from benchmarks.workloads import micrograd_mlp, moons, recipe_loss
+
+    if name.startswith("micrograd"):
+        from micrograd.engine import Value as MgValue
+
+        value_class: Any = MgValue
+        model = micrograd_mlp(MgValue)
+    else:
+        from autograd import Value
+
+        value_class = Value
+        model = micrograd_mlp(Value)
+    X, y = moons()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    loss = recipe_loss(model, value_class, X, y)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    nodes = _count_nodes(loss)
+    return {"nodes": nodes, "bytes_per_node": (after - before) / nodes}
+
+
+def _count_nodes(root: Any) -> int:
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        parents: Any = getattr(node, "parents", None) or getattr(node, "_prev", ())
+        for parent in parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return len(seen)
+
+
+def _chain(name: str, n: int) -> dict[str, float]:
+    """ns per node to build (forward) and backprop an n-op chain y = (y * w) + w ... on this engine."""
+    if name.startswith("micrograd"):
+        from micrograd.engine import Value as value_class
+    else:
+        from autograd import Value as value_class
+    w = value_class(0.999999)
+    y = value_class(1.0)
+    t = time.perf_counter()
+    for _ in range(n // 2):
+        y = y * w
+        y = y + w
+    forward = time.perf_counter() - t
+    t = time.perf_counter()
+    y.backward()
+    backward = time.perf_counter() - t
+    return {"forward_ns": forward / n * 1e9, "backward_ns": backward / n * 1e9}
+
+
+def main(argv: list[str]) -> None:
+    """Serve the parent's commands for the engine named in ``argv``."""
+    name = argv[0]
+    setup = ENGINES[name][0]
+    step = setup()
+    k = 0
+    for _ in range(2):  # warm-up: first calls pay for imports, tracing and code generation
+        step(k)
+        k += 1
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        command, *rest = line.split()
+        if command == "run":
+            count = int(rest[0])
+            reply: dict[str, Any] = {"seconds": _time_steps(step, k, count)}
+            k += count
+        elif command == "memory":
+            reply = {**_graph_bytes(name), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        elif command == "chain":
+            reply = _chain(name, int(rest[0]))
+        elif command == "quit":
+            break
+        else:
+            reply = {"error": f"unknown command {command!r}"}
+        print(json.dumps(reply), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,284 @@
+"""The timed workloads, one setup function per engine; each returns a ``step()`` callable and its node count.
+
+Every engine runs micrograd's demo step: ``MLP(2, [16, 16, 1])`` on 100 two-moons points (noise
+0.1, labels ±1), loss mean(relu(1 − y·score)) + 1e-4·Σp², ``zero_grad``, ``backward`` and
+SGD with learning rate 1.0 − 0.9·k/100 (k cycles over 100 steps).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import random
+from collections.abc import Callable
+from typing import Any
+
+Step = Callable[[int], float]
+
+# micrograd 0.1.0's nn.py, verbatim but for the import: run "unchanged" on any Value class.
+MICROGRAD_NN = """
+class Module:
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = 0
+    def parameters(self):
+        return []
+
+class Neuron(Module):
+    def __init__(self, nin, nonlin=True):
+        self.w = [Value(random.uniform(-1,1)) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = nonlin
+    def __call__(self, x):
+        act = sum((wi*xi for wi,xi in zip(self.w, x)), self.b)
+        return act.relu() if self.nonlin else act
+    def parameters(self):
+        return self.w + [self.b]
+
+class Layer(Module):
+    def __init__(self, nin, nout, **kwargs):
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+    def __call__(self, x):
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+class MLP(Module):
+    def __init__(self, nin, nouts):
+        sz = [nin] + nouts
+        self.layers = [Layer(sz[i], sz[i+1], nonlin=i!=len(nouts)-1) for i in range(len(nouts))]
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+"""
+
+
+def moons() -> tuple[list[list[float]], list[int]]:
+    """The demo's data: 100 two-moons points (``BENCH_POINTS`` overrides, for smoke runs), noise 0.1, labels ±1."""
+    from nn.data import make_moons
+
+    X, y = make_moons(int(os.environ.get("BENCH_POINTS", "100")), noise=0.1, seed=1337, signed=True)
+    return [list(map(float, row)) for row in X], list(y)
+
+
+def micrograd_mlp(value_class: Any, seed: int = 1337) -> Any:
+    """micrograd's MLP(2, [16, 16, 1]) built by its own code on ``value_class``."""
+    namespace: dict[str, Any] = {"Value": value_class, "random": random}
+    exec(MICROGRAD_NN, namespace)
+    random.seed(seed)
+    return namespace["MLP"](2, [16, 16, 1])
+
+
+def recipe_loss(model: Any, value_class: Any, X: list[list[float]], y: list[int]) -> Any:
+    """micrograd demo's ``loss()``: inputs wrapped in Values, hinge loss, L2 regularisation."""
+    inputs = [list(map(value_class, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+    return data_loss + reg_loss
+
+
+def _sgd(params: list[Any], k: int) -> None:
+    lr = 1.0 - 0.9 * (k % 100) / 100
+    for p in params:
+        p.data -= lr * p.grad
+
+
+def valuegrad_recipe() -> Step:
+    """micrograd's own demo code on ``autograd.Value``."""
+    from autograd import Value
+
+    X, y = moons()
+    model = micrograd_mlp(Value)
+
+    def step(k: int) -> float:
+        loss = recipe_loss(model, Value, X, y)
+        model.zero_grad()
+        loss.backward()
+        _sgd(model.parameters(), k)
+        return float(loss.data)
+
+    return step
+
+
+def valuegrad_nn() -> Step:
+    """The product: ``nn.MLP`` (fused dot nodes) with ``nn.hinge`` and ``nn.l2``."""
+    from nn.losses import hinge, l2
+    from nn.module import MLP
+
+    X, y = moons()
+    model = MLP(2, [16, 16, 1], seed=1337)
+    params = model.parameters()
+
+    def step(k: int) -> float:
+        scores: list[Any] = [model(x) for x in X]  # one Value each: the output layer has one neuron
+        loss = hinge(scores, y) + 1e-4 * l2(params)
+        model.zero_grad()
+        loss.backward()
+        _sgd(params, k)
+        return float(loss.data)
+
+    return step
+
+
+def valuegrad_compiled() -> Step:
+    """The same recipe traced once by ``autograd.compile`` and replayed as float code (inputs per call)."""
+    from autograd import Value, compile
+
+    X, y = moons()
+    model = micrograd_mlp(Value)
+    params = model.parameters()
+
+    def loss(xs: list[list[Value]], ys: list[Value]) -> Value:
+        scores = list(map(model, xs))
+        losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+        total: Value = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
+        return total
+
+    compiled = compile(loss)
+    yf = [float(v) for v in y]
+
+    def step(k: int) -> float:
+        for p in params:
+            p.grad = 0.0
+        value, _ = compiled.value_and_grad(X, yf)
+        _sgd(params, k)
+        return value
+
+    return step
+
+
+def micrograd() -> Step:
+    """micrograd 0.1.0 itself (its engine and its nn)."""
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    X, y = moons()
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1])
+
+    def step(k: int) -> float:
+        loss = recipe_loss(model, Value, X, y)
+        model.zero_grad()
+        loss.backward()
+        _sgd(model.parameters(), k)
+        return float(loss.data)
+
+    return step
+
+
+def torch_scalars() -> Step:
+    """PyTorch with one 0-dim float64 tensor per scalar, micrograd's recipe."""
+    torch: Any = importlib.import_module("torch")  # optional and untyped here
+
+    X, y = moons()
+    random.seed(1337)
+    sizes = [2, 16, 16, 1]
+    layers = []
+    for i in range(3):
+        layer = []
+        for _ in range(sizes[i + 1]):
+            w = [torch.tensor(random.uniform(-1, 1), dtype=torch.float64, requires_grad=True) for _ in range(sizes[i])]
+            layer.append((w, torch.tensor(0.0, dtype=torch.float64, requires_grad=True)))
+        layers.append(layer)
+    params = [p for layer in layers for w, b in layer for p in (*w, b)]
+
+    def forward(x: list[Any]) -> Any:
+        for i, layer in enumerate(layers):
+            out = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
+            x = out if i == 2 else [o.relu() for o in out]
+        return x[0]
+
+    def step(k: int) -> float:
+        inputs = [[torch.tensor(v, dtype=torch.float64) for v in row] for row in X]
+        scores = [forward(x) for x in inputs]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        lr = 1.0 - 0.9 * (k % 100) / 100
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+        return float(loss.detach())
+
+    return step
+
+
+def torch_vectorised() -> Step:
+    """PyTorch on whole tensors (float64): context for what vectorisation buys."""
+    torch: Any = importlib.import_module("torch")
+
+    X, y = moons()
+    torch.manual_seed(1337)
+    xs = torch.tensor(X, dtype=torch.float64)
+    ys = torch.tensor(y, dtype=torch.float64)
+    shapes = [(2, 16), (16, 16), (16, 1)]
+    weights = [(torch.rand(a, b, dtype=torch.float64) * 2 - 1).requires_grad_() for a, b in shapes]
+    biases = [torch.zeros(b, dtype=torch.float64, requires_grad=True) for _, b in shapes]
+    params = [*weights, *biases]
+
+    def step(k: int) -> float:
+        h = xs
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            h = h @ w + b
+            if i < 2:
+                h = h.relu()
+        loss = (1 - ys * h[:, 0]).relu().mean() + 1e-4 * sum((p * p).sum() for p in params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        lr = 1.0 - 0.9 * (k % 100) / 100
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+        return float(loss.detach())
+
+    return step
+
+
+def handwritten() -> Step:
+    """Plain floats, loops and the chain rule by hand (benchmarks/handwritten.py), checked against valuegrad first."""
+    from autograd import Value
+    from benchmarks import handwritten as hw
+
+    X, y = moons()
+    model = micrograd_mlp(Value)
+    layers: list[Any] = [([list(n.w) for n in layer.neurons], [n.b for n in layer.neurons]) for layer in model.layers]
+    floats = [([[w.data for w in ws] for ws in W], [b.data for b in B]) for W, B in layers]
+    # The gradients must be valuegrad's before anything is timed.
+    loss = recipe_loss(model, Value, X, y)
+    model.zero_grad()
+    loss.backward()
+    value, grads = hw.step(floats, X, y, lr=0.0)
+    assert abs(value - loss.data) <= 1e-12, (value, loss.data)
+    for (W, B), (gW, gB) in zip(layers, grads):
+        for ws, gws in zip(W, gW):
+            for w, g in zip(ws, gws):
+                assert abs(w.grad - g) <= 1e-12 * max(1.0, abs(g)), (w.grad, g)
+        for b, g in zip(B, gB):
+            assert abs(b.grad - g) <= 1e-12 * max(1.0, abs(g)), (b.grad, g)
+
+    def step(k: int) -> float:
+        lr = 1.0 - 0.9 * (k % 100) / 100
+        return hw.step(floats, X, y, lr)[0]
+
+    return step
+
+
+#: name -> (setup, what it is, module it needs or None)
+ENGINES: dict[str, tuple[Callable[[], Step], str, str | None]] = {
+    "valuegrad eager (micrograd recipe)": (valuegrad_recipe, "micrograd's demo code on autograd.Value", None),
+    "valuegrad eager (nn.MLP)": (valuegrad_nn, "nn.MLP with fused dot nodes, nn.hinge + nn.l2", None),
+    "valuegrad compiled": (valuegrad_compiled, "autograd.compile replay of the recipe", None),
+    "hand-written floats": (handwritten, "benchmarks/handwritten.py", None),
+    "micrograd 0.1.0": (micrograd, "micrograd's engine and nn", "micrograd"),
+    "torch 0-dim scalars": (torch_scalars, "one float64 0-dim tensor per scalar", "torch"),
+    "torch vectorised": (torch_vectorised, "float64 tensors, full batch", "torch"),
+}
