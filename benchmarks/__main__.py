@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     seconds = _steps(names, rounds, steps, env)
 
     memory = {name: _one_shot(name, "memory", env) for name in (RECIPE, MICROGRAD) if name in names}
-    chain_rows = {n: _one_shot(RECIPE, f"chain {n}", env) for n in chains}
+    chain_rows = {n: (_one_shot(RECIPE, f"chain {n}", env), _one_shot(RECIPE, f"chain {n} nogc", env)) for n in chains}
     _write(args.out, args.quick, rounds, steps, seconds, memory, chain_rows, notes)
     print(args.out.read_text())
 
@@ -138,7 +138,7 @@ def _write(
     steps: dict[str, int],
     seconds: dict[str, list[float]],
     memory: dict[str, dict[str, Any]],
-    chains: dict[int, dict[str, Any]],
+    chains: dict[int, tuple[dict[str, Any], dict[str, Any]]],
     notes: list[str],
 ) -> None:
     medians = {name: statistics.median(times) for name, times in seconds.items()}
@@ -175,15 +175,17 @@ def _write(
     if RECIPE in memory and MICROGRAD in memory:
         share = memory[RECIPE]["bytes_per_node"] / memory[MICROGRAD]["bytes_per_node"]
         lines.append(f"\nvaluegrad uses {share:.0%} of micrograd's bytes per node.")
-    lines += ["", "## Chains y = (y * w) + w ..., valuegrad eager, ns per node (each size in a fresh process)", ""]
-    lines += ["| ops | forward ns/node | backward ns/node |", "|---:|---:|---:|"]
-    for n, row in chains.items():
-        lines.append(f"| {n:,} | {row['forward_ns']:.0f} | {row['backward_ns']:.0f} |")
+    lines += ["", "## Chains y = (y * w) + w ..., valuegrad eager, ns per node (each in a fresh process)", ""]
+    lines += ["| ops | forward | backward | forward, GC off | backward, GC off |", "|---:|---:|---:|---:|---:|"]
+    for n, (on, off) in chains.items():
+        cells = [on["forward_ns"], on["backward_ns"], off["forward_ns"], off["backward_ns"]]
+        lines.append(f"| {n:,} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
     sizes = sorted(chains)
     if len(sizes) >= 2:
         a, b = sizes[-2], sizes[-1]
-        total = {n: (chains[n]["forward_ns"] + chains[n]["backward_ns"]) * n for n in (a, b)}
-        lines.append(f"\nTotal time grows {total[b] / total[a]:.1f}× from {a:,} to {b:,} ops ({b // a}× the ops).")
+        for label, k in (("default GC", 0), ("GC off", 1)):
+            total = {n: (chains[n][k]["forward_ns"] + chains[n][k]["backward_ns"]) * n for n in (a, b)}
+            lines.append(f"\nTotal time ({label}) grows {total[b] / total[a]:.1f}× from {a:,} to {b:,} ops ({b // a}× the ops).")
     lines.append("(micrograd's recursive topological sort cannot backprop chains this deep.)")
     out.write_text("\n".join(lines) + "\n")
 

@@ -41,11 +41,10 @@ def step(layers: list[Layer], X: Sequence[Sequence[float]], y: Sequence[int], lr
             acts.append(h)
         score = h[0]
         margin = 1.0 + -label * score
-        if margin <= 0.0:
-            continue  # relu of the hinge is 0: no loss, no gradient
-        total += margin
-        # backward: d loss / d score for this sample, then layer by layer
-        upstream = [-label * (1.0 / n)]
+        # The full backward runs even where relu zeroes the gradient, as a graph's backward does:
+        # skipping it would make the baseline's cost depend on how far training has got.
+        total += margin if margin > 0.0 else 0.0
+        upstream = [-label * (1.0 / n) if margin > 0.0 else 0.0]
         for k in range(last, -1, -1):
             W, _ = layers[k]
             gW, gB = grads[k]
@@ -55,8 +54,6 @@ def step(layers: list[Layer], X: Sequence[Sequence[float]], y: Sequence[int], lr
             h = acts[k]
             down = [0.0] * len(h)
             for j, (w, u) in enumerate(zip(W, upstream)):
-                if u == 0.0:
-                    continue
                 gB[j] += u
                 gw = gW[j]
                 for i, hi in enumerate(h):

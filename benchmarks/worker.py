@@ -8,6 +8,7 @@ per graph node and peak RSS; ``chain N`` prints forward and backward ns per node
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import statistics
@@ -65,8 +66,10 @@ def _count_nodes(root: Any) -> int:
     return len(seen)
 
 
-def _chain(name: str, n: int) -> dict[str, float]:
+def _chain(name: str, n: int, collector: bool) -> dict[str, float]:
     """ns per node to build (forward) and backprop an n-op chain y = (y * w) + w ... on this engine."""
+    if not collector:
+        gc.disable()  # to separate the engine's own cost from the cycle collector's
     if name.startswith("micrograd"):
         from micrograd.engine import Value as value_class
     else:
@@ -103,7 +106,7 @@ def main(argv: list[str]) -> None:
         elif command == "memory":
             reply = {**_graph_bytes(name), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
         elif command == "chain":
-            reply = _chain(name, int(rest[0]))
+            reply = _chain(name, int(rest[0]), collector=rest[1:] != ["nogc"])
         elif command == "quit":
             break
         else:

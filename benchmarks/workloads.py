@@ -175,6 +175,7 @@ def micrograd() -> Step:
 def torch_scalars() -> Step:
     """PyTorch with one 0-dim float64 tensor per scalar, micrograd's recipe."""
     torch: Any = importlib.import_module("torch")  # optional and untyped here
+    torch.set_num_threads(1)
 
     X, y = moons()
     random.seed(1337)
@@ -214,6 +215,7 @@ def torch_scalars() -> Step:
 def torch_vectorised() -> Step:
     """PyTorch on whole tensors (float64): context for what vectorisation buys."""
     torch: Any = importlib.import_module("torch")
+    torch.set_num_threads(1)  # the other engines use one core; a second thread only fights the other process
 
     X, y = moons()
     torch.manual_seed(1337)
