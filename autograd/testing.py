@@ -337,7 +337,9 @@ def _expressions(
     inputs = tuple(draw(st.lists(st.floats(-3.0, 3.0), min_size=n, max_size=n), label="inputs"))
     registers = [_Register(x, tuple(1.0 if j == i else 0.0 for j in range(n))) for i, x in enumerate(inputs)]
     program: list[Instruction] = []
-    length = draw(st.integers(min_ops, max_ops), label="number of instructions")
+    # The length of a list, not st.integers: Hypothesis draws bounded integers at their minimum so
+    # often that most programs would have one instruction; list lengths spread over the whole range.
+    length = len(draw(st.lists(st.none(), min_size=min_ops, max_size=max_ops), label="number of instructions"))
 
     def pick_register() -> int:
         # Favour the newest register so graphs grow deep, not only wide; any earlier one gives sharing.
