@@ -53,7 +53,9 @@ class no_grad:
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
+            # A fresh instance per call: calls running at once in several threads would otherwise
+            # share one token stack and reset each other's context (a ValueError, recording left off).
+            with no_grad():
                 return fn(*args, **kwargs)
 
         wrapper.__name__ = getattr(fn, "__name__", "wrapper")

@@ -241,6 +241,43 @@ def test_no_grad_is_per_thread() -> None:
     assert seen == {"worker inside": False, "main while worker inside": True, "thread started inside main's no_grad": True}
 
 
+def test_a_no_grad_decorated_function_runs_in_two_threads_at_once() -> None:
+    """Overlapping calls of one @no_grad() function in two threads neither fail nor leave recording off."""
+    a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    @no_grad()
+    def pause(signal: threading.Event, wait_for: threading.Event) -> bool:
+        """Signal that we are inside no_grad, then wait for the other thread."""
+        signal.set()
+        wait_for.wait(timeout=30)
+        return is_grad_enabled()
+
+    def first() -> None:
+        # Enters first, leaves while the second thread is still inside.
+        try:
+            outcome["first inside"] = pause(a_inside, b_inside)
+        except ValueError as error:
+            outcome["first inside"] = error
+        outcome["first after"] = is_grad_enabled()
+        a_done.set()
+
+    def second() -> None:
+        a_inside.wait(timeout=30)
+        try:
+            outcome["second inside"] = pause(b_inside, a_done)
+        except ValueError as error:
+            outcome["second inside"] = error
+        outcome["second after"] = is_grad_enabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcome == {"first inside": False, "first after": True, "second inside": False, "second after": True}
+
+
 # ------------------------------------------------------------------------------------------- memory
 
 
