@@ -79,6 +79,8 @@ def _first_derivatives(f: Function, point: Sequence[float], *, create_graph: boo
     xs = [Value(x) for x in point]
     out = f(*xs)
     if not isinstance(out, Value):  # f ignored its inputs: a constant
+        if not isinstance(out, numbers.Real):
+            raise TypeError(f"gradcheck: f must return a Value (or a number), got {type(out).__name__}: {out!r}")
         return xs, [0.0] * len(xs)
     return xs, gradients(out, xs, create_graph=create_graph)
 

@@ -149,6 +149,13 @@ def test_bad_inputs_are_refused() -> None:
         gradcheck(lambda x: x, bad)
 
 
+def test_f_must_return_a_value() -> None:
+    """A function returning something else than a Value or a number is refused, naming what it returned."""
+    pair: Any = lambda x: (x, x)
+    with pytest.raises(TypeError, match=r"f must return a Value .* got tuple"):
+        gradcheck(pair, [1.0])
+
+
 def test_leaving_the_domain_at_a_shifted_point_says_where() -> None:
     """sqrt at 0: f fails at x - eps, reported as a ValueError naming the shifted input and the op's own error."""
     with pytest.raises(ValueError, match=r"f failed at inputs\[0\] - eps = \[-1e-06\]: sqrt: input -1e-06 is outside"):
