@@ -29,7 +29,7 @@ def run(*args: str | Path) -> None:
 
 def ensure_venv() -> None:
     """Create .venv and install the project with its dev extras, once (again when pyproject.toml changes)."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - this script is what an older Python runs first
         sys.exit(f"valuegrad needs Python >= 3.10; this is {sys.version.split()[0]}")
     pyproject = ROOT / "pyproject.toml"
     if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:

@@ -3,11 +3,11 @@
 PyPI's HIPS ``autograd`` uses the same import name; install one or the other in an environment.
 """
 
-from autograd.compile import CompiledFunction, StructureChanged, compile
 from autograd.draw import GraphvizNotFound, draw_dot, render
 from autograd.functional import grad, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.html import to_html
+from autograd.replay import CompiledFunction, StructureChanged, compile
 from autograd.rules import RULES, Rule
 from autograd.stepper import Backprop, BackpropDone, Step, explain
 from autograd.text import show, tree

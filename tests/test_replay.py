@@ -1,4 +1,4 @@
-"""autograd.compile: replays equal eager backward, guards catch data-dependent structure, parameters train."""
+"""autograd.replay (autograd.compile): replays equal eager backward, guards catch data-dependent structure, parameters train."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import RULES, StructureChanged, Value, compile, dot, no_grad, vsum
-from autograd.compile import assert_matches_eager
+from autograd.replay import assert_matches_eager
 from autograd.testing import Expression, expressions
 
 

@@ -318,7 +318,7 @@ class _Replay:
 
         namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": changed}
         namespace.update({f"P{j}": p for j, p in enumerate(program.parameters)})
-        exec(builtins.compile(program.source, "<autograd.compile replay>", "exec"), namespace)
+        exec(builtins.compile(program.source, "<autograd.replay>", "exec"), namespace)
         self.run: Callable[[list[float]], Any] = namespace["replay"]
 
 
