@@ -112,13 +112,17 @@ def _as_finite_float(name: str, value: object) -> float:
     return number
 
 
-def _as_input_list(module: Module, x: object, nin: int) -> list[Value | float | int]:
-    """``x`` as a list of ``nin`` numbers or Values, or an error that names the module."""
+def _as_input_list(module: Module, x: object, nin: int) -> list[Value]:
+    """``x`` as a list of ``nin`` Values, or an error that names the module.
+
+    Numbers become input leaves ``x0``, ``x1``, ... here, once per forward pass: left as numbers,
+    every neuron of the first layer would wrap each of them in a constant of its own, and a drawing
+    of the graph would show the same input once per neuron.
+    """
     if isinstance(x, (Value, numbers.Real)):
-        xs: list[Any] = [x]
         if nin != 1:
             raise ValueError(f"{module!r}: expected {nin} inputs, got a single {type(x).__name__}")
-        return xs
+        return [x if isinstance(x, Value) else Value(x, label="x0")]
     if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
         raise TypeError(f"{module!r}: expected a list of {nin} numbers or Values, got {type(x).__name__}: {x!r}")
     xs = list(x)
@@ -127,7 +131,7 @@ def _as_input_list(module: Module, x: object, nin: int) -> list[Value | float | 
     for i, xi in enumerate(xs):
         if not isinstance(xi, (Value, numbers.Real)):
             raise TypeError(f"{module!r}: input {i} must be a number or a Value, got {type(xi).__name__}: {xi!r}")
-    return xs
+    return [xi if isinstance(xi, Value) else Value(xi, label=f"x{i}") for i, xi in enumerate(xs)]
 
 
 class Module:
