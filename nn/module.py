@@ -122,7 +122,7 @@ def _as_input_list(module: Module, x: object, nin: int) -> list[Value]:
     if isinstance(x, (Value, numbers.Real)):
         if nin != 1:
             raise ValueError(f"{module!r}: expected {nin} inputs, got a single {type(x).__name__}")
-        return [x if isinstance(x, Value) else Value(x, label="x0")]
+        return [x if isinstance(x, Value) else Value(float(x), label="x0")]
     if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
         raise TypeError(f"{module!r}: expected a list of {nin} numbers or Values, got {type(x).__name__}: {x!r}")
     xs = list(x)
