@@ -8,9 +8,11 @@ from typing import Any, Union
 from autograd.value import Grad, Number, Value, gradients
 
 Partials = Union[Grad, tuple[Grad, ...]]
+# ``f`` is typed loosely on purpose: it may itself be a ``grad(...)``, whose result is a Value when
+# called on Values, so ``grad(grad(f))`` must type-check.
 
 
-def value_and_grad(f: Callable[..., Value | Number]) -> Callable[..., tuple[float | Value, Partials]]:
+def value_and_grad(f: Callable[..., Any]) -> Callable[..., tuple[float | Value, Partials]]:
     """Turn ``f(x, y, ...)`` into a function returning ``(f(x, y, ...), (df/dx, df/dy, ...))``.
 
     With one argument the partials are a single number, with several a tuple. Called with plain
@@ -40,7 +42,7 @@ def value_and_grad(f: Callable[..., Value | Number]) -> Callable[..., tuple[floa
     return wrapped
 
 
-def grad(f: Callable[..., Value | Number]) -> Callable[..., Partials]:
+def grad(f: Callable[..., Any]) -> Callable[..., Partials]:
     """Turn ``f(x, y, ...)`` into a function returning its partial derivatives (floats for float inputs).
 
     >>> from autograd import grad

@@ -1,8 +1,8 @@
 """``Value``: a scalar that remembers how it was computed, and reverse-mode backprop over it.
 
-A ``Value`` holds a float ``data``, a ``grad``, its parents as an ordered tuple, the name of the
-op that made it and the op's local derivatives as plain numbers, computed at forward time from
-``autograd.rules``. Nothing in a node refers back to the node itself (no closures), so a graph
+A ``Value`` holds a float ``data``, a ``grad``, its parents (``parents``, an ordered tuple), the
+name of the op that made it and the op's local derivatives as plain numbers, computed at forward
+time from ``autograd.rules``. Nothing in a node refers back to the node itself (no closures), so a graph
 is freed by reference counting the moment it is unreachable, without waiting for Python's cycle
 collector.
 """
