@@ -27,21 +27,15 @@ from autograd import Backprop, Value, explain, to_html, topological_order
 from autograd.html import FORMAT, page_data, render_html
 from autograd.testing import Expression, expressions
 from autograd.text import fmt
+from demos.walkthrough import lecture_expression
 from tests.browser import Recorder, chromium_page
 
 # ------------------------------------------------------------------------------------- graphs
 
 
 def _lecture() -> Value:
-    """micrograd's lecture example L = (a*b + c) * f, labelled."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
+    """micrograd's lecture example L = (a*b + c) * f, labelled (the walkthrough demo builds it)."""
+    return lecture_expression()["L"]
 
 
 def _mlp(sizes: list[int]) -> Value:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from autograd import Backprop, BackpropDone, Value, explain, topological_order
 from autograd.testing import Expression, expressions
+from demos.walkthrough import lecture_expression
 
 
 def _build(expr: Expression) -> tuple[list[Value], Value]:
@@ -24,15 +25,8 @@ def _grads(order: list[Value]) -> list[str]:
 
 
 def _lecture() -> dict[str, Value]:
-    """micrograd's lecture example L = (a*b + c) * f, labelled."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return {"a": a, "b": b, "c": c, "f": f, "e": e, "d": d, "L": L}
+    """micrograd's lecture example L = (a*b + c) * f, labelled (the walkthrough demo builds it)."""
+    return lecture_expression()
 
 
 @given(expressions())

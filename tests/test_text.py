@@ -12,6 +12,7 @@ from hypothesis import given
 from autograd import Value, show, topological_order, tree
 from autograd.testing import Expression, expressions
 from autograd.text import TREE_INDENT_LEVELS, NodeNames, fmt
+from demos.walkthrough import lecture_expression
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,13 +54,7 @@ def _preorder(root: Value) -> list[Value]:
 
 def test_tree_of_the_lecture_example() -> None:
     """L = (a*b + c) * f lists as an indented tree with labels, formulas, data and grads."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    L = lecture_expression()["L"]
     L.backward()
     assert tree(L) == "\n".join(
         [
