@@ -7,7 +7,7 @@ from autograd.draw import GraphvizNotFound, draw_dot, render
 from autograd.functional import grad, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.html import to_html
-from autograd.replay import CompiledFunction, StructureChanged, compile
+from autograd.replay import CompiledFunction, PerSampleFunction, StructureChanged, compile, compile_per_sample
 from autograd.rules import RULES, Rule
 from autograd.stepper import Backprop, BackpropDone, Step, explain
 from autograd.text import show, tree
@@ -30,6 +30,7 @@ __all__ = [
     "CompiledFunction",
     "GradcheckError",
     "GraphvizNotFound",
+    "PerSampleFunction",
     "Rule",
     "Step",
     "StructureChanged",
@@ -37,6 +38,7 @@ __all__ = [
     "apply",
     "backprop_grads",
     "compile",
+    "compile_per_sample",
     "dot",
     "draw_dot",
     "explain",

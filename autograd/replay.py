@@ -48,7 +48,15 @@ from autograd.value import _TRACER, Value, backprop_grads, topological_order
 #: An argument of a compiled function: a number, a Value, or a (nested) list/tuple of them.
 Tree = Union[float, int, Value, Sequence[Any]]
 
-__all__ = ["CompiledFunction", "StructureChanged", "assert_matches_eager", "compile"]
+__all__ = [
+    "BatchResult",
+    "CompiledFunction",
+    "PerSampleFunction",
+    "StructureChanged",
+    "assert_matches_eager",
+    "compile",
+    "compile_per_sample",
+]
 
 
 class StructureChanged(RuntimeError):
@@ -127,6 +135,10 @@ class _Trace:
     inputs: list[Value]
     output: Value
     guards: list[_Guard] = field(default_factory=list)
+    #: Per-sample traces: the Values of fn's auxiliary outputs (a Value or nested lists), or None.
+    aux: Any = None
+    #: Per-sample traces: guard the inputs the graph never uses (their ``.data`` may have been read).
+    guard_unused: bool = False
 
 
 def _caller() -> str:
@@ -135,11 +147,21 @@ def _caller() -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def _trace(fn: Callable[..., Value], args: tuple[Any, ...]) -> _Trace:
+def _trace(
+    fn: Callable[..., Any], args: tuple[Any, ...], static: frozenset[int] = frozenset(), per_sample: bool = False
+) -> _Trace:
+    """Call ``fn`` on Value leaves made from ``args`` (the ``static`` positions are passed as they are)."""
     flat: list[float] = []
-    shape = tuple(_flatten(arg, flat) for arg in args)
+    shape = tuple(None if a in static else _flatten(arg, flat) for a, arg in enumerate(args))
     inputs = [Value(x) for x in flat]
-    rebuilt, _ = _unflatten(shape, inputs, 0)
+    rebuilt: list[Any] = []
+    start = 0
+    for a, arg in enumerate(args):
+        if a in static:
+            rebuilt.append(arg)
+        else:
+            item, start = _unflatten(shape[a], inputs, start)
+            rebuilt.append(item)
     guards: list[_Guard] = []
 
     def record(node: Value, op: str, other: object, result: object) -> None:
@@ -149,12 +171,23 @@ def _trace(fn: Callable[..., Value], args: tuple[Any, ...]) -> _Trace:
 
     token = _TRACER.set(record)
     try:
-        output = fn(*rebuilt)
+        result = fn(*rebuilt)
     finally:
         _TRACER.reset(token)
+    output, aux = result, None
+    if per_sample and isinstance(result, tuple) and len(result) == 2:
+        output, aux = result
+        if not _is_value_tree(aux):
+            raise TypeError(f"compile_per_sample: fn's auxiliary output must be Values or lists of them, got {aux!r}")
     if not isinstance(output, Value):
         raise TypeError(f"compile: the function must return a Value, got {type(output).__name__}: {output!r}")
-    return _Trace(shape, inputs, output, guards)
+    return _Trace(shape, inputs, output, guards, aux, guard_unused=per_sample)
+
+
+def _is_value_tree(tree: Any) -> bool:
+    if isinstance(tree, (list, tuple)):
+        return all(_is_value_tree(item) for item in tree)
+    return isinstance(tree, Value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,21 +207,57 @@ def _literal(x: float) -> str:
     return f"({x!r})" if x < 0.0 or not math.isfinite(x) else repr(x)
 
 
+class _Parameters:
+    """The parameters a replay reads, numbered in order of first use; shared by all the bodies of one function.
+
+    The code reads parameter ``j``'s data once into ``p{j}`` and its gradient into ``a{j}``, adds
+    every contribution to ``a{j}`` as ``backward()`` adds them to ``.grad`` (same order, same
+    rounding), and writes ``a{j}`` back at the end: a replay that raises writes no gradient.
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[Value, int] = {}
+        self.values: list[Value] = []
+        self.with_grad: set[int] = set()
+
+    def number(self, node: Value) -> int:
+        j = self.index.get(node)
+        if j is None:
+            j = self.index[node] = len(self.values)
+            self.values.append(node)
+        return j
+
+    def prologue(self) -> list[str]:
+        reads = [f"p{j} = P{j}.data" for j in range(len(self.values))]
+        return reads + [f"a{j} = P{j}.grad" for j in sorted(self.with_grad)]
+
+    def epilogue(self) -> list[str]:
+        return [f"P{j}.grad = a{j}" for j in sorted(self.with_grad)]
+
+
 @dataclass
-class _Program:
-    """Generated source plus what it needs at run time."""
+class _Body:
+    """The statements for one trace (unindented), and the names holding its results."""
 
-    source: str
-    parameters: list[Value]
-    guards: list[_Guard]
-    n_inputs: int
+    lines: list[str]
+    output: str
+    aux: str  # a Python expression rebuilding the auxiliary outputs as floats ("None" without)
+    input_grads: list[str]
 
 
-def _generate(trace: _Trace, with_grad: bool) -> _Program:
-    guard_nodes = [n for g in trace.guards for n in (g.node, g.other) if isinstance(n, Value)]
+def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Guard], seed: str, sample: str) -> _Body:
+    """Forward lines (with guards), then, ``with_grad``, the backward lines seeded with d total / d output = ``seed``.
+
+    ``guards`` collects the guards the lines check, numbered across bodies; ``sample`` is the
+    expression naming the sample for error messages (``"None"`` for a single call).
+    """
+    aux_nodes: list[Value] = []
+    _leaves(trace.aux, aux_nodes)
+    trace_guards = list(trace.guards)
+    guard_nodes = [n for g in trace_guards for n in (g.node, g.other) if isinstance(n, Value)]
     order: list[Value] = []
     seen: set[Value] = set()
-    for root in (trace.output, *guard_nodes):
+    for root in (trace.output, *aux_nodes, *guard_nodes):
         if root not in seen:
             for node in topological_order(root):
                 if node not in seen:
@@ -198,27 +267,32 @@ def _generate(trace: _Trace, with_grad: bool) -> _Program:
     position = {node: i for i, node in enumerate(order)}
     # A guard is checked right after the later of its operands is computed, before any line that
     # the changed branch would have kept from running (a log of a negative number, say).
-    guards_after: dict[int, list[int]] = {}
-    for k, guard in enumerate(trace.guards):
+    guards_after: dict[int, list[_Guard]] = {}
+    for guard in trace_guards:
         last = max(position[n] for n in (guard.node, guard.other) if isinstance(n, Value))
-        guards_after.setdefault(last, []).append(k)
+        guards_after.setdefault(last, []).append(guard)
 
-    parameters: list[Value] = []
     name: dict[Value, str] = {}
-    lines = ["def replay(_inputs):"]
+    lines: list[str] = []
+    if trace.guard_unused:
+        # An input the graph never uses may still have been read through ``.data`` (a loss that
+        # turns a label into a float constant): its traced value is baked in, so guard it.
+        for k, node in enumerate(trace.inputs):
+            if node not in seen:
+                guard = _Guard(node, "input", None, node.data, f"input {k} of the sample")
+                lines.append(f"if _inputs[{k}] != {_literal(node.data)}: _changed({len(guards)}, _inputs[{k}], {sample})")
+                guards.append(guard)
     for i, node in enumerate(order):
         op = node.op
         parents = node.parents
         if not parents:
             if node in input_index:
-                lines.append(f"    v{i} = _inputs[{input_index[node]}]")
+                lines.append(f"v{i} = _inputs[{input_index[node]}]")
                 name[node] = f"v{i}"
             elif op == "const":
                 name[node] = _literal(node.data)
             else:
-                lines.append(f"    v{i} = P{len(parameters)}.data")
-                name[node] = f"v{i}"
-                parameters.append(node)
+                name[node] = f"p{params.number(node)}"
         else:
             args = [name[p] for p in parents]
             if op == "sum":  # rules._sum_forward: total = 0.0; total += x for each x
@@ -229,19 +303,19 @@ def _generate(trace: _Trace, with_grad: bool) -> _Program:
             else:
                 rule = RULES[op]
                 expression = _substitute(rule.forward_formula, dict(zip(rule.inputs, args)))
-            lines.append(f"    v{i} = {expression}")
+            lines.append(f"v{i} = {expression}")
             name[node] = f"v{i}"
-        for k in guards_after.get(i, ()):
-            lines.append(_guard_line(k, trace.guards[k], name))
-    out = name[trace.output]
+        for guard in guards_after.get(i, ()):
+            lines.append(_guard_line(len(guards), guard, name, sample))
+            guards.append(guard)
+    aux = _aux_expression(trace.aux, name)
     if not with_grad:
-        lines.append(f"    return {out}")
-        return _Program("\n".join(lines), parameters, trace.guards, len(trace.inputs))
+        return _Body(lines, name[trace.output], aux, [])
 
     # Backward: the chain rule in the order Value.backward applies it (reversed topological order,
     # parents in argument order), so the sums are rounded the same way.
     grad: dict[Value, str] = {trace.output: f"g{position[trace.output]}"}
-    lines.append(f"    g{position[trace.output]} = 1.0")
+    lines.append(f"g{position[trace.output]} = {seed}")
     for node in reversed(order):
         parents = node.parents
         g = grad.get(node)
@@ -256,18 +330,34 @@ def _generate(trace: _Trace, with_grad: bool) -> _Program:
                 contribution = f"-{g}"
             else:
                 contribution = f"({local}) * {g}"
+            if parent in params.index:  # a parameter: straight into its accumulator, as backward() does
+                j = params.index[parent]
+                params.with_grad.add(j)
+                lines.append(f"a{j} += {contribution}")
+                continue
             target = grad.get(parent)
             if target is None:
                 target = grad[parent] = f"g{position[parent]}"
-                lines.append(f"    {target} = {contribution}")
+                lines.append(f"{target} = {contribution}")
             else:
-                lines.append(f"    {target} += {contribution}")
-    for j, parameter in enumerate(parameters):
-        if parameter in grad:
-            lines.append(f"    P{j}.grad += {grad[parameter]}")
-    input_grads = ", ".join(grad.get(node, "0.0") for node in trace.inputs)
-    lines.append(f"    return {out}, [{input_grads}]")
-    return _Program("\n".join(lines), parameters, trace.guards, len(trace.inputs))
+                lines.append(f"{target} += {contribution}")
+    return _Body(lines, name[trace.output], aux, [grad.get(node, "0.0") for node in trace.inputs])
+
+
+def _leaves(tree: Any, out: list[Value]) -> None:
+    if isinstance(tree, Value):
+        out.append(tree)
+    elif isinstance(tree, (list, tuple)):
+        for item in tree:
+            _leaves(item, out)
+
+
+def _aux_expression(tree: Any, name: dict[Value, str]) -> str:
+    if tree is None:
+        return "None"
+    if isinstance(tree, Value):
+        return name[tree]
+    return "[" + ", ".join(_aux_expression(item, name) for item in tree) + "]"
 
 
 def _local_formulas(node: Value, parents: tuple[Value, ...], name: dict[Value, str]) -> list[str]:
@@ -282,18 +372,96 @@ def _local_formulas(node: Value, parents: tuple[Value, ...], name: dict[Value, s
     return [_substitute(formula, names) for formula in rule.local_formulas]
 
 
-def _guard_line(k: int, guard: _Guard, name: dict[Value, str]) -> str:
+def _guard_line(k: int, guard: _Guard, name: dict[Value, str], sample: str) -> str:
     left = name[guard.node]
     if guard.op == "float":
-        return f"    if {left} != {_literal(cast(float, guard.result))}: _changed({k}, {left})"
+        return f"if {left} != {_literal(cast(float, guard.result))}: _changed({k}, {left}, {sample})"
     right = name[guard.other] if isinstance(guard.other, Value) else _literal(cast(float, guard.other))
     test = f"{left} {guard.op} {right}"
-    return f"    if {'not ' if guard.result else ''}({test}): _changed({k}, {left})"
+    return f"if {'not ' if guard.result else ''}({test}): _changed({k}, {left}, {sample})"
+
+
+@dataclass
+class _Program:
+    """Generated source plus what it needs at run time."""
+
+    source: str
+    parameters: list[Value]
+    guards: list[_Guard]
+
+
+def _indent(lines: list[str], depth: int) -> list[str]:
+    return [" " * (4 * depth) + line for line in lines]
+
+
+def _generate(trace: _Trace, with_grad: bool) -> _Program:
+    """``replay(_inputs)`` for one call: returns the output, and with gradients the d output / d inputs too."""
+    params = _Parameters()
+    guards: list[_Guard] = []
+    body = _emit(trace, with_grad, params, guards, seed="1.0", sample="None")
+    lines = ["def replay(_inputs):", *_indent(params.prologue(), 1), *_indent(body.lines, 1), *_indent(params.epilogue(), 1)]
+    if with_grad:
+        lines.append(f"    return {body.output}, [{', '.join(body.input_grads)}]")
+    else:
+        lines.append(f"    return {body.output}")
+    return _Program("\n".join(lines), params.values, guards)
+
+
+def _generate_per_sample(traces: list[_Trace], with_grad: bool) -> _Program:
+    """``replay(_rows, _seed)`` looping over samples ``(variant, inputs)``: one branch per trace, shared accumulators.
+
+    Samples run last to first: ``backward()`` on the batch's mean reaches the samples' subgraphs in
+    that order, so every parameter's gradient is the same sum, rounded the same way.
+    """
+    params = _Parameters()
+    guards: list[_Guard] = []
+    branches: list[list[str]] = []
+    for trace in traces:
+        body = _emit(trace, with_grad, params, guards, seed="_seed", sample="_i")
+        branches.append([*body.lines, f"_results[_i] = ({body.output}, {body.aux})"])
+    loop = ["_results = [None] * len(_rows)", "for _i in range(len(_rows) - 1, -1, -1):", "    _variant, _inputs = _rows[_i]"]
+    if len(branches) == 1:
+        loop += _indent(branches[0], 1)
+    else:
+        for v, branch in enumerate(branches):
+            loop += [f"    {'if' if v == 0 else 'elif'} _variant == {v}:", *_indent(branch, 2)]
+    lines = ["def replay(_rows, _seed):", *_indent(params.prologue(), 1), *_indent(loop, 1), *_indent(params.epilogue(), 1)]
+    lines.append("    return _results")
+    return _Program("\n".join(lines), params.values, guards)
 
 
 # ---------------------------------------------------------------------------------------------
 # The compiled function
 # ---------------------------------------------------------------------------------------------
+
+
+def _load(program: _Program) -> Callable[..., Any]:
+    """Compile the generated source into a function whose failed guards raise ``StructureChanged``."""
+    guards = program.guards
+
+    def changed(k: int, now: float, sample: int | None) -> None:
+        guard = guards[k]
+        where = "" if sample is None else f"sample {sample}: "
+        if guard.op == "input":
+            raise StructureChanged(
+                f"compiled function: {where}{guard.where} is not used by the traced graph, yet it was {guard.result!r} "
+                f"when traced and is {now!r} now; fn may have read its .data (a trace freezes such reads). Pass that "
+                "argument as static (one trace per value), or call the function eagerly."
+            )
+        if guard.op == "float":
+            what = f"float(v) gave {guard.result!r} while tracing and would give {now!r} now"
+        else:
+            what = f"the comparison `v {guard.op} ...` was {guard.result} while tracing and is not now (v = {now!r})"
+        raise StructureChanged(
+            f"compiled function: {where}{what} (at {guard.where}); the function's structure depends on the data, so "
+            "the traced code does not apply to these inputs. Call the function eagerly for such data."
+        )
+
+    namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": changed}
+    namespace.update({f"P{j}": p for j, p in enumerate(program.parameters)})
+    exec(builtins.compile(program.source, "<autograd.replay>", "exec"), namespace)
+    replay: Callable[..., Any] = namespace["replay"]
+    return replay
 
 
 class _Replay:
@@ -303,23 +471,7 @@ class _Replay:
         program = _generate(trace, with_grad)
         self.source = program.source
         self.parameters = program.parameters
-        guards = program.guards
-
-        def changed(k: int, now: float) -> None:
-            guard = guards[k]
-            if guard.op == "float":
-                what = f"float(v) gave {guard.result!r} while tracing and would give {now!r} now"
-            else:
-                what = f"the comparison `v {guard.op} ...` was {guard.result} while tracing and is not now (v = {now!r})"
-            raise StructureChanged(
-                f"compiled function: {what} (at {guard.where}); the function's structure depends on the data, so the "
-                "traced code does not apply to these inputs. Call the function eagerly for such data."
-            )
-
-        namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": changed}
-        namespace.update({f"P{j}": p for j, p in enumerate(program.parameters)})
-        exec(builtins.compile(program.source, "<autograd.replay>", "exec"), namespace)
-        self.run: Callable[[list[float]], Any] = namespace["replay"]
+        self.run: Callable[[list[float]], Any] = _load(program)
 
 
 class CompiledFunction:
@@ -401,6 +553,132 @@ class CompiledFunction:
             _close(a, b) for a, b in zip([*input_grads, *added], [*expected, *expected_params])
         ):
             raise StructureChanged("compiled function (check=True): replayed gradients differ from eager ones")
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-sample compilation: trace one sample's objective, replay it over any batch
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    """What a per-sample replay over a batch gives: the reduced loss, each sample's loss and auxiliary outputs."""
+
+    #: The mean (or, with ``reduction="sum"``, the sum) of the samples' losses, summed in sample order.
+    value: float
+    #: Each sample's loss, in the batch's order.
+    losses: list[float]
+    #: Each sample's auxiliary outputs as floats (nested as fn returned them), or None where fn returned only a loss.
+    outputs: list[Any]
+
+
+def compile_per_sample(fn: Callable[..., Any], *, static: Sequence[int] = (), reduction: str = "mean") -> PerSampleFunction:
+    """Trace ``fn`` — the loss of ONE sample — and replay it over every sample of a batch as generated float code.
+
+    ``compiled.value_and_grad(*columns)`` takes one sequence per argument of ``fn`` (all of the
+    same length, one item per sample), calls ``fn`` on the items of each sample, and returns a
+    ``BatchResult``: the mean (``reduction="sum"``: the sum) of the samples' losses, each loss, and
+    each sample's auxiliary output. Like ``backward()`` on that mean, it adds d mean / d parameter
+    to every parameter's ``.grad``, to the same rounding. ``fn`` may return ``(loss, outputs)``
+    (outputs: a Value or lists of Values, e.g. the model's scores for an accuracy).
+
+    The trace is a few hundred lines however large the batch, so tracing takes milliseconds and
+    any batch size or membership works (mini-batch SGD). Traced arguments become inputs of the
+    code; the arguments at ``static`` positions (class labels, say) are passed to ``fn`` as they
+    are, and each distinct static value gets a trace of its own, so code that branches on a
+    label is right for every label. Guards work as in ``compile``, sample by sample; in addition
+    a traced input that the graph never uses is guarded by its value (``fn`` may have read its
+    ``.data``): a sample that changes it raises ``StructureChanged``. A replay that raises
+    writes no gradient.
+
+    >>> from autograd import Value, compile_per_sample
+    >>> w, b = Value(0.5), Value(0.0)
+    >>> loss = compile_per_sample(lambda x, y: ((w * x + b - y) ** 2, w * x + b))
+    >>> result = loss.value_and_grad([1.0, 3.0], [1.0, 1.0])  # x column, y column: two samples
+    >>> result.value, result.losses, result.outputs
+    (0.25, [0.25, 0.25], [0.5, 1.5])
+    >>> w.grad, b.grad
+    (1.0, 0.0)
+    """
+    return PerSampleFunction(fn, static=static, reduction=reduction)
+
+
+class PerSampleFunction:
+    """A per-sample loss traced once per kind of sample and replayed over batches; see ``autograd.compile_per_sample``."""
+
+    def __init__(self, fn: Callable[..., Any], *, static: Sequence[int] = (), reduction: str = "mean") -> None:
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"compile_per_sample: reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.fn = fn
+        self.static = frozenset(static)
+        self.reduction = reduction
+        self._variant: dict[Any, int] = {}  # a sample's kind (shapes, static values) -> its trace's number
+        self._traces: list[_Trace] = []
+        self._replays: dict[bool, tuple[int, Callable[..., Any], _Program]] = {}  # with_grad -> (traces covered, code)
+
+    def _rows(self, columns: tuple[Sequence[Any], ...]) -> list[tuple[int, list[float]]]:
+        """Each sample as (its trace's number, its flattened traced inputs), tracing the kinds not seen yet."""
+        if not columns:
+            raise TypeError("compile_per_sample: give one sequence per argument of fn")
+        n = len(columns[0])
+        if any(len(column) != n for column in columns):
+            raise ValueError(f"compile_per_sample: the columns differ in length: {[len(c) for c in columns]}")
+        static = self.static
+        rows: list[tuple[int, list[float]]] = []
+        for sample in zip(*columns):
+            flat: list[float] = []
+            shape = tuple(None if a in static else _flatten(item, flat) for a, item in enumerate(sample))
+            # The type is part of the key: 1 and 1.0 are equal but code may treat them differently.
+            key = (shape, tuple((type(sample[a]), sample[a]) for a in sorted(static)) if static else ())
+            variant = self._variant.get(key)
+            if variant is None:
+                variant = self._variant[key] = len(self._traces)
+                self._traces.append(_trace(self.fn, sample, static, per_sample=True))
+            rows.append((variant, flat))
+        return rows
+
+    def _replay(self, with_grad: bool) -> Callable[..., Any]:
+        cached = self._replays.get(with_grad)
+        if cached is None or cached[0] != len(self._traces):
+            program = _generate_per_sample(self._traces, with_grad)
+            cached = self._replays[with_grad] = (len(self._traces), _load(program), program)
+        return cached[1]
+
+    def _run(self, columns: tuple[Sequence[Any], ...], with_grad: bool) -> BatchResult:
+        rows = self._rows(columns)
+        n = len(rows)
+        if n == 0:
+            raise ValueError("compile_per_sample: the batch is empty")
+        seed = 1.0 / n if self.reduction == "mean" else 1.0
+        results = self._replay(with_grad)(rows, seed)
+        losses = [loss for loss, _ in results]
+        total = 0.0
+        for loss in losses:  # in sample order, as vsum adds them
+            total += loss
+        return BatchResult(total / n if self.reduction == "mean" else total, losses, [aux for _, aux in results])
+
+    def __call__(self, *columns: Sequence[Any]) -> BatchResult:
+        """The losses over the batch, computed by the replay (no gradients)."""
+        return self._run(columns, with_grad=False)
+
+    def value_and_grad(self, *columns: Sequence[Any]) -> BatchResult:
+        """The losses over the batch; also adds d value / d parameter to each parameter's ``.grad``."""
+        return self._run(columns, with_grad=True)
+
+    def parameters(self) -> list[Value]:
+        """The Value leaves the traces so far read and write gradients into, in order of first use."""
+        return _generate_per_sample(self._traces, with_grad=False).parameters if self._traces else []
+
+    @property
+    def traces(self) -> int:
+        """How many traces were made: one per kind of sample (argument shapes and static values) seen so far."""
+        return len(self._traces)
+
+    def source(self, *columns: Sequence[Any], with_grad: bool = True) -> str:
+        """The generated Python for every kind of sample seen so far and in ``columns``, for readers and debugging."""
+        if columns:
+            self._rows(columns)
+        return _generate_per_sample(self._traces, with_grad).source
 
 
 def _eager_grads(output: Value, nodes: list[Value]) -> dict[Value, float]:

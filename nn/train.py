@@ -273,8 +273,11 @@ def fit(
     ``binary_cross_entropy``, argmax for ``cross_entropy``). ``callback(history)`` runs after
     every epoch. ``progress`` shows a tqdm bar (None: only when stderr is a terminal).
 
-    ``compile=True`` (full batch only) traces the objective once with ``autograd.compile`` and
-    replays it as generated float code on every step: the same updates, many times faster.
+    ``compile=True`` traces one sample's objective with ``autograd.compile_per_sample`` and
+    replays it as generated float code over every batch (full or mini-batch): the same updates,
+    many times faster. It needs a loss that is the mean of per-sample losses (all of
+    ``nn.losses`` are; a custom loss is checked on the first batch) and a model whose structure
+    does not depend on the data (``StructureChanged`` is raised otherwise).
 
     Ctrl-C (or a KeyboardInterrupt raised by the loss or callback) ends training early: the
     model keeps the parameters of its last completed step — an update in progress always
@@ -305,14 +308,9 @@ def fit(
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"fit: batch_size must be an int >= 1 or None (full batch), got {batch_size!r}")
 
-    if compile and size < len(X):
-        raise NotImplementedError(
-            "fit(compile=True) supports full-batch training only (batch_size=None): a trace bakes in the batch's "
-            "labels and members, so each mini-batch would need a trace of its own; use compile=False for mini-batches"
-        )
     loss_fn = resolve_loss(loss)
     metric = _metric_for(loss, accuracy)
-    run_step = _compiled_step(model, loss_fn, X, y, l2, metric is not None) if compile else _eager_step(model, loss_fn, l2)
+    run_step = _compiled_step(model, loss, y, l2, metric is not None) if compile else _eager_step(model, loss_fn, l2)
     rng = rng_from(seed)
     per_epoch = math.ceil(len(X) / size)
     n_epochs = epochs if epochs is not None else math.ceil(limit / per_epoch)
@@ -387,46 +385,62 @@ def _eager_step(model: Model, loss_fn: LossFn, l2: float) -> StepFn:
     return step
 
 
-def _compiled_step(model: Model, loss_fn: LossFn, X: Sequence[Any], y: Sequence[Any], l2: float, want_outputs: bool) -> StepFn:
-    """The full-batch objective traced once by ``autograd.compile`` and replayed as float code on every step.
+#: More distinct targets than this are continuous (regression), not class labels: they become inputs of the code.
+_MAX_STATIC_TARGETS = 16
 
-    The data and labels are baked into the trace (they never change in full-batch training);
-    the parameters are read live, and the replay accumulates into their ``.grad`` as
-    ``backward`` does. Metrics need the outputs: a single-output model gets a compiled forward
-    per example; a model with several outputs is run eagerly without a graph.
+
+def _compiled_step(model: Model, loss: LossName | LossFn, y: Sequence[Any], l2: float, want_outputs: bool) -> StepFn:
+    """One sample's objective traced by ``autograd.compile_per_sample`` and replayed over every batch.
+
+    The trace is ``loss([model(x)], [target])`` for one sample (a few hundred nodes), so tracing
+    takes milliseconds and any batch works: full batch or mini-batches. The batch loss is the mean
+    of the samples' losses, as for every loss in ``nn.losses``. Class labels are static (one trace
+    per label: the losses branch on them); continuous targets (``mse``, or more than a handful of
+    distinct values) are inputs of the code. The L2 term is a trace of its own, replayed before
+    the samples so the gradients add up in ``backward()``'s order: the same updates to the bit.
     """
-    try:
-        from autograd import compile as trace
-    except ImportError:
-        raise NotImplementedError("fit(compile=True) needs autograd.compile (the trace/replay engine)") from None
+    from autograd import compile as trace
+    from autograd import compile_per_sample
+
     params = model.parameters()
-    xs, ys = list(X), list(y)
+    loss_fn = resolve_loss(loss)
+    static_targets = loss != "mse" and len({(type(t), t) for t in y}) <= _MAX_STATIC_TARGETS
 
-    def objective() -> Value:
-        data_loss = loss_fn([model(x) for x in xs], ys)
-        return data_loss + l2 * losses.l2(params) if l2 else data_loss
+    def sample_objective(x: Any, target: Any) -> tuple[Value, Output]:
+        output = model(x)
+        return loss_fn([output], [target]), output
 
-    total_fn = trace(objective)
-    single = False
-    if want_outputs:
-        with no_grad():
-            single = isinstance(model(xs[0]), Value)
-    score_fn = trace(lambda x: _single(model(x))) if single else None
+    per_sample = compile_per_sample(sample_objective, static=(1,) if static_targets else ())
+    penalty = trace(lambda: l2 * losses.l2(params)) if l2 else None
+    checked = callable(loss)  # a custom loss: make sure once that it is a mean over the samples
 
     def step(bx: Sequence[Any], by: Sequence[Any]) -> tuple[float, Sequence[Output]]:
-        value, _ = total_fn.value_and_grad()
-        # The data loss is the objective minus the penalty, in floats: equal to eager's to rounding,
-        # and cheaper than tracing and replaying the data loss a second time.
-        data_loss = value - l2 * sum(p.data * p.data for p in params) if l2 else value
-        outputs: Sequence[Output] = ()
-        if score_fn is not None:
-            outputs = [Value(score_fn(x)) for x in bx]
-        elif want_outputs:
-            with no_grad():
-                outputs = [model(x) for x in bx]
-        return data_loss, outputs
+        nonlocal checked
+        if penalty is not None:
+            penalty.value_and_grad()
+        result = per_sample.value_and_grad(bx, by)
+        if checked:
+            checked = False
+            _check_mean(loss_fn, model, bx, by, result.value)
+        outputs: Sequence[Output] = [_as_values(o) for o in result.outputs] if want_outputs else ()
+        return result.value, outputs
 
     return step
+
+
+def _check_mean(loss_fn: LossFn, model: Model, bx: Sequence[Any], by: Sequence[Any], value: float) -> None:
+    with no_grad():
+        expected = loss_fn([model(x) for x in bx], list(by)).data
+    if not math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
+        raise ValueError(
+            f"fit(compile=True) needs a loss that is the mean of per-sample losses (as in nn.losses): on the first batch "
+            f"the loss is {expected!r} but the mean of its samples' losses is {value!r}; use compile=False for this loss"
+        )
+
+
+def _as_values(output: Any) -> Output:
+    """A replayed model output (a float, or a list of floats) as the Values the metrics read."""
+    return Value(output) if isinstance(output, float) else [Value(v) for v in output]
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:

@@ -48,6 +48,25 @@ def test_moons_demo_quick_run_writes_its_pictures(tmp_path: Path, capsys: pytest
         assert "skipped the neuron drawing" in printed
 
 
+def test_moons_demo_compiled_quick_run_trains_as_eager(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """demos.moons --compile --quick prints eager's log and figures (same weights) and writes its pictures."""
+    assert moons.main(["--quick", "--out", str(tmp_path / "eager")]) == 0
+    eager = capsys.readouterr().out
+    assert moons.main(["--quick", "--compile", "--out", str(tmp_path / "compiled")]) == 0
+    compiled = capsys.readouterr().out
+    assert "compiled: one sample's objective traced once" in compiled
+    figures = re.compile(r"step +\d+ .*|(?:training|test) accuracy .*")
+    assert figures.findall(compiled) == figures.findall(eager) and figures.findall(eager)
+    assert_picture(tmp_path / "compiled" / "moons_decision_boundary.png")
+
+
+def test_moons_compiled_run_reaches_eager_weights() -> None:
+    """run(compile=True) ends with the weights and accuracies of the eager run from the same seed."""
+    eager, compiled = moons.run(seed=3, steps=4, test_points=50), moons.run(seed=3, steps=4, test_points=50, compile=True)
+    assert [p.data for p in compiled.model.parameters()] == [p.data for p in eager.model.parameters()]
+    assert (compiled.train_accuracy, compiled.test_accuracy) == (eager.train_accuracy, eager.test_accuracy)
+
+
 def test_moons_run_is_reproducible_from_its_seed() -> None:
     """Two runs with the same seed give the same data, weights and history; another seed gives different ones."""
     first, again, other = (moons.run(seed, steps=3, test_points=20) for seed in (3, 3, 4))

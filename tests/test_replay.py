@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import random
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import RULES, StructureChanged, Value, compile, dot, no_grad, vsum
+from autograd import RULES, StructureChanged, Value, compile, compile_per_sample, dot, no_grad, vsum
 from autograd.replay import assert_matches_eager
 from autograd.testing import Expression, expressions
 
@@ -129,3 +132,129 @@ def test_fn_must_return_a_value() -> None:
     """A function returning a plain number is refused with a message naming what it returned."""
     with pytest.raises(TypeError, match="must return a Value"):
         compile(lambda x: 1.0)(2.0)  # type: ignore[arg-type, return-value]
+
+
+# ------------------------------------------------------------------------------ compile_per_sample
+
+
+def _mean_backward(fn: Callable[..., Value], columns: list[list[Any]], parameters: list[Value]) -> tuple[float, list[float]]:
+    """The eager reference: backward() on vsum(per-sample losses) / n, as the losses in nn.losses reduce."""
+    for p in parameters:
+        p.grad = 0.0
+    losses = [fn(*sample) for sample in zip(*columns)]
+    total = vsum(losses) / len(losses)
+    total.backward()
+    return total.data, [float(p.grad) for p in parameters]
+
+
+def _layer(rng: random.Random, nin: int, nout: int) -> list[tuple[list[Value], Value]]:
+    return [([Value(rng.uniform(-1, 1)) for _ in range(nin)], Value(rng.uniform(-1, 1))) for _ in range(nout)]
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    width=st.integers(1, 5),
+    n=st.integers(1, 12),
+    loss=st.sampled_from(["hinge", "mse", "bce"]),
+)
+def test_per_sample_replay_gives_backwards_gradients_bit_for_bit(seed: int, width: int, n: int, loss: str) -> None:
+    """Replaying one traced sample over a batch adds exactly the gradients of backward() on the batch mean."""
+    rng = random.Random(seed)
+    hidden, out = _layer(rng, 2, width), _layer(rng, width, 1)
+    parameters = [v for layer in (hidden, out) for w, b in layer for v in (*w, b)]
+
+    def fn(x: list[Value], y: float) -> Value:
+        h = [dot(w, x, b).tanh() for w, b in hidden]
+        score = dot(out[0][0], h, out[0][1])
+        if loss == "hinge":
+            return (1 + -y * score).relu()
+        if loss == "mse":
+            return (score - y) ** 2
+        return (-score).softplus() if y == 1 else score.softplus()  # BCE: branches on the label
+
+    X = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(n)]
+    labels = [rng.choice([-1, 1]) if loss == "hinge" else rng.choice([0, 1]) for _ in range(n)]
+    if loss == "mse":
+        labels = [rng.uniform(-1, 1) for _ in range(n)]  # type: ignore[misc]
+    value, eager = _mean_backward(fn, [X, labels], parameters)
+    compiled = compile_per_sample(fn, static=() if loss == "mse" else (1,))
+    for p in parameters:
+        p.grad = 0.0
+    result = compiled.value_and_grad(X, labels)
+    assert [p.grad for p in parameters] == eager
+    assert result.value == pytest.approx(value, rel=1e-15, abs=1e-15)
+    assert compiled.traces == (1 if loss == "mse" else len(set(labels)))
+
+
+@given(st.lists(st.integers(0, 9), min_size=1, max_size=10))
+def test_any_batch_membership_replays_the_same_trace(members: list[int]) -> None:
+    """Batches of any size and membership reuse the one trace; each gives backward()'s gradients."""
+    w, b = Value(0.7), Value(-0.2)
+    data = [(0.1 * i - 0.4, (-1.0) ** i) for i in range(10)]
+    compiled = compile_per_sample(lambda x, y: (w * x + b - y) ** 2)
+    compiled.value_and_grad([0.0], [0.0])
+    batch = [data[i] for i in members]
+    xs, ys = [x for x, _ in batch], [y for _, y in batch]
+    _, eager = _mean_backward(lambda x, y: (w * x + b - y) ** 2, [xs, ys], [w, b])
+    w.grad = b.grad = 0.0
+    compiled.value_and_grad(xs, ys)
+    assert [w.grad, b.grad] == eager and compiled.traces == 1
+
+
+def test_per_sample_outputs_and_reductions() -> None:
+    """fn's auxiliary outputs come back per sample as floats; reduction='sum' sums and seeds each sample with 1."""
+    w = Value(2.0)
+    compiled = compile_per_sample(lambda x: (w * x * x, [w * x, w + x]), reduction="sum")
+    result = compiled.value_and_grad([1.0, 3.0])
+    assert (result.value, result.losses, result.outputs) == (20.0, [2.0, 18.0], [[2.0, 3.0], [6.0, 5.0]])
+    assert w.grad == 10.0
+    with pytest.raises(ValueError, match="reduction"):
+        compile_per_sample(lambda x: x, reduction="max")
+
+
+def test_a_sample_that_changes_a_branch_raises_and_writes_no_gradient() -> None:
+    """A guard fails on the sample whose structure differs: StructureChanged names it, and no .grad moves."""
+    w = Value(1.0)
+    compiled = compile_per_sample(lambda x: w * x if x > 0 else -w * x)
+    compiled.value_and_grad([1.0, 2.0])
+    w.grad = 0.0
+    with pytest.raises(StructureChanged, match="sample 2"):
+        compiled.value_and_grad([1.0, 2.0, -3.0, 4.0])
+    assert w.grad == 0.0
+
+
+def test_a_label_read_as_a_number_is_guarded_unless_static() -> None:
+    """A traced label that fn turns into a float constant (as nn.losses.hinge does) raises; static labels get a trace each."""
+    s = Value(0.5)
+
+    def hinge_like(x: Value, y: Any) -> Value:
+        label = y.data if isinstance(y, Value) else float(y)  # a .data read: invisible to a trace
+        return (1 + -label * s * x).relu()
+
+    traced = compile_per_sample(hinge_like)
+    traced([1.0], [1.0])
+    with pytest.raises(StructureChanged, match="not used by the traced graph"):
+        traced([1.0, 1.0], [1.0, -1.0])
+    static = compile_per_sample(hinge_like, static=(1,))
+    s.grad = 0.0
+    static.value_and_grad([1.0, 2.0, 1.0], [1, -1, 1])
+    _, eager = _mean_backward(hinge_like, [[1.0, 2.0, 1.0], [1, -1, 1]], [s])
+    assert static.traces == 2 and [s.grad] == eager
+
+
+def test_per_sample_refuses_ragged_or_empty_batches() -> None:
+    """Columns of different lengths, and an empty batch, are refused with a clear error."""
+    compiled = compile_per_sample(lambda x, y: x * y)
+    with pytest.raises(ValueError, match="differ in length"):
+        compiled([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="empty"):
+        compiled([], [])
+
+
+def test_per_sample_source_loops_over_samples_and_accumulates_in_locals() -> None:
+    """The generated code reads parameters once, loops over the samples, and writes each .grad once."""
+    w = Value(1.5)
+    source = compile_per_sample(lambda x: (w * x).tanh()).source([1.0])
+    assert "p0 = P0.data" in source and "a0 = P0.grad" in source and "P0.grad = a0" in source
+    assert "for _i in range(len(_rows) - 1, -1, -1):" in source
+    assert source.count("P0.") == 3

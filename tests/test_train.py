@@ -306,26 +306,71 @@ def test_loss_names_resolve_to_nn_losses() -> None:
         resolve_loss("hinj")  # type: ignore[arg-type]
 
 
-@given(seed=seeds, steps=st.integers(min_value=1, max_value=4), alpha=st.sampled_from([0.0, 1e-2]))
-def test_compiled_fit_takes_the_eager_steps(seed: int, steps: int, alpha: float) -> None:
-    """compile=True (trace once, replay) leaves the weights, losses and accuracies of eager full-batch training."""
-    X, y = make_moons(8, 0.1, seed, signed=True)
-    eager, compiled = tiny(seed), tiny(seed)
-    h1 = fit(eager, "hinge", X, y, optimizer=SGD(eager.parameters(), lr=0.3), steps=steps, l2=alpha, progress=False)
-    h2 = fit(compiled, "hinge", X, y, optimizer=SGD(compiled.parameters(), lr=0.3), steps=steps, l2=alpha, progress=False,
-             compile=True)
-    assert weights(compiled) == pytest.approx(weights(eager), abs=1e-12)
-    assert h2.train_loss == pytest.approx(h1.train_loss, abs=1e-12) and h2.train_accuracy == h1.train_accuracy
+def _problem(loss: str, n: int, seed: int) -> tuple[list[list[float]], list[Any], MLP]:
+    """Data and a small model for ``loss``: ±1 labels (hinge), 0/1 labels (BCE), continuous targets (mse), 3 classes."""
+    if loss == "cross_entropy":
+        X, labels = make_spirals(n, classes=3, seed=seed)
+        return X, labels, tiny(seed, nouts=(4, 3))
+    X, y = make_moons(n, 0.1, seed, signed=loss == "hinge")
+    if loss == "mse":
+        rng = random.Random(seed)
+        return X, [rng.uniform(-1, 1) for _ in X], tiny(seed)
+    return X, y, tiny(seed)
 
 
-def test_compile_with_mini_batches_is_refused_clearly() -> None:
-    """compile=True with mini-batches raises NotImplementedError saying why, before touching the model."""
+@given(seed=seeds, steps=st.integers(min_value=1, max_value=4), alpha=st.sampled_from([0.0, 1e-2]),
+       size=st.sampled_from([None, 1, 3]), loss=st.sampled_from(["hinge", "mse", "binary_cross_entropy", "cross_entropy"]))
+def test_compiled_fit_takes_the_eager_steps(seed: int, steps: int, alpha: float, size: int | None, loss: Any) -> None:
+    """compile=True (one traced sample, replayed over each batch) leaves eager training's weights, losses and accuracies."""
+    X, y, eager = _problem(loss, 8, seed)
+    compiled = _problem(loss, 8, seed)[2]
+    kwargs: dict[str, Any] = {"steps": steps, "l2": alpha, "batch_size": size, "seed": seed, "progress": False}
+    h1 = fit(eager, loss, X, y, optimizer=SGD(eager.parameters(), lr=0.3), **kwargs)
+    h2 = fit(compiled, loss, X, y, optimizer=SGD(compiled.parameters(), lr=0.3), compile=True, **kwargs)
+    assert weights(compiled) == pytest.approx(weights(eager), rel=1e-12, abs=1e-12)
+    assert h2.train_loss == pytest.approx(h1.train_loss, rel=1e-12, abs=1e-12) and h2.train_accuracy == h1.train_accuracy
+
+
+def test_compiled_fit_with_the_demo_configuration_is_bit_for_bit() -> None:
+    """On micrograd's demo setup (hinge + 1e-4·L2, full batch) the compiled run ends with eager's exact weights."""
+    X, y = make_moons(30, 0.1, 5, signed=True)
+    eager, compiled = MLP(2, [16, 16, 1], seed=5), MLP(2, [16, 16, 1], seed=5)
+    for model, flag in ((eager, False), (compiled, True)):
+        fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.5), steps=5, l2=1e-4, progress=False, compile=flag)
+    assert weights(compiled) == weights(eager)
+
+
+def test_compiled_fit_refuses_a_loss_that_is_not_a_mean() -> None:
+    """A custom loss that is not the mean of per-sample losses is caught on the first batch, before any update."""
     model = tiny(0)
     before = weights(model)
-    with pytest.raises(NotImplementedError, match="full-batch"):
-        fit(model, "hinge", [[0.0, 0.0], [1.0, 1.0]], [1, -1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, batch_size=1,
-            compile=True)
+
+    def summed(outputs: list[Any], targets: list[Any]) -> Value:
+        return hinge(outputs, targets) * len(outputs)
+
+    with pytest.raises(ValueError, match="mean of per-sample losses"):
+        fit(model, summed, [[0.0, 0.0], [1.0, 1.0]], [1, -1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1,
+            compile=True, progress=False)
     assert weights(model) == before
+
+
+def test_compiled_fit_raises_when_the_model_branches_on_data() -> None:
+    """A model whose graph depends on the input raises StructureChanged instead of training on wrong gradients."""
+    from autograd import StructureChanged
+
+    inner = tiny(0)
+
+    class Branchy:
+        def __call__(self, x: Any) -> Value:
+            score = inner.outputs(x)[0]
+            return score * 2.0 if score > 0 else score
+
+        def parameters(self) -> list[Value]:
+            return inner.parameters()
+
+    X, y = make_moons(40, 0.1, 0, signed=True)
+    with pytest.raises(StructureChanged):
+        fit(Branchy(), "hinge", X, y, optimizer=SGD(inner.parameters(), lr=0.1), steps=5, compile=True, progress=False)
 
 
 @pytest.mark.parametrize(
