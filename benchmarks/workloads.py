@@ -153,6 +153,28 @@ def valuegrad_compiled() -> Step:
     return step
 
 
+def valuegrad_per_sample() -> Step:
+    """The same recipe through ``autograd.compile_per_sample`` (fit(compile=True)'s path): one sample traced, looped over."""
+    from autograd import Value, compile, compile_per_sample
+
+    X, y = moons()
+    model = micrograd_mlp(Value)
+    params = model.parameters()
+    # Labels are static (one trace per label), the penalty a trace of its own, replayed first as backward() orders it.
+    sample = compile_per_sample(lambda x, label: (1 + -label * model(x)).relu(), static=(1,))
+    penalty = compile(lambda: 1e-4 * sum(p * p for p in params))
+
+    def step(k: int) -> float:
+        for p in params:
+            p.grad = 0.0
+        reg = penalty.value_and_grad()[0]
+        value = sample.value_and_grad(X, y).value + reg
+        _sgd(params, k)
+        return value
+
+    return step
+
+
 def micrograd() -> Step:
     """micrograd 0.1.0 itself (its engine and its nn)."""
     from micrograd.engine import Value
@@ -279,6 +301,7 @@ ENGINES: dict[str, tuple[Callable[[], Step], str, str | None]] = {
     "valuegrad eager (micrograd recipe)": (valuegrad_recipe, "micrograd's demo code on autograd.Value", None),
     "valuegrad eager (nn.MLP)": (valuegrad_nn, "nn.MLP with fused dot nodes, nn.hinge + nn.l2", None),
     "valuegrad compiled": (valuegrad_compiled, "autograd.compile replay of the recipe", None),
+    "valuegrad compiled per sample": (valuegrad_per_sample, "autograd.compile_per_sample replay (fit's path)", None),
     "hand-written floats": (handwritten, "benchmarks/handwritten.py", None),
     "micrograd 0.1.0": (micrograd, "micrograd's engine and nn", "micrograd"),
     "torch 0-dim scalars": (torch_scalars, "one float64 0-dim tensor per scalar", "torch"),
