@@ -5,6 +5,10 @@ as a Python function over plain floats: one line per node for the forward, one l
 (node, parent) pair for the backward, and compiles it. Later calls run that function on the new
 inputs without building a single ``Value``.
 
+``compile_per_sample(fn)`` is the training form: ``fn`` is the loss of ONE sample, traced once
+(a few hundred nodes, milliseconds) and replayed in a loop over every sample of any batch, with
+the parameters read once and their gradients accumulated in locals, in ``backward()``'s order.
+
 The code comes from the rules table, not from a second copy of the derivatives: each line is
 ``RULES[op].forward_formula`` or one of ``RULES[op].local_formulas`` with the input names
 replaced by the variables holding them. The two fused n-ary rules (``sum``, ``dot``) have no
