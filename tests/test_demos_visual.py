@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 
 import pytest
@@ -67,20 +66,3 @@ def _leaves(root: Value) -> list[Value]:
     from autograd import topological_order
 
     return [n for n in topological_order(root) if n.is_leaf]
-
-
-def test_readme_section_shows_real_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every REPL session in docs/readme-visual.md reproduces exactly (it is run as a doctest)."""
-    monkeypatch.chdir(tmp_path)
-    result = doctest.testfile(str(ROOT / "docs" / "readme-visual.md"), module_relative=False)
-    assert result.failed == 0 and result.attempted >= 18
-    assert (tmp_path / "out" / "L.svg").read_text(encoding="utf-8").count("<g id=\"n") >= 7
-
-
-def test_readme_images_exist() -> None:
-    """The pictures the README section shows are committed."""
-    text = (ROOT / "docs" / "readme-visual.md").read_text(encoding="utf-8")
-    images = [line.split("](", 1)[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
-    assert len(images) == 4
-    for image in images:
-        assert (ROOT / image).read_bytes().startswith(b"\x89PNG")

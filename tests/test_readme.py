@@ -18,6 +18,8 @@ def test_readme_sessions_reproduce(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     result = doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
     assert result.attempted >= 90  # the sessions are really there, not skipped
+    # The drawing session rendered a real SVG with every node of L = (a*b + c) * f in it.
+    assert (tmp_path / "out" / "L.svg").read_text(encoding="utf-8").count('<g id="n') >= 7
 
 
 def test_readme_links_point_at_committed_files() -> None:

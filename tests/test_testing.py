@@ -7,7 +7,6 @@ import importlib
 import math
 import pkgutil
 from collections import Counter
-from pathlib import Path
 from types import ModuleType
 from typing import get_args
 
@@ -195,14 +194,4 @@ def autograd_modules() -> list[ModuleType]:
 def test_docstring_examples_run(module: ModuleType) -> None:
     """The runnable examples in every autograd docstring print what they say."""
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-
-
-@pytest.mark.parametrize("name", ["README.md", "docs/readme-engine.md"])
-def test_markdown_examples_run(name: str) -> None:
-    """The REPL sessions in the README (and its drafts) print exactly what they show."""
-    path = Path(__file__).resolve().parent.parent / name
-    if not path.exists():
-        pytest.skip(f"{name} does not exist (yet)")
-    result = doctest.testfile(str(path), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
