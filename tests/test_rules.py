@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import RULES, Value, apply, gradcheck, gradients
+from autograd.replay import assert_matches_eager
 from autograd.testing import DOMAINS
 
 OPS = sorted(RULES)
@@ -90,6 +91,14 @@ def test_operator_syntax_gradients_match_central_differences(op: str, data: st.D
     """The generated operator methods (a + b, x.log(), ...) have the same correct first and second derivatives."""
     args = data.draw(DOMAINS[op].arguments, label="args")
     assert gradcheck(SYNTAX[op], args, order=2)
+
+
+@pytest.mark.parametrize("op", OPS)
+@given(data=st.data())
+def test_compiled_replay_matches_eager_for_every_rule(op: str, data: st.DataObject) -> None:
+    """The trace/replay path (generated from the same formulas) gives eager's value and gradients, for every rule."""
+    args = data.draw(DOMAINS[op].arguments, label="args")
+    assert_matches_eager(lambda *xs: apply(op, *xs), *args)
 
 
 @pytest.mark.parametrize("op", OPS)
