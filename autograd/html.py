@@ -28,13 +28,13 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from autograd.atomic import write_text_atomically
 from autograd.stepper import Backprop, explain
 from autograd.text import fmt
 from autograd.value import Value, topological_order
@@ -73,7 +73,7 @@ def to_html(
     """
     target = Path(path)
     text = render_html(root, title=title, collapse=collapse, rankdir=rankdir)
-    _write_atomically(target, text)
+    write_text_atomically(target, text, make_parents=True)
     return target
 
 
@@ -229,22 +229,6 @@ _PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
 def _fill(template: str, values: dict[str, str]) -> str:
     """Substitute ``{{NAME}}`` placeholders in one pass, so inserted text (an SVG, a label) is never re-scanned."""
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        # mkstemp makes the file private (0600); a page is meant to be shared, so use the usual mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------------------------- the drawing

@@ -17,13 +17,12 @@ weight is a failed run to debug, not one to resume.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
+from autograd.atomic import write_text_atomically
 from nn.module import MLP, Layer, Module, Neuron, PathLike, StateDictError
 
 FORMAT = "valuegrad.nn"
@@ -76,32 +75,7 @@ def save(module: Module, path: PathLike) -> None:
     for name, p in module.named_parameters():
         if p.data != p.data or p.data in (float("inf"), float("-inf")):
             raise ModelFileError(path, f"refusing to save: parameter {name!r} is {p.data!r} (not finite)")
-    text = to_json(module)
-    target = Path(path)
-    directory = target.parent
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open a directory, and needs not.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_text_atomically(path, to_json(module))
 
 
 # ------------------------------------------------------------------------------------- reading
