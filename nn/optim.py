@@ -32,6 +32,7 @@ class constant:
     lr: float
 
     def __call__(self, step: int) -> float:
+        """The learning rate for update number ``step`` (0, 1, 2, ...)."""
         return self.lr
 
 
@@ -55,6 +56,7 @@ class linear_decay:
             raise ValueError(f"linear_decay: steps must be positive, got {self.steps!r}")
 
     def __call__(self, step: int) -> float:
+        """The learning rate for update number ``step`` (0, 1, 2, ...)."""
         if step >= self.steps:
             return self.end
         return self.start - (self.start - self.end) * step / self.steps
@@ -78,6 +80,7 @@ class step_decay:
             raise ValueError(f"step_decay: every must be positive, got {self.every!r}")
 
     def __call__(self, step: int) -> float:
+        """The learning rate for update number ``step`` (0, 1, 2, ...)."""
         return self.lr * self.factor ** (step // self.every)
 
 
@@ -101,6 +104,7 @@ class cosine:
             raise ValueError(f"cosine: steps must be positive, got {self.steps!r}")
 
     def __call__(self, step: int) -> float:
+        """The learning rate for update number ``step`` (0, 1, 2, ...)."""
         # The endpoints are returned as given, so rounding never starts a run a hair off lr.
         if step <= 0:
             return self.lr
@@ -112,9 +116,9 @@ class cosine:
 # ------------------------------------------------------------------------------------- optimizers
 
 
-def _check(name: str, value: float, ok: bool, rule: str) -> float:
+def _check(optimizer: object, name: str, value: float, ok: bool, rule: str) -> float:
     if not ok:
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
+        raise ValueError(f"{type(optimizer).__name__}: {name} must be {rule}, got {value!r}")
     return float(value)
 
 
@@ -146,7 +150,7 @@ class Optimizer:
         if callable(lr):
             self.schedule = lr
         else:
-            self.schedule = constant(_check("lr", lr, lr >= 0.0, ">= 0"))
+            self.schedule = constant(_check(self, "lr", lr, lr >= 0.0, ">= 0"))
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.0."""
@@ -188,9 +192,9 @@ class SGD(Optimizer):
         dampening: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _check("momentum", momentum, momentum >= 0.0, ">= 0")
-        self.weight_decay = _check("weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")
-        self.dampening = _check("dampening", dampening, 0.0 <= dampening <= 1.0, "in [0, 1]")
+        self.momentum = _check(self, "momentum", momentum, momentum >= 0.0, ">= 0")
+        self.weight_decay = _check(self, "weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")
+        self.dampening = _check(self, "dampening", dampening, 0.0 <= dampening <= 1.0, "in [0, 1]")
         if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0 (as in PyTorch)")
         self.nesterov = nesterov
@@ -240,11 +244,11 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         beta1, beta2 = betas
         self.betas = (
-            _check("betas[0]", beta1, 0.0 <= beta1 < 1.0, "in [0, 1)"),
-            _check("betas[1]", beta2, 0.0 <= beta2 < 1.0, "in [0, 1)"),
+            _check(self, "betas[0]", beta1, 0.0 <= beta1 < 1.0, "in [0, 1)"),
+            _check(self, "betas[1]", beta2, 0.0 <= beta2 < 1.0, "in [0, 1)"),
         )
-        self.eps = _check("eps", eps, eps >= 0.0, ">= 0")
-        self.weight_decay = _check("weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")
+        self.eps = _check(self, "eps", eps, eps >= 0.0, ">= 0")
+        self.weight_decay = _check(self, "weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")
         self.decoupled = decoupled
         #: First and second moment estimates, one per parameter.
         self.m = [0.0] * len(self.params)

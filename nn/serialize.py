@@ -112,7 +112,9 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     except json.JSONDecodeError as e:
         ends_early = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
         hint = " (the file ends early: truncated?)" if ends_early else ""
-        raise ModelFileError(path, f"is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}{hint}") from None
+        # json's own messages may already end in "at" ("Unterminated string starting at").
+        where = f"{'' if e.msg.endswith(' at') else 'at '}line {e.lineno} column {e.colno}"
+        raise ModelFileError(path, f"is not valid JSON: {e.msg} {where}{hint}") from None
     except ValueError as e:
         raise ModelFileError(path, f"is not a valid model file: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:

@@ -308,3 +308,19 @@ def test_schedules_refuse_non_positive_lengths(build: Callable[[], object]) -> N
     """A schedule over zero steps (a division by zero later) is refused when made."""
     with pytest.raises(ValueError, match="must be positive"):
         build()
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: SGD([], lr=-1.0), "SGD: lr must be >= 0, got -1.0"),
+        (lambda: SGD([], lr=0.1, momentum=-0.5), "SGD: momentum must be >= 0, got -0.5"),
+        (lambda: Adam([], betas=(1.0, 0.999)), "Adam: betas[0] must be in [0, 1), got 1.0"),
+        (lambda: Adam([], eps=-1e-8), "Adam: eps must be >= 0, got -1e-08"),
+    ],
+)
+def test_bad_hyperparameters_name_the_optimizer_and_the_value(make: Callable[[], object], words: str) -> None:
+    """A bad setting raises ValueError naming the optimizer, the setting, the rule and the value."""
+    with pytest.raises(ValueError) as error:
+        make()
+    assert str(error.value) == words

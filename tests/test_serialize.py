@@ -320,3 +320,14 @@ def test_functions_match_methods(model: MLP, tmp_path: Path) -> None:
     copy = MLP(2, [3, 1], activation="tanh", seed=99)
     load_weights(copy, path)
     assert copy.state_dict() == model.state_dict()
+
+
+def test_truncated_string_message_reads_cleanly(tmp_path: Path) -> None:
+    """A file cut inside a string says where, in plain words (json's "starting at" is not doubled)."""
+    path = tmp_path / "cut.json"
+    path.write_text('{"format": "valuegrad.nn", "versi', encoding="utf-8")
+    with pytest.raises(ModelFileError) as error:
+        nn.load(path)
+    message = str(error.value)
+    assert "Unterminated string starting at line 1 column 28" in message and " at at " not in message
+    assert "truncated" in message
