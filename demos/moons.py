@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograd import Value, no_grad
+from autograd import GraphvizNotFound, Value, draw_dot, no_grad, render
 from demos._common import demo_parser, new_figure, save, steps_from
 from nn.data import make_moons, rng_from
 from nn.module import MLP
@@ -207,12 +207,7 @@ def draw_loss_curve(history: History, path: Path) -> Path:
 
 
 def draw_neuron(model: MLP, x: list[float], path: Path) -> Path | None:
-    """Draw the graph of the first hidden neuron on one input, with its gradients; None (and a note) without autograd.draw_dot."""
-    try:
-        from autograd import draw_dot, render  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        print("  skipped the neuron drawing: this valuegrad has no autograd.draw_dot yet")
-        return None
+    """Draw the graph of the first hidden neuron on one input, with its gradients (None, with a note, without Graphviz)."""
     neuron = model.layers[0].neurons[0]
     xs = [Value(v, label=f"x{i + 1}") for i, v in enumerate(x)]
     out = neuron(xs)
@@ -220,7 +215,7 @@ def draw_neuron(model: MLP, x: list[float], path: Path) -> Path | None:
     out.backward()
     try:
         written: Path = render(draw_dot(out), path)
-    except Exception as error:  # no Graphviz binary of any kind: the rest of the demo still stands
+    except GraphvizNotFound as error:  # no Graphviz binary of any kind: the rest of the demo still stands
         print(f"  skipped the neuron drawing: {error}")
         return None
     finally:
