@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install a headless Chromium for tests/test_html.py, best effort: when anything here fails, CI goes on
 # and the browser tests are SKIPPED with the reason (set VALUEGRAD_REQUIRE_BROWSER=1 to make them fail
-# instead). Called by .ci/run as root, after .venv exists.
+# instead). Called by .ci/run as root before the venv exists (playwright then comes with the dev extras).
 #   - Debian's chromium (/usr/bin/chromium); Playwright drives it with executable_path, so
 #     `playwright install` (which downloads its own browser) is never run.
 #   - the Python package playwright, into .venv (also listed in pyproject's dev extras).
