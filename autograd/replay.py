@@ -10,12 +10,10 @@ inputs without building a single ``Value``.
 the parameters read once and their gradients accumulated in locals, in ``backward()``'s order.
 
 The code comes from the rules table, not from a second copy of the derivatives: each line is
-``RULES[op].forward_formula`` or one of ``RULES[op].local_formulas`` with the input names
-replaced by the variables holding them. The two fused n-ary rules (``sum``, ``dot``) have no
-formulas; their lines are written below from the same definitions (``rules._sum_forward``,
-``rules._dot_forward`` and their locals) and the tests check them against ``RULES``. The backward
-adds contributions in the order ``Value.backward`` does, so the gradients are the eager ones,
-usually to the last bit.
+the forward or one of the local derivatives of ``RULES[op].formulas(n)`` (which writes out the
+fused n-ary ``sum`` and ``dot`` for a node's n parents too) with the input names replaced by the
+variables holding them. The backward adds contributions in the order ``Value.backward`` does, so
+the gradients are the eager ones, usually to the last bit.
 
 What a trace can and cannot see
 -------------------------------
@@ -40,13 +38,12 @@ from __future__ import annotations
 
 import builtins  # ``compile`` below shadows the builtin, which the replay code needs
 import math
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union, cast
 
-from autograd.rules import FLOAT_HELPERS, RULES
+from autograd.rules import FLOAT_HELPERS, RULES, substitute
 from autograd.value import _TRACER, Value, backprop_grads, topological_order
 
 #: An argument of a compiled function: a number, a Value, or a (nested) list/tuple of them.
@@ -198,14 +195,6 @@ def _is_value_tree(tree: Any) -> bool:
 # Code generation
 # ---------------------------------------------------------------------------------------------
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
-
-
-def _substitute(formula: str, names: dict[str, str]) -> str:
-    """Replace the input names (and ``out``) in a rule's formula by the variables holding them."""
-    return _NAME.sub(lambda m: names.get(m.group(0), m.group(0)), formula)
-
-
 def _literal(x: float) -> str:
     # inf and nan have no literal; the namespace defines both names.
     return f"({x!r})" if x < 0.0 or not math.isfinite(x) else repr(x)
@@ -298,15 +287,8 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
             else:
                 name[node] = f"p{params.number(node)}"
         else:
-            args = [name[p] for p in parents]
-            if op == "sum":  # rules._sum_forward: total = 0.0; total += x for each x
-                expression = " + ".join(["0.0", *args])
-            elif op == "dot":  # rules._dot_forward: total = b; total += w * x for each pair
-                n = len(args) // 2
-                expression = " + ".join([args[-1], *(f"{w} * {x}" for w, x in zip(args[:n], args[n : 2 * n]))])
-            else:
-                rule = RULES[op]
-                expression = _substitute(rule.forward_formula, dict(zip(rule.inputs, args)))
+            formulas = RULES[op].formulas(len(parents))
+            expression = substitute(formulas.forward, dict(zip(formulas.inputs, (name[p] for p in parents))))
             lines.append(f"v{i} = {expression}")
             name[node] = f"v{i}"
         for guard in guards_after.get(i, ()):
@@ -365,15 +347,9 @@ def _aux_expression(tree: Any, name: dict[Value, str]) -> str:
 
 
 def _local_formulas(node: Value, parents: tuple[Value, ...], name: dict[Value, str]) -> list[str]:
-    args = [name[p] for p in parents]
-    if node.op == "sum":  # rules._sum_local: 1 for every term
-        return ["1.0"] * len(args)
-    if node.op == "dot":  # rules._dot_local: d/dw_i = x_i, d/dx_i = w_i, d/db = 1
-        n = len(args) // 2
-        return [*args[n : 2 * n], *args[:n], "1.0"]
-    rule = RULES[node.op]
-    names = {**dict(zip(rule.inputs, args)), "out": name[node]}
-    return [_substitute(formula, names) for formula in rule.local_formulas]
+    formulas = RULES[node.op].formulas(len(parents))
+    names = {**dict(zip(formulas.inputs, (name[p] for p in parents))), "out": name[node]}
+    return [substitute(formula, names) for formula in formulas.local]
 
 
 def _guard_line(k: int, guard: _Guard, name: dict[Value, str], sample: str) -> str:

@@ -18,15 +18,19 @@ A row of fixed arity is written as formulas over its input names (``a``, ``b`` o
 
 ``Value``'s operator methods and the compiled replay code are generated from these formulas,
 which keeps one source of truth without paying a function call per rule on the hot path.
-The two fused n-ary reductions (``sum``, ``dot``) are plain functions instead.
+The two fused n-ary reductions (``sum``, ``dot``) are written per term (``Terms``): their
+formulas for a node with n parents come from ``Rule.formulas(n)``, and their callables are loops
+generated from the same text.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # ---------------------------------------------------------------------------------------------
 # Forward functions on floats, with float-like errors that name the op and the input.
@@ -181,6 +185,76 @@ GENERIC_HELPERS: dict[str, Any] = {
 }
 
 
+#: A name inside a formula: not part of a longer word or number, not an attribute, not a call.
+FORMULA_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?![\w(])")
+
+
+def substitute(formula: str, names: Mapping[str, str]) -> str:
+    """Replace the variable names in ``formula`` (whole words, never helper calls) in one pass.
+
+    >>> substitute("sigmoid(x) * x1 + x", {"x": "v0", "x1": "v1"})
+    'sigmoid(v0) * v1 + v0'
+    """
+    return FORMULA_NAME.sub(lambda m: names.get(m.group(1), m.group(1)), formula)
+
+
+class Formulas(NamedTuple):
+    """A rule's formulas written out for a node with a given number of parents."""
+
+    #: One name per parent, in parent order, e.g. ("a", "b") or ("w0", "w1", "x0", "x1", "b").
+    inputs: tuple[str, ...]
+    #: The forward over ``inputs``, in the order of evaluation (so generated code rounds as the rule does).
+    forward: str
+    #: d out / d parent for each parent, over ``inputs`` and ``out``.
+    local: tuple[str, ...]
+    #: The forward as people read it in listings and drawings, e.g. "a / b" for "div(a, b)".
+    display: str
+
+
+@dataclass(frozen=True)
+class Terms:
+    """An n-ary rule as formulas: ``out = start + term_0 + term_1 + ...``, one term per group of parents.
+
+    Parents come column by column: every term's first input, then every term's second, ...,
+    then ``extra`` (so ``dot``'s parents are ``(*ws, *xs, b)``). ``Rule.formulas(n)`` writes it
+    out for ``n`` parents, and the rule's ``forward`` and ``local`` are generated from it.
+    """
+
+    #: A term's input names, e.g. ("w", "x"); term i's are "w<i>", "x<i>".
+    inputs: tuple[str, ...]
+    #: A term's summand over ``inputs``, e.g. "w * x".
+    term: str
+    #: d term / d each of ``inputs``, e.g. ("x", "w").
+    local: tuple[str, ...]
+    #: The summand the terms are added to, left to right: a number, or one of ``extra``.
+    start: str = "0.0"
+    #: Input names after the terms, e.g. ("b",).
+    extra: tuple[str, ...] = ()
+    #: d out / d each of ``extra``.
+    extra_local: tuple[str, ...] = ()
+    #: A term as people read it, e.g. "w*x" (default: ``term``).
+    display: str = ""
+
+    def expand(self, n: int) -> Formulas:
+        """The formulas for ``n`` parents: ``Terms(("x",), "x", ("1.0",)).expand(2).forward == "0.0 + x0 + x1"``."""
+        return _expand_terms(self, n)
+
+
+@functools.lru_cache(maxsize=64)
+def _expand_terms(terms: Terms, n: int) -> Formulas:
+    k, extra = len(terms.inputs), len(terms.extra)
+    if n < extra or (n - extra) % k:
+        raise ValueError(f"{n} inputs do not make whole terms of {k} input(s) plus {extra} more")
+    count = (n - extra) // k
+    term_names = [{name: f"{name}{i}" for name in terms.inputs} for i in range(count)]
+    inputs = (*(names[name] for name in terms.inputs for names in term_names), *terms.extra)
+    forward = " + ".join([terms.start, *(substitute(terms.term, names) for names in term_names)])
+    local = (*(substitute(f, names) for f in terms.local for names in term_names), *terms.extra_local)
+    shown = [substitute(terms.display or terms.term, names) for names in term_names]
+    display = " + ".join([*shown, terms.start] if terms.start in terms.extra else shown) or terms.start
+    return Formulas(inputs, forward, local, display)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One primitive: its name, forward and local derivatives (as formulas, and as callables made from them)."""
@@ -198,14 +272,38 @@ class Rule:
     local: Callable[..., tuple[Any, ...]]
     #: One line for the operator table in the README.
     doc: str
+    #: The forward as people read it, where ``forward_formula`` calls a helper (``a / b`` for ``div(a, b)``).
+    display_formula: str = ""
+    #: n-ary rules: the formulas, per term (``formulas(n)`` writes them out for n parents).
+    terms: Terms | None = None
 
     @property
     def arity(self) -> int | None:
         """Number of inputs, or None for n-ary rules."""
         return len(self.inputs) if self.inputs else None
 
+    def formulas(self, n: int) -> Formulas:
+        """Input names, forward and local derivative formulas for a node with ``n`` parents; any rule.
 
-def formula_rule(name: str, inputs: str, forward: str, local: tuple[str, ...], doc: str) -> Rule:
+        >>> RULES["*"].formulas(2).local
+        ('b', 'a')
+        >>> dot = RULES["dot"].formulas(5)
+        >>> dot.inputs, dot.forward
+        (('w0', 'w1', 'x0', 'x1', 'b'), 'b + w0 * x0 + w1 * x1')
+        >>> dot.local, dot.display
+        (('x0', 'x1', 'w0', 'w1', '1.0'), 'w0*x0 + w1*x1 + b')
+        """
+        if self.terms is not None:
+            try:
+                return self.terms.expand(n)
+            except ValueError as error:
+                raise ValueError(f"rule {self.name!r}: {error}") from None
+        if n != len(self.inputs):
+            raise ValueError(f"rule {self.name!r} takes {len(self.inputs)} input(s), not {n}")
+        return Formulas(self.inputs, self.forward_formula, self.local_formulas, self.display_formula or self.forward_formula)
+
+
+def formula_rule(name: str, inputs: str, forward: str, local: tuple[str, ...], doc: str, display: str = "") -> Rule:
     """Make a row from formulas: ``formula_rule("*", "a b", "a * b", ("b", "a"), "product")``."""
     names = tuple(inputs.split())
     if len(local) != len(names):
@@ -213,39 +311,76 @@ def formula_rule(name: str, inputs: str, forward: str, local: tuple[str, ...], d
     args = ", ".join(names)
     forward_fn = eval(f"lambda {args}: {forward}", dict(FLOAT_HELPERS))
     local_fn = eval(f"lambda {args}, out: ({', '.join(local)},)", dict(GENERIC_HELPERS))
-    return Rule(name, names, forward, local, forward_fn, local_fn, doc)
+    return Rule(name, names, forward, local, forward_fn, local_fn, doc, display)
 
 
 # ---------------------------------------------------------------------------------------------
 # The fused n-ary reductions: one node with many parents keeps a network's graph small.
 # ---------------------------------------------------------------------------------------------
 
+# The callables are generated from the Terms formulas as loops (one function for any number of
+# terms: unrolled code per arity would not even compile for a sum of 10,000 terms).
+_TERMS_TEMPLATE = """
+def forward(*_inputs):
+    _n = (len(_inputs) - {extra}) // {k}
+    {unpack}
+    _total = {start}
+    for {names} in {columns}:
+        _total += {term}
+    return _total
 
-def _sum_forward(*xs: float) -> float:
-    total = 0.0
-    for x in xs:
-        total += x
-    return total
-
-
-def _sum_local(*inputs_and_out: Any) -> tuple[float, ...]:
-    return (1.0,) * (len(inputs_and_out) - 1)
-
-
-def _dot_forward(*inputs: float) -> float:
-    # inputs are w0..w(n-1), x0..x(n-1), b
-    n = len(inputs) // 2
-    total = inputs[-1]
-    for w, x in zip(inputs[:n], inputs[n : 2 * n]):
-        total += w * x
-    return total
+def local(*_inputs):
+    {out}_n = (len(_inputs) - 1 - {extra}) // {k}
+    {unpack}
+    return {local}
+"""
 
 
-def _dot_local(*inputs_and_out: Any) -> tuple[Any, ...]:
-    inputs = inputs_and_out[:-1]
-    n = len(inputs) // 2
-    # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
-    return (*inputs[n : 2 * n], *inputs[:n], 1.0)
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def terms_rule(name: str, terms: Terms, doc: str) -> Rule:
+    """Make an n-ary row from its Terms: forward and local are generated from the formulas."""
+    k = len(terms.inputs)
+    # Slices of the arguments for each column of term inputs (both functions call them ``_inputs``).
+    bound = ["", "_n", *(f"{j} * _n" for j in range(2, k + 1))]
+    column = [f"_inputs[{bound[j]}:{bound[j + 1]}]" for j in range(k)]
+    parts = []
+    for formula in terms.local:
+        if formula in terms.inputs:  # another input of the term (dot's d/dw = x): that column, as a slice
+            parts.append(column[terms.inputs.index(formula)])
+        elif _is_number(formula):  # a constant (sum's 1.0): repeated
+            parts.append(f"({formula},) * _n")
+        else:
+            parts.append(f"tuple({formula} for {', '.join(terms.inputs)}, in zip({', '.join(column)}))")
+    if terms.extra:
+        parts.append(f"({', '.join(terms.extra_local)},)")
+    # A plain sum loops over its arguments themselves: no slice, no 1-tuples.
+    plain = k == 1 and not terms.extra
+    columns = "_inputs" if plain else (column[0] if k == 1 else f"zip({', '.join(column)})")
+    unpack = [f"{extra} = _inputs[{bound[k]} + {i}]" for i, extra in enumerate(terms.extra)]
+    uses_out = "out" in {m.group(1) for f in (*terms.local, *terms.extra_local) for m in FORMULA_NAME.finditer(f)}
+    source = _TERMS_TEMPLATE.format(
+        extra=len(terms.extra),
+        k=k,
+        unpack="; ".join(unpack) or "pass",
+        start=terms.start,
+        names=", ".join(terms.inputs),
+        columns=columns,
+        term=terms.term,
+        local=" + ".join(parts) or "()",
+        out="out = _inputs[-1]; " if uses_out else "",
+    )
+    forward_scope: dict[str, Any] = dict(FLOAT_HELPERS)
+    exec(compile(source, f"<autograd rule {name!r}>", "exec"), forward_scope)
+    local_scope: dict[str, Any] = dict(GENERIC_HELPERS)
+    exec(compile(source, f"<autograd rule {name!r}>", "exec"), local_scope)
+    return Rule(name, (), "", (), forward_scope["forward"], local_scope["local"], doc, terms=terms)
 
 
 RULES: dict[str, Rule] = {
@@ -255,13 +390,14 @@ RULES: dict[str, Rule] = {
         formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b"),
         formula_rule("-", "a b", "a - b", ("1.0", "-1.0"), "a - b"),
         formula_rule("*", "a b", "a * b", ("b", "a"), "a * b"),
-        formula_rule("/", "a b", "div(a, b)", ("1.0 / b", "-out / b"), "a / b; ZeroDivisionError for b = 0"),
+        formula_rule("/", "a b", "div(a, b)", ("1.0 / b", "-out / b"), "a / b; ZeroDivisionError for b = 0", "a / b"),
         formula_rule(
             "**",
             "a b",
             "pow(a, b)",
             ("pow_base_derivative(a, b, out)", "pow_exponent_derivative(a, b, out)"),
             "a ** b; real results only; d/db is nan for a < 0",
+            "a ** b",
         ),
         formula_rule("neg", "x", "-x", ("-1.0",), "-x"),
         formula_rule("abs", "x", "abs(x)", ("sign(x)",), "|x|; abs'(0) = 0"),
@@ -278,7 +414,11 @@ RULES: dict[str, Rule] = {
         formula_rule("sin", "x", "sin(x)", ("cos(x)",), "sine"),
         formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine"),
         # --- fused reductions ----------------------------------------------------------------------------
-        Rule("sum", (), "", (), _sum_forward, _sum_local, "x0 + x1 + ... as one node"),
-        Rule("dot", (), "", (), _dot_forward, _dot_local, "w0*x0 + ... + b as one node (a neuron's weighted sum)"),
+        terms_rule("sum", Terms(("x",), "x", ("1.0",)), "x0 + x1 + ... as one node"),
+        terms_rule(
+            "dot",
+            Terms(("w", "x"), "w * x", ("x", "w"), start="b", extra=("b",), extra_local=("1.0",), display="w*x"),
+            "w0*x0 + ... + b as one node (a neuron's weighted sum)",
+        ),
     )
 }

@@ -7,12 +7,13 @@ node is called the same thing in the terminal, in a drawing and on the web page.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Union
 
-from autograd.rules import RULES
+from autograd.rules import FORMULA_NAME, RULES, substitute
 from autograd.value import Grad, Value, topological_order
 
 __all__ = ["NodeNames", "fmt", "show", "tree"]
@@ -92,45 +93,36 @@ class NodeNames:
     def expression(self, node: Value) -> str:
         """The forward computation of ``node`` over its parents' names, e.g. ``a * b``, ``tanh(n)``, ``w0*x0 + b``."""
         parents = node.parents
-        ops = [self.operand(p) for p in parents]
-        if node.op == "sum":
-            return " + ".join(ops)
-        if node.op == "dot":
-            n = (len(parents) - 1) // 2
-            terms = [f"{ops[k]}*{ops[n + k]}" for k in range(n)]
-            return " + ".join([*terms, ops[-1]])
-        rule = RULES[node.op]
-        return _substitute(_FORWARD_DISPLAY.get(node.op, rule.forward_formula), rule.inputs, ops)
+        formulas = RULES[node.op].formulas(len(parents))
+        return substitute(formulas.display, {name: self.operand(p) for name, p in zip(formulas.inputs, parents)})
 
     def local_formula(self, node: Value, k: int) -> str:
         """d node / d parent k as text over names, e.g. ``b.data`` for ``c = a * b`` and k = 0."""
         parents = node.parents
-        if node.op == "sum":
-            return "1.0"
-        if node.op == "dot":
-            n = (len(parents) - 1) // 2
-            if k == len(parents) - 1:
-                return "1.0"
-            return self.data_ref(parents[k + n] if k < n else parents[k - n])
-        rule = RULES[node.op]
-        refs = [self.data_ref(p) for p in parents]
-        return _substitute(rule.local_formulas[k], (*rule.inputs, "out"), [*refs, f"{self.ref(node)}.data"])
+        formulas = RULES[node.op].formulas(len(parents))
+        formula = formulas.local[k]
+        # Only the names this one formula uses are looked up: a sum of n terms costs O(1) per edge, not O(n).
+        position = _positions(formulas.inputs)
+        refs = {
+            name: self.data_ref(parents[position[name]]) if name in position else f"{self.ref(node)}.data"
+            for name in _names_in(formula)
+            if name in position or name == "out"
+        }
+        return substitute(formula, refs)
 
 
 # A label that reads as one name in a formula: letters, digits, _, dots and an [n<i>] suffix.
 _PLAIN = re.compile(r"^[\w.]+(?:\[n\d+\])?$")
 
-# Two forward formulas are written with helper calls (for their error messages); show them as operators.
-_FORWARD_DISPLAY = {"/": "a / b", "**": "a ** b"}
 
 
-def _substitute(formula: str, names: Sequence[str], replacements: Sequence[str]) -> str:
-    """Replace whole-word occurrences of each formula variable (never parts of helper names)."""
-    table = dict(zip(names, replacements))
-    if not table:
-        return formula
-    pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in table) + r")(?![\w(])")
-    return pattern.sub(lambda m: table[m.group(1)], formula)
+@functools.lru_cache(maxsize=64)
+def _positions(inputs: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(inputs)}
+
+
+def _names_in(formula: str) -> set[str]:
+    return {m.group(1) for m in FORMULA_NAME.finditer(formula)}
 
 
 # Indentation as a linked list of (segment, depth, rest): a deep graph costs O(levels shown) per line, not O(depth).

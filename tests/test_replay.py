@@ -24,7 +24,7 @@ def test_replay_matches_eager_on_random_expressions(expr: Expression) -> None:
 
 @given(st.lists(st.floats(-3, 3), min_size=1, max_size=6), st.floats(-3, 3))
 def test_fused_sum_and_dot_lines_agree_with_the_rules_table(xs: list[float], b: float) -> None:
-    """The specially written sum/dot lines compute RULES['sum'|'dot'].forward and .local exactly."""
+    """The fused sum/dot lines (from RULES[op].formulas(n)) compute RULES['sum'|'dot'].forward and .local exactly."""
     ws = [Value(0.5 * i - 1.0) for i in range(len(xs))]
     bias = Value(b)
     f = compile(lambda *x: vsum(x) * dot(ws, x, bias))

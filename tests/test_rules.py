@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import RULES, Value, apply, gradcheck, gradients
+from autograd import RULES, Rule, Value, apply, gradcheck, gradients
 from autograd.replay import assert_matches_eager
+from autograd.rules import FLOAT_HELPERS, GENERIC_HELPERS, substitute
 from autograd.testing import DOMAINS
 
 OPS = sorted(RULES)
@@ -135,6 +137,31 @@ def test_local_formulas_agree_on_floats_and_values(op: str, data: st.DataObject)
     assert [float(x) for x in on_values] == pytest.approx([float(x) for x in on_floats], rel=1e-15, abs=0.0)
 
 
+@pytest.mark.parametrize("op", OPS)
+@given(data=st.data())
+def test_callables_compute_the_formulas_text_bit_for_bit(op: str, data: st.DataObject) -> None:
+    """Evaluating rule.formulas(n)'s text (what replay and the listings use) gives rule.forward/.local exactly."""
+    args = data.draw(DOMAINS[op].arguments, label="args")
+    rule = RULES[op]
+    formulas = rule.formulas(len(args))
+    assert len(formulas.inputs) == len(formulas.local) == len(args)
+    scope = dict(zip(formulas.inputs, args))
+    out = eval(formulas.forward, dict(FLOAT_HELPERS), scope)
+    assert out == rule.forward(*args) or (math.isnan(out) and math.isnan(rule.forward(*args)))
+    for on in (args, [Value(a) for a in args]):
+        names = {**dict(zip(formulas.inputs, on)), "out": out if on is args else Value(out)}
+        text_locals = [float(eval(f, dict(GENERIC_HELPERS), names)) for f in formulas.local]
+        rule_locals = [float(x) for x in rule.local(*on, names["out"])]
+        assert text_locals == pytest.approx(rule_locals, rel=0.0, abs=0.0, nan_ok=True), (op, args)
+
+
+@pytest.mark.parametrize(("op", "n"), [("dot", 2), ("dot", 0), ("*", 3)])
+def test_formulas_for_a_wrong_number_of_inputs_name_the_rule(op: str, n: int) -> None:
+    """Asking a rule for formulas at a parent count it cannot have raises ValueError naming the rule."""
+    with pytest.raises(ValueError, match=f"rule '{re.escape(op)}'"):
+        RULES[op].formulas(n)
+
+
 def first_and_second_derivative(fn: Callable[[Value], Value], x: float) -> tuple[float, float]:
     """d fn / dx and d² fn / dx² at x through create_graph=True."""
     v = Value(x)
@@ -222,8 +249,16 @@ WRITTEN_AS = {
     "sum": "vsum([x0, x1, ...])",
     "dot": "dot(ws, xs, b)",
 }
-#: The n-ary rules' derivatives, which are code rather than formulas.
-NARY_DERIVATIVES = {"sum": "`1` for each term", "dot": "`x_i` for w_i, `w_i` for x_i, `1` for b"}
+
+
+def derivatives_text(rule: Rule) -> str:
+    """The Derivatives cell: each local formula, or for an n-ary rule each term's, over indexed names (``x_i``)."""
+    if rule.terms is None:
+        return ", ".join(f"`{f}`" for f in rule.local_formulas)
+    terms = rule.terms
+    indexed = {name: f"{name}_i" for name in terms.inputs}
+    cells = [f"`{substitute(f, indexed)}` for {indexed[name]}" for name, f in zip(terms.inputs, terms.local)]
+    return ", ".join([*cells, *(f"`{f}` for {name}" for name, f in zip(terms.extra, terms.extra_local))])
 
 
 def operator_table() -> str:
@@ -231,7 +266,7 @@ def operator_table() -> str:
     rows = ["| Operator | Write it as | Derivatives | Notes |", "|---|---|---|---|"]
     for name, rule in RULES.items():
         written = WRITTEN_AS.get(name, f"x.{name}()")
-        derivatives = NARY_DERIVATIVES.get(name) or ", ".join(f"`{f}`" for f in rule.local_formulas)
+        derivatives = derivatives_text(rule)
         notes = rule.doc.replace("|", "\\|")
         rows.append(f"| `{name}` | `{written}` | {derivatives} | {notes} |")
     return "\n".join(rows) + "\n"
