@@ -25,7 +25,7 @@ import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from autograd.text import NodeNames
 from autograd.value import Value
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROLE_COLOURS",
+    "Drawing",
     "GraphvizNotFound",
     "collapsed_boxes",
     "draw_dot",
@@ -244,8 +245,8 @@ def draw_dot(
     clusters: bool = True,
     legend: bool = True,
     parameters: Iterable[Value] = (),
-) -> Any:
-    """Draw ``root``'s graph: a ``graphviz.Digraph`` that renders without a system Graphviz too.
+) -> Drawing:
+    """Draw ``root``'s graph: a ``Drawing`` (a ``graphviz.Digraph``) that renders without a system Graphviz too.
 
     Each ``Value`` is a record ``name | data | grad`` coloured by role (input, parameter,
     constant, intermediate, output; ``parameters`` marks more leaves as parameters), each
@@ -511,11 +512,123 @@ def render(drawing: Any, path: str | os.PathLike[str], format: str | None = None
     return target
 
 
-_DRAWING_CLASS: Any = None
+class _RendersAnywhere:
+    """``pipe`` and ``render`` for ``Drawing``, through ``graphviz_command()`` instead of a required system ``dot``."""
+
+    # Provided by graphviz.Digraph, Drawing's other base.
+    source: str
+    format: str
+    engine: str
+    directory: str | os.PathLike[str]
+    filename: str | os.PathLike[str]
+
+    @overload
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: None = None,
+    ) -> bytes: ...
+
+    @overload
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str,
+    ) -> str: ...
+
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
+    ) -> bytes | str:
+        """The rendered drawing as bytes (or text, given ``encoding``)."""
+        chosen = ":".join(part for part in (format or self.format, renderer, formatter) if part)
+        data = pipe(self.source, chosen, engine=engine or (self.engine if self.engine != "dot" else None))
+        return data.decode(encoding) if encoding else data
+
+    def render(
+        self,
+        filename: str | os.PathLike[str] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: str | os.PathLike[str] | None = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
+    ) -> str:
+        """Save the DOT source and the rendered file, like ``graphviz.Digraph.render``; return the rendered path."""
+        if outfile is not None:
+            out = Path(outfile)
+            chosen = format or out.suffix.lstrip(".") or self.format
+            source_path = Path(directory or "", filename) if filename is not None else out.with_suffix(".gv")
+        else:
+            chosen = format or self.format
+            source_path = Path(directory or self.directory or "", filename or self.filename)
+            out = source_path.with_name(f"{source_path.name}.{chosen}")
+        if raise_if_result_exists and out.exists():
+            raise FileExistsError(f"render: {out} exists already")
+        source_path.parent.mkdir(parents=True, exist_ok=True)
+        source_path.write_text(self.source, encoding="utf-8")
+        data = self.pipe(chosen, renderer, formatter, engine=engine)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        if cleanup:
+            source_path.unlink()
+        if view:
+            import graphviz
+
+            graphviz.view(str(out), quiet=quiet_view)
+        return str(out)
 
 
-def _drawing_class() -> Any:
-    """``Drawing``: a ``graphviz.Digraph`` whose ``pipe``/``render`` use ``graphviz_command()`` (made on first use)."""
+if TYPE_CHECKING:
+    import graphviz
+
+    # graphviz ships no type information, so its Digraph is Any to mypy: hence the ignore.
+    class Drawing(_RendersAnywhere, graphviz.Digraph):  # type: ignore[misc]
+        """What ``draw_dot`` returns: a ``graphviz.Digraph`` that renders with ``dot`` or the graphviz-pure wheel."""
+
+else:
+
+    def __getattr__(name: str) -> Any:
+        # ``Drawing`` subclasses graphviz.Digraph, so it is made when first asked for: importing
+        # autograd needs no graphviz. (Hidden from mypy, which would accept any attribute name.)
+        if name == "Drawing":
+            return _drawing_class()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_DRAWING_CLASS: type[Drawing] | None = None
+
+
+def _drawing_class() -> type[Drawing]:
+    """``Drawing``, made on first use (importing graphviz then)."""
     global _DRAWING_CLASS
     if _DRAWING_CLASS is not None:
         return _DRAWING_CLASS
@@ -524,64 +637,10 @@ def _drawing_class() -> Any:
     except ImportError:
         raise ImportError("draw_dot needs the graphviz Python package: pip install graphviz graphviz-pure") from None
 
-    class Drawing(graphviz.Digraph):  # type: ignore[misc]
-        """A ``graphviz.Digraph`` that renders with ``dot`` when installed, else with the graphviz-pure wheel."""
+    class Drawing(_RendersAnywhere, graphviz.Digraph):  # type: ignore[misc]
+        """What ``draw_dot`` returns: a ``graphviz.Digraph`` that renders with ``dot`` or the graphviz-pure wheel."""
 
-        def pipe(
-            self,
-            format: str | None = None,
-            renderer: str | None = None,
-            formatter: str | None = None,
-            neato_no_op: bool | int | None = None,
-            quiet: bool = False,
-            *,
-            engine: str | None = None,
-            encoding: str | None = None,
-        ) -> bytes | str:
-            """The rendered drawing as bytes (or text, given ``encoding``)."""
-            chosen = ":".join(part for part in (format or self.format, renderer, formatter) if part)
-            data = pipe(self.source, chosen, engine=engine or (self.engine if self.engine != "dot" else None))
-            return data.decode(encoding) if encoding else data
-
-        def render(
-            self,
-            filename: str | os.PathLike[str] | None = None,
-            directory: str | os.PathLike[str] | None = None,
-            view: bool = False,
-            cleanup: bool = False,
-            format: str | None = None,
-            renderer: str | None = None,
-            formatter: str | None = None,
-            neato_no_op: bool | int | None = None,
-            quiet: bool = False,
-            quiet_view: bool = False,
-            *,
-            outfile: str | os.PathLike[str] | None = None,
-            engine: str | None = None,
-            raise_if_result_exists: bool = False,
-            overwrite_source: bool = False,
-        ) -> str:
-            """Save the DOT source and the rendered file, like ``graphviz.Digraph.render``; return the rendered path."""
-            if outfile is not None:
-                out = Path(outfile)
-                chosen = format or out.suffix.lstrip(".") or self.format
-                source_path = Path(directory or "", filename) if filename is not None else out.with_suffix(".gv")
-            else:
-                chosen = format or self.format
-                source_path = Path(directory or self.directory or "", filename or self.filename)
-                out = source_path.with_name(f"{source_path.name}.{chosen}")
-            if raise_if_result_exists and out.exists():
-                raise FileExistsError(f"render: {out} exists already")
-            source_path.parent.mkdir(parents=True, exist_ok=True)
-            source_path.write_text(self.source, encoding="utf-8")
-            data = self.pipe(chosen, renderer, formatter, engine=engine)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-            if cleanup:
-                source_path.unlink()
-            if view:
-                graphviz.view(str(out), quiet=quiet_view)
-            return str(out)
-
+    Drawing.__module__ = __name__
+    Drawing.__qualname__ = "Drawing"
     _DRAWING_CLASS = Drawing
     return Drawing

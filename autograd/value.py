@@ -9,15 +9,18 @@ collector.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, Union
 
 from autograd.rules import FLOAT_HELPERS, RULES, Rule
 
 Number = Union[int, float]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 #: What a gradient is: a float, or a ``Value`` after ``backward(create_graph=True)``.
 Grad = Union[float, "Value"]
 
@@ -51,15 +54,23 @@ class no_grad:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         _GRAD_ENABLED.reset(self._tokens.pop())
 
-    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def __call__(self, fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        """Decorate ``fn`` so that each call runs under ``no_grad``; its signature and name are kept.
+
+        >>> @no_grad()
+        ... def square(v: Value) -> Value:
+        ...     return v * v
+        >>> square(Value(3.0)).parents, square.__name__
+        ((), 'square')
+        """
+
+        @functools.wraps(fn)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             # A fresh instance per call: calls running at once in several threads would otherwise
             # share one token stack and reset each other's context (a ValueError, recording left off).
             with no_grad():
                 return fn(*args, **kwargs)
 
-        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
-        wrapper.__doc__ = fn.__doc__
         return wrapper
 
 

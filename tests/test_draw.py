@@ -54,6 +54,18 @@ def _check_snapshot(name: str, text: str) -> None:
     assert text == path.read_text(encoding="utf-8")
 
 
+def test_draw_dot_returns_a_drawing_that_is_a_graphviz_digraph() -> None:
+    """draw_dot's result is autograd.draw.Drawing (the named return type), a graphviz.Digraph subclass."""
+    import graphviz
+
+    from autograd.draw import Drawing
+
+    drawing = draw_dot(Value(1.0, label="x") * 2)
+    assert type(drawing) is Drawing
+    assert isinstance(drawing, graphviz.Digraph)
+    assert Drawing.__module__ == "autograd.draw" and Drawing.__qualname__ == "Drawing"
+
+
 def test_dot_source_matches_the_snapshot() -> None:
     """The DOT of a fixed small expression after backward() equals the checked-in snapshot."""
     nodes = _lecture()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import math
 import threading
 import weakref
@@ -210,6 +211,19 @@ def test_no_grad_nests_and_decorates() -> None:
     assert square(Value(2.0)).is_leaf
     assert square.__doc__ == "Square without a graph."
     assert is_grad_enabled()
+
+
+def test_no_grad_decorator_keeps_the_signature() -> None:
+    """@no_grad() keeps the function's name, signature and annotations (functools.wraps), so tools see the original."""
+
+    def scale(v: Value, factor: float = 2.0, *, label: str | None = None) -> Value:
+        return v * factor
+
+    wrapped = no_grad()(scale)
+    assert wrapped.__name__ == "scale"
+    assert wrapped.__wrapped__ is scale  # type: ignore[attr-defined]
+    assert inspect.signature(wrapped) == inspect.signature(scale)
+    assert wrapped(Value(1.5), factor=3.0).data == 4.5
 
 
 def test_no_grad_is_per_thread() -> None:
