@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from autograd.text import NodeNames
+from autograd.text import NodeNames, label_text
 from autograd.value import Value
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def node_roles(root: Value, parameters: Iterable[Value] = (), order: list[Value]
             roles[node] = "constant"
         elif node.parents:
             roles[node] = "intermediate"
-        elif node in marked or node in grouped or (node.label is not None and _DOTTED.match(node.label)):
+        elif node in marked or node in grouped or _DOTTED.match(label_text(node) or ""):
             roles[node] = "parameter"
         else:
             roles[node] = "input"
@@ -126,7 +126,7 @@ def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Val
         params = [*node.parents[:n], node.parents[-1]]
         keys = set()
         for p in params:
-            match = _NEURON_OF.match(p.label) if (p.label is not None and p.is_leaf) else None
+            match = _NEURON_OF.match(label_text(p) or "") if p.is_leaf else None
             keys.add((match.group("neuron") or "") if match else None)
         if len(keys) != 1 or None in keys:
             continue

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.text import NodeNames, fmt
+from autograd.text import NodeNames, fmt, label_text
 from autograd.value import Grad, Value, no_grad
 
 __all__ = ["Backprop", "BackpropDone", "Edge", "Explanation", "Step", "Term", "explain"]
@@ -327,7 +327,7 @@ class Backprop:
                 {
                     "id": names.id(node),
                     "name": names.name(node),
-                    "label": node.label,
+                    "label": label_text(node),
                     "op": node.op,
                     "data": _json_number(node.data),
                     "grad": _json_number(float(node.grad)),

@@ -16,7 +16,7 @@ from typing import Union
 from autograd.rules import FORMULA_NAME, RULES, substitute
 from autograd.value import Grad, Value, topological_order
 
-__all__ = ["NodeNames", "fmt", "show", "tree"]
+__all__ = ["NodeNames", "fmt", "label_text", "show", "tree"]
 
 
 def fmt(x: float | Grad) -> str:
@@ -31,6 +31,21 @@ def fmt(x: float | Grad) -> str:
     if x == x and abs(x) != float("inf") and x.is_integer() and abs(x) < 1e15:
         return f"{x:.1f}"
     return f"{x:.6g}"
+
+
+def label_text(node: Value) -> str | None:
+    """The node's label as text, or None: ``str(label)``, so a non-str label assigned after construction still reads.
+
+    >>> from autograd import Value
+    >>> v = Value(1.0, label="x")
+    >>> label_text(v), label_text(Value(2.0))
+    ('x', None)
+    >>> setattr(v, "label", 7)  # Value() refuses this; a later assignment is not checked
+    >>> label_text(v)
+    '7'
+    """
+    label = node.label
+    return label if label is None or type(label) is str else str(label)
 
 
 class NodeNames:
@@ -50,14 +65,15 @@ class NodeNames:
         #: ``topological_order(root)``: the node at index ``i`` is called ``n<i>`` in drawings and on the web page.
         self.order: list[Value] = list(order) if order is not None else topological_order(root)
         self.index: dict[Value, int] = {node: i for i, node in enumerate(self.order)}
-        counts = Counter(node.label for node in self.order if node.label is not None)
+        counts = Counter(label for label in map(label_text, self.order) if label is not None)
         self._names = [self._make_name(node, i, counts) for i, node in enumerate(self.order)]
 
     @staticmethod
     def _make_name(node: Value, i: int, counts: Counter[str]) -> str:
-        if node.label is None:
+        label = label_text(node)
+        if label is None:
             return f"n{i}"
-        return node.label if counts[node.label] == 1 else f"{node.label}[n{i}]"
+        return label if counts[label] == 1 else f"{label}[n{i}]"
 
     def id(self, node: Value) -> str:
         """The node's id in drawings and JSON: ``n<i>``."""

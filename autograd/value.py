@@ -125,6 +125,9 @@ class Value:
         self._parent0 = self._parent1 = None
         self._op = ""
         self._local0 = self._local1 = 0.0
+        if label is not None and not isinstance(label, str):
+            # Caught here, not later as a bare TypeError deep in show/draw_dot/Backprop.
+            raise TypeError(f"Value: label must be a str or None, got {type(label).__name__}: {label!r}")
         self.label = label
 
     # ----------------------------------------------------------------------------- inspection

@@ -156,6 +156,15 @@ def test_labels_with_record_syntax_draw_as_written(tmp_path: Path) -> None:
     assert "a|b{c}&lt;d&gt; &quot;e&quot; \\f" in svg or 'a|b{c}&lt;d&gt; "e" \\f' in svg
 
 
+def test_a_non_str_label_assigned_later_draws_as_its_str() -> None:
+    """A non-str label set after construction draws as str(label) (it crashed with a bare TypeError)."""
+    w = Value(1.0)
+    w.label = 5  # type: ignore[assignment]
+    source = draw_dot(w * 2, legend=False).source
+    assert '[label="{ 5 | data 1.0000 | grad 0.0000 }"' in source
+    assert node_roles(w * 2)[w] == "input"
+
+
 def _mlp() -> tuple[nn.MLP, Value]:
     model = nn.MLP(2, [3, 2, 1], seed=0)
     out = model([Value(1.0, label="x0"), Value(-2.0, label="x1")])

@@ -186,6 +186,17 @@ def test_to_dict_is_json_with_ids_matching_the_drawing() -> None:
     assert [e["parent"] for e in record["edges"]] == ["n4", "n5"]
 
 
+def test_a_non_str_label_assigned_later_steps_and_serialises_as_its_str() -> None:
+    """Backprop over a node whose label was later set to a non-str names it str(label) in text and JSON."""
+    x = Value(3.0)
+    x.label = 5  # type: ignore[assignment]
+    bp = Backprop(x * x)
+    step = bp.step()
+    assert step.edge_text(step.edges[0]).startswith("5.grad += 5.data * n1.grad")
+    nodes = json.loads(json.dumps(bp.to_dict(), allow_nan=False))["nodes"]
+    assert [(n["name"], n["label"]) for n in nodes] == [("5", "5"), ("n1", None)]
+
+
 def test_to_dict_turns_non_finite_numbers_into_null() -> None:
     """inf and nan (e.g. sqrt'(0)) become None so that JavaScript's JSON.parse accepts the record."""
     x = Value(0.0, label="x")

@@ -91,6 +91,18 @@ def test_tree_handles_deep_graphs_with_bounded_lines() -> None:
     assert deepest.startswith("… ") and deepest.endswith("├── x   data=1.0  grad=0.0")
 
 
+def test_a_non_str_label_assigned_later_reads_as_its_str() -> None:
+    """A label set to a non-str after construction (unchecked) is shown as str(label) in names, formulas and the tree."""
+    x = Value(2.0, label="x")
+    x.label = 5  # type: ignore[assignment]
+    y = x * x
+    y.label = ("y", 1)  # type: ignore[assignment]
+    names = NodeNames(y)
+    assert [names.name(n) for n in names.order] == ["5", "('y', 1)"]
+    assert names.local_formula(y, 0) == "5.data"
+    assert tree(y).splitlines()[0] == "(('y', 1)) = 5 * 5   data=4.0  grad=0.0"
+
+
 def test_duplicate_labels_get_their_index() -> None:
     """Two nodes labelled alike are told apart by their n<i> id; unique labels stay as they are."""
     a, b = Value(1.0, label="w"), Value(2.0, label="w")

@@ -39,6 +39,24 @@ def test_value_refuses_non_reals_naming_the_type(bad: Any) -> None:
         Value(bad)
 
 
+@given(
+    st.one_of(
+        st.integers(), st.floats(allow_nan=False), st.binary(), st.lists(st.text(max_size=3), max_size=2), st.builds(object)
+    )
+)
+def test_value_refuses_a_non_str_label_naming_its_type_and_value(label: object) -> None:
+    """Value(1.0, label=5) raises TypeError naming the label's type and value (None and str are the allowed labels)."""
+    with pytest.raises(TypeError, match=f"label must be a str or None, got {type(label).__name__}: ") as caught:
+        Value(1.0, label=label)  # type: ignore[arg-type]
+    assert repr(label) in str(caught.value)
+
+
+@given(st.one_of(st.none(), st.text()))
+def test_value_keeps_a_str_or_none_label(label: str | None) -> None:
+    """A str label (any text, even empty) or None is stored as given."""
+    assert Value(1.0, label=label).label == label
+
+
 @pytest.mark.parametrize("bad", ["2.0", None, [1.0], 1j])
 def test_operators_refuse_non_reals_on_either_side_naming_the_type(bad: Any) -> None:
     """v + 'x', 'x' * v, v ** None ... raise TypeError naming the operand's type."""
