@@ -6,7 +6,7 @@ PyPI's HIPS ``autograd`` uses the same import name; install one or the other in 
 from autograd.draw import GraphvizNotFound, draw_dot, render
 from autograd.functional import grad, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
-from autograd.html import to_html
+from autograd.html import render_html, to_html
 from autograd.replay import CompiledFunction, PerSampleFunction, StructureChanged, compile, compile_per_sample
 from autograd.rules import RULES, Rule
 from autograd.stepper import Backprop, BackpropDone, Step, explain
@@ -48,6 +48,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "render",
+    "render_html",
     "show",
     "to_html",
     "topological_order",
