@@ -457,6 +457,11 @@ def graphviz_command() -> str:
     """The layout program to run: ``dot`` from PATH if there is one, else the ``graphviz-pure`` wheel's binary.
 
     Raises ``GraphvizNotFound`` (saying what to install) when there is neither.
+
+    >>> import os
+    >>> command = graphviz_command()
+    >>> os.path.basename(command) in ("dot", "dot.exe", "graphviz-pure", "graphviz-pure.exe"), os.access(command, os.X_OK)
+    (True, True)
     """
     found = shutil.which("dot")
     if found:

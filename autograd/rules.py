@@ -42,14 +42,28 @@ def _domain_error(op: str, x: float, rule: str) -> ValueError:
 
 
 def div_forward(a: float, b: float) -> float:
-    """a / b, raising ZeroDivisionError that names the op when b is 0."""
+    """a / b, raising ZeroDivisionError that names the op when b is 0.
+
+    >>> div_forward(1.0, 4.0)
+    0.25
+    >>> div_forward(1.0, 0.0)
+    Traceback (most recent call last):
+    ZeroDivisionError: div: 1.0 / 0.0 divides by zero
+    """
     if b == 0.0:
         raise ZeroDivisionError(f"div: {a!r} / {b!r} divides by zero")
     return a / b
 
 
 def pow_forward(a: float, b: float) -> float:
-    """a ** b over the reals: errors for 0 ** negative, negative ** non-integer and overflow."""
+    """a ** b over the reals: errors for 0 ** negative, negative ** non-integer and overflow.
+
+    >>> pow_forward(-2.0, 3.0)
+    -8.0
+    >>> pow_forward(-2.0, 0.5)
+    Traceback (most recent call last):
+    ValueError: pow: -2.0 ** 0.5 has no real result (negative base, non-integer exponent)
+    """
     if a == 0.0 and b < 0.0:
         raise ZeroDivisionError(f"pow: {a!r} ** {b!r} raises zero to a negative power")
     if a < 0.0 and not b.is_integer():
@@ -62,7 +76,14 @@ def pow_forward(a: float, b: float) -> float:
 
 
 def exp_forward(x: float) -> float:
-    """e ** x, raising OverflowError that names the op for x above ~709.78."""
+    """e ** x, raising OverflowError that names the op for x above ~709.78.
+
+    >>> exp_forward(0.0)
+    1.0
+    >>> exp_forward(710.0)
+    Traceback (most recent call last):
+    OverflowError: exp: input 710.0 overflows a float (exp is finite only below ~709.78)
+    """
     try:
         return math.exp(x)
     except OverflowError:
@@ -70,21 +91,39 @@ def exp_forward(x: float) -> float:
 
 
 def log_forward(x: float) -> float:
-    """Natural log, raising ValueError that names the op for x <= 0 (and nan)."""
+    """Natural log, raising ValueError that names the op for x <= 0 (and nan).
+
+    >>> log_forward(1.0)
+    0.0
+    >>> log_forward(0.0)
+    Traceback (most recent call last):
+    ValueError: log: input 0.0 is outside the domain (x > 0)
+    """
     if not x > 0.0:  # written this way round so that nan is refused too
         raise _domain_error("log", x, "x > 0")
     return math.log(x)
 
 
 def sqrt_forward(x: float) -> float:
-    """Square root, raising ValueError that names the op for x < 0 (and nan)."""
+    """Square root, raising ValueError that names the op for x < 0 (and nan).
+
+    >>> sqrt_forward(9.0)
+    3.0
+    >>> sqrt_forward(-1.0)
+    Traceback (most recent call last):
+    ValueError: sqrt: input -1.0 is outside the domain (x >= 0)
+    """
     if not x >= 0.0:
         raise _domain_error("sqrt", x, "x >= 0")
     return math.sqrt(x)
 
 
 def sigmoid_forward(x: float) -> float:
-    """1 / (1 + e ** -x) without overflow: sigmoid(-1000) is 0.0 and sigmoid(1000) is 1.0."""
+    """1 / (1 + e ** -x) without overflow: sigmoid(-1000) is 0.0 and sigmoid(1000) is 1.0.
+
+    >>> sigmoid_forward(0.0), sigmoid_forward(-1000.0), sigmoid_forward(1000.0)
+    (0.5, 0.0, 1.0)
+    """
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
@@ -92,12 +131,20 @@ def sigmoid_forward(x: float) -> float:
 
 
 def softplus_forward(x: float) -> float:
-    """log(1 + e ** x) = max(x, 0) + log1p(e ** -|x|): no overflow for large x, no lost digits for small."""
+    """log(1 + e ** x) = max(x, 0) + log1p(e ** -|x|): no overflow for large x, no lost digits for small.
+
+    >>> softplus_forward(1000.0), softplus_forward(-1000.0), softplus_forward(1e-20) == math.log(2.0)
+    (1000.0, 0.0, True)
+    """
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
 def relu_forward(x: float) -> float:
-    """max(x, 0)."""
+    """max(x, 0).
+
+    >>> relu_forward(-2.0), relu_forward(3.0)
+    (0.0, 3.0)
+    """
     return x if x > 0.0 else 0.0
 
 
@@ -113,22 +160,38 @@ def _data(x: Any) -> float:
 
 
 def step(x: Any) -> float:
-    """relu'(x): 1 for x > 0, else 0. relu'(0) = 0, so a unit exactly at the kink does not learn (as in PyTorch)."""
+    """relu'(x): 1 for x > 0, else 0. relu'(0) = 0, so a unit exactly at the kink does not learn (as in PyTorch).
+
+    >>> step(2.5), step(0.0), step(-1.0)
+    (1.0, 0.0, 0.0)
+    """
     return 1.0 if x > 0.0 else 0.0
 
 
 def sign(x: Any) -> float:
-    """abs'(x): -1, 0 or 1. abs'(0) = 0, the subgradient PyTorch and JAX pick."""
+    """abs'(x): -1, 0 or 1. abs'(0) = 0, the subgradient PyTorch and JAX pick.
+
+    >>> sign(-3.0), sign(0.0), sign(0.5)
+    (-1.0, 0.0, 1.0)
+    """
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
 def sqrt_derivative(out: Any) -> Any:
-    """sqrt'(x) = 1 / (2 sqrt x); +inf at 0 (a vertical tangent), where 0.5 / 0.0 would raise."""
+    """sqrt'(x) = 1 / (2 sqrt x), given ``out`` = sqrt x; +inf at 0 (a vertical tangent), where 0.5 / 0.0 would raise.
+
+    >>> sqrt_derivative(2.0), sqrt_derivative(0.0)
+    (0.25, inf)
+    """
     return math.inf if _data(out) == 0.0 else 0.5 / out
 
 
 def pow_base_derivative(a: Any, b: Any, out: Any) -> Any:
-    """d/da a ** b = b * a ** (b - 1), written out at a = 0 where 0.0 ** negative raises."""
+    """d/da a ** b = b * a ** (b - 1), written out at a = 0 where 0.0 ** negative raises.
+
+    >>> pow_base_derivative(3.0, 2.0, 9.0), pow_base_derivative(0.0, 0.5, 0.0)
+    (6.0, inf)
+    """
     if _data(a) == 0.0:
         exponent = _data(b)
         # 1 for b == 1, +inf for 0 < b < 1 (vertical tangent), 0 for b > 1 and b == 0.
@@ -137,7 +200,11 @@ def pow_base_derivative(a: Any, b: Any, out: Any) -> Any:
 
 
 def pow_exponent_derivative(a: Any, b: Any, out: Any) -> Any:
-    """d/db a ** b = a ** b * log(a); 0 at a = 0 (the limit along a = 0) and nan for a < 0, as in PyTorch."""
+    """d/db a ** b = a ** b * log(a); 0 at a = 0 (the limit along a = 0) and nan for a < 0, as in PyTorch.
+
+    >>> pow_exponent_derivative(math.e, 2.0, math.e ** 2) == math.e ** 2, pow_exponent_derivative(-2.0, 2.0, 4.0)
+    (True, nan)
+    """
     base = _data(a)
     if base > 0.0:
         return out * (log_forward(a) if isinstance(a, float) else a.log())
@@ -236,7 +303,11 @@ class Terms:
     display: str = ""
 
     def expand(self, n: int) -> Formulas:
-        """The formulas for ``n`` parents: ``Terms(("x",), "x", ("1.0",)).expand(2).forward == "0.0 + x0 + x1"``."""
+        """The formulas for ``n`` parents.
+
+        >>> Terms(("x",), "x", ("1.0",)).expand(2)
+        Formulas(inputs=('x0', 'x1'), forward='0.0 + x0 + x1', local=('1.0', '1.0'), display='x0 + x1')
+        """
         return _expand_terms(self, n)
 
 
@@ -304,7 +375,12 @@ class Rule:
 
 
 def formula_rule(name: str, inputs: str, forward: str, local: tuple[str, ...], doc: str, display: str = "") -> Rule:
-    """Make a row from formulas: ``formula_rule("*", "a b", "a * b", ("b", "a"), "product")``."""
+    """Make a row from formulas over named inputs (``display``: how people read the forward, if not as written).
+
+    >>> times = formula_rule("*", "a b", "a * b", ("b", "a"), "product")
+    >>> times.forward(2.0, 3.0), times.local(2.0, 3.0, 6.0)
+    (6.0, (3.0, 2.0))
+    """
     names = tuple(inputs.split())
     if len(local) != len(names):
         raise ValueError(f"rule {name!r}: {len(names)} inputs but {len(local)} local derivatives")
@@ -345,7 +421,12 @@ def _is_number(text: str) -> bool:
 
 
 def terms_rule(name: str, terms: Terms, doc: str) -> Rule:
-    """Make an n-ary row from its Terms: forward and local are generated from the formulas."""
+    """Make an n-ary row from its Terms: forward and local are generated from the formulas.
+
+    >>> squares = terms_rule("sumsq", Terms(("x",), "x * x", ("2.0 * x",)), "x0**2 + x1**2 + ...")
+    >>> squares.forward(1.0, 2.0, 3.0), squares.local(1.0, 2.0, 3.0, 14.0), squares.formulas(2).forward
+    (14.0, (2.0, 4.0, 6.0), '0.0 + x0 * x0 + x1 * x1')
+    """
     k = len(terms.inputs)
     # Slices of the arguments for each column of term inputs (both functions call them ``_inputs``).
     bound = ["", "_n", *(f"{j} * _n" for j in range(2, k + 1))]

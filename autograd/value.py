@@ -75,7 +75,14 @@ class no_grad:
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations in the current thread/context record a graph (False inside ``no_grad``)."""
+    """Whether operations in the current thread/context record a graph (False inside ``no_grad``).
+
+    >>> from autograd import is_grad_enabled, no_grad
+    >>> with no_grad():
+    ...     inside = is_grad_enabled()
+    >>> inside, is_grad_enabled()
+    (False, True)
+    """
     return _GRAD_ENABLED.get()
 
 
@@ -564,6 +571,11 @@ def backprop_grads(root: Value, order: list[Value] | None = None, *, create_grap
 
     Unlike ``backward`` it writes no ``grad`` attributes. With ``create_graph=True`` the
     gradients are ``Value``s built from the rules table, so they can be differentiated again.
+
+    >>> x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    >>> grads = backprop_grads(x * y + x)
+    >>> grads[x], grads[y], x.grad
+    (4.0, 2.0, 0.0)
     """
     if order is None:
         order = topological_order(root)
