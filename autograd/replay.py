@@ -289,7 +289,7 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
         else:
             formulas = RULES[op].formulas(len(parents))
             expression = substitute(formulas.forward, dict(zip(formulas.inputs, (name[p] for p in parents))))
-            lines.append(f"v{i} = {expression}")
+            lines.extend(_assignment(f"v{i}", expression, RULES[op].terms is not None))
             name[node] = f"v{i}"
         for guard in guards_after.get(i, ()):
             lines.append(_guard_line(len(guards), guard, name, sample))
@@ -344,6 +344,29 @@ def _aux_expression(tree: Any, name: dict[Value, str]) -> str:
     if isinstance(tree, Value):
         return name[tree]
     return "[" + ", ".join(_aux_expression(item, name) for item in tree) + "]"
+
+
+#: Terms per generated line of a long fused sum: Python's compiler recurses once per ``+`` of a
+#: single expression and fails near 3,000 of them.
+_TERMS_PER_LINE = 200
+
+
+def _assignment(target: str, expression: str, is_sum_of_terms: bool) -> list[str]:
+    """``target = expression``, split over lines for a long ``a + b + c + ...`` (sum, dot).
+
+    Continuing with ``target = target + ...`` keeps the strict left-to-right order of the
+    additions, so the result is the same float as the one-line expression.
+
+    >>> _assignment("v", "0.0 + x0 + x1 + x2", True) == ["v = 0.0 + x0 + x1 + x2"]
+    True
+    """
+    terms = expression.split(" + ") if is_sum_of_terms else [expression]
+    if len(terms) <= _TERMS_PER_LINE:
+        return [f"{target} = {expression}"]
+    lines = [f"{target} = {' + '.join(terms[:_TERMS_PER_LINE])}"]
+    for start in range(_TERMS_PER_LINE, len(terms), _TERMS_PER_LINE):
+        lines.append(f"{target} = {target} + {' + '.join(terms[start : start + _TERMS_PER_LINE])}")
+    return lines
 
 
 def _local_formulas(node: Value, parents: tuple[Value, ...], name: dict[Value, str]) -> list[str]:

@@ -258,3 +258,15 @@ def test_per_sample_source_loops_over_samples_and_accumulates_in_locals() -> Non
     assert "p0 = P0.data" in source and "a0 = P0.grad" in source and "P0.grad = a0" in source
     assert "for _i in range(len(_rows) - 1, -1, -1):" in source
     assert source.count("P0.") == 3
+
+
+def test_long_fused_sums_compile_and_match_eager() -> None:
+    """A sum and a dot of 5,000 terms replay (split over lines, same addition order) with eager's exact value and grads."""
+    rng = random.Random(0)
+    weights = [Value(rng.uniform(-1.0, 1.0)) for _ in range(5000)]
+    xs = [rng.uniform(-1.0, 1.0) for _ in range(5000)]
+
+    def f(*v: Value) -> Value:
+        return vsum([a * a for a in v]) + dot(weights, list(v), 0.5)
+
+    assert_matches_eager(f, *xs, tolerance=0.0)
