@@ -36,7 +36,7 @@ from typing import Any, Literal, Union
 
 from autograd.atomic import write_text_atomically
 from autograd.stepper import Backprop, explain
-from autograd.text import fmt
+from autograd.text import fmt, label_text
 from autograd.value import Value, topological_order
 
 __all__ = ["FORMAT", "page_data", "render_html", "to_html"]
@@ -153,7 +153,7 @@ def _record(root: Value) -> dict[str, Any]:
         {
             "id": names.id(node),
             "name": names.name(node),
-            "label": node.label,
+            "label": label_text(node),
             "op": node.op,
             "data": _number(node.data),
             "dataText": fmt(node.data),
