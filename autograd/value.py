@@ -170,10 +170,7 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
-        tracer = _TRACER.get()
-        if tracer is not None:
-            tracer(self, "float", None, self.data)
-        return self.data
+        return _decided(self, "float", None, self.data)
 
     def __pos__(self) -> Value:
         return self
@@ -211,32 +208,16 @@ class Value:
     # Values can be keys of the dicts and members of the sets that graph walks rely on.
 
     def __lt__(self, other: Value | Number) -> bool:
-        result = self.data < _compare_operand(other)
-        tracer = _TRACER.get()
-        if tracer is not None:
-            tracer(self, "<", other, result)
-        return result
+        return _decided(self, "<", other, self.data < _compare_operand(other))
 
     def __le__(self, other: Value | Number) -> bool:
-        result = self.data <= _compare_operand(other)
-        tracer = _TRACER.get()
-        if tracer is not None:
-            tracer(self, "<=", other, result)
-        return result
+        return _decided(self, "<=", other, self.data <= _compare_operand(other))
 
     def __gt__(self, other: Value | Number) -> bool:
-        result = self.data > _compare_operand(other)
-        tracer = _TRACER.get()
-        if tracer is not None:
-            tracer(self, ">", other, result)
-        return result
+        return _decided(self, ">", other, self.data > _compare_operand(other))
 
     def __ge__(self, other: Value | Number) -> bool:
-        result = self.data >= _compare_operand(other)
-        tracer = _TRACER.get()
-        if tracer is not None:
-            tracer(self, ">=", other, result)
-        return result
+        return _decided(self, ">=", other, self.data >= _compare_operand(other))
 
     # ----------------------------------------------------------------------------- backprop
 
@@ -301,6 +282,17 @@ class _FusedValue(Value):
     """A node of a fused n-ary op (``sum``, ``dot``): a Value whose parents and locals are tuples."""
 
     __slots__ = ("_parents_n", "_local_n")
+
+
+_Decision = TypeVar("_Decision", bool, float)
+
+
+def _decided(node: Value, how: str, other: object, result: _Decision) -> _Decision:
+    """``result``, after telling a running ``autograd.compile`` trace that code decided something from ``node``."""
+    tracer = _TRACER.get()
+    if tracer is not None:
+        tracer(node, how, other, result)
+    return result
 
 
 def _compare_operand(other: object) -> float:

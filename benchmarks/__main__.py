@@ -165,7 +165,7 @@ def _write(
             f"| {name} | {medians[name] * 1000:.1f} | {min(times) * 1000:.1f} | {max(times) * 1000:.1f} | {speedup} | {vs_hw} |"
         )
     lines += ["", "Each round's figure is the median of " + ", ".join(f"{n}: {k}" for n, k in steps.items()) + " steps."]
-    if "torch 0-dim scalars" in medians:
+    if "torch 0-dim scalars" in medians and RECIPE in medians:
         lines.append(f"valuegrad eager (recipe) vs torch 0-dim: {medians['torch 0-dim scalars'] / medians[RECIPE]:.1f}× faster.")
     lines += notes and ["", *(f"- {note}" for note in notes)]
     lines += ["", "## Memory: one forward graph of the demo (tracemalloc); peak RSS of a worker after warm-up and that graph", ""]

@@ -194,6 +194,18 @@ def micrograd() -> Step:
     return step
 
 
+def _torch_update(torch: Any, loss: Any, params: list[Any], k: int) -> float:
+    """Backward and the demo's SGD update (lr 1.0 -> 0.1 over 100 steps), as both PyTorch variants do it."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    lr = 1.0 - 0.9 * (k % 100) / 100
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    return float(loss.detach())
+
+
 def torch_scalars() -> Step:
     """PyTorch with one 0-dim float64 tensor per scalar, micrograd's recipe."""
     torch: Any = importlib.import_module("torch")  # optional and untyped here
@@ -222,14 +234,7 @@ def torch_scalars() -> Step:
         scores = [forward(x) for x in inputs]
         losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
         loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        lr = 1.0 - 0.9 * (k % 100) / 100
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        return float(loss.detach())
+        return _torch_update(torch, loss, params, k)
 
     return step
 
@@ -255,14 +260,7 @@ def torch_vectorised() -> Step:
             if i < 2:
                 h = h.relu()
         loss = (1 - ys * h[:, 0]).relu().mean() + 1e-4 * sum((p * p).sum() for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        lr = 1.0 - 0.9 * (k % 100) / 100
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        return float(loss.detach())
+        return _torch_update(torch, loss, params, k)
 
     return step
 
