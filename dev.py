@@ -1,7 +1,8 @@
 """Set up a virtual environment and run the project's tasks, with nothing but Python >= 3.10.
 
     python3 dev.py demo    # create .venv (first time), install valuegrad, run the main demo
-    python3 dev.py test    # the same set-up, then the whole test suite
+    python3 dev.py test    # the same set-up, then the whole test suite, on the C engine and on the pure one
+    python3 dev.py generate  # rewrite the code generated from autograd/rules.py (committed)
     python3 dev.py lint    # ruff and mypy --strict
 
 Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
@@ -27,6 +28,11 @@ def run(*args: str | Path) -> None:
     subprocess.run([str(a) for a in args], cwd=ROOT, check=True)
 
 
+def run_env(env: dict[str, str], *args: str | Path) -> None:
+    print("+", " ".join(f"{k}={v}" for k, v in env.items()), " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True, env={**os.environ, **env})
+
+
 def ensure_venv() -> None:
     """Create .venv and install the project with its dev extras, once (again when pyproject.toml changes)."""
     if sys.version_info < (3, 10):  # noqa: UP036 - this script is what an older Python runs first
@@ -50,7 +56,13 @@ def main(argv: list[str]) -> int:
         run(PYTHON, "-m", "demos.moons", *extra)
     elif task == "test":
         ensure_venv()
+        # The whole suite on each engine: the C one (where it is built), then the pure reference.
         run(PYTHON, "-m", "pytest", *extra)
+        run_env({"VALUEGRAD_PURE": "1"}, PYTHON, "-m", "pytest", *extra)
+    elif task == "generate":
+        for generator in ("python_ops.py", "c_ops.py"):
+            if (ROOT / "tools" / "codegen" / generator).exists():
+                run(sys.executable, ROOT / "tools" / "codegen" / generator)
     elif task == "lint":
         ensure_venv()
         run(BIN / "ruff", "check", ".")

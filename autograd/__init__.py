@@ -12,6 +12,7 @@ from autograd.rules import RULES, Rule
 from autograd.stepper import Backprop, BackpropDone, Step, explain
 from autograd.text import show, tree
 from autograd.value import (
+    BACKEND,
     Value,
     apply,
     backprop_grads,
@@ -24,6 +25,7 @@ from autograd.value import (
 )
 
 __all__ = [
+    "BACKEND",
     "RULES",
     "Backprop",
     "BackpropDone",
