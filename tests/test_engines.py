@@ -138,7 +138,7 @@ def test_operand_errors_have_the_pure_engines_messages(pure: types.ModuleType) -
         lambda m: m.Value(1.0) ** 2 ** 2000,
     ]
     for case in cases:
-        outcomes = []
+        outcomes: list[tuple[type[Exception], str] | None] = []
         for engine in (active, pure):
             try:
                 case(engine)
@@ -159,7 +159,7 @@ def test_the_generator_refuses_a_formula_it_cannot_translate(monkeypatch: pytest
     """A row using a helper C does not have stops the generator with an error naming the rule and the helper."""
     from tools.codegen import c_ops
 
-    monkeypatch.setitem(c_ops.RULES, "wobble", formula_rule("wobble", "x", "wobble(x)", ("1.0",), "test row"))
+    monkeypatch.setitem(RULES, "wobble", formula_rule("wobble", "x", "wobble(x)", ("1.0",), "test row"))
     with pytest.raises(c_ops.UntranslatableFormula, match=r"rule 'wobble'.*unknown helper 'wobble'"):
         c_ops.generate()
 

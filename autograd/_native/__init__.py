@@ -65,7 +65,6 @@ def install(namespace: dict[str, Any]) -> str:
     pure: type = namespace["Value"]
     native: type = core.Value
     _share_methods(pure, native)
-    native.__module__ = "autograd.value"
     from autograd.rules import FLOAT_HELPERS, RULES
 
     grad_enabled = namespace["_GRAD_ENABLED"]
@@ -74,7 +73,7 @@ def install(namespace: dict[str, Any]) -> str:
     def lift(x: object, op: str) -> Any:
         if isinstance(x, native):
             return x
-        if isinstance(x, (int, float)) or isinstance(x, numbers.Real):
+        if isinstance(x, (int, float, numbers.Real)):
             return make_node("const", (), float(x), ())
         raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}: {x!r} (expected a Value or a real number)")
 

@@ -1592,7 +1592,7 @@ static PyType_Slot node_slots[] = {
 };
 
 static PyType_Spec node_spec = {
-    "autograd._native._core.Value",
+    "autograd.value.Value", /* its __module__ is autograd.value, where it replaces the pure class */
     sizeof(Node),
     0,
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
@@ -1898,6 +1898,8 @@ PyInit__core(void)
     NodeType = (PyTypeObject *)PyType_FromSpec(&node_spec);
     if (NodeType == NULL)
         goto fail;
+    /* Error messages use tp_name: "'Value' object is not subscriptable", as the pure engine says. */
+    NodeType->tp_name = "Value";
     Py_INCREF(NodeType);
     if (PyModule_AddObject(module, "Value", (PyObject *)NodeType) < 0)
         goto fail;

@@ -385,18 +385,28 @@ static PyObject *vg_slot_add(PyObject *x, PyObject *y) { return vg_binary(x, y, 
 static PyObject *vg_slot_sub(PyObject *x, PyObject *y) { return vg_binary(x, y, VG_OP_SUB); }
 static PyObject *vg_slot_mul(PyObject *x, PyObject *y) { return vg_binary(x, y, VG_OP_MUL); }
 static PyObject *vg_slot_truediv(PyObject *x, PyObject *y) { return vg_binary(x, y, VG_OP_TRUEDIV); }
-static PyObject *vg_slot_pow(PyObject *x, PyObject *y, PyObject *z) { return vg_power(x, y, z, VG_OP_POW); }
+static PyObject *vg_slot_pow(PyObject *x, PyObject *y, PyObject *z)
+{ return vg_power(x, y, z, VG_OP_POW); }
 static PyObject *vg_slot_neg(PyObject *x) { return vg_unary(x, VG_OP_NEG); }
 static PyObject *vg_slot_abs(PyObject *x) { return vg_unary(x, VG_OP_ABS); }
-static PyObject *vg_method_exp(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_EXP); }
-static PyObject *vg_method_log(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_LOG); }
-static PyObject *vg_method_sqrt(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_SQRT); }
-static PyObject *vg_method_tanh(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_TANH); }
-static PyObject *vg_method_sigmoid(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_SIGMOID); }
-static PyObject *vg_method_relu(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_RELU); }
-static PyObject *vg_method_softplus(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_SOFTPLUS); }
-static PyObject *vg_method_sin(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_SIN); }
-static PyObject *vg_method_cos(PyObject *self, PyObject *Py_UNUSED(unused)) { return vg_unary(self, VG_OP_COS); }
+static PyObject *vg_method_exp(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_EXP); }
+static PyObject *vg_method_log(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_LOG); }
+static PyObject *vg_method_sqrt(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_SQRT); }
+static PyObject *vg_method_tanh(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_TANH); }
+static PyObject *vg_method_sigmoid(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_SIGMOID); }
+static PyObject *vg_method_relu(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_RELU); }
+static PyObject *vg_method_softplus(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_SOFTPLUS); }
+static PyObject *vg_method_sin(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_SIN); }
+static PyObject *vg_method_cos(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_COS); }
 
 #define VG_GENERATED_SLOTS \
     {Py_nb_add, (void *)vg_slot_add}, \

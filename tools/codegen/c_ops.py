@@ -197,7 +197,8 @@ def _nary(rule: Rule, terms: Terms, ident: str) -> list[str]:
     term_names = {name: f"t_{name}" for name in terms.inputs}
     extra_names = {name: f"e_{name}" for name in terms.extra}
     lines = [
-        f"/* rule {rule.name!r}: out = {terms.start} + sum of {terms.term}; locals {terms.local} + {terms.extra_local} */",
+        f"/* rule {rule.name!r}: out = {terms.start} + sum of {terms.term}; "
+        f"locals {terms.local} + {terms.extra_local} */",
         f"static int vg_rule_{ident}(Py_ssize_t n, const double *in, double *res, int with_locals)",
         "{",
         f"    const Py_ssize_t count = (n - {extra}) / {k};",
@@ -209,7 +210,8 @@ def _nary(rule: Rule, terms: Terms, ident: str) -> list[str]:
     for j, name in enumerate(terms.inputs):
         lines.append(f"        const double {term_names[name]} = in[{j} * count + i];")
     lines.append(f"        total += {translate(terms.term, {**term_names, **extra_names}, rule.name)};")
-    lines += ["    }", "    if (vg_failed) return vg_fail();", "    const double out = total;", "    res[0] = out;", "    if (!with_locals) return 0;"]
+    lines += ["    }", "    if (vg_failed) return vg_fail();", "    const double out = total;", "    res[0] = out;"]
+    lines.append("    if (!with_locals) return 0;")
     lines.append("    for (Py_ssize_t i = 0; i < count; i++) {")
     for j, name in enumerate(terms.inputs):
         lines.append(f"        const double {term_names[name]} = in[{j} * count + i];")
@@ -243,7 +245,8 @@ def generate() -> str:
         out.append(f"#define VG_OP_{ident.upper()} {i + 2}")
     out += ["", "static const char *const vg_op_names[VG_N_OPS] = {", '    "",', '    "const",']
     out += [f"    {_c_string(rule.name)}," for rule in rules]
-    out += ["};", "", "/* Number of inputs of each op; -1 for the fused n-ary rules. */", "static const int vg_op_arity[VG_N_OPS] = {0, 0,"]
+    out += ["};", "", "/* Number of inputs of each op; -1 for the fused n-ary rules. */"]
+    out.append("static const int vg_op_arity[VG_N_OPS] = {0, 0,")
     out += [f"    {rule.arity if rule.arity is not None else -1}, /* {rule.name} */" for rule in rules]
     out += ["};", ""]
     nary_k, nary_extra = [], []
@@ -258,7 +261,8 @@ def generate() -> str:
             nary_extra.append(0)
         else:
             raise UntranslatableFormula(f"rule {rule.name!r}: arity {rule.arity} has no C template (1, 2 or n-ary)")
-    out += ["typedef int (*vg_fixed_fn)(const double *, double *, int);", "typedef int (*vg_nary_fn)(Py_ssize_t, const double *, double *, int);"]
+    out.append("typedef int (*vg_fixed_fn)(const double *, double *, int);")
+    out.append("typedef int (*vg_nary_fn)(Py_ssize_t, const double *, double *, int);")
     out.append("static const vg_fixed_fn vg_fixed_rules[VG_N_OPS] = {NULL, NULL,")
     out += [f"    {'NULL' if rule.terms is not None else f'vg_rule_{ident}'}," for rule, ident in zip(rules, idents)]
     out += ["};", "static const vg_nary_fn vg_nary_rules[VG_N_OPS] = {NULL, NULL,"]
@@ -284,7 +288,8 @@ def generate() -> str:
                     continue  # __radd__ shares __add__'s slot: the slot function lifts either operand
                 fn = f"vg_slot_{ident}"
                 if rule.arity == 2 and slot == "Py_nb_power":
-                    out.append(f"static PyObject *{fn}(PyObject *x, PyObject *y, PyObject *z) {{ return vg_power(x, y, z, {op}); }}")
+                    out.append(f"static PyObject *{fn}(PyObject *x, PyObject *y, PyObject *z)")
+                    out.append(f"{{ return vg_power(x, y, z, {op}); }}")
                 elif rule.arity == 2:
                     out.append(f"static PyObject *{fn}(PyObject *x, PyObject *y) {{ return vg_binary(x, y, {op}); }}")
                 else:
@@ -296,10 +301,12 @@ def generate() -> str:
                 fn = f"vg_method_{ident}"
                 doc = _c_string(f"Rule {rule.name!r}: {rule.doc}.")
                 if rule.arity == 1:
-                    out.append(f"static PyObject *{fn}(PyObject *self, PyObject *Py_UNUSED(unused)) {{ return vg_unary(self, {op}); }}")
+                    out.append(f"static PyObject *{fn}(PyObject *self, PyObject *Py_UNUSED(unused))")
+                    out.append(f"{{ return vg_unary(self, {op}); }}")
                     methods.append(f"    {{{_c_string(method)}, {fn}, METH_NOARGS, {doc}}},")
                 else:
-                    out.append(f"static PyObject *{fn}(PyObject *self, PyObject *other) {{ return vg_binary(self, other, {op}); }}")
+                    out.append(f"static PyObject *{fn}(PyObject *self, PyObject *other)")
+                    out.append(f"{{ return vg_binary(self, other, {op}); }}")
                     methods.append(f"    {{{_c_string(method)}, {fn}, METH_O, {doc}}},")
     out += ["", "#define VG_GENERATED_SLOTS \\"]
     out += [f"    {{{slot}, (void *){fn}}}, \\" for slot, fn in slots.items()]
