@@ -16,7 +16,8 @@ separate module for differential tests.
 Thread safety: the C engine relies on the GIL (its allocator and walk marks are global state
 touched only while holding it). ``no_grad`` is a ``ContextVar`` read through the C API, so it is
 per thread and per asyncio task as in the pure engine. Free-threaded builds (3.13t) do not load
-the extension; the pure engine is used and ``autograd.NATIVE_UNAVAILABLE`` says why.
+the extension: the pure engine is used, with a ``RuntimeWarning`` at import saying so, and
+``autograd._native.reason_unavailable`` says why whenever the C engine is not in use.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import sys
 import sysconfig
 import types
+import warnings
 from typing import Any
 
 #: Why the C engine is not in use ('' when it is).
@@ -41,7 +43,9 @@ def _disabled() -> str:
     if os.environ.get("VALUEGRAD_PURE", "") not in ("", "0"):
         return "VALUEGRAD_PURE is set"
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        return "this is a free-threaded Python build; the C engine needs the GIL"
+        reason = "this is a free-threaded Python build and valuegrad's C engine needs the GIL: using the pure engine"
+        warnings.warn(reason, RuntimeWarning, stacklevel=3)
+        return reason
     return ""
 
 
