@@ -217,7 +217,7 @@ def _write(
         share = memory[RECIPE]["bytes_per_node"] / memory[MICROGRAD]["bytes_per_node"]
         lines.append(f"\nvaluegrad (C engine) uses {share:.0%} of micrograd's bytes per node.")
     for engine, chains in chain_engines.items():
-        lines += ["", f"## Chains y = (y * w) + w ..., {engine}, ns per node (each in a fresh process)", ""]
+        lines += ["", f"## Chains y = (y * w) + w ..., {engine}, CPU ns per node (each in a fresh process)", ""]
         lines += ["| ops | forward | backward | forward, GC off | backward, GC off |", "|---:|---:|---:|---:|---:|"]
         for n, (on, off) in chains.items():
             cells = [on["forward_ns"], on["backward_ns"], off["forward_ns"], off["backward_ns"]]
