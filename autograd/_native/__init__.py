@@ -22,6 +22,7 @@ the extension: the pure engine is used, with a ``RuntimeWarning`` at import sayi
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import numbers
@@ -61,14 +62,38 @@ def _load_core() -> types.ModuleType | None:
         return None
 
 
+def rules_digest() -> str:
+    """A digest of every built-in rule's formulas and method names: the generated C is stale when it differs.
+
+    >>> len(rules_digest())
+    64
+    """
+    from autograd.rules import RULES
+
+    parts = []
+    for rule in RULES.values():
+        if getattr(rule, "callables", None) is not None:  # made at run time by define_op: not generated
+            continue
+        methods = getattr(rule, "method_names", None)
+        parts.append(repr((rule.name, rule.inputs, rule.forward_formula, rule.local_formulas, rule.terms, methods)))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def install(namespace: dict[str, Any]) -> str:
     """Put the C engine into ``autograd.value``'s namespace if it can be used; return the backend name."""
+    global reason_unavailable
     core = _load_core()
     if core is None:
         return "pure"
+    if getattr(core, "RULES_DIGEST", None) != rules_digest():
+        reason_unavailable = "the C extension was built from other rules: rebuild it (python setup.py build_ext --inplace)"
+        return "pure"
     pure: type = namespace["Value"]
     native: type = core.Value
-    _share_methods(pure, native)
+    missing = _share_methods(pure, native)
+    if missing:
+        reason_unavailable = f"the C extension lacks {', '.join(missing)}: rebuild it (python setup.py build_ext --inplace)"
+        return "pure"
     from autograd.rules import FLOAT_HELPERS, RULES
 
     grad_enabled = namespace["_GRAD_ENABLED"]
@@ -82,7 +107,7 @@ def install(namespace: dict[str, Any]) -> str:
         raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}: {x!r} (expected a Value or a real number)")
 
     def python_apply(op: str, *inputs: Any) -> Any:
-        """``apply`` for what the C engine does not handle itself: rules added at run time, and errors."""
+        """``apply`` for what the C engine does not handle itself: ops made by ``define_op``, and errors."""
         try:
             rule = RULES[op]
         except KeyError:
@@ -96,54 +121,77 @@ def install(namespace: dict[str, Any]) -> str:
             return make_node("", (), out, ())
         return make_node(op, parents, out, rule.local(*datas, out))
 
-    def create_graph_backward(root: Any) -> None:
-        """``backward(create_graph=True)``: every node's gradient as a differentiable Value (``grad_value``)."""
-        order = namespace["topological_order"](root)
-        grads = namespace["backprop_grads"](root, order, create_graph=True)
-        for node in order:
-            found = grads.get(node, 0.0)
-            as_value = found if isinstance(found, native) else make_node("const", (), float(found), ())
-            previous = node.grad_value
-            if node.is_leaf and previous is not None:
-                as_value = previous + as_value
-            elif node.is_leaf and node.grad != 0.0:
-                as_value = make_node("const", (), node.grad, ()) + as_value
-            node.grad_value = as_value
-            node.grad = as_value.data
+    def custom_locals(op: str, datas: tuple[float, ...], data: float) -> tuple[float, ...] | None:
+        """A custom node's derivatives from the rule its ``_op`` names (None: it needs a ``_backward``)."""
+        rule = RULES.get(op)
+        if rule is not None and (rule.arity is None or rule.arity == len(datas)):
+            try:
+                return tuple(float(x) for x in rule.local(*datas, data))
+            except (ArithmeticError, ValueError):  # outside the rule's domain: like an op no rule names
+                return None
+        return None
 
     def missing_backward(node: Any) -> None:
         raise RuntimeError(
-            f"backward: node {node!r} (op {node.op!r}) has parents but no rule and no _backward: "
-            "assign it a closure (out._backward = fn) or make it with autograd.apply"
+            f"backward: node {node!r} (op {node.op!r}) has children but no derivative: assign it a _backward "
+            "closure, name a rule as its _op (see autograd.RULES), or define the op with autograd.define_op"
         )
 
+    # The pure engine's own code wherever it is written against the node interface.
+    pure_backward = pure.backward
+    custom_class = namespace.get("_CustomValue")
+    contributions = namespace.get("_closure_contributions")
     core._configure(
         grad_enabled=grad_enabled,
         float_helpers=FLOAT_HELPERS,
         real=numbers.Real,
-        create_graph_backward=create_graph_backward,
+        create_graph_backward=lambda root: pure_backward(root, create_graph=True),
         apply=python_apply,
-        missing_backward=missing_backward,
+        missing_backward=getattr(custom_class, "_chain_rule_step", missing_backward),
+        custom_locals=custom_locals,
+        closure_locals=(lambda node: contributions(node, 1.0)) if contributions else (lambda node: ()),
     )
     namespace["PureValue"] = pure
     namespace["Value"] = native
     for name in ("topological_order", "apply", "vsum", "dot"):
-        function = getattr(core, name)
-        namespace[name] = function
+        namespace[name] = getattr(core, name)
     namespace["_leaf"] = lambda data, op: make_node(op, (), data, ())
     namespace["_lift"] = lift
+    if custom_class is not None:
+        # The pure helpers ask isinstance(node, _CustomValue): for C nodes, "made by Value(data, _children, _op)".
+        namespace["_CustomValue"] = _NativeCustom
     return "native"
 
 
-def _share_methods(pure: type, native: type) -> None:
-    """Attach to the C type every method and property of the pure ``Value`` it does not define itself."""
+class _CustomCheck(type):
+    def __instancecheck__(cls, node: object) -> bool:
+        return bool(getattr(node, "_is_custom", False))
+
+
+class _NativeCustom(metaclass=_CustomCheck):
+    """Stands for the pure engine's ``_CustomValue`` in isinstance checks: a C node made with children."""
+
+
+def _share_methods(pure: type, native: type) -> list[str]:
+    """Attach to the C type every method and property of the pure ``Value`` it does not define itself.
+
+    The operator methods (``autograd/_ops.py``) are never shared: the C type must have each one
+    itself (a pure operator would make pure nodes). Returns the operator methods the C type lacks.
+    """
     own = set(vars(native))
+    missing = []
     for cls in reversed(pure.__mro__[:-1]):  # base classes first, object left out
+        operators = cls.__module__ == "autograd._ops"
         for name, attr in vars(cls).items():
             if name in own or name in _NOT_SHARED or type(attr).__name__ == "member_descriptor":
                 continue
+            if operators:
+                if callable(attr):
+                    missing.append(name)
+                continue
             if callable(attr) or isinstance(attr, (property, staticmethod, classmethod)):
                 setattr(native, name, attr)
+    return missing
 
 
 def pure_value_module() -> types.ModuleType:

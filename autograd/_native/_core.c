@@ -85,6 +85,8 @@ static PyObject *vg_real_abc = NULL;         /* numbers.Real */
 static PyObject *vg_hook_create_graph = NULL;  /* (root) -> None */
 static PyObject *vg_hook_apply = NULL;         /* the Python apply, for what C does not handle */
 static PyObject *vg_hook_missing_backward = NULL; /* (node) -> raises */
+static PyObject *vg_hook_custom_locals = NULL;    /* (op, datas, data) -> tuple of floats or None */
+static PyObject *vg_hook_closure_locals = NULL;   /* (node) -> list of floats, measured by running its closure */
 static PyObject *vg_op_strings[256];
 static PyObject *vg_op_index = NULL;         /* dict: op name -> index */
 static PyObject *vg_empty_str = NULL;
@@ -391,12 +393,16 @@ vg_is_integer(double x)
     return Py_IS_FINITE(x) && floor(x) == x;
 }
 
-static double vg_h_div(double a, double b) { return b == 0.0 ? vg_delegate("div", 2, a, b, 0) : a / b; }
+static double
+vg_h_div(double a, double b)
+{
+    return (b == 0.0 || !Py_IS_FINITE(a) || !Py_IS_FINITE(b)) ? vg_delegate("div", 2, a, b, 0) : a / b;
+}
 
 static double
 vg_h_pow(double a, double b)
 {
-    if ((a == 0.0 && b < 0.0) || (a < 0.0 && !vg_is_integer(b)))
+    if (!Py_IS_FINITE(a) || !Py_IS_FINITE(b) || (a == 0.0 && b < 0.0) || (a < 0.0 && !vg_is_integer(b)))
         return vg_delegate("pow", 2, a, b, 0);
     if (a > 0.0 && Py_IS_FINITE(a) && Py_IS_FINITE(b)) {
         double r = pow(a, b);
@@ -406,49 +412,71 @@ vg_h_pow(double a, double b)
     return vg_delegate("pow", 2, a, b, 0); /* overflow, infinities, negative bases: Python's own a ** b */
 }
 
+/* Non-finite inputs (nan, +-inf) always take the Python helper: what a nan or an infinity does is
+ * the reference engine's decision (and it has changed), so the C side only handles finite numbers. */
+#define VG_FINITE_OR_DELEGATE(name, x) \
+    if (!Py_IS_FINITE(x))              \
+    return vg_delegate(name, 1, x, 0, 0)
+
 static double
 vg_h_exp(double x)
 {
+    VG_FINITE_OR_DELEGATE("exp", x);
     double r = exp(x);
     if (Py_IS_INFINITY(r) && Py_IS_FINITE(x))
         return vg_delegate("exp", 1, x, 0, 0);
     return r;
 }
 
-static double vg_h_log(double x) { return x > 0.0 ? log(x) : vg_delegate("log", 1, x, 0, 0); }
-static double vg_h_sqrt(double x) { return x >= 0.0 ? sqrt(x) : vg_delegate("sqrt", 1, x, 0, 0); }
-static double vg_h_tanh(double x) { return tanh(x); }
+static double vg_h_log(double x) { return (Py_IS_FINITE(x) && x > 0.0) ? log(x) : vg_delegate("log", 1, x, 0, 0); }
+static double vg_h_sqrt(double x) { return (Py_IS_FINITE(x) && x >= 0.0) ? sqrt(x) : vg_delegate("sqrt", 1, x, 0, 0); }
+static double vg_h_tanh(double x) { return Py_IS_FINITE(x) ? tanh(x) : vg_delegate("tanh", 1, x, 0, 0); }
 
 static double
 vg_h_sigmoid(double x)
 {
+    VG_FINITE_OR_DELEGATE("sigmoid", x);
     if (x >= 0.0)
         return 1.0 / (1.0 + exp(-x));
     double e = exp(x);
     return e / (1.0 + e);
 }
 
-static double vg_h_relu(double x) { return x > 0.0 ? x : 0.0; }
+static double vg_h_relu(double x) { return Py_IS_FINITE(x) ? (x > 0.0 ? x : 0.0) : vg_delegate("relu", 1, x, 0, 0); }
 
 static double
 vg_h_softplus(double x)
 {
+    VG_FINITE_OR_DELEGATE("softplus", x);
     double m = (0.0 > x) ? 0.0 : x; /* Python's max(x, 0.0) keeps x unless 0.0 > x */
     double t = exp(-fabs(x));
     return m + (t == 0.0 ? t : log1p(t));
 }
 
-static double vg_h_sin(double x) { return Py_IS_INFINITY(x) ? vg_delegate("sin", 1, x, 0, 0) : sin(x); }
-static double vg_h_cos(double x) { return Py_IS_INFINITY(x) ? vg_delegate("cos", 1, x, 0, 0) : cos(x); }
-static double vg_h_abs(double x) { return fabs(x); }
-static double vg_h_step(double x) { return x > 0.0 ? 1.0 : 0.0; }
-static double vg_h_sign(double x) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }
-static double vg_h_sqrt_derivative(double out) { return out == 0.0 ? Py_HUGE_VAL : 0.5 / out; }
+static double vg_h_sin(double x) { return Py_IS_FINITE(x) ? sin(x) : vg_delegate("sin", 1, x, 0, 0); }
+static double vg_h_cos(double x) { return Py_IS_FINITE(x) ? cos(x) : vg_delegate("cos", 1, x, 0, 0); }
+static double vg_h_abs(double x) { return Py_IS_FINITE(x) ? fabs(x) : vg_delegate("abs", 1, x, 0, 0); }
+static double vg_h_step(double x) { return Py_IS_FINITE(x) ? (x > 0.0 ? 1.0 : 0.0) : vg_delegate("step", 1, x, 0, 0); }
+
+static double
+vg_h_sign(double x)
+{
+    VG_FINITE_OR_DELEGATE("sign", x);
+    return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
+}
+
+static double
+vg_h_sqrt_derivative(double out)
+{
+    VG_FINITE_OR_DELEGATE("sqrt_derivative", out);
+    return out == 0.0 ? Py_HUGE_VAL : 0.5 / out;
+}
 
 static double
 vg_h_pow_base_derivative(double a, double b, double out)
 {
-    (void)out;
+    if (!Py_IS_FINITE(a) || !Py_IS_FINITE(b) || !Py_IS_FINITE(out))
+        return vg_delegate("pow_base_derivative", 3, a, b, out);
     if (a == 0.0)
         return b == 1.0 ? 1.0 : ((0.0 < b && b < 1.0) ? Py_HUGE_VAL : 0.0);
     return b * vg_fpow(a, b - 1.0);
@@ -457,7 +485,8 @@ vg_h_pow_base_derivative(double a, double b, double out)
 static double
 vg_h_pow_exponent_derivative(double a, double b, double out)
 {
-    (void)b;
+    if (!Py_IS_FINITE(a) || !Py_IS_FINITE(b) || !Py_IS_FINITE(out))
+        return vg_delegate("pow_exponent_derivative", 3, a, b, out);
     if (a > 0.0)
         return out * vg_h_log(a);
     return a == 0.0 ? 0.0 : Py_NAN;
@@ -966,8 +995,6 @@ static void
 vg_step(Node *node)
 {
     double g = node->grad;
-    if (node->flags & F_CUSTOM)
-        return; /* no stored derivatives: its step is the closure assigned as _backward */
     if (node->flags & F_NARY) {
         Ext *ext = EXT(node);
         for (Py_ssize_t i = 0; i < ext->nlocals; i++)
@@ -986,6 +1013,25 @@ static int
 vg_has_closure(Node *node)
 {
     return (node->flags & F_EXT) && EXT(node)->backward != NULL;
+}
+
+/* A node's own step where Python may be involved: its closure, or (a custom node) the rule its _op
+ * names, or the error naming it when it has neither. */
+static int
+vg_custom_step(Node *node)
+{
+    if (vg_has_closure(node)) {
+        PyObject *r = PyObject_CallNoArgs(EXT(node)->backward);
+        Py_XDECREF(r);
+        return r == NULL ? -1 : 0;
+    }
+    if ((node->flags & F_CUSTOM) && EXT(node)->nlocals != EXT(node)->n) {
+        PyObject *r = PyObject_CallOneArg(vg_hook_missing_backward, (PyObject *)node);
+        Py_XDECREF(r);
+        return -1;
+    }
+    vg_step(node);
+    return 0;
 }
 
 static PyObject *
@@ -1023,14 +1069,7 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
         return NULL;
     }
     ((Node *)self)->grad += 1.0;
-    PyObject *token = NULL;
     if (custom) {
-        /* Closures run under no_grad, as in the pure engine: accumulating must record nothing. */
-        token = PyContextVar_Set(vg_grad_enabled_var, Py_False);
-        if (token == NULL) {
-            PyMem_Free(order.items);
-            return NULL;
-        }
         /* Keep the nodes alive whatever a closure does to the graph. */
         for (Py_ssize_t i = 0; i < order.len; i++)
             Py_INCREF(order.items[i]);
@@ -1048,28 +1087,12 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
             vg_step(node);
             continue;
         }
-        if (vg_has_closure(node)) {
-            PyObject *r = PyObject_CallNoArgs(EXT(node)->backward);
-            if (r == NULL) {
-                failed = 1;
-                break;
-            }
-            Py_DECREF(r);
-        }
-        else if (node->flags & F_CUSTOM) {
-            PyObject *r = PyObject_CallOneArg(vg_hook_missing_backward, (PyObject *)node);
-            Py_XDECREF(r);
+        if (vg_custom_step(node) < 0) {
             failed = 1;
             break;
         }
-        else {
-            vg_step(node);
-        }
     }
     if (custom) {
-        if (PyContextVar_Reset(vg_grad_enabled_var, token) < 0)
-            failed = 1;
-        Py_DECREF(token);
         for (Py_ssize_t i = 0; i < order.len; i++)
             Py_DECREF(order.items[i]);
     }
@@ -1116,7 +1139,13 @@ node_zero_grad(PyObject *self, PyObject *Py_UNUSED(unused))
 static PyObject *
 node_step_call(PyObject *self, PyObject *Py_UNUSED(unused))
 {
-    vg_step((Node *)self);
+    Node *node = (Node *)self;
+    if ((node->flags & F_CUSTOM) && EXT(node)->nlocals != EXT(node)->n) {
+        PyObject *r = PyObject_CallOneArg(vg_hook_missing_backward, self);
+        Py_XDECREF(r);
+        return NULL;
+    }
+    vg_step(node);
     Py_RETURN_NONE;
 }
 
@@ -1261,7 +1290,21 @@ vg_clear_parents(Node *self)
 
 static int vg_set_label(Node *self, PyObject *label);
 
-/* Value(data, _children=(), _op='', label=''): micrograd's constructor. */
+static int
+vg_check_str(PyObject *text, const char *what)
+{
+    if (PyUnicode_Check(text))
+        return 0;
+    PyObject *name = vg_type_name(text);
+    if (name != NULL) {
+        PyErr_Format(PyExc_TypeError, "Value: %s must be a str, got %U: %R", what, name, text);
+        Py_DECREF(name);
+    }
+    return -1;
+}
+
+/* Value(data, _children=(), _op='', label=''): micrograd's constructor. With children it makes a
+ * custom op node: its derivative is a _backward closure assigned later, or the rule its _op names. */
 static int
 node_init(PyObject *o, PyObject *args, PyObject *kwds)
 {
@@ -1273,26 +1316,23 @@ node_init(PyObject *o, PyObject *args, PyObject *kwds)
     double value;
     if (vg_as_float(data, "Value", &value) < 0)
         return -1;
-    if (label != NULL && label != Py_None && !PyUnicode_Check(label)) {
-        PyObject *name = vg_type_name(label);
-        if (name != NULL) {
-            PyErr_Format(PyExc_TypeError, "Value: label must be a str, got %U: %R", name, label);
-            Py_DECREF(name);
-        }
+    if (opname != NULL && vg_check_str(opname, "_op") < 0)
         return -1;
-    }
-    if (opname != NULL && !PyUnicode_Check(opname)) {
-        PyErr_Format(PyExc_TypeError, "Value: _op must be a str, got %R", opname);
+    if (label != NULL && label != Py_None && vg_check_str(label, "label") < 0)
         return -1;
-    }
     PyObject *parents = NULL;
     if (children != NULL) {
         parents = PySequence_Tuple(children);
         if (parents == NULL)
             return -1;
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(parents); i++) {
-            if (!IS_NODE(PyTuple_GET_ITEM(parents, i))) {
-                PyErr_Format(PyExc_TypeError, "Value: _children must be Values, got %R", PyTuple_GET_ITEM(parents, i));
+            PyObject *child = PyTuple_GET_ITEM(parents, i);
+            if (!IS_NODE(child)) {
+                PyObject *name = vg_type_name(child);
+                if (name != NULL) {
+                    PyErr_Format(PyExc_TypeError, "Value: _children[%zd] must be a Value, got %U: %R", i, name, child);
+                    Py_DECREF(name);
+                }
                 Py_DECREF(parents);
                 return -1;
             }
@@ -1311,60 +1351,92 @@ node_init(PyObject *o, PyObject *args, PyObject *kwds)
             return -1;
         }
     }
+    Py_ssize_t n = parents ? PyTuple_GET_SIZE(parents) : 0;
+    if (n > 0) {
+        /* A custom node keeps its children in the n-ary arrays (as the pure engine's _parents_n), with
+         * the local derivatives of the rule its _op names, when one does and they can be computed. */
+        PyObject *locals = Py_None;
+        Py_INCREF(locals);
+        if (opname != NULL && vg_hook_custom_locals != NULL) {
+            PyObject *datas = PyTuple_New(n);
+            if (datas == NULL) {
+                Py_DECREF(parents);
+                Py_DECREF(locals);
+                return -1;
+            }
+            for (Py_ssize_t i = 0; i < n; i++) {
+                PyObject *d = PyFloat_FromDouble(((Node *)PyTuple_GET_ITEM(parents, i))->data);
+                if (d == NULL) {
+                    Py_DECREF(datas);
+                    Py_DECREF(parents);
+                    Py_DECREF(locals);
+                    return -1;
+                }
+                PyTuple_SET_ITEM(datas, i, d);
+            }
+            Py_SETREF(locals, PyObject_CallFunction(vg_hook_custom_locals, "ONd", opname, datas, value));
+            if (locals == NULL) {
+                Py_DECREF(parents);
+                return -1;
+            }
+        }
+        Py_ssize_t nlocals = locals == Py_None ? 0 : PySequence_Length(locals);
+        if (nlocals < 0 || (nlocals != 0 && nlocals != n)) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError, "Value: %zd children but %zd local derivatives", n, nlocals);
+            Py_DECREF(parents);
+            Py_DECREF(locals);
+            return -1;
+        }
+        Ext *old = (self->flags & F_EXT) ? EXT(self) : NULL;
+        Ext *ext = (Ext *)PyMem_Calloc(1, sizeof(Ext) + (size_t)n * (sizeof(PyObject *) + sizeof(double)));
+        if (ext == NULL) {
+            Py_DECREF(parents);
+            Py_DECREF(locals);
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (old != NULL) { /* keep what the node holds besides parents */
+            ext->label = old->label;
+            ext->grad_value = old->grad_value;
+            ext->backward = old->backward;
+            ext->opname = old->opname;
+            PyMem_Free(old);
+        }
+        ext->parents = (PyObject **)(ext + 1);
+        ext->locals = (double *)(ext->parents + n);
+        ext->n = n;
+        ext->nlocals = nlocals;
+        int tracked = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            ext->parents[i] = PyTuple_GET_ITEM(parents, i);
+            Py_INCREF(ext->parents[i]);
+            tracked |= ((Node *)ext->parents[i])->flags & F_TRACKED;
+            if (nlocals) {
+                PyObject *item = PySequence_GetItem(locals, i);
+                ext->locals[i] = item ? PyFloat_AsDouble(item) : -1.0;
+                Py_XDECREF(item);
+            }
+        }
+        Py_DECREF(locals);
+        self->p1 = ext;
+        self->flags |= F_EXT | F_NARY | F_CUSTOM;
+        if (tracked)
+            vg_track(self);
+        if (PyErr_Occurred()) {
+            Py_DECREF(parents);
+            return -1;
+        }
+    }
+    Py_XDECREF(parents);
     self->op = (uint8_t)op;
     if (op == VG_OP_CUSTOM) {
         Ext *ext = vg_ext(self);
-        if (ext == NULL) {
-            Py_XDECREF(parents);
+        if (ext == NULL)
             return -1;
-        }
         Py_INCREF(opname);
         Py_XSETREF(ext->opname, opname);
     }
-    Py_ssize_t n = parents ? PyTuple_GET_SIZE(parents) : 0;
-    if (n > 0) {
-        self->flags |= F_CUSTOM;
-        int tracked = 0;
-        if (n <= 2) {
-            PyObject *a = PyTuple_GET_ITEM(parents, 0), *b = n == 2 ? PyTuple_GET_ITEM(parents, 1) : NULL;
-            Py_INCREF(a);
-            Py_XINCREF(b);
-            self->p0 = a;
-            if (self->flags & F_EXT)
-                EXT(self)->p1 = b;
-            else
-                self->p1 = b;
-            tracked = vg_any_tracked2(a, b);
-        }
-        else {
-            Ext *ext = vg_ext(self);
-            if (ext == NULL) {
-                Py_DECREF(parents);
-                return -1;
-            }
-            Ext *grown = (Ext *)PyMem_Realloc(ext, sizeof(Ext) + (size_t)n * sizeof(PyObject *));
-            if (grown == NULL) {
-                Py_DECREF(parents);
-                PyErr_NoMemory();
-                return -1;
-            }
-            ext = grown;
-            self->p1 = ext;
-            ext->parents = (PyObject **)(ext + 1);
-            ext->locals = NULL;
-            ext->n = n;
-            ext->nlocals = 0;
-            for (Py_ssize_t i = 0; i < n; i++) {
-                ext->parents[i] = PyTuple_GET_ITEM(parents, i);
-                Py_INCREF(ext->parents[i]);
-                tracked |= ((Node *)ext->parents[i])->flags & F_TRACKED;
-            }
-            self->flags |= F_NARY;
-        }
-        if (tracked)
-            vg_track(self);
-    }
-    Py_XDECREF(parents);
     if (label != NULL && label != Py_None)
         return vg_set_label(self, label);
     if (self->flags & F_EXT)
@@ -1416,11 +1488,34 @@ node_get_op(PyObject *o, void *closure)
 }
 
 static PyObject *
+vg_locals_tuple(Node *self)
+{
+    Ext *ext = EXT(self);
+    PyObject *t = PyTuple_New(ext->nlocals);
+    for (Py_ssize_t i = 0; t != NULL && i < ext->nlocals; i++) {
+        PyObject *f = PyFloat_FromDouble(ext->locals[i]);
+        if (f == NULL) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, i, f);
+    }
+    return t;
+}
+
+static PyObject *
 node_get_local_grads(PyObject *o, void *closure)
 {
     Node *self = (Node *)o;
-    if (self->flags & F_CUSTOM)
-        return PyTuple_New(0);
+    if ((self->flags & F_CUSTOM) && vg_has_closure(self)) {
+        /* measured by running the closure once with grad 1, as the pure engine does */
+        PyObject *measured = PyObject_CallOneArg(vg_hook_closure_locals, o);
+        if (measured == NULL)
+            return NULL;
+        PyObject *t = PySequence_Tuple(measured);
+        Py_DECREF(measured);
+        return t;
+    }
     if (self->flags & F_NARY) {
         Ext *ext = EXT(self);
         PyObject *t = PyTuple_New(ext->nlocals);
@@ -1439,6 +1534,35 @@ node_get_local_grads(PyObject *o, void *closure)
     if (P1(self) == NULL)
         return Py_BuildValue("(d)", self->l0);
     return Py_BuildValue("(dd)", self->l0, self->l1);
+}
+
+/* The pure engine's internal names, read-only, so its module-level helpers (written against them)
+ * work on C nodes too: n-ary and custom nodes keep parents and locals in _parents_n/_local_n. */
+static PyObject *
+node_get_parents_n(PyObject *o, void *closure)
+{
+    return (((Node *)o)->flags & F_NARY) ? node_get_parents(o, closure) : PyTuple_New(0);
+}
+
+static PyObject *
+node_get_local_n(PyObject *o, void *closure)
+{
+    return (((Node *)o)->flags & F_NARY) ? vg_locals_tuple((Node *)o) : PyTuple_New(0);
+}
+
+static PyObject *
+node_get_closure(PyObject *o, void *closure)
+{
+    Node *self = (Node *)o;
+    PyObject *fn = vg_has_closure(self) ? EXT(self)->backward : Py_None;
+    Py_INCREF(fn);
+    return fn;
+}
+
+static PyObject *
+node_get_is_custom(PyObject *o, void *closure)
+{
+    return PyBool_FromLong(((Node *)o)->flags & F_CUSTOM);
 }
 
 static PyObject *
@@ -1535,13 +1659,33 @@ static int
 node_set_backward(PyObject *o, PyObject *value, void *closure)
 {
     Node *self = (Node *)o;
-    if (value == NULL || value == Py_None) {
-        if (self->flags & F_EXT)
-            Py_CLEAR(EXT(self)->backward);
-        return 0;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete a node's _backward");
+        return -1;
+    }
+    if (!(self->flags & F_CUSTOM)) {
+        PyObject *op = node_get_op(o, NULL);
+        if (op == NULL)
+            return -1;
+        if (PyUnicode_GET_LENGTH(op) > 0)
+            PyErr_Format(PyExc_AttributeError,
+                         "%R: _backward can only be assigned on a node made with Value(data, _children, _op) (a custom op); "
+                         "this one was made by the operator %R",
+                         o, op);
+        else
+            PyErr_Format(PyExc_AttributeError,
+                         "%R: _backward can only be assigned on a node made with Value(data, _children, _op) (a custom op); "
+                         "this one was made by Value(data) as a leaf",
+                         o);
+        Py_DECREF(op);
+        return -1;
     }
     if (!PyCallable_Check(value)) {
-        PyErr_Format(PyExc_TypeError, "_backward must be callable, got %R", value);
+        PyObject *name = vg_type_name(value);
+        if (name != NULL) {
+            PyErr_Format(PyExc_TypeError, "%R: _backward must be a function of no arguments, got %U: %R", o, name, value);
+            Py_DECREF(name);
+        }
         return -1;
     }
     Ext *ext = vg_ext(self);
@@ -1583,6 +1727,11 @@ static PyGetSetDef node_getset[] = {
     {"_backward", node_get_backward, node_set_backward,
      "This node's chain-rule step; assign a zero-argument closure to make a custom op.", NULL},
     {"_gc_tracked", node_get_tracked, NULL, "Whether the cycle collector tracks this node (for tests).", NULL},
+    {"_grad_value", node_get_grad_value, node_set_grad_value, "grad_value, under the pure engine's slot name.", NULL},
+    {"_parents_n", node_get_parents_n, NULL, "Parents of an n-ary or custom node (else ()), as in the pure engine.", NULL},
+    {"_local_n", node_get_local_n, NULL, "Stored local derivatives of an n-ary or custom node (else ()).", NULL},
+    {"_closure", node_get_closure, NULL, "The _backward closure of a custom node, or None.", NULL},
+    {"_is_custom", node_get_is_custom, NULL, "True for a node made by Value(data, _children, _op).", NULL},
     {NULL},
 };
 
@@ -1619,6 +1768,7 @@ static PyMethodDef node_methods[] = {
     {"backward", (PyCFunction)(void (*)(void))node_backward, METH_FASTCALL | METH_KEYWORDS,
      "Set grad of every node reachable from this one to d self / d node (create_graph=True: also grad_value)."},
     {"zero_grad", node_zero_grad, METH_NOARGS, "Reset grad (and grad_value) on this node and every node it was computed from."},
+    {"_chain_rule_step", node_step_call, METH_NOARGS, "This node's own chain-rule step from its stored local derivatives."},
     {"__sizeof__", node_sizeof, METH_NOARGS, "Bytes of this node (without its GC header)."},
     VG_GENERATED_METHODS
     {NULL},
@@ -1840,10 +1990,14 @@ static PyObject *
 vg_configure(PyObject *module, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"grad_enabled", "float_helpers", "real", "create_graph_backward", "apply",
-                             "missing_backward", NULL};
-    PyObject *a, *b, *c, *d, *e, *f;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOO:_configure", kwlist, &a, &b, &c, &d, &e, &f))
+                             "missing_backward", "custom_locals", "closure_locals", NULL};
+    PyObject *a, *b, *c, *d, *e, *f, *g, *h;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOO:_configure", kwlist, &a, &b, &c, &d, &e, &f, &g, &h))
         return NULL;
+    Py_INCREF(g);
+    Py_XSETREF(vg_hook_custom_locals, g);
+    Py_INCREF(h);
+    Py_XSETREF(vg_hook_closure_locals, h);
     if (!PyContextVar_CheckExact(a)) {
         PyErr_SetString(PyExc_TypeError, "_configure: grad_enabled must be a ContextVar");
         return NULL;
@@ -1953,6 +2107,8 @@ PyInit__core(void)
     if (PyModule_AddObject(module, "Value", (PyObject *)NodeType) < 0)
         goto fail;
     if (PyModule_AddIntConstant(module, "NODE_BYTES", (long)SLOT_SIZE) < 0)
+        goto fail;
+    if (PyModule_AddStringConstant(module, "RULES_DIGEST", VG_RULES_DIGEST) < 0)
         goto fail;
     return module;
 fail:

@@ -5,6 +5,7 @@ from contextvars import ContextVar
 from typing import Any
 
 NODE_BYTES: int
+RULES_DIGEST: str
 
 class Value:
     """The C engine's node; autograd.value.Value's interface (typed there)."""
@@ -27,6 +28,8 @@ def _configure(
     create_graph_backward: Callable[[Any], None],
     apply: Callable[..., Any],
     missing_backward: Callable[[Any], None],
+    custom_locals: Callable[[str, tuple[float, ...], float], tuple[float, ...] | None],
+    closure_locals: Callable[[Any], Any],
 ) -> None: ...
 def memory_stats() -> dict[str, int]: ...
 def release_memory() -> int: ...

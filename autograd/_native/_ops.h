@@ -2,6 +2,10 @@
  * Regenerate with `python3 dev.py generate` (or `python tools/codegen/c_ops.py`);
  * tests/test_engines.py fails when this file differs from what the generator writes. */
 
+/* The rules this file was generated from; autograd/_native checks it at import, so a stale build
+ * is never used (the pure engine is, with a message saying to rebuild). */
+#define VG_RULES_DIGEST "82096b864d1b0097ee72681970d1c58b2cc08eee16d2250c202fbb6d6f5db619"
+
 /* Op indices: 0 is a leaf (''), 1 a wrapped number ('const'), then one per row of RULES. */
 #define VG_N_OPS 20
 #define VG_OP_LEAF 0
