@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import autograd  # noqa: E402
-from autograd import Value, apply, dot, no_grad, topological_order, vsum  # noqa: E402
-from autograd.rules import RULES  # noqa: E402
+import autograd
+from autograd import Value, apply, dot, no_grad, topological_order, vsum
+from autograd.rules import RULES
 
 
 def main() -> None:

@@ -150,6 +150,8 @@ def install(namespace: dict[str, Any]) -> str:
         missing_backward=getattr(custom_class, "_chain_rule_step", missing_backward),
         custom_locals=custom_locals,
         closure_locals=(lambda node: contributions(node, 1.0)) if contributions else (lambda node: ()),
+        # Only on a constructor's error path: the untouched pure engine words the error.
+        pure_value=lambda *args, **kwargs: pure_value_module().Value(*args, **kwargs),
     )
     namespace["PureValue"] = pure
     namespace["Value"] = native
@@ -197,25 +199,39 @@ def _share_methods(pure: type, native: type) -> list[str]:
 def pure_value_module() -> types.ModuleType:
     """A separate copy of ``autograd/value.py`` running the pure engine, whatever engine is in use.
 
+    Like ``test.support.import_fresh_module``: the copy gets its own copy of ``autograd/_ops.py``
+    too (the operator methods are bound to the ``Value`` class of the module that loads them), so
+    the engine in use is left exactly as it was.
+
     >>> pure_value_module().BACKEND
     'pure'
     """
     cached = sys.modules.get("autograd._pure_value")
     if cached is not None:
         return cached
+    import autograd
     import autograd.value as value
 
-    spec = importlib.util.spec_from_file_location("autograd._pure_value", value.__file__)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
+    def load(name: str, path: str) -> types.ModuleType:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    ops = sys.modules.get("autograd._ops")
     previous = os.environ.get("VALUEGRAD_PURE")
     os.environ["VALUEGRAD_PURE"] = "1"
     try:
-        sys.modules["autograd._pure_value"] = module
-        spec.loader.exec_module(module)
+        if ops is not None and ops.__file__ is not None:
+            # value.py does ``from autograd import _ops``: let that find the fresh copy while it loads.
+            autograd._ops = load("autograd._pure_ops", ops.__file__)  # type: ignore[attr-defined]
+        return load("autograd._pure_value", value.__file__ or "")
     finally:
+        if ops is not None:
+            autograd._ops = ops  # type: ignore[attr-defined]
         if previous is None:
             del os.environ["VALUEGRAD_PURE"]
         else:
             os.environ["VALUEGRAD_PURE"] = previous
-    return module

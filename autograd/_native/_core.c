@@ -87,6 +87,7 @@ static PyObject *vg_hook_apply = NULL;         /* the Python apply, for what C d
 static PyObject *vg_hook_missing_backward = NULL; /* (node) -> raises */
 static PyObject *vg_hook_custom_locals = NULL;    /* (op, datas, data) -> tuple of floats or None */
 static PyObject *vg_hook_closure_locals = NULL;   /* (node) -> list of floats, measured by running its closure */
+static PyObject *vg_pure_value = NULL;            /* the pure engine's Value: its constructor words our errors */
 static PyObject *vg_op_strings[256];
 static PyObject *vg_op_index = NULL;         /* dict: op name -> index */
 static PyObject *vg_empty_str = NULL;
@@ -1305,8 +1306,33 @@ vg_check_str(PyObject *text, const char *what)
 
 /* Value(data, _children=(), _op='', label=''): micrograd's constructor. With children it makes a
  * custom op node: its derivative is a _backward closure assigned later, or the rule its _op names. */
+static int node_init_checked(PyObject *o, PyObject *args, PyObject *kwds);
+
+/* Value(...) with arguments the constructor refuses raises what the pure engine's constructor
+ * raises for them (its exception and message), so the two engines cannot drift apart there. */
 static int
 node_init(PyObject *o, PyObject *args, PyObject *kwds)
+{
+    if (node_init_checked(o, args, kwds) == 0)
+        return 0;
+    if (vg_pure_value == NULL || (!PyErr_ExceptionMatches(PyExc_TypeError) && !PyErr_ExceptionMatches(PyExc_ValueError)))
+        return -1;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *pure = PyObject_Call(vg_pure_value, args, kwds);
+    if (pure == NULL) { /* the reference refuses too: its words */
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return -1;
+    }
+    Py_DECREF(pure);
+    PyErr_Restore(type, value, tb);
+    return -1;
+}
+
+static int
+node_init_checked(PyObject *o, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"data", "_children", "_op", "label", NULL};
     PyObject *data, *children = NULL, *opname = NULL, *label = NULL;
@@ -1990,10 +2016,12 @@ static PyObject *
 vg_configure(PyObject *module, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"grad_enabled", "float_helpers", "real", "create_graph_backward", "apply",
-                             "missing_backward", "custom_locals", "closure_locals", NULL};
-    PyObject *a, *b, *c, *d, *e, *f, *g, *h;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOO:_configure", kwlist, &a, &b, &c, &d, &e, &f, &g, &h))
+                             "missing_backward", "custom_locals", "closure_locals", "pure_value", NULL};
+    PyObject *a, *b, *c, *d, *e, *f, *g, *h, *i;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOOO:_configure", kwlist, &a, &b, &c, &d, &e, &f, &g, &h, &i))
         return NULL;
+    Py_INCREF(i);
+    Py_XSETREF(vg_pure_value, i);
     Py_INCREF(g);
     Py_XSETREF(vg_hook_custom_locals, g);
     Py_INCREF(h);
