@@ -23,6 +23,16 @@ from autograd import Value, apply, dot, no_grad, topological_order, vsum
 from autograd.rules import RULES
 
 
+def _square(a: Value) -> Value:
+    out = Value(a.data**2, (a,), "square")
+
+    def _backward() -> None:
+        a.grad += 2 * a.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
 def main() -> None:
     """Run every path once; raise on a wrong number."""
     assert autograd.BACKEND == "native", autograd.BACKEND
@@ -49,15 +59,8 @@ def main() -> None:
         assert (x * 2).is_leaf
     # custom closures
     a = Value(1.5)
-    out = Value(a.data**2, (a,), "square")
-
-    def _backward() -> None:
-        a.grad += 2 * a.data * out.grad
-
-    out._backward = _backward
-    (out * 3).backward()
+    (_square(a) * 3).backward()
     assert a.grad == 9.0
-    del out, _backward
     # n-ary and subclasses, weakrefs
     class Sub(Value):
         pass

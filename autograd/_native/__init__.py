@@ -88,7 +88,7 @@ def install(namespace: dict[str, Any]) -> str:
     if getattr(core, "RULES_DIGEST", None) != rules_digest():
         reason_unavailable = "the C extension was built from other rules: rebuild it (python setup.py build_ext --inplace)"
         return "pure"
-    pure: type = namespace["Value"]
+    pure: Any = namespace["Value"]
     native: type = core.Value
     missing = _share_methods(pure, native)
     if missing:
