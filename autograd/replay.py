@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import builtins  # ``compile`` below shadows the builtin, which the replay code needs
 import math
+import numbers
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ __all__ = [
 
 class StructureChanged(RuntimeError):
     """A replay met data on which the traced function would have built a different graph."""
+
+    def __init__(self, message: str, sample: int | None = None) -> None:
+        super().__init__(message)
+        #: For a per-sample replay: the index in the batch of the sample that changed the structure.
+        self.sample = sample
 
 
 def compile(fn: Callable[..., Value], *, check: bool = False) -> CompiledFunction:
@@ -91,15 +97,25 @@ Shape = Union[None, tuple[Any, ...]]
 
 
 def _flatten(tree: Any, out: list[float]) -> Shape:
-    if isinstance(tree, (list, tuple)):
-        return tuple(_flatten(item, out) for item in tree)
     if isinstance(tree, Value):
         out.append(tree.data)
-    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
+        return None
+    if isinstance(tree, numbers.Real) and not isinstance(tree, bool):  # numpy scalars (np.float32, np.int64) too
         out.append(float(tree))
-    else:
-        raise TypeError(f"compile: arguments must be numbers, Values or lists of them, got {type(tree).__name__}: {tree!r}")
-    return None
+        return None
+    if _is_sequence(tree):
+        return tuple(_flatten(item, out) for item in tree)
+    raise TypeError(
+        f"compile: arguments must be numbers, Values or sequences of them (lists, tuples, numpy arrays), "
+        f"got {type(tree).__name__}: {tree!r}"
+    )
+
+
+def _is_sequence(tree: Any) -> bool:
+    """A list, tuple or other ordered sequence, or a numpy array with at least one axis; not a str or a set."""
+    if isinstance(tree, (str, bytes)):
+        return False
+    return isinstance(tree, Sequence) or getattr(tree, "ndim", 0) >= 1
 
 
 def _unflatten(shape: Shape, flat: Sequence[Any], start: int) -> tuple[Any, int]:
@@ -449,7 +465,8 @@ def _load(program: _Program) -> Callable[..., Any]:
             raise StructureChanged(
                 f"compiled function: {where}{guard.where} is not used by the traced graph, yet it was {guard.result!r} "
                 f"when traced and is {now!r} now; fn may have read its .data (a trace freezes such reads). Pass that "
-                "argument as static (one trace per value), or call the function eagerly."
+                "argument as static (one trace per value), or call the function eagerly.",
+                sample,
             )
         if guard.op == "float":
             what = f"float(v) gave {guard.result!r} while tracing and would give {now!r} now"
@@ -457,7 +474,8 @@ def _load(program: _Program) -> Callable[..., Any]:
             what = f"the comparison `v {guard.op} ...` was {guard.result} while tracing and is not now (v = {now!r})"
         raise StructureChanged(
             f"compiled function: {where}{what} (at {guard.where}); the function's structure depends on the data, so "
-            "the traced code does not apply to these inputs. Call the function eagerly for such data."
+            "the traced code does not apply to these inputs. Call the function eagerly for such data.",
+            sample,
         )
 
     namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": changed}
@@ -653,12 +671,27 @@ class PerSampleFunction:
         if n == 0:
             raise ValueError("compile_per_sample: the batch is empty")
         seed = 1.0 / n if self.reduction == "mean" else 1.0
-        results = self._replay(with_grad)(rows, seed)
+        try:
+            results = self._replay(with_grad)(rows, seed)
+        except StructureChanged as changed:
+            if changed.sample is not None:
+                self._raise_eager_error(columns, changed)
+            raise
         losses = [loss for loss, _ in results]
         total = 0.0
         for loss in losses:  # in sample order, as vsum adds them
             total += loss
         return BatchResult(total / n if self.reduction == "mean" else total, losses, [aux for _, aux in results])
+
+    def _raise_eager_error(self, columns: tuple[Sequence[Any], ...], changed: StructureChanged) -> None:
+        """Run ``fn`` eagerly on the sample that failed a guard: if that raises (a label out of range, a log of a
+        negative number), the data is wrong, not just differently shaped, and that error is the one to see."""
+        assert changed.sample is not None
+        sample = tuple(column[changed.sample] for column in columns)
+        try:
+            _trace(self.fn, sample, self.static, per_sample=True)
+        except Exception as error:
+            raise error from changed
 
     def __call__(self, *columns: Sequence[Any]) -> BatchResult:
         """The losses over the batch, computed by the replay (no gradients)."""
