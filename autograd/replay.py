@@ -32,6 +32,10 @@ What a trace can and cannot see
   time. ``compile(fn, check=True)`` re-runs ``fn`` eagerly on every call and raises
   ``StructureChanged`` when the graph or the result differs from the replay: slow, but it catches
   these too. ``no_grad`` inside ``fn`` is refused while tracing.
+* A failed guard's message points at the line that decided (the first frame outside autograd);
+  a ``float(v)`` traced on nan holds while ``v`` stays nan.
+* **Not compilable**: a node whose op has no row in ``RULES`` (a micrograd-style node with its own
+  ``_backward``): the replay writes code from the rows, so ``NotCompilable`` names that node.
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ from __future__ import annotations
 import builtins  # ``compile`` below shadows the builtin, which the replay code needs
 import math
 import numbers
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Union, cast
 
 from autograd.rules import FLOAT_HELPERS, RULES, substitute
@@ -53,9 +59,9 @@ Tree = Union[float, int, Value, Sequence[Any]]
 __all__ = [
     "BatchResult",
     "CompiledFunction",
+    "NotCompilable",
     "PerSampleFunction",
     "StructureChanged",
-    "assert_matches_eager",
     "compile",
     "compile_per_sample",
 ]
@@ -158,9 +164,27 @@ class _Trace:
     guard_unused: bool = False
 
 
+#: Where autograd's own code lives: a guard's location is the first frame outside it.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _in_autograd(filename: str) -> bool:
+    # Operator code compiled from the rules table is named "<autograd rule ...>", the replay "<autograd.replay>".
+    if filename.startswith("<autograd"):
+        return True
+    return os.path.dirname(os.path.abspath(filename)) == _PACKAGE
+
+
 def _caller() -> str:
-    # Two frames up from the tracer hook: the user code that made the comparison.
-    frame = sys._getframe(3)
+    """``file:line`` of the code that made a decision on a Value: the first frame outside the autograd package.
+
+    The comparison itself runs in autograd (``Value.__gt__`` and the trace hook), however many frames deep.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and _in_autograd(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown place"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
@@ -289,7 +313,7 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
         for k, node in enumerate(trace.inputs):
             if node not in seen:
                 guard = _Guard(node, "input", None, node.data, f"input {k} of the sample")
-                lines.append(f"if _inputs[{k}] != {_literal(node.data)}: _changed({len(guards)}, _inputs[{k}], {sample})")
+                lines.append(f"if {_differs(f'_inputs[{k}]', node.data)}: _changed({len(guards)}, _inputs[{k}], {sample})")
                 guards.append(guard)
     for i, node in enumerate(order):
         op = node.op
@@ -303,6 +327,8 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
             else:
                 name[node] = f"p{params.number(node)}"
         else:
+            if op not in RULES:
+                raise _not_compilable(node, i)
             formulas = RULES[op].formulas(len(parents))
             expression = substitute(formulas.forward, dict(zip(formulas.inputs, (name[p] for p in parents))))
             lines.extend(_assignment(f"v{i}", expression, RULES[op].terms is not None))
@@ -344,6 +370,20 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
             else:
                 lines.append(f"{target} += {contribution}")
     return _Body(lines, name[trace.output], aux, [grad.get(node, "0.0") for node in trace.inputs])
+
+
+class NotCompilable(TypeError):
+    """The traced graph has a node that the replay cannot write as code (its op has no row in ``RULES``)."""
+
+
+def _not_compilable(node: Value, i: int) -> NotCompilable:
+    label = f" {node.label!r}" if node.label else ""
+    return NotCompilable(
+        f"compile: node {i}{label} of the traced graph (op {node.op!r}, data {node.data!r}, {len(node.parents)} parent(s)) "
+        f"was made by an op with no row in autograd.rules.RULES, such as a micrograd-style node with its own _backward. "
+        "The replay writes each node's forward and chain rule from its RULES row, so it cannot run this one; "
+        "call the function eagerly, or define the op with its formulas so that it has a row."
+    )
 
 
 def _leaves(tree: Any, out: list[Value]) -> None:
@@ -391,10 +431,17 @@ def _local_formulas(node: Value, parents: tuple[Value, ...], name: dict[Value, s
     return [substitute(formula, names) for formula in formulas.local]
 
 
+def _differs(expression: str, traced: float) -> str:
+    """The test that ``expression`` is no longer ``traced``; nan counts as equal to nan (it is the same decision)."""
+    if math.isnan(traced):
+        return f"{expression} == {expression}"
+    return f"{expression} != {_literal(traced)}"
+
+
 def _guard_line(k: int, guard: _Guard, name: dict[Value, str], sample: str) -> str:
     left = name[guard.node]
     if guard.op == "float":
-        return f"if {left} != {_literal(cast(float, guard.result))}: _changed({k}, {left}, {sample})"
+        return f"if {_differs(left, cast(float, guard.result))}: _changed({k}, {left}, {sample})"
     right = name[guard.other] if isinstance(guard.other, Value) else _literal(cast(float, guard.other))
     test = f"{left} {guard.op} {right}"
     return f"if {'not ' if guard.result else ''}({test}): _changed({k}, {left}, {sample})"
@@ -735,38 +782,3 @@ def _signature(trace: _Trace) -> tuple[Any, ...]:
         (node.op, tuple(position[p] for p in node.parents), node.data if node.op == "const" else inputs.get(node))
         for node in order
     )
-
-
-def assert_matches_eager(fn: Callable[..., Value], *args: float, tolerance: float = 1e-12) -> None:
-    """Compile ``fn``, replay it on ``args`` and assert value and gradients equal eager ``backward()``'s.
-
-    For property tests: every gradient test can run on both paths.
-
-    >>> from autograd import Value
-    >>> w = Value(0.5)
-    >>> assert_matches_eager(lambda x, y: (w * x).exp() / y, 1.5, 2.0)
-    """
-    compiled = compile(fn)
-    parameters = compiled.parameters(*args)
-    saved = [p.grad for p in parameters]
-    try:
-        for p in parameters:
-            p.grad = 0.0
-        value, partials = compiled.value_and_grad(*args)
-        replayed = [float(p.grad) for p in parameters]
-        for p in parameters:
-            p.grad = 0.0
-        inputs = [Value(x) for x in args]
-        output = fn(*inputs)
-        output.backward()
-        eager = [float(p.grad) for p in parameters]
-    finally:
-        for p, g in zip(parameters, saved):
-            p.grad = g
-    got = [value, *(partials if len(args) > 1 else (partials,)), *replayed]
-    want = [output.data, *(float(x.grad) for x in inputs), *eager]
-    for name, a, b in zip(
-        ["value", *(f"d/dx{i}" for i in range(len(args))), *(f"d/dp{j}" for j in range(len(eager)))], got, want
-    ):
-        if not (a == b or abs(a - b) <= tolerance * max(1.0, abs(b)) or (math.isnan(a) and math.isnan(b))):
-            raise AssertionError(f"compiled {name} = {a!r} but eager gives {b!r} (tolerance {tolerance})")

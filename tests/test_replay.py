@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import RULES, StructureChanged, Value, compile, compile_per_sample, dot, no_grad, vsum
-from autograd.replay import assert_matches_eager
 from autograd.testing import Expression, expressions
+from tests.replaycheck import assert_matches_eager
 
 
 @given(expressions(max_ops=8))
@@ -357,3 +357,68 @@ def test_a_per_sample_replay_reports_the_error_eager_code_gives() -> None:
     compiled([1.0, 2.0], [0.25, 0.5])
     with pytest.raises(ValueError, match=r"label 0 must lie in \[0, 1\]"):
         compiled([1.0, 2.0], [0.25, 1.5])
+
+
+# ------------------------------------------------------------------------------ guards and what cannot be compiled
+
+
+def test_structure_changed_points_at_the_line_that_branched() -> None:
+    """The error names this file and the line of the comparison, not autograd's own code."""
+    import inspect
+
+    def f(x: Value) -> Value:
+        if x > 0:  # the branch
+            return x * x
+        return -x
+
+    branch = inspect.getsourcelines(f)[1] + 1
+    compiled = compile(f)
+    compiled(1.0)
+    with pytest.raises(StructureChanged) as raised:
+        compiled(-1.0)
+    assert f"{__file__}:{branch})" in str(raised.value)
+    assert "autograd/value.py" not in str(raised.value)
+
+
+def test_a_float_guard_traced_on_nan_holds_on_nan() -> None:
+    """float(x) traced on nan: nan again is the same decision (nan != nan made every replay fail)."""
+    g = compile(lambda x: x * float(x))
+    assert math.isnan(g(math.nan))
+    assert math.isnan(g(math.nan))
+    with pytest.raises(StructureChanged, match="float"):
+        g(2.0)
+
+
+def test_an_unused_input_traced_on_nan_holds_on_nan() -> None:
+    """The guard on an input the graph never uses treats nan as equal to nan, and still fires on a change."""
+    w = Value(1.0)
+    compiled = compile_per_sample(lambda x, y: w * x + (0.0 if y.data else 1.0))
+    assert compiled([1.0, 2.0], [math.nan, math.nan]).losses == [1.0, 2.0]
+    with pytest.raises(StructureChanged, match="not used by the traced graph"):
+        compiled([1.0], [3.0])
+
+
+def _custom_cube(x: Value) -> Value:
+    """A micrograd-style node: its own op name and derivative, no row in RULES."""
+    try:
+        out = Value(x.data**3, (x,), "cube")  # type: ignore[call-arg, arg-type]  # the micrograd constructor
+    except TypeError:  # an engine without micrograd's constructor: build the same node from its fields
+        out = Value(x.data**3)
+        out._parent0, out._op, out._local0 = x, "cube", 3 * x.data**2
+    return out
+
+
+def test_a_node_without_a_rule_is_refused_by_name() -> None:
+    """compile names the custom node (op, label, data) and says why it cannot replay it, instead of a KeyError."""
+    from autograd.replay import NotCompilable
+
+    def f(x: Value) -> Value:
+        y = _custom_cube(x)
+        y.label = "cubed"
+        return y + 1.0
+
+    assert f(Value(2.0)).data == 9.0
+    with pytest.raises(NotCompilable, match=r"'cubed' .*op 'cube', data 8\.0.*no row in autograd\.rules\.RULES.*_backward"):
+        compile(f)(2.0)
+    with pytest.raises(NotCompilable, match="op 'cube'"):
+        compile_per_sample(f)([2.0])
