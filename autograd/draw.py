@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from autograd.text import NodeNames, label_text
+from autograd.groups import Group, group_of
+from autograd.text import NodeNames
 from autograd.value import Value
 
 if TYPE_CHECKING:
@@ -63,10 +64,6 @@ _PROCESSED = "#2563eb"
 _NEXT = "#dc2626"
 _PENDING = "#6b7280"
 
-# nn parameters are labelled with their dotted path: ``layers.1.neurons.3.w.0``, ``neurons.2.b``, ``w.1``.
-_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")
-_NEURON_OF = re.compile(r"^(?:(?P<neuron>[\w.]+)\.)?(?:w\.\d+|b)$")
-_LAYER_OF = re.compile(r"^(?P<layer>[\w.]+)\.neurons\.\d+$")
 # The activation that follows a neuron's ``dot`` node belongs to the neuron.
 _ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid", "softplus"})
 
@@ -77,12 +74,12 @@ _ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid", "softplus"})
 def node_roles(root: Value, parameters: Iterable[Value] = (), order: list[Value] | None = None) -> dict[Value, Role]:
     """The role of every node of ``root``'s graph: output, constant, parameter, input or intermediate.
 
-    A parameter is a leaf in ``parameters``, a leaf whose label is a dotted ``nn`` parameter
-    name (``layers.0.neurons.3.w.1``), or a weight or bias of a neuron's ``dot`` node.
+    A parameter is a leaf in ``parameters`` or one that a model library put in a drawing group
+    (``autograd.groups.set_group``, as ``nn`` does for every weight and bias).
 
     >>> from autograd import Value
-    >>> w, x = Value(0.5, label="neuron.w.0"), Value(2.0, label="x")
-    >>> roles = node_roles(w * x + 1)
+    >>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
+    >>> roles = node_roles(w * x + 1, parameters=[w])
     >>> roles[w], roles[x]
     ('parameter', 'input')
     """
@@ -97,7 +94,7 @@ def node_roles(root: Value, parameters: Iterable[Value] = (), order: list[Value]
             roles[node] = "constant"
         elif node.parents:
             roles[node] = "intermediate"
-        elif node in marked or node in grouped or _DOTTED.match(label_text(node) or ""):
+        elif node in marked or node in grouped or group_of(node) is not None:
             roles[node] = "parameter"
         else:
             roles[node] = "input"
@@ -112,38 +109,56 @@ def _children(order: list[Value]) -> dict[Value, list[Value]]:
     return children
 
 
-def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Value, str]:
-    """Neuron key (``layers.1.neurons.3``; ``''`` for a lone Neuron) of every node that belongs to one.
+def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Value, Group]:
+    """The innermost group (``autograd.groups``) of every node that belongs to one.
 
-    A ``dot`` node belongs to a neuron when its weights and bias are all labelled as that
-    neuron's parameters; so do those parameters and the activation node right after it.
+    A ``dot`` node belongs to a group when its weights and bias are all parameters of that group;
+    so do those parameters and the activation node right after it. Groups are told apart by
+    identity, never by name, so two models with the same parameter names stay apart.
     """
-    membership: dict[Value, str] = {}
+    membership: dict[Value, Group] = {}
     for node in order:
         if node.op != "dot":
             continue
         n = (len(node.parents) - 1) // 2
         params = [*node.parents[:n], node.parents[-1]]
-        keys = set()
-        for p in params:
-            match = _NEURON_OF.match(label_text(p) or "") if p.is_leaf else None
-            keys.add((match.group("neuron") or "") if match else None)
-        if len(keys) != 1 or None in keys:
+        found = {group_of(p) if p.is_leaf else None for p in params}
+        if len(found) != 1:
             continue
-        key = keys.pop()
-        assert key is not None
-        membership[node] = key
+        group = found.pop()
+        if group is None:
+            continue
+        membership[node] = group
         for p in params:
-            membership[p] = key
+            membership[p] = group
         for child in children[node]:
             if child.op in _ACTIVATIONS and len(child.parents) == 1:
-                membership[child] = key
+                membership[child] = group
     return membership
 
 
-def _layer_of(neuron: str) -> str | None:
-    match = _LAYER_OF.match(neuron)
-    return match.group("layer") if match else None
+def _group_ids(order: list[Value], neurons: dict[Value, Group]) -> dict[Group, str]:
+    """An id per group, ``<kind>_<name>``, in order of first appearance; a second group whose id is taken gets ``_2``, ...
+
+    So two models with the same names, or names that differ only in punctuation (``a.b``, ``a_b``),
+    never share a cluster, and the first of them keeps the plain id on every run.
+    """
+    ids: dict[Group, str] = {}
+    used: set[str] = set()
+    for node in order:
+        group = neurons.get(node)
+        if group is None:
+            continue
+        for g in (group.parent, group):
+            if g is None or g in ids:
+                continue
+            base = f"{_safe_id(g.kind)}_{_safe_id(g.name, g.kind)}"
+            ident, k = base, 2
+            while ident in used:
+                ident, k = f"{base}_{k}", k + 1
+            used.add(ident)
+            ids[g] = ident
+    return ids
 
 
 # ------------------------------------------------------------------------------------- formatting
@@ -168,8 +183,8 @@ def _op_text(op: str) -> str:
     return {"neg": "-x", "**": "**"}.get(op, op)
 
 
-def _safe_id(key: str) -> str:
-    return re.sub(r"\W", "_", key) or "neuron"
+def _safe_id(key: str, default: str = "neuron") -> str:
+    return re.sub(r"\W", "_", key) or default
 
 
 def _blend(weight: float) -> str:
@@ -184,37 +199,44 @@ def _blend(weight: float) -> str:
 
 
 @dataclass
-class _Group:
-    """A neuron or layer drawn as a cluster, or as one box when collapsed."""
+class _Box:
+    """A group drawn as a cluster, or as one box when collapsed."""
 
-    key: str
-    kind: str  # "neuron" or "layer"
+    group: Group
     dot_id: str
     members: list[Value]
 
+    @property
+    def kind(self) -> str:
+        """What the group is called in the legend: its kind (``neuron``, ``layer``)."""
+        return self.group.kind
+
+    @property
+    def title(self) -> str:
+        """The group's name as drawn (its kind for a nameless group, such as a lone neuron)."""
+        return self.group.name or self.group.kind
+
 
 def _groups(
-    order: list[Value], neurons: dict[Value, str], collapse: str | None
-) -> tuple[dict[str, _Group], dict[Value, _Group], dict[str, str | None]]:
-    """Layers and neurons in order of first appearance (so the DOT text is the same every run), and who is in each."""
-    groups: dict[str, _Group] = {}
-    node_group: dict[Value, _Group] = {}
-    neuron_layer: dict[str, str | None] = {}
+    order: list[Value], neurons: dict[Value, Group], collapse: str | None
+) -> tuple[dict[Group, _Box], dict[Value, _Box], dict[Group, Group | None], dict[Group, str]]:
+    """Layers and neurons in order of first appearance (so the DOT text is the same every run), who is in each, their ids."""
+    ids = _group_ids(order, neurons)
+    boxes: dict[Group, _Box] = {}
+    node_box: dict[Value, _Box] = {}
+    neuron_layer: dict[Group, Group | None] = {}
     for node in order:
-        key = neurons.get(node)
-        if key is None:
+        group = neurons.get(node)
+        if group is None:
             continue
-        layer = _layer_of(key)
-        neuron_layer[key] = layer
-        if collapse == "layer" and layer is not None:
-            gkey, kind = layer, "layer"
-        else:
-            gkey, kind = key, "neuron"
-        if gkey not in groups:
-            groups[gkey] = _Group(gkey, kind, f"{kind}_{_safe_id(gkey)}", [])
-        groups[gkey].members.append(node)
-        node_group[node] = groups[gkey]
-    return groups, node_group, neuron_layer
+        layer = group.parent
+        neuron_layer[group] = layer
+        target = layer if collapse == "layer" and layer is not None else group
+        if target not in boxes:
+            boxes[target] = _Box(target, ids[target], [])
+        boxes[target].members.append(node)
+        node_box[node] = boxes[target]
+    return boxes, node_box, neuron_layer, ids
 
 
 def collapsed_boxes(root: Value, collapse: Literal["neuron", "layer"]) -> dict[str, str]:
@@ -223,14 +245,15 @@ def collapsed_boxes(root: Value, collapse: Literal["neuron", "layer"]) -> dict[s
     Keys are node ids (``n<i>``); values the box's id in the drawing (and its SVG). A neuron box
     has the same id as the neuron's cluster in the uncollapsed drawing, a layer box as the layer's.
 
-    >>> import nn
-    >>> from autograd import Value
-    >>> neuron = nn.Neuron(1, activation="relu", seed=0)
-    >>> collapsed_boxes(neuron([Value(1.0, label="x")]), "neuron")
+    >>> from autograd import Value, dot
+    >>> from autograd.groups import Group, set_group
+    >>> w, b = Value(0.5), Value(0.0)
+    >>> set_group([w, b], Group(""))
+    >>> collapsed_boxes(dot([w], [Value(1.0, label="x")], b).relu(), "neuron")
     {'n0': 'neuron_neuron', 'n2': 'neuron_neuron', 'n3': 'neuron_neuron', 'n4': 'neuron_neuron'}
     """
     names = NodeNames(root)
-    _, node_group, _ = _groups(names.order, _neurons(names.order, _children(names.order)), collapse)
+    _, node_group, _, _ = _groups(names.order, _neurons(names.order, _children(names.order)), collapse)
     return {names.id(node): group.dot_id for node, group in node_group.items()}
 
 
@@ -280,7 +303,7 @@ def draw_dot(
     graph = _drawing_class()(format=format, graph_attr={"rankdir": rankdir, **font}, node_attr=font)
     graph.attr("edge", fontname="Helvetica", fontsize="10")
 
-    groups, node_group, neuron_layer = _groups(order, neurons, collapse)
+    groups, node_group, neuron_layer, ids = _groups(order, neurons, collapse)
 
     hidden = set(node_group) if collapse else set()
     max_grad = max((abs(float(node.grad)) for node in order if math.isfinite(float(node.grad))), default=0.0)
@@ -324,7 +347,7 @@ def draw_dot(
         for group in groups.values():
             graph.node(group.dot_id, **_group_attrs(group, names, neuron_layer, stepper, roles, children))
     else:
-        _emit_clusters(graph, groups, neuron_layer, emit_value)
+        _emit_clusters(graph, groups, neuron_layer, ids, emit_value)
 
     _emit_edges(graph, order, names, node_group if collapse else {}, hidden, stepper)
     if legend:
@@ -333,32 +356,34 @@ def draw_dot(
     return graph
 
 
-def _emit_clusters(graph: Any, groups: dict[str, _Group], neuron_layer: dict[str, str | None], emit_value: Any) -> None:
-    by_layer: dict[str | None, list[_Group]] = {}
-    for group in groups.values():
-        by_layer.setdefault(neuron_layer.get(group.key), []).append(group)
+def _emit_clusters(
+    graph: Any, groups: dict[Group, _Box], neuron_layer: dict[Group, Group | None], ids: dict[Group, str], emit_value: Any
+) -> None:
+    by_layer: dict[Group | None, list[_Box]] = {}
+    for box in groups.values():
+        by_layer.setdefault(neuron_layer.get(box.group), []).append(box)
     for layer, members in by_layer.items():
         if layer is None:
-            for group in members:
-                _emit_neuron(graph, group, emit_value)
+            for box in members:
+                _emit_neuron(graph, box, emit_value)
             continue
-        with graph.subgraph(name=f"cluster_layer_{_safe_id(layer)}") as sub:
-            sub.attr(label=layer, style="rounded,dashed", color="#9ca3af", id=f"layer_{_safe_id(layer)}")
-            for group in members:
-                _emit_neuron(sub, group, emit_value)
+        with graph.subgraph(name=f"cluster_{ids[layer]}") as sub:
+            sub.attr(label=layer.name or layer.kind, style="rounded,dashed", color="#9ca3af", id=ids[layer])
+            for box in members:
+                _emit_neuron(sub, box, emit_value)
 
 
-def _emit_neuron(graph: Any, group: _Group, emit_value: Any) -> None:
-    with graph.subgraph(name=f"cluster_{group.dot_id}") as sub:
-        sub.attr(label=group.key or "neuron", style="rounded", color="#d97706", id=group.dot_id)
-        for node in group.members:
+def _emit_neuron(graph: Any, box: _Box, emit_value: Any) -> None:
+    with graph.subgraph(name=f"cluster_{box.dot_id}") as sub:
+        sub.attr(label=box.title, style="rounded", color="#d97706", id=box.dot_id)
+        for node in box.members:
             emit_value(sub, node)
 
 
 def _group_attrs(
-    group: _Group,
+    group: _Box,
     names: NodeNames,
-    neuron_layer: dict[str, str | None],
+    neuron_layer: dict[Group, Group | None],
     stepper: Backprop | None,
     roles: dict[Value, Role],
     children: dict[Value, list[Value]],
@@ -369,11 +394,13 @@ def _group_attrs(
     # A group's outputs: computed members that no other member uses.
     outputs = [n for n in group.members if n.parents and not any(c in members for c in children[n])]
     activation = next((n.op for n in group.members if n.op in _ACTIVATIONS), "linear")
-    if group.kind == "layer":
-        neurons = len({key for key in neuron_layer if neuron_layer[key] == group.key})
-        fields = [group.key, f"{neurons} {activation} neuron{'' if neurons == 1 else 's'}", f"{len(params)} parameters"]
+    inner = [g for g, layer in neuron_layer.items() if layer is group.group]
+    if inner:  # an outer group (a layer): how many inner groups (neurons) it holds
+        kind = inner[0].kind
+        count = f"{len(inner)} {activation} {kind}{'' if len(inner) == 1 else 's'}"
+        fields = [group.title, count, f"{len(params)} parameters"]
     else:
-        fields = [group.key or "neuron", f"{activation}(w.x + b), {len(params)} parameters"]
+        fields = [group.title, f"{activation}(w.x + b), {len(params)} parameters"]
     if len(outputs) == 1:
         output = outputs[0]
         named = [names.name(output)] if output.label is not None else []
@@ -401,7 +428,7 @@ def _emit_edges(
     graph: Any,
     order: list[Value],
     names: NodeNames,
-    node_group: dict[Value, _Group],
+    node_group: dict[Value, _Box],
     hidden: set[Value],
     stepper: Backprop | None,
 ) -> None:
