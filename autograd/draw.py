@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -268,6 +268,7 @@ def draw_dot(
     clusters: bool = True,
     legend: bool = True,
     parameters: Iterable[Value] = (),
+    names: Mapping[Value, str] | None = None,
 ) -> Drawing:
     """Draw ``root``'s graph: a ``Drawing`` (a ``graphviz.Digraph``) that renders without a system Graphviz too.
 
@@ -277,7 +278,8 @@ def draw_dot(
     layer (``clusters=False`` turns that off); ``collapse="neuron"`` or ``"layer"`` draws each
     neuron or layer as one box. ``highlight_grad`` colours borders by |grad|. ``stepper`` draws a
     ``Backprop``'s state: processed nodes and edges in blue, the next node in red, grads not yet
-    final dashed and marked "so far".
+    final dashed and marked "so far". ``names`` maps nodes to the names to draw instead of their
+    labels (a notation; with a stepper, give them to ``Backprop(root, names=...)``).
 
     The result's ``.source`` is the DOT text; ``.render(outfile="g.svg")``, ``.pipe()`` and
     Jupyter's inline display work with Graphviz's ``dot`` or the ``graphviz-pure`` wheel.
@@ -293,8 +295,10 @@ def draw_dot(
         raise ValueError(f"draw_dot: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
     if stepper is not None and stepper.root is not root:
         raise ValueError("draw_dot: the stepper walks a different graph; pass stepper=Backprop(root) for this root")
-    names = stepper.names if stepper is not None else NodeNames(root)
-    order = names.order
+    if stepper is not None and names is not None and dict(names) != dict(stepper.names.display):
+        raise ValueError("draw_dot: give names= to the stepper (Backprop(root, names=...)), which names the steps too")
+    node_names = stepper.names if stepper is not None else NodeNames(root, names=names)
+    order = node_names.order
     children = _children(order)
     roles = node_roles(root, parameters, order)
     neurons = _neurons(order, children) if (clusters or collapse) else {}
@@ -311,7 +315,7 @@ def draw_dot(
     def value_attrs(node: Value) -> dict[str, str]:
         grad = float(node.grad)
         grad_text = f"grad {_num(grad)}"
-        attrs = {"fillcolor": ROLE_COLOURS[roles[node]], "id": names.id(node)}
+        attrs = {"fillcolor": ROLE_COLOURS[roles[node]], "id": node_names.id(node)}
         if stepper is not None and not stepper.is_final(node):
             grad_text = f"grad {_num(grad)} so far" if grad != 0.0 else "grad pending"
             attrs.update(style="filled,dashed", color=_PENDING)
@@ -322,11 +326,11 @@ def draw_dot(
             attrs.update(color=_PROCESSED, penwidth="2.5")
         if stepper is not None and stepper.next_node is node:
             attrs.update(color=_NEXT, penwidth="3")
-        attrs["label"] = "{ " + " | ".join([_escape_record(names.name(node)), f"data {_num(node.data)}", grad_text]) + " }"
+        attrs["label"] = "{ " + " | ".join([_escape_record(node_names.name(node)), f"data {_num(node.data)}", grad_text]) + " }"
         return dict(sorted(attrs.items()))
 
     def emit_value(target: Any, node: Value) -> None:
-        ident = names.id(node)
+        ident = node_names.id(node)
         target.node(ident, **value_attrs(node))
         if node.parents:
             text = _op_text(node.op)
@@ -345,11 +349,11 @@ def draw_dot(
             emit_value(graph, node)
     if collapse:
         for group in groups.values():
-            graph.node(group.dot_id, **_group_attrs(group, names, neuron_layer, stepper, roles, children))
+            graph.node(group.dot_id, **_group_attrs(group, node_names, neuron_layer, stepper, roles, children))
     else:
         _emit_clusters(graph, groups, neuron_layer, ids, emit_value)
 
-    _emit_edges(graph, order, names, node_group if collapse else {}, hidden, stepper)
+    _emit_edges(graph, order, node_names, node_group if collapse else {}, hidden, stepper)
     if legend:
         kinds = sorted({group.kind for group in groups.values()}) if collapse else []
         _emit_legend(graph, {roles[n] for n in order if n not in hidden}, kinds, stepper is not None)
@@ -403,7 +407,7 @@ def _group_attrs(
         fields = [group.title, f"{activation}(w.x + b), {len(params)} parameters"]
     if len(outputs) == 1:
         output = outputs[0]
-        named = [names.name(output)] if output.label is not None else []
+        named = [names.name(output)] if output.label is not None or output in names.display else []
         fields += [*named, f"data {_num(output.data)}", f"grad {_num(float(output.grad))}"]
     else:
         fields.append(f"{len(outputs)} outputs")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,7 +163,8 @@ class Backprop:
     raises ``BackpropDone``; iterating yields the remaining steps and stops.
 
     It works on any graph, including gradient graphs made with ``backward(create_graph=True)``
-    (the stepped pass itself works in floats, like ``backward()``).
+    (the stepped pass itself works in floats, like ``backward()``). ``names`` maps nodes to the
+    names the steps call them by instead of their labels (a notation, such as a lecture's).
 
     >>> from autograd import Value
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -178,10 +179,11 @@ class Backprop:
     0.0
     """
 
-    def __init__(self, root: Value) -> None:
+    def __init__(self, root: Value, *, names: Mapping[Value, str] | None = None) -> None:
         global _last_root
         self.root = root
-        self.names = NodeNames(root)
+        #: How nodes are called in the steps: labels, or the ``names`` given (a notation, see ``NodeNames``).
+        self.names = NodeNames(root, names=names)
         #: ``topological_order(root)``; the node at index i is ``n<i>`` in drawings.
         self.order = self.names.order
         #: The nodes to process, in order: reversed topological order, nodes with parents only.

@@ -397,6 +397,17 @@ class MLP(Module):
             "output_activation": self.output_activation,
         }
 
+    def lecture_names(self, root: Value | None = None) -> dict[Value, str]:
+        """The lecture's names (w₁₃⁽²⁾, b₁⁽²⁾, x₂⁽¹⁾) of the parameters and of ``root``'s states: see ``nn.notation``.
+
+        >>> model = MLP(3, [5, 1], seed=0)
+        >>> model.lecture_names()[model.layers[0].neurons[2].w[1]]
+        'w₃₂⁽²⁾'
+        """
+        from nn.notation import lecture_names
+
+        return lecture_names(self, root)
+
     def summary(self) -> str:
         """A table of the layers: shape, activation and parameter count.
 
