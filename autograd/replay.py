@@ -172,7 +172,8 @@ def _in_autograd(filename: str) -> bool:
     # Operator code compiled from the rules table is named "<autograd rule ...>", the replay "<autograd.replay>".
     if filename.startswith("<autograd"):
         return True
-    return os.path.dirname(os.path.abspath(filename)) == _PACKAGE
+    folder = os.path.dirname(os.path.abspath(filename))
+    return folder == _PACKAGE or folder.startswith(_PACKAGE + os.sep)  # autograd/_native/ too
 
 
 def _caller() -> str:
@@ -565,7 +566,7 @@ class CompiledFunction:
         replay = self._forward.get(shape)
         if replay is None:
             replay = self._forward[shape] = _Replay(self._traces[shape], with_grad=False)
-        value: float = replay.run(flat)
+        value: float = self._run(replay, flat, args)
         if self.check:
             self._compare(args, shape, value, None)
         return value
@@ -582,12 +583,23 @@ class CompiledFunction:
             replay = self._backward[shape] = _Replay(self._traces[shape], with_grad=True)
         if self.check:
             before = [p.grad for p in replay.parameters]
-        value, input_grads = replay.run(flat)
+        value, input_grads = self._run(replay, flat, args)
         if self.check:
             added = [p.grad - b for p, b in zip(replay.parameters, before)]
             self._compare(args, shape, value, (input_grads, added))
         partials, _ = _unflatten(shape, input_grads, 0)
         return value, partials[0] if len(partials) == 1 else tuple(partials)
+
+    def _run(self, replay: _Replay, flat: list[float], args: tuple[Any, ...]) -> Any:
+        """Run the replay; when a guard fails and ``fn`` itself raises on ``args``, raise fn's error (the data is wrong)."""
+        try:
+            return replay.run(flat)
+        except StructureChanged as changed:
+            try:
+                _trace(self.fn, args)
+            except Exception as error:
+                raise error from changed
+            raise
 
     def parameters(self, *args: Tree) -> list[Value]:
         """The Value leaves the replay for ``args`` reads and writes gradients into (traces if needed)."""

@@ -65,8 +65,8 @@ def hinge(scores: Iterable[Scalar], labels: Iterable[Scalar]) -> Value:
     losses = []
     for i, (s, y) in enumerate(zip(ss, ys)):
         label = _label("hinge", i, y)
-        # Comparisons, not ``in (-1.0, 1.0)``: on a Value label they are re-checked by a compiled replay.
-        if label < -1.0 or label > 1.0 or -1.0 < label < 1.0:
+        # On a Value label, comparisons (which a compiled replay re-checks) rather than a read of .data.
+        if (label < -1.0 or label > 1.0 or -1.0 < label < 1.0) if isinstance(label, Value) else label not in (-1.0, 1.0):
             raise ValueError(f"hinge: label {i} must be -1 or 1, got {y!r} (for 0/1 labels use binary_cross_entropy)")
         s = s if isinstance(s, Value) else Value(s)
         losses.append((1 + -label * s).relu())

@@ -340,3 +340,9 @@ def test_value_labels_are_still_checked(loss: object, label: float) -> None:
     """A Value label out of range is refused like a number label."""
     with pytest.raises(ValueError, match="label 0"):
         loss([Value(0.0)], [Value(label)])  # type: ignore[operator]
+
+
+def test_hinge_refuses_a_nan_label() -> None:
+    """A nan label is neither -1 nor 1."""
+    with pytest.raises(ValueError, match="label 0 must be -1 or 1"):
+        hinge([Value(0.5)], [math.nan])

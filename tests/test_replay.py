@@ -422,3 +422,18 @@ def test_a_node_without_a_rule_is_refused_by_name() -> None:
         compile(f)(2.0)
     with pytest.raises(NotCompilable, match="op 'cube'"):
         compile_per_sample(f)([2.0])
+
+
+def test_a_compiled_call_reports_the_error_eager_code_gives() -> None:
+    """When a guard fails and fn itself raises on the new input, that error is raised (chained to StructureChanged)."""
+
+    def f(x: Value) -> Value:
+        if x < 0:
+            raise ValueError(f"f: x must be >= 0, got {x.data}")
+        return x.sqrt()
+
+    compiled = compile(f)
+    assert compiled(4.0) == 2.0
+    with pytest.raises(ValueError, match=r"x must be >= 0, got -1\.0") as raised:
+        compiled.value_and_grad(-1.0)
+    assert isinstance(raised.value.__cause__, StructureChanged)
