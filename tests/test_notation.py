@@ -126,3 +126,16 @@ def test_lecture_names_without_a_graph_name_the_parameters_only() -> None:
     loss = outs[0] + outs[1]
     listing = tree(loss, names=model.lecture_names(loss))
     assert re.search(r"x₁⁽¹⁾\[n\d+\]", listing)
+
+
+def test_the_feedforward_demo_steps_one_example_in_the_lectures_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """python -m demos.feedforward --notation prints the chain rule down to w_1n^(3) and draws the named graph."""
+    from demos import feedforward
+
+    assert feedforward.main(["--quick", "--notation", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "One example in the lecture's names" in printed
+    for n in range(1, 6):
+        assert re.search(rf"w₁{'₀₁₂₃₄₅'[n]}⁽³⁾\.grad \+= x{'₀₁₂₃₄₅'[n]}⁽²⁾\.data \* n\d+\.grad", printed)
+    svg = (tmp_path / "feedforward_notation.svg").read_text(encoding="utf-8")
+    assert all(f">{name}</text>" in svg for name in ("w₁₃⁽²⁾", "b₅⁽²⁾", "x₃⁽¹⁾", "x₁⁽³⁾", "L"))
