@@ -174,9 +174,51 @@ def _num(x: float) -> str:
     return f"{x:.4f}"
 
 
+def _visible(text: str) -> str:
+    r"""``text`` with what a drawing cannot show replaced by visible stand-ins; a newline stays (a line break).
+
+    Control characters (NUL, tab, ...) become their Unicode control pictures (``␀``, ``␉``): a NUL
+    cannot be in DOT text at all, and Graphviz drops the others silently. Noncharacters and lone
+    surrogates (``U+FFFE``), which make the SVG invalid XML, become the text ``\uFFFE``.
+
+    >>> _visible("a\tb\x00"), _visible("x\ufffe")
+    ('a␉b␀', 'x\\uFFFE')
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\n":
+            out.append(ch)
+        elif code < 0x20:
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("\u2421")
+        elif 0xD800 <= code <= 0xDFFF or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _escape_text(text: str) -> str:
+    """Any text as a Graphviz label that draws exactly as written (for cluster labels; records add their own).
+
+    ``&`` is escaped because Graphviz reads ``&amp;`` and ``&#60;`` as entities; a newline becomes
+    Graphviz's line break.
+    """
+    return _visible(text).replace("\\", "\\\\").replace("&", "&amp;").replace("\n", "\\n")
+
+
 def _escape_record(text: str) -> str:
-    """Escape the characters that structure a record label, so any user label draws as written."""
-    return re.sub(r'([\\{}|<>"])', r"\\\1", text)
+    r"""Escape the characters that structure a record label (and what ``_escape_text`` escapes), so any label draws as written.
+
+    >>> _escape_record("a|b&amp;c")
+    'a\\|b&amp;amp;c'
+    """
+    escaped = re.sub(r'([\\{}|<>"])', r"\\\1", _visible(text))
+    return escaped.replace("&", "&amp;").replace("\n", "\\n")
 
 
 def _op_text(op: str) -> str:
@@ -372,14 +414,14 @@ def _emit_clusters(
                 _emit_neuron(graph, box, emit_value)
             continue
         with graph.subgraph(name=f"cluster_{ids[layer]}") as sub:
-            sub.attr(label=layer.name or layer.kind, style="rounded,dashed", color="#9ca3af", id=ids[layer])
+            sub.attr(label=_escape_text(layer.name or layer.kind), style="rounded,dashed", color="#9ca3af", id=ids[layer])
             for box in members:
                 _emit_neuron(sub, box, emit_value)
 
 
 def _emit_neuron(graph: Any, box: _Box, emit_value: Any) -> None:
     with graph.subgraph(name=f"cluster_{box.dot_id}") as sub:
-        sub.attr(label=box.title, style="rounded", color="#d97706", id=box.dot_id)
+        sub.attr(label=_escape_text(box.title), style="rounded", color="#d97706", id=box.dot_id)
         for node in box.members:
             emit_value(sub, node)
 

@@ -351,3 +351,32 @@ def test_autograd_does_not_import_nn() -> None:
     for path in (ROOT / "autograd").glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(>>> )?(import nn\b|from nn[. ])", text, re.M), path
+
+
+@pytest.mark.parametrize(
+    ("label", "drawn"),
+    [
+        ("a&amp;b", ["a&amp;b"]),  # Graphviz read it as an entity and drew a&b
+        ("x&#60;y", ["x&#60;y"]),
+        ("p&#1;q", ["p&#1;q"]),  # the entity made SVG that is not XML
+        ("u\ufffev", ["u\\uFFFEv"]),  # a noncharacter: not XML either
+        ("z\x00z", ["z␀z"]),  # a NUL made Graphviz fail
+        ("t\tb", ["t␉b"]),  # dropped silently
+        ("two\nlines", ["two", "lines"]),  # dropped silently; now a line break
+    ],
+)
+def test_odd_labels_draw_as_written_in_valid_svg(label: str, drawn: list[str]) -> None:
+    """Entities, control characters and noncharacters in a label give valid SVG that shows the label (issue 12.10)."""
+    import xml.etree.ElementTree as ET
+
+    group = Group(label)
+    w, b = Value(0.5, label=label), Value(0.0)
+    set_group([w, b], group)
+    svg = pipe(draw_dot(nn_free_neuron(w, Value(1.0, label="x"), b), legend=False).source, "svg").decode("utf-8")
+    texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    for i in range(len(texts) - len(drawn) + 1):
+        if texts[i : i + len(drawn)] == drawn:
+            break
+    else:
+        pytest.fail(f"{drawn} not drawn in order: {texts}")
+    assert texts.count(drawn[0]) == 2  # the weight's record and the neuron's cluster label
