@@ -329,8 +329,11 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
                 name[node] = f"p{params.number(node)}"
         else:
             if op not in RULES:
-                raise _not_compilable(node, i)
-            formulas = RULES[op].formulas(len(parents))
+                raise _not_compilable(node, i, "was made by an op with no row in autograd.rules.RULES")
+            try:
+                formulas = RULES[op].formulas(len(parents))
+            except ValueError as error:  # a custom node that reuses a rule's name with other inputs
+                raise _not_compilable(node, i, f"does not fit its op's row in autograd.rules.RULES ({error})") from None
             expression = substitute(formulas.forward, dict(zip(formulas.inputs, (name[p] for p in parents))))
             lines.extend(_assignment(f"v{i}", expression, RULES[op].terms is not None))
             name[node] = f"v{i}"
@@ -377,11 +380,11 @@ class NotCompilable(TypeError):
     """The traced graph has a node that the replay cannot write as code (its op has no row in ``RULES``)."""
 
 
-def _not_compilable(node: Value, i: int) -> NotCompilable:
+def _not_compilable(node: Value, i: int, why: str) -> NotCompilable:
     label = f" {node.label!r}" if node.label else ""
     return NotCompilable(
         f"compile: node {i}{label} of the traced graph (op {node.op!r}, data {node.data!r}, {len(node.parents)} parent(s)) "
-        f"was made by an op with no row in autograd.rules.RULES, such as a micrograd-style node with its own _backward. "
+        f"{why}, such as a micrograd-style node with its own _backward. "
         "The replay writes each node's forward and chain rule from its RULES row, so it cannot run this one; "
         "call the function eagerly, or define the op with its formulas so that it has a row."
     )

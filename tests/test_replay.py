@@ -424,6 +424,19 @@ def test_a_node_without_a_rule_is_refused_by_name() -> None:
         compile_per_sample(f)([2.0])
 
 
+def test_a_custom_node_that_borrows_a_rules_name_with_other_inputs_is_refused() -> None:
+    """A one-parent node calling itself '*' (micrograd's constructor allows it) is refused, not a bare ValueError."""
+    from autograd.replay import NotCompilable
+
+    def f(x: Value) -> Value:
+        y = _custom_cube(x)
+        y._op = "*"  # the name of a two-input rule, on a one-parent node
+        return y
+
+    with pytest.raises(NotCompilable, match=r"op '\*'.*does not fit its op's row"):
+        compile(f)(2.0)
+
+
 def test_a_compiled_call_reports_the_error_eager_code_gives() -> None:
     """When a guard fails and fn itself raises on the new input, that error is raised (chained to StructureChanged)."""
 
