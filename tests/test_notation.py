@@ -139,3 +139,15 @@ def test_the_feedforward_demo_steps_one_example_in_the_lectures_names(tmp_path: 
         assert re.search(rf"w₁{'₀₁₂₃₄₅'[n]}⁽³⁾\.grad \+= x{'₀₁₂₃₄₅'[n]}⁽²⁾\.data \* n\d+\.grad", printed)
     svg = (tmp_path / "feedforward_notation.svg").read_text(encoding="utf-8")
     assert all(f">{name}</text>" in svg for name in ("w₁₃⁽²⁾", "b₅⁽²⁾", "x₃⁽¹⁾", "x₁⁽³⁾", "L"))
+
+
+def test_explain_uses_the_lectures_names() -> None:
+    """explain(x₁⁽²⁾, y, names=...) sums its one use in the output neuron, named as the lecture names it."""
+    from autograd import explain
+
+    _, out, names = _feedforward_network()
+    out.backward()
+    state = next(node for node, name in names.items() if name == "x₁⁽²⁾")
+    text = str(explain(state, out, names=names))
+    assert text.startswith("x₁⁽²⁾.grad = ")
+    assert re.search(r"n\d+ = w₁₁⁽³⁾\*x₁⁽²⁾ \+ .* →  w₁₁⁽³⁾\.data \* n\d+\.grad", text)
