@@ -316,9 +316,10 @@ def draw_dot(
 
     Each ``Value`` is a record ``name | data | grad`` coloured by role (input, parameter,
     constant, intermediate, output; ``parameters`` marks more leaves as parameters), each
-    operation a small node. Graphs from ``nn`` models are grouped in clusters per neuron and
-    layer (``clusters=False`` turns that off); ``collapse="neuron"`` or ``"layer"`` draws each
-    neuron or layer as one box. ``highlight_grad`` colours borders by |grad|. ``stepper`` draws a
+    operation a small node. Parameters a model library put in groups (``autograd.groups``; ``nn``
+    does for every neuron and layer) are drawn in clusters, a neuron's inside its layer's
+    (``clusters=False`` turns that off); ``collapse="neuron"`` or ``"layer"`` draws each innermost
+    group (neuron) or the group around it (layer) as one box. ``highlight_grad`` colours borders by |grad|. ``stepper`` draws a
     ``Backprop``'s state: processed nodes and edges in blue, the next node in red, grads not yet
     final dashed and marked "so far". ``names`` maps nodes to the names to draw instead of their
     labels (a notation; with a stepper, give them to ``Backprop(root, names=...)``).
