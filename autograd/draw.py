@@ -391,8 +391,12 @@ def draw_dot(
         if node not in node_group:
             emit_value(graph, node)
     if collapse:
+        inner: dict[Group, list[Group]] = {}  # each layer's neurons, found once (not once per box)
+        for neuron, layer in neuron_layer.items():
+            if layer is not None:
+                inner.setdefault(layer, []).append(neuron)
         for group in groups.values():
-            graph.node(group.dot_id, **_group_attrs(group, node_names, neuron_layer, stepper, roles, children))
+            graph.node(group.dot_id, **_group_attrs(group, node_names, inner, stepper, roles, children))
     else:
         _emit_clusters(graph, groups, neuron_layer, ids, emit_value)
 
@@ -430,7 +434,7 @@ def _emit_neuron(graph: Any, box: _Box, emit_value: Any) -> None:
 def _group_attrs(
     group: _Box,
     names: NodeNames,
-    neuron_layer: dict[Group, Group | None],
+    inner_groups: dict[Group, list[Group]],
     stepper: Backprop | None,
     roles: dict[Value, Role],
     children: dict[Value, list[Value]],
@@ -441,7 +445,7 @@ def _group_attrs(
     # A group's outputs: computed members that no other member uses.
     outputs = [n for n in group.members if n.parents and not any(c in members for c in children[n])]
     activation = next((n.op for n in group.members if n.op in _ACTIVATIONS), "linear")
-    inner = [g for g, layer in neuron_layer.items() if layer is group.group]
+    inner = inner_groups.get(group.group, [])
     if inner:  # an outer group (a layer): how many inner groups (neurons) it holds
         kind = inner[0].kind
         count = f"{len(inner)} {activation} {kind}{'' if len(inner) == 1 else 's'}"
