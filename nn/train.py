@@ -9,6 +9,7 @@ that never leaves the model half-updated.
 from __future__ import annotations
 
 import math
+import numbers
 import signal
 import sys
 import threading
@@ -404,7 +405,10 @@ def _compiled_step(model: Model, loss: LossName | LossFn, y: Sequence[Any], l2: 
 
     params = model.parameters()
     loss_fn = resolve_loss(loss)
-    static_targets = loss != "mse" and len({(type(t), t) for t in y}) <= _MAX_STATIC_TARGETS
+    # Integer targets are class labels, static however many classes there are (cross_entropy picks a
+    # score by its label); other targets are static only when there are a handful of them.
+    labels = all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in y)
+    static_targets = loss != "mse" and (labels or len({(type(t), t) for t in y}) <= _MAX_STATIC_TARGETS)
 
     def sample_objective(x: Any, target: Any) -> tuple[Value, Output]:
         output = model(x)

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import RULES, Rule, Value, apply, gradcheck, gradients
-from autograd.replay import assert_matches_eager
 from autograd.rules import FLOAT_HELPERS, GENERIC_HELPERS, substitute
 from autograd.testing import DOMAINS
+from tests.replaycheck import assert_matches_eager
 
 OPS = sorted(RULES)
 
