@@ -211,16 +211,16 @@ def _norms_text(stats: Sequence[LayerStats]) -> str:
     return ", ".join(f"{s.name} {s.grad_norm:.3g}" for s in stats)
 
 
-def find_problems(stats: Sequence[LayerStats], examples: int) -> list[Finding]:
+def find_problems(stats: Sequence[LayerStats], examples: int, norms_are: str = "gradient norms by layer") -> list[Finding]:
     """The findings for a set of layer measurements: dead layers, then vanishing, then exploding gradients."""
     findings: list[Finding] = []
-    norms = _norms_text(stats)
+    norms = f"{norms_are}: {_norms_text(stats)}"
     dead = [k for k, s in enumerate(stats) if s.dead_fraction == 1.0]
     for k in dead:
         s = stats[k]
         findings.append(Finding("dead", s.name, (
             f"dead layer {s.name}: all {s.units} ReLU units output 0 on every one of the {examples} examples, so no "
-            f"gradient flows through it{' or to the layers before it' if k else ''} (gradient norms by layer: {norms}); "
+            f"gradient flows through it{' or to the layers before it' if k else ''} ({norms}); "
             f"{_REMEDIES['dead']}"
         )))
     # A dead layer already explains the zero gradients at and below it.
@@ -233,14 +233,14 @@ def find_problems(stats: Sequence[LayerStats], examples: int) -> list[Finding]:
             if k > explained and 0.0 < s.grad_norm < VANISHING_RATIO * largest:
                 findings.append(Finding("vanishing", s.name, (
                     f"vanishing gradient in {s.name}: its gradient norm {s.grad_norm:.3g} is {s.grad_norm / largest:.1e} "
-                    f"times the largest layer's {largest:.3g}, so it barely learns (gradient norms by layer: {norms}); "
+                    f"times the largest layer's {largest:.3g}, so it barely learns ({norms}); "
                     f"{_REMEDIES['vanishing']}"
                 )))
     for s in stats:
         if not s.grad_norm <= EXPLODING_NORM:
             findings.append(Finding("exploding", s.name, (
                 f"exploding gradient in {s.name}: gradient norm {s.grad_norm:.3g} (above {EXPLODING_NORM:g}) "
-                f"(gradient norms by layer: {norms}); {_REMEDIES['exploding']}"
+                f"({norms}); {_REMEDIES['exploding']}"
             )))
     return findings
 
@@ -338,7 +338,8 @@ class GradientMonitor:
         dead_known = self.record or check_dead or suspicious
         dead = dead_fractions(self.layers, self.X) if dead_known else [0.0] * len(self.layers)
         stats = _stats(self.layers, norms, dead)
-        new = [f for f in find_problems(stats, len(self.X)) if (f.kind, f.layer) not in self._reported]
+        found = find_problems(stats, len(self.X), f"mean gradient norms by layer over epoch {epoch}'s steps")
+        new = [f for f in found if (f.kind, f.layer) not in self._reported]
         if new:
             self._reported.update((f.kind, f.layer) for f in new)
             self.findings.extend(replace(f, epoch=epoch) for f in new)

@@ -477,8 +477,11 @@ def _named_parameters(model: Model) -> list[tuple[str, Value]]:
     return [(p.label or f"parameter {i}", p) for i, p in enumerate(model.parameters())]
 
 
-def _nonfinite_loss(value: float, step: int, epoch: int, named: Sequence[tuple[str, Value]], bx: Sequence[Any]) -> str:
-    where = f"fit: step {step} (epoch {epoch}) gave a non-finite loss {value!r}"
+def _nonfinite_before_step(
+    what: str, step: int, epoch: int, named: Sequence[tuple[str, Value]], bx: Sequence[Any], step_done: int
+) -> str:
+    """Why the loss or a gradient of this step is not finite, as far as it can be told; nothing has been updated."""
+    where = f"fit: step {step} (epoch {epoch}) gave {what}"
     bad = _first_nonfinite(named, "data")
     if bad is not None:
         return (f"{where}: parameter {bad[0]!r} is already {bad[1]!r} before this step (the model came with non-finite "
@@ -486,10 +489,31 @@ def _nonfinite_loss(value: float, step: int, epoch: int, named: Sequence[tuple[s
     bad_input = next((i for i, x in enumerate(bx) if _has_nonfinite_number(x)), None)
     if bad_input is not None:
         return f"{where}: input {bad_input} of this batch holds a non-finite number ({bx[bad_input]!r}); nothing was updated"
-    bad = _first_nonfinite(named, "grad")
-    cause = f"; the gradient of parameter {bad[0]!r} is {bad[1]!r}" if bad is not None else ""
-    return (f"{where} although every parameter and input is finite (an overflow in the model or the loss){cause}; the model "
-            f"keeps the parameters of step {step - 1}")
+    return (f"{where} although every parameter and input is finite (an overflow in the model or the loss); the model "
+            f"keeps the parameters of step {step_done}{_largest_parameter(named)}")
+
+
+def _largest_parameter(named: Sequence[tuple[str, Value]]) -> str:
+    if not named:
+        return ""
+    name, p = max(named, key=lambda pair: abs(pair[1].data))
+    return f" (largest parameter {name!r} = {p.data!r}: try a smaller learning rate)"
+
+
+def _nonfinite_step(
+    bad: tuple[str, float], before: Sequence[float], named: Sequence[tuple[str, Value]], step: int, epoch: int,
+    data_loss: float, optimizer: Optimizer,
+) -> str:
+    where = f"fit: step {step} (epoch {epoch})"
+    already = next(((name, value) for (name, _), value in zip(named, before) if not math.isfinite(value)), None)
+    if already is not None:
+        return (f"{where}: parameter {already[0]!r} is already {already[1]!r} before this step (the model came with "
+                f"non-finite weights, yet the loss was {data_loss!r}); nothing was updated")
+    lr = getattr(optimizer, "lr", None)
+    return (f"{where} made parameter {bad[0]!r} {bad[1]!r} (loss before the step {data_loss!r}"
+            f"{f', lr={lr!r}' if lr is not None else ''}); the model's parameters are restored to their values before "
+            f"step {step}, but the optimizer's own state (step count, momentum or moment estimates) has taken the step; "
+            "try a smaller learning rate")
 
 
 def fit(
@@ -610,10 +634,22 @@ def fit(
                     if steps is not None and history.steps_done >= steps:
                         break
                     optimizer.zero_grad()
-                    data_loss, outputs = run_step(bx, by)
                     step = history.steps_done + 1
+                    try:
+                        data_loss, outputs = run_step(bx, by)
+                    except OverflowError as error:  # the engine's own overflow check, in forward or backward
+                        raise NonFiniteError(
+                            f"fit: step {step} (epoch {epoch}): {error}; the model keeps the parameters of step {step - 1}"
+                            f"{_largest_parameter(named)}",
+                            history,
+                        ) from error
                     if not math.isfinite(data_loss):
-                        raise NonFiniteError(_nonfinite_loss(data_loss, step, epoch, named, bx), history)
+                        what = f"a non-finite loss {data_loss!r}"
+                        raise NonFiniteError(_nonfinite_before_step(what, step, epoch, named, bx, step - 1), history)
+                    bad = _first_nonfinite(named, "grad")
+                    if bad is not None:
+                        what = f"parameter {bad[0]!r} a non-finite gradient {bad[1]!r} (loss {data_loss!r})"
+                        raise NonFiniteError(_nonfinite_before_step(what, step, epoch, named, bx, step - 1), history)
                     monitor.after_backward()
                     before = [p.data for p in params]
                     with guard.critical():
@@ -625,14 +661,7 @@ def fit(
                         else:
                             history.steps_done += 1
                     if bad is not None:
-                        lr = getattr(optimizer, "lr", None)
-                        raise NonFiniteError(
-                            f"fit: step {step} (epoch {epoch}) made parameter {bad[0]!r} {bad[1]!r} (loss before the "
-                            f"step {data_loss!r}{f', lr={lr!r}' if lr is not None else ''}); the model's parameters are "
-                            f"restored to their values before step {step}, but the optimizer's own state (step count, "
-                            "momentum or moment estimates) has taken the step; try a smaller learning rate",
-                            history,
-                        )
+                        raise NonFiniteError(_nonfinite_step(bad, before, named, step, epoch, data_loss, optimizer), history)
                     loss_sum += data_loss * len(by)
                     if metric is not None:
                         hits += metric(outputs, by) * len(by)

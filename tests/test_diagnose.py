@@ -88,7 +88,7 @@ def test_fit_warns_once_about_a_dead_relu_network() -> None:
     assert len(messages) == 1
     message = messages[0]
     assert "dead layer layers.1" in message and "all 4 ReLU units output 0" in message
-    assert "gradient norms by layer: layers.0 0, layers.1 0," in message
+    assert "mean gradient norms by layer over epoch 1's steps: layers.0 0, layers.1 0," in message
     assert "tanh" in message and "init='he'" in message and "smaller learning rate" in message
     assert [(f.kind, f.layer, f.epoch) for f in history.findings] == [("dead", "layers.1", 1)]
 
