@@ -281,3 +281,28 @@ def test_plot_gradients_draws_one_line_per_layer() -> None:
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="record_gradients=True"), pytest.warns(DiagnosisWarning):
         fit(model, sse, XS, YS, optimizer=SGD(model.parameters(), lr=0.0), epochs=1, progress=False).plot_gradients()
+
+
+def test_nn_diagnose_is_the_one_call() -> None:
+    """``nn.diagnose(model, X, y)`` is the diagnosis; its classes stay importable from the module of that name."""
+    import nn
+    from nn.diagnose import Diagnosis
+
+    assert nn.diagnose is diagnose
+    assert isinstance(nn.diagnose(MLP(3, [4, 1], seed=0), XS, YS), Diagnosis)
+
+
+@pytest.mark.parametrize("size", [None, 2])
+def test_compiled_fit_records_the_eager_gradient_norms(size: int | None) -> None:
+    """fit(compile=True, record_gradients=True) records the gradient norms and dead fractions eager training records."""
+    histories = []
+    for flag in (False, True):
+        model = MLP(3, [4, 4, 1], seed=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DiagnosisWarning)
+            histories.append(fit(model, "mse", XS, YS, optimizer=SGD(model.parameters(), lr=0.05), epochs=4,
+                                 batch_size=size, record_gradients=True, progress=False, compile=flag))
+    eager, compiled = histories
+    for name, norms in eager.grad_norms.items():
+        assert compiled.grad_norms[name] == pytest.approx(norms, rel=1e-12, abs=1e-15)
+    assert compiled.dead_fraction == eager.dead_fraction
