@@ -297,6 +297,7 @@ class History:
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         handles, labels = ax.get_legend_handles_labels()
+        top = ax
         if self.train_accuracy or self.val_accuracy:
             twin = ax.twinx()
             if self.train_accuracy:
@@ -306,7 +307,9 @@ class History:
             twin.set_ylabel("accuracy")
             more_handles, more_labels = twin.get_legend_handles_labels()
             handles, labels = handles + more_handles, labels + more_labels
-        ax.legend(handles, labels, loc="upper right", fontsize="small")
+            top = twin
+        # On the topmost axes, or the second axis's lines would be drawn over the legend.
+        top.legend(handles, labels, loc="center right", fontsize="small", framealpha=0.9)
         return ax
 
     def plot_gradients(self, ax: Any = None) -> Any:
@@ -322,12 +325,14 @@ class History:
             _, ax = plt.subplots(figsize=(6.4, 4.0))
         colors = [f"C{k % 10}" for k in range(len(self.grad_norms))]
         for color, (name, norms) in zip(colors, self.grad_norms.items()):
-            # A zero norm has no place on a log axis; matplotlib leaves a gap there.
-            ax.plot(self.epochs, norms, color=color, label=f"{name} grad norm")
+            # A zero norm has no place on a log axis: nan leaves a gap, so a layer that stops
+            # getting any gradient (a dead one) is a line that ends.
+            ax.plot(self.epochs, [n if n > 0.0 else math.nan for n in norms], color=color, label=f"{name} grad norm")
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_ylabel("gradient norm")
         handles, labels = ax.get_legend_handles_labels()
+        top = ax
         if any(any(f > 0 for f in fractions) for fractions in self.dead_fraction.values()):
             twin = ax.twinx()
             for color, (name, fractions) in zip(colors, self.dead_fraction.items()):
@@ -336,7 +341,8 @@ class History:
             twin.set_ylabel("fraction of dead units")
             more_handles, more_labels = twin.get_legend_handles_labels()
             handles, labels = handles + more_handles, labels + more_labels
-        ax.legend(handles, labels, loc="best", fontsize="small")
+            top = twin
+        top.legend(handles, labels, loc="best", fontsize="small", framealpha=0.9)
         return ax
 
 

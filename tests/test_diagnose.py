@@ -271,8 +271,9 @@ def test_plot_gradients_draws_one_line_per_layer() -> None:
         history = fit(model, sse, XS, YS, optimizer=SGD(model.parameters(), lr=LECTURE_LR), epochs=20,
                       record_gradients=True, progress=False)
     ax = history.plot_gradients()
-    lines = {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
+    lines = {line.get_label(): [0.0 if math.isnan(v) else v for v in line.get_ydata()] for line in ax.get_lines()}
     assert lines == {f"{name} grad norm": norms for name, norms in history.grad_norms.items()}
+    assert math.isnan(ax.get_lines()[0].get_ydata()[-1])  # the dead network's first layer: its line ends
     assert ax.get_yscale() == "log"
     twin = [other for other in ax.figure.axes if other is not ax]
     assert twin and {line.get_label() for line in twin[0].get_lines()} == {f"{n} dead" for n in history.dead_fraction}
