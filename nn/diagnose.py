@@ -300,16 +300,24 @@ def diagnose(model: Any, X: Sequence[Any], y: Sequence[Any] | None = None, loss:
 
 
 class GradientMonitor:
-    """What ``fit`` uses: reads every step's gradients, checks dead units now and then, warns once per problem."""
+    """What ``fit`` uses: reads every step's gradients, counts dead units when they look dead, warns once per problem.
 
-    def __init__(self, model: Any, X: Sequence[Any], *, record: bool) -> None:
+    The norms are those of the data loss's gradient, as ``diagnose`` measures them: the ``l2``
+    term's share (``2·l2·p``) is taken out of each ``grad``. So a dead layer's gradient is zero
+    (or a rounding error) whatever ``l2`` is, and that zero is what triggers counting dead units:
+    a healthy run costs no extra forward pass.
+    """
+
+    def __init__(self, model: Any, X: Sequence[Any], *, record: bool, l2: float = 0.0) -> None:
         self.layers = find_layers(model)
         if record and self.layers is None:
             _require_layers(model)  # raises, saying what record_gradients needs
         self.X = X
         self.record = record
+        self.l2 = l2
         self._sums = [0.0] * len(self.layers or ())
         self._steps = 0
+        self._suspects: frozenset[int] = frozenset()
         self._reported: set[tuple[str, str]] = set()
         self.findings: list[Finding] = []
 
@@ -319,24 +327,32 @@ class GradientMonitor:
         return self.layers is not None
 
     def after_backward(self) -> None:
-        """Add this step's per-layer gradient norms (the gradients the optimizer is about to use)."""
+        """Add this step's per-layer gradient norms (of the data loss, before the optimizer steps)."""
         if self.layers is None:
             return
-        for k, norm in enumerate(grad_norms(self.layers)):
-            self._sums[k] += norm
+        twice = 2.0 * self.l2
+        for k, layer in enumerate(self.layers):
+            if twice:
+                squares = math.fsum((p.grad - twice * p.data) ** 2 for p in layer.params)
+            else:
+                squares = math.fsum(p.grad * p.grad for p in layer.params)
+            self._sums[k] += math.sqrt(squares)
         self._steps += 1
 
-    def end_epoch(self, epoch: int, *, check_dead: bool) -> list[LayerStats] | None:
+    def end_epoch(self, epoch: int) -> list[LayerStats] | None:
         """This epoch's stats (mean gradient norm over its steps); warns about problems not reported yet."""
         if self.layers is None or self._steps == 0:
             return None
         norms = [s / self._steps for s in self._sums]
         self._sums = [0.0] * len(self.layers)
         self._steps = 0
-        # Zero or tiny gradients are what dead units look like from here: then count them.
-        suspicious = any(n < VANISHING_RATIO * max(norms) or n == 0.0 for n in norms)
-        dead_known = self.record or check_dead or suspicious
-        dead = dead_fractions(self.layers, self.X) if dead_known else [0.0] * len(self.layers)
+        # Zero or tiny gradients are what dead units look like from here: then count them, once
+        # for each new set of such layers (a stuck network does not cost a forward pass per epoch).
+        largest = max(norms)
+        suspects = frozenset(k for k, n in enumerate(norms) if n == 0.0 or n < VANISHING_RATIO * largest)
+        count_dead = self.record or (suspects and suspects != self._suspects)
+        self._suspects = suspects
+        dead = dead_fractions(self.layers, self.X) if count_dead else [0.0] * len(self.layers)
         stats = _stats(self.layers, norms, dead)
         found = find_problems(stats, len(self.X), f"mean gradient norms by layer over epoch {epoch}'s steps")
         new = [f for f in found if (f.kind, f.layer) not in self._reported]

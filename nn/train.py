@@ -182,7 +182,7 @@ class History:
     update (for full batch: the loss at the start of the step); ``val_*`` are measured after the
     epoch's updates. Losses exclude the L2 penalty, so train and validation compare like for like.
     With ``record_gradients=True``, ``grad_norms[layer]`` is the layer's gradient norm averaged
-    over the epoch's steps (the gradients the optimizer used) and ``dead_fraction[layer]`` the
+    over the epoch's steps (of the data loss: the ``l2`` share taken out) and ``dead_fraction[layer]`` the
     fraction of its ReLU units that output 0 on every training example after the epoch.
     """
 
@@ -557,8 +557,8 @@ def fit(
     metric and restores the best parameters. ``callback(history)`` runs after every epoch.
     Inputs may be lists or numpy arrays.
 
-    ``fit`` watches every step's per-layer gradients and, now and then, the units of ReLU layers
-    (``nn.diagnose``): a dead layer or a vanishing or exploding gradient is warned about once
+    ``fit`` watches every step's per-layer gradients and, when they turn zero or tiny, the units
+    of ReLU layers (``nn.diagnose``): a dead layer or a vanishing or exploding gradient is warned about once
     (``DiagnosisWarning``) and kept in ``History.findings``. ``record_gradients=True`` records
     the gradient norms and dead fractions of every layer per epoch (``History.plot_gradients``).
     A nan or infinite loss or parameter stops training with ``NonFiniteError``, naming the step
@@ -616,7 +616,7 @@ def fit(
     if early_stopping is not None and early_stopping.metric.endswith("accuracy") and metric is None:
         raise ValueError(f"fit: early stopping on {early_stopping.metric!r} needs an accuracy: pass accuracy=")
     run_step = _compiled_step(model, loss, y, l2, metric is not None) if compile else _eager_step(model, loss_fn, l2)
-    monitor = GradientMonitor(model, X, record=record_gradients)
+    monitor = GradientMonitor(model, X, record=record_gradients, l2=l2)
     named = _named_parameters(model)
     params = [p for _, p in named]
     rng = rng_from(seed)
@@ -652,7 +652,9 @@ def fit(
                     if not math.isfinite(data_loss):
                         what = f"a non-finite loss {data_loss!r}"
                         raise NonFiniteError(_nonfinite_before_step(what, step, epoch, named, bx, step - 1), history)
-                    bad = _first_nonfinite(named, "grad")
+                    # One sum is the fast check (inf - inf and overflow make it non-finite too); the
+                    # search for the culprit runs only when it fails.
+                    bad = None if math.isfinite(sum(p.grad for p in params)) else _first_nonfinite(named, "grad")
                     if bad is not None:
                         what = f"parameter {bad[0]!r} a non-finite gradient {bad[1]!r} (loss {data_loss!r})"
                         raise NonFiniteError(_nonfinite_before_step(what, step, epoch, named, bx, step - 1), history)
@@ -660,7 +662,7 @@ def fit(
                     before = [p.data for p in params]
                     with guard.critical():
                         optimizer.step()
-                        bad = _first_nonfinite(named, "data")
+                        bad = None if math.isfinite(sum(p.data for p in params)) else _first_nonfinite(named, "data")
                         if bad is not None:
                             for p, value in zip(params, before):
                                 p.data = value
@@ -674,7 +676,7 @@ def fit(
                     seen += len(by)
                 if seen == 0:
                     break
-                stats = monitor.end_epoch(epoch, check_dead=epoch in (1, n_epochs))
+                stats = monitor.end_epoch(epoch)
                 val_loss, val_accuracy = math.nan, None
                 if val is not None:
                     val_loss, val_accuracy = evaluate(model, loss_fn, val[0], val[1], accuracy=metric)

@@ -307,3 +307,12 @@ def test_compiled_fit_records_the_eager_gradient_norms(size: int | None) -> None
     for name, norms in eager.grad_norms.items():
         assert compiled.grad_norms[name] == pytest.approx(norms, rel=1e-12, abs=1e-15)
     assert compiled.dead_fraction == eager.dead_fraction
+
+
+def test_a_dead_layer_is_found_under_l2_too() -> None:
+    """With an L2 penalty a dead layer's gradients are not zero (2·l2·w), yet fit still finds it: the penalty is taken out."""
+    model = dead_relu_model()
+    with pytest.warns(DiagnosisWarning, match="dead layer layers.1"):
+        history = fit(model, sse, XS, YS, optimizer=SGD(model.parameters(), lr=LECTURE_LR), steps=5, l2=1e-3,
+                      record_gradients=True, progress=False)
+    assert history.grad_norms["layers.1"][0] < 1e-12 and history.findings[0].epoch == 1
