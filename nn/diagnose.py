@@ -268,7 +268,10 @@ def diagnose(model: Any, X: Sequence[Any], y: Sequence[Any] | None = None, loss:
     {'layers.0': 0.25, 'layers.1': 1.0, 'layers.2': 0.0}
     """
     layers = _require_layers(model)
-    X = list(X)
+    from nn.train import _examples, resolve_loss
+
+    X = _examples(X, "X")  # numpy arrays as lists of Python numbers, as fit takes them
+    y = None if y is None else _examples(y, "y")
     if not X:
         raise ValueError("diagnose: X is empty; give at least one example")
     if y is not None and len(y) != len(X):
@@ -284,8 +287,6 @@ def diagnose(model: Any, X: Sequence[Any], y: Sequence[Any] | None = None, loss:
             flat = [v for o in outputs for v in ([o] if isinstance(o, Value) else o)]
             objective = vsum(flat) / len(outputs)
         else:
-            from nn.train import resolve_loss
-
             objective = resolve_loss("mse" if loss is None else loss)(outputs, list(y))
         objective.backward()
         norms = grad_norms(layers)

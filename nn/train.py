@@ -414,6 +414,7 @@ def evaluate(
     (0.5, None)
     """
     metric = _metric_for(loss, accuracy)
+    X, y = _examples(X, "X"), _examples(y, "y")  # numpy arrays as lists of Python numbers
     with no_grad():
         outputs = [model(x) for x in X]
         value = resolve_loss(loss)(outputs, list(y)).data

@@ -316,3 +316,15 @@ def test_a_dead_layer_is_found_under_l2_too() -> None:
         history = fit(model, sse, XS, YS, optimizer=SGD(model.parameters(), lr=LECTURE_LR), steps=5, l2=1e-3,
                       record_gradients=True, progress=False)
     assert history.grad_norms["layers.1"][0] < 1e-12 and history.findings[0].epoch == 1
+
+
+def test_diagnose_and_evaluate_take_numpy_arrays() -> None:
+    """numpy inputs and targets give diagnose and evaluate the numbers lists give."""
+    np = pytest.importorskip("numpy")
+    from nn.train import evaluate
+
+    model = MLP(3, [4, 4, 1], seed=4)
+    assert diagnose(model, np.array(XS), np.array(YS)) == diagnose(model, XS, YS)
+    labels = [1, -1, -1, 1]
+    assert evaluate(model, "hinge", np.array(XS, dtype=np.float32), np.array(labels)) == evaluate(
+        model, "hinge", np.array(XS, dtype=np.float32).tolist(), labels)
