@@ -135,7 +135,12 @@ def _layer(name: str, module: Any, neurons: Sequence[Any]) -> _Layer:
 
 
 def find_layers(model: Any) -> list[_Layer] | None:
-    """The layers of an ``MLP`` (``.layers``), a ``Layer`` (``.neurons``) or a ``Neuron`` (``.w``, ``.b``); else None."""
+    """The layers of an ``MLP`` (``.layers``), a ``Layer`` (``.neurons``) or a ``Neuron`` (``.w``, ``.b``); else None.
+
+    >>> from nn import MLP
+    >>> [(layer.name, layer.activation, len(layer.neurons)) for layer in find_layers(MLP(2, [3, 1], seed=0))]
+    [('layers.0', 'relu', 3), ('layers.1', 'linear', 1)]
+    """
     if hasattr(model, "layers"):
         layers = list(model.layers)
         if layers and all(hasattr(layer, "neurons") for layer in layers):
@@ -169,7 +174,7 @@ def _call_layer(layer: _Layer, xs: Any) -> list[Value]:
     return [out] if isinstance(out, Value) else list(out)
 
 
-def forward_layers(layers: Sequence[_Layer], x: Any) -> list[list[Value]]:
+def _forward_layers(layers: Sequence[_Layer], x: Any) -> list[list[Value]]:
     """Each layer's outputs for one input, input side first (the model's output is the last list)."""
     per_layer: list[list[Value]] = []
     xs = x
@@ -179,14 +184,14 @@ def forward_layers(layers: Sequence[_Layer], x: Any) -> list[list[Value]]:
     return per_layer
 
 
-def dead_fractions(layers: Sequence[_Layer], X: Sequence[Any]) -> list[float]:
+def _dead_fractions(layers: Sequence[_Layer], X: Sequence[Any]) -> list[float]:
     """For each layer, the fraction of its ReLU units that output exactly 0 on every input in ``X``."""
     if not any(layer.activation in ("relu", "mixed") for layer in layers):
         return [0.0] * len(layers)
     alive = [[False] * len(layer.neurons) for layer in layers]
     with no_grad():
         for x in X:
-            for k, outs in enumerate(forward_layers(layers, x)):
+            for k, outs in enumerate(_forward_layers(layers, x)):
                 row = alive[k]
                 for i, out in enumerate(outs):
                     # nan is not dead: it is a different failure, which fit reports on its own.
@@ -199,7 +204,7 @@ def dead_fractions(layers: Sequence[_Layer], X: Sequence[Any]) -> list[float]:
     return fractions
 
 
-def grad_norms(layers: Sequence[_Layer]) -> list[float]:
+def _grad_norms(layers: Sequence[_Layer]) -> list[float]:
     """Each layer's gradient norm, read from its parameters' ``grad`` now."""
     return [math.sqrt(math.fsum(p.grad * p.grad for p in layer.params)) for layer in layers]
 
@@ -211,7 +216,7 @@ def _norms_text(stats: Sequence[LayerStats]) -> str:
     return ", ".join(f"{s.name} {s.grad_norm:.3g}" for s in stats)
 
 
-def find_problems(stats: Sequence[LayerStats], examples: int, norms_are: str = "gradient norms by layer") -> list[Finding]:
+def _find_problems(stats: Sequence[LayerStats], examples: int, norms_are: str = "gradient norms by layer") -> list[Finding]:
     """The findings for a set of layer measurements: dead layers, then vanishing, then exploding gradients."""
     findings: list[Finding] = []
     norms = f"{norms_are}: {_norms_text(stats)}"
@@ -281,7 +286,7 @@ def diagnose(model: Any, X: Sequence[Any], y: Sequence[Any] | None = None, loss:
     try:
         for p in params:
             p.grad = 0.0
-        per_example = [forward_layers(layers, x) for x in X]
+        per_example = [_forward_layers(layers, x) for x in X]
         outputs: list[Any] = [outs[-1][0] if len(outs[-1]) == 1 else outs[-1] for outs in per_example]
         if y is None:
             flat = [v for o in outputs for v in ([o] if isinstance(o, Value) else o)]
@@ -289,12 +294,12 @@ def diagnose(model: Any, X: Sequence[Any], y: Sequence[Any] | None = None, loss:
         else:
             objective = resolve_loss("mse" if loss is None else loss)(outputs, list(y))
         objective.backward()
-        norms = grad_norms(layers)
+        norms = _grad_norms(layers)
     finally:
         for p, g in zip(params, saved):
             p.grad = g
-    stats = _stats(layers, norms, dead_fractions(layers, X))
-    return Diagnosis(tuple(stats), tuple(find_problems(stats, len(X))), len(X))
+    stats = _stats(layers, norms, _dead_fractions(layers, X))
+    return Diagnosis(tuple(stats), tuple(_find_problems(stats, len(X))), len(X))
 
 
 # ------------------------------------------------------------------------------------- in fit
@@ -353,9 +358,9 @@ class GradientMonitor:
         suspects = frozenset(k for k, n in enumerate(norms) if n == 0.0 or n < VANISHING_RATIO * largest)
         count_dead = self.record or (suspects and suspects != self._suspects)
         self._suspects = suspects
-        dead = dead_fractions(self.layers, self.X) if count_dead else [0.0] * len(self.layers)
+        dead = _dead_fractions(self.layers, self.X) if count_dead else [0.0] * len(self.layers)
         stats = _stats(self.layers, norms, dead)
-        found = find_problems(stats, len(self.X), f"mean gradient norms by layer over epoch {epoch}'s steps")
+        found = _find_problems(stats, len(self.X), f"mean gradient norms by layer over epoch {epoch}'s steps")
         new = [f for f in found if (f.kind, f.layer) not in self._reported]
         if new:
             self._reported.update((f.kind, f.layer) for f in new)

@@ -284,6 +284,13 @@ class History:
 
         Returns the ``Axes``. Underfitting shows as both losses high; overfitting as the train
         loss falling while the validation loss rises; the best epoch is marked.
+
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> ax = History(epochs=[1, 2, 3], step=[1, 2, 3], train_loss=[0.9, 0.5, 0.4], val_loss=[1.0, 0.7, 0.8],
+        ...              best_epoch=2).plot()
+        >>> [line.get_label() for line in ax.get_lines()]
+        ['train loss', 'val loss', 'best epoch 2']
         """
         if ax is None:
             import matplotlib.pyplot as plt
@@ -316,6 +323,13 @@ class History:
         """Per-layer gradient norms over training (log scale) on a matplotlib ``Axes``; dead fractions dotted on a second axis.
 
         Needs ``fit(..., record_gradients=True)``. Returns the ``Axes``.
+
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> history = History(epochs=[1, 2], step=[1, 2], train_loss=[0.9, 0.5],
+        ...                   grad_norms={"layers.0": [0.01, 0.02], "layers.1": [0.5, 0.4]})
+        >>> [line.get_label() for line in history.plot_gradients().get_lines()]
+        ['layers.0 grad norm', 'layers.1 grad norm']
         """
         if not self.grad_norms:
             raise ValueError("History.plot_gradients: no gradient norms recorded; call fit(..., record_gradients=True)")
