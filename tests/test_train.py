@@ -725,3 +725,22 @@ def test_fit_falls_back_to_a_text_bar_in_jupyter_without_ipywidgets() -> None:
     stdout = "".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stdout")
     assert "3/3" in stderr and stdout.strip() in stderr  # the bar's last state shows the summary
     assert "IProgress" not in stderr and not any(o["output_type"] == "display_data" for o in outputs)
+
+
+def test_ctrl_c_with_early_stopping_restores_the_best_epoch() -> None:
+    """Interrupted during a run with early stopping, fit still gives the model its best epoch's parameters."""
+    X, y = make_moons(16, 0.35, 0, signed=True)
+    X_val, y_val = make_moons(30, 0.35, 1, signed=True)
+    model = MLP(2, [12, 12, 1], seed=0)
+    snapshots: dict[int, list[float]] = {}
+
+    def record_then_stop(history: History) -> None:
+        snapshots[history.epochs[-1]] = weights(model)
+        if history.epochs[-1] == 40:
+            raise KeyboardInterrupt
+
+    history = fit(model, "hinge", X, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=300, X_val=X_val, y_val=y_val,
+                  early_stopping=EarlyStopping(patience=100), callback=record_then_stop, progress=False)
+    assert history.interrupted and not history.stopped_early and len(history) == 40
+    assert history.best_epoch is not None and history.best_epoch < 40
+    assert weights(model) == snapshots[history.best_epoch]
