@@ -244,7 +244,7 @@ def _find_problems(stats: Sequence[LayerStats], examples: int, norms_are: str = 
     for s in stats:
         if not s.grad_norm <= EXPLODING_NORM:
             findings.append(Finding("exploding", s.name, (
-                f"exploding gradient in {s.name}: gradient norm {s.grad_norm:.3g} (above {EXPLODING_NORM:g}) "
+                f"exploding gradient in {s.name}: gradient norm {s.grad_norm:.3g}, above {EXPLODING_NORM:g} "
                 f"({norms}); {_REMEDIES['exploding']}"
             )))
     return findings

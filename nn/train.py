@@ -444,9 +444,13 @@ def _metric_for(loss: LossName | LossFn, accuracy: AccuracyFn | Literal["auto"] 
 class NonFiniteError(FloatingPointError):
     """Training produced a nan or infinite loss or parameter; ``history`` holds the epochs completed before it."""
 
-    def __init__(self, message: str, history: History) -> None:
+    def __init__(self, message: str, history: History | None = None) -> None:
         super().__init__(message)
-        self.history = history
+        self.history = history if history is not None else History()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Both arguments, so the error crosses process boundaries (a search's worker) intact.
+        return (type(self), (str(self), self.history))
 
 
 def _plain(value: Any) -> Any:

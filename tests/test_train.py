@@ -744,3 +744,18 @@ def test_ctrl_c_with_early_stopping_restores_the_best_epoch() -> None:
     assert history.interrupted and not history.stopped_early and len(history) == 40
     assert history.best_epoch is not None and history.best_epoch < 40
     assert weights(model) == snapshots[history.best_epoch]
+
+
+def test_history_and_errors_cross_process_boundaries() -> None:
+    """History and NonFiniteError survive pickling (a search runs fit in worker processes), the error with its history."""
+    import pickle
+
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    model = tiny(0)
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=2, X_val=X, y_val=y,
+                  record_gradients=True, progress=False)
+    assert pickle.loads(pickle.dumps(history)) == history
+    with pytest.raises(NonFiniteError) as caught:
+        fit(model, "hinge", X, y, optimizer=InfAtStep(model.parameters(), 0.1, 1, 0), epochs=2, progress=False)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert str(again) == str(caught.value) and again.history == caught.value.history
