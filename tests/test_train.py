@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, is_grad_enabled
@@ -449,6 +449,7 @@ def test_x_val_and_x_test_together_are_refused() -> None:
             X_val=[[0.0, 0.0]], y_val=[1], X_test=[[0.0, 0.0]], y_test=[1])
 
 
+@settings(max_examples=40)  # each example trains up to 15 epochs with validation: a second per ~4 examples
 @given(seed=seeds, patience=st.integers(1, 4), min_delta=st.sampled_from([0.0, 1e-3]),
        metric=st.sampled_from(["val_loss", "val_accuracy", "train_loss"]))
 def test_early_stopping_stops_after_patience_and_restores_the_best_epoch(
