@@ -709,6 +709,7 @@ history = fit(model, "hinge", [[0.0, 1.0], [1.0, 0.0]], [1, -1], optimizer=SGD(m
 @pytest.mark.slow
 def test_fit_shows_a_notebook_progress_bar_in_jupyter() -> None:
     """In a Jupyter kernel fit's default progress is tqdm's widget (a widget MIME bundle); progress=False shows nothing."""
+    pytest.importorskip("ipywidgets")
     bar, quiet = _run_notebook(_FIT_IN_A_NOTEBOOK.format("", ""), _FIT_IN_A_NOTEBOOK.format(", progress=False", ""))
     widgets = [o for o in bar if o["output_type"] == "display_data"]
     assert len(widgets) == 1 and "application/vnd.jupyter.widget-view+json" in widgets[0]["data"]
