@@ -86,6 +86,7 @@ def test_fit_warns_once_about_a_dead_relu_network() -> None:
     assert history.train_loss[-1] == 4.0  # stuck: the output is a constant 0, the loss Σ y²
     messages = [str(w.message) for w in caught if issubclass(w.category, DiagnosisWarning)]
     assert len(messages) == 1
+    assert caught[0].filename == __file__  # the warning points at the caller's fit(...) line
     message = messages[0]
     assert "dead layer layers.1" in message and "all 4 ReLU units output 0" in message
     assert "mean gradient norms by layer over epoch 1's steps: layers.0 0, layers.1 0," in message
