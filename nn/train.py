@@ -533,7 +533,7 @@ def _nonfinite_step(
     already = next(((name, value) for (name, _), value in zip(named, before) if not math.isfinite(value)), None)
     if already is not None:
         return (f"{where}: parameter {already[0]!r} is already {already[1]!r} before this step (the model came with "
-                f"non-finite weights, yet the loss was {data_loss!r}); nothing was updated")
+                f"non-finite weights, yet the loss was {data_loss!r}); the step is undone")
     lr = getattr(optimizer, "lr", None)
     return (f"{where} made parameter {bad[0]!r} {bad[1]!r} (loss before the step {data_loss!r}"
             f"{f', lr={lr!r}' if lr is not None else ''}); the model's parameters are restored to their values before "
