@@ -8,28 +8,35 @@
 """
 
 # nn.data and nn.train (data sets, fit) are owned by the data/training work: re-export more of
-# their names on the lines below.
+# their names on the lines below. ``nn.diagnose`` is the function (``from nn.diagnose import ...``
+# still reaches the module), as the one call for people with their own training loop.
 from nn import data, losses, optim, train
+from nn.diagnose import DiagnosisWarning, diagnose
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from nn.module import MLP, Layer, Module, Neuron, StateDictError
 from nn.optim import SGD, Adam, constant, cosine, linear_decay, step_decay
 from nn.serialize import ModelFileError, load
-from nn.train import fit
+from nn.train import EarlyStopping, History, NonFiniteError, fit
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "DiagnosisWarning",
+    "EarlyStopping",
+    "History",
     "Layer",
     "ModelFileError",
     "Module",
     "Neuron",
+    "NonFiniteError",
     "StateDictError",
     "binary_cross_entropy",
     "constant",
     "cosine",
     "cross_entropy",
     "data",
+    "diagnose",
     "fit",
     "hinge",
     "l2",
