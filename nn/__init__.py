@@ -7,8 +7,6 @@
 >>> nn.SGD(model.parameters(), lr=0.1).step()
 """
 
-# nn.data and nn.train (data sets, fit) are owned by the data/training work: re-export more of
-# their names on the lines below.
 from nn import data, losses, optim, train
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from nn.module import MLP, Layer, Module, Neuron, StateDictError
