@@ -5,14 +5,21 @@
 >>> loss = nn.mse([model([1.0, -1.0])], [1.0])
 >>> loss.backward()
 >>> nn.SGD(model.parameters(), lr=0.1).step()
+>>> import autograd
+>>> nn.__version__ == autograd.__version__   # valuegrad's version, one for both packages
+True
 """
 
-from nn import data, losses, optim, train
+# _valuegrad_autograd first: it checks that this autograd is valuegrad's, not PyPI's HIPS autograd.
+from nn import _valuegrad_autograd, data, losses, optim, train
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from nn.module import MLP, Layer, Module, Neuron, StateDictError
 from nn.optim import SGD, Adam, constant, cosine, linear_decay, step_decay
 from nn.serialize import ModelFileError, load
 from nn.train import fit
+
+#: valuegrad's version: the same as ``autograd.__version__`` (one distribution installs both).
+__version__: str = _valuegrad_autograd.VERSION
 
 __all__ = [
     "MLP",

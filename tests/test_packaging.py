@@ -1,0 +1,170 @@
+"""Packaging: versions, the sdist and the wheel as a user gets them, and the import-name clash with PyPI's HIPS autograd.
+
+The slow tests build with ``python -m build`` and install into fresh virtual environments outside
+the repository, the way a user does (pip reads its usual index configuration).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import venv
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import autograd
+import nn
+from autograd import _distribution
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("autograd", "nn", "demos")
+
+
+def pyproject_version() -> str:
+    """The version pyproject.toml declares, read independently of the code under test."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    found = re.search(r'^\[project\][^\[]*?^version = "([^"]+)"', text, re.MULTILINE | re.DOTALL)
+    assert found is not None
+    return found.group(1)
+
+
+def test_versions_are_the_distributions() -> None:
+    """autograd.__version__ and nn.__version__ are pyproject.toml's version (from a checkout or an install)."""
+    assert autograd.__version__ == nn.__version__ == pyproject_version()
+    assert _distribution.checkout_version() == pyproject_version()
+
+
+def test_checkout_version_reads_only_valuegrads_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another project's pyproject.toml beside the package is no source of valuegrad's version."""
+    (tmp_path / "autograd").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "other"\nversion = "9.9"\n', encoding="utf-8")
+    monkeypatch.setattr(_distribution, "PACKAGE_DIR", tmp_path / "autograd")
+    assert _distribution.checkout_version() is None
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "valuegrad"\nversion = "9.9"\n', encoding="utf-8")
+    assert _distribution.checkout_version() == "9.9"
+
+
+# ------------------------------------------------------------------------------------- built and installed
+
+
+def run(*args: str | Path, cwd: Path, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command outside the repository; on failure the assertion shows its output."""
+    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
+    if check:
+        assert result.returncode == 0, f"{args} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def fresh_venv(where: Path) -> Path:
+    """A new virtual environment with pip and nothing else; returns its bin folder."""
+    venv.create(where, with_pip=True, clear=True)
+    return where / ("Scripts" if os.name == "nt" else "bin")
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without PYTHONPATH, so nothing from the checkout leaks into the installed package."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """The sdist and the wheel, built by ``python -m build`` (which builds the wheel from the sdist)."""
+    out = tmp_path_factory.mktemp("dist")
+    run(sys.executable, "-m", "build", "--outdir", out, ROOT, cwd=out)
+    (sdist,) = out.glob("valuegrad-*.tar.gz")
+    (wheel,) = out.glob("valuegrad-*.whl")
+    yield sdist, wheel
+
+
+def tracked_modules() -> set[str]:
+    """The Python modules of the installable packages as committed (git), paths relative to the root."""
+    listed = subprocess.run(["git", "ls-files", *PACKAGES], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return {line for line in listed.splitlines() if line.endswith(".py")}
+
+
+@pytest.mark.slow
+def test_sdist_holds_the_packages_and_no_tests(dist: tuple[Path, Path]) -> None:
+    """The sdist holds every committed module of autograd, nn and demos, the README and LICENSE, and no tests.
+
+    No tests by choice (docs/install.md): the suite needs the whole repository, so it runs from a clone.
+    The wheel of the ``dist`` fixture is built from this sdist, so the sdist is complete enough to build.
+    """
+    sdist, _ = dist
+    with tarfile.open(sdist) as archive:
+        names = {name.partition("/")[2] for name in archive.getnames()}
+    assert tracked_modules() <= names, sorted(tracked_modules() - names)
+    assert {"README.md", "LICENSE", "pyproject.toml"} <= names
+    assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "docs/")) or "/test_" in n or n.startswith("test_")]
+
+
+@pytest.mark.slow
+def test_wheel_in_a_fresh_venv_runs_the_demos_and_the_readme(dist: tuple[Path, Path], tmp_path: Path) -> None:
+    """From the wheel, outside the repository: `valuegrad` lists the demos, a demo without [demos] names the extra,
+    with it `valuegrad demo moons` trains and draws, the versions match, and the README's session runs."""
+    _, wheel = dist
+    with zipfile.ZipFile(wheel) as archive:
+        assert tracked_modules() <= set(archive.namelist())
+    bin_dir = fresh_venv(tmp_path / "venv")
+    work = tmp_path / "work"
+    work.mkdir()
+    env = clean_env()
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", wheel, cwd=work, env=env)
+
+    listing = run(bin_dir / "valuegrad", cwd=work, env=env).stdout
+    assert "usage: valuegrad demo" in listing and "  moons " in listing and "  walkthrough " in listing
+    assert run(bin_dir / "valuegrad", "demo", cwd=work, env=env).stdout.count("\n") >= 6
+
+    missing = run(bin_dir / "valuegrad", "demo", "moons", "--quick", cwd=work, env=env, check=False)
+    assert missing.returncode == 1 and "pip install 'valuegrad[demos]'" in missing.stderr, missing.stderr
+
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", f"valuegrad[demos] @ {wheel.as_uri()}", cwd=work, env=env)
+    moons = run(bin_dir / "valuegrad", "demo", "moons", "--quick", "--out", "pictures", cwd=work, env=env).stdout
+    assert "test accuracy" in moons
+    assert (work / "pictures" / "moons_decision_boundary.png").stat().st_size > 5_000
+
+    code = "import autograd, nn; print(autograd.__version__, nn.__version__, autograd.__file__)"
+    version_a, version_n, location = run(bin_dir / "python", "-c", code, cwd=work, env=env).stdout.split()
+    assert version_a == version_n == pyproject_version()
+    assert not Path(location).is_relative_to(ROOT), location  # the installed copy, not the checkout
+
+    doctest_readme = (
+        "import doctest, sys; r = doctest.testfile(sys.argv[1], module_relative=False, optionflags=doctest.ELLIPSIS); "
+        "print(r.attempted); sys.exit(1 if r.failed or not r.attempted else 0)"
+    )
+    run(bin_dir / "python", "-c", doctest_readme, ROOT / "README.md", cwd=work, env=env)
+
+
+@pytest.mark.slow
+def test_hips_autograd_in_the_same_environment_is_named_with_the_fix(dist: tuple[Path, Path], tmp_path: Path) -> None:
+    """With PyPI's HIPS autograd installed over valuegrad, `import nn` says so and how to fix it; installed the
+    other way round, `import autograd` does (pip puts both into one autograd/ folder)."""
+    _, wheel = dist
+    bin_dir = fresh_venv(tmp_path / "venv")
+    env = clean_env()
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path, env=env)
+    hips = run(bin_dir / "python", "-m", "pip", "install", "--quiet", "autograd", cwd=tmp_path, env=env, check=False)
+    if hips.returncode != 0:
+        pytest.skip(f"PyPI's autograd could not be installed (registry unreachable?): {hips.stderr.strip()[-300:]}")
+
+    over = run(bin_dir / "python", "-c", "import nn", cwd=tmp_path, env=env, check=False)
+    assert over.returncode == 1
+    assert "ImportError: valuegrad's nn needs valuegrad's autograd" in over.stderr
+    assert "HIPS autograd" in over.stderr and "pip uninstall -y autograd valuegrad" in over.stderr
+    assert "cannot import name" not in over.stderr
+
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", wheel, cwd=tmp_path, env=env)
+    under = run(bin_dir / "python", "-c", "import autograd", cwd=tmp_path, env=env, check=False)
+    assert under.returncode == 1
+    clash = r"ImportError: valuegrad's 'autograd' package at .* shares its folder with PyPI's HIPS autograd \d"
+    assert re.search(clash, under.stderr), under.stderr
+    assert "virtual environment of its own" in under.stderr
+
+    run(bin_dir / "python", "-m", "pip", "uninstall", "--quiet", "-y", "autograd", "valuegrad", cwd=tmp_path, env=env)
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path, env=env)  # the documented fix works
+    assert run(bin_dir / "python", "-c", "import nn; print(nn.MLP(2, [1], seed=0))", cwd=tmp_path, env=env).stdout
