@@ -1,0 +1,109 @@
+"""Write the operator table in the docs from ``autograd.rules.RULES``: ``python -m tools.readme_tables`` (``--check`` to compare).
+
+The table sits between two marker lines in whichever Markdown file carries it (README.md or one
+under docs/). ``tests/test_readme.py`` fails when a committed table differs from what this writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from autograd.atomic import write_text_atomically
+from autograd.rules import RULES, Rule, substitute
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE_START = "<!-- operator table: generated from autograd.rules.RULES by python -m tools.readme_tables -->\n"
+TABLE_END = "<!-- end of operator table -->"
+#: How users write each rule that is not a method call ``x.name()`` (``x`` / ``a, b`` are Values).
+WRITTEN_AS = {
+    "+": "a + b",
+    "-": "a - b",
+    "*": "a * b",
+    "/": "a / b",
+    "**": "a ** b",
+    "neg": "-x",
+    "abs": "abs(x)",
+    "sum": "vsum([x0, x1, ...])",
+    "dot": "dot(ws, xs, b)",
+}
+
+
+def derivatives_text(rule: Rule) -> str:
+    """The Derivatives cell: each local formula, or for an n-ary rule each term's, over indexed names (``x_i``).
+
+    >>> derivatives_text(RULES["*"])
+    '`b`, `a`'
+    """
+    if rule.terms is None:
+        return ", ".join(f"`{f}`" for f in rule.local_formulas)
+    terms = rule.terms
+    indexed = {name: f"{name}_i" for name in terms.inputs}
+    cells = [f"`{substitute(f, indexed)}` for {indexed[name]}" for name, f in zip(terms.inputs, terms.local)]
+    return ", ".join([*cells, *(f"`{f}` for {name}" for name, f in zip(terms.extra, terms.extra_local))])
+
+
+def operator_table() -> str:
+    """The operator table, one row per rule of RULES, as Markdown.
+
+    >>> operator_table().splitlines()[2]
+    '| `+` | `a + b` | `1.0`, `1.0` | a + b |'
+    """
+    rows = ["| Operator | Write it as | Derivatives | Notes |", "|---|---|---|---|"]
+    for name, rule in RULES.items():
+        written = WRITTEN_AS.get(name, f"x.{name}()")
+        notes = rule.doc.replace("|", "\\|")
+        rows.append(f"| `{name}` | `{written}` | {derivatives_text(rule)} | {notes} |")
+    return "\n".join(rows) + "\n"
+
+
+def documents(root: Path = ROOT) -> list[Path]:
+    """The Markdown files that may carry the table: README.md and every docs/*.md."""
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def committed_tables(root: Path = ROOT) -> dict[Path, str]:
+    """Each document that carries the table, with the table as committed (between the markers)."""
+    found: dict[Path, str] = {}
+    for path in documents(root):
+        text = path.read_text(encoding="utf-8")
+        if TABLE_START in text:
+            found[path] = text.partition(TABLE_START)[2].partition(TABLE_END)[0]
+    return found
+
+
+def rewrite(path: Path) -> bool:
+    """Put the current table between the markers in ``path``; True if the file changed."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.DOTALL)
+    new = pattern.sub(lambda _: TABLE_START + operator_table() + TABLE_END, text)
+    if new == text:
+        return False
+    write_text_atomically(path, new)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite every document's table, or with ``--check`` report the stale ones (exit 1)."""
+    description = __doc__.splitlines()[0] if __doc__ else None
+    parser = argparse.ArgumentParser(prog="python -m tools.readme_tables", description=description)
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table is out of date")
+    args = parser.parse_args(argv)
+    tables = committed_tables()
+    if not tables:
+        print("no document carries the operator table", file=sys.stderr)
+        return 1
+    stale = [path for path, table in tables.items() if table != operator_table()]
+    for path in stale:
+        if args.check:
+            print(f"{path.relative_to(ROOT)}: the operator table is out of date (python -m tools.readme_tables)")
+        else:
+            rewrite(path)
+            print(f"rewrote the operator table in {path.relative_to(ROOT)}")
+    return 1 if stale and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
