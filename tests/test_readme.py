@@ -54,6 +54,37 @@ def test_sessions_reproduce(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
         assert (tmp_path / svg).read_text(encoding="utf-8").count('<g id="n') >= 3, svg
 
 
+def fenced_programs(path: Path) -> list[tuple[str, str | None]]:
+    """Each ```python block that is a program (no ``>>>``), with the ```text block right after it if there is one."""
+    blocks = re.findall(r"```(\w*)\n(.*?)```", path.read_text(encoding="utf-8"), re.DOTALL)
+    programs: list[tuple[str, str | None]] = []
+    for i, (language, body) in enumerate(blocks):
+        if language == "python" and ">>>" not in body:
+            after = blocks[i + 1] if i + 1 < len(blocks) else None
+            programs.append((body, after[1] if after is not None and after[0] == "text" else None))
+    return programs
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=doc_id)
+def test_fenced_programs_are_python(path: Path) -> None:
+    """Every ```python program (a block without ``>>>``) at least compiles; those followed by output are run below."""
+    for body, _ in fenced_programs(path):
+        compile(body, f"{doc_id(path)}:fenced", "exec")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [p for p in DOCUMENTS if any(out for _, out in fenced_programs(p))], ids=doc_id)
+def test_fenced_programs_print_the_output_shown(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ```python program followed by a ```text block prints exactly that text when run."""
+    monkeypatch.chdir(tmp_path)
+    for body, shown in fenced_programs(path):
+        if shown is not None:
+            exec(compile(body, f"{doc_id(path)}:fenced", "exec"), {"__name__": "__fenced__"})
+            assert capsys.readouterr().out == shown
+
+
 def test_readme_has_a_first_session() -> None:
     """The README's REPL session is really there (the per-file test above would pass on a README without one)."""
     assert doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS, report=False).attempted >= 8
