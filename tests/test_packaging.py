@@ -61,6 +61,30 @@ def run(*args: str | Path, cwd: Path, check: bool = True, env: dict[str, str] | 
     return result
 
 
+#: What pip and build print when the package index cannot be reached (offline machine, no mirror).
+UNREACHABLE = (
+    "NewConnectionError",
+    "Temporary failure in name resolution",
+    "No matching distribution found",
+    "Network is unreachable",
+)
+
+
+def needs_index(result: subprocess.CompletedProcess[str], what: str) -> subprocess.CompletedProcess[str]:
+    """Skip with the reason when a command failed because the package index is unreachable; fail on any other error."""
+    output = result.stdout + result.stderr
+    if result.returncode != 0 and any(sign in output for sign in UNREACHABLE):
+        pytest.skip(f"{what}: the package index cannot be reached ({output.strip()[-300:]})")
+    assert result.returncode == 0, f"{what} exited {result.returncode}\n{output}"
+    return result
+
+
+def pip_install(bin_dir: Path, *args: str | Path, cwd: Path, env: dict[str, str]) -> None:
+    """``pip install --quiet ARGS`` in a virtual environment (skipping the test if the index cannot be reached)."""
+    result = run(bin_dir / "python", "-m", "pip", "install", "--quiet", *args, cwd=cwd, env=env, check=False)
+    needs_index(result, f"pip install {' '.join(str(a) for a in args)}")
+
+
 def fresh_venv(where: Path) -> Path:
     """A new virtual environment with pip and nothing else; returns its bin folder."""
     venv.create(where, with_pip=True, clear=True)
@@ -76,7 +100,7 @@ def clean_env() -> dict[str, str]:
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """The sdist and the wheel, built by ``python -m build`` (which builds the wheel from the sdist)."""
     out = tmp_path_factory.mktemp("dist")
-    run(sys.executable, "-m", "build", "--outdir", out, ROOT, cwd=out)
+    needs_index(run(sys.executable, "-m", "build", "--outdir", out, ROOT, cwd=out, check=False), "python -m build")
     (sdist,) = out.glob("valuegrad-*.tar.gz")
     (wheel,) = out.glob("valuegrad-*.whl")
     yield sdist, wheel
@@ -114,7 +138,7 @@ def test_wheel_in_a_fresh_venv_runs_the_demos_and_the_readme(dist: tuple[Path, P
     work = tmp_path / "work"
     work.mkdir()
     env = clean_env()
-    run(bin_dir / "python", "-m", "pip", "install", "--quiet", wheel, cwd=work, env=env)
+    pip_install(bin_dir, wheel, cwd=work, env=env)
 
     listing = run(bin_dir / "valuegrad", cwd=work, env=env).stdout
     assert "usage: valuegrad demo" in listing and "  moons " in listing and "  walkthrough " in listing
@@ -123,7 +147,7 @@ def test_wheel_in_a_fresh_venv_runs_the_demos_and_the_readme(dist: tuple[Path, P
     missing = run(bin_dir / "valuegrad", "demo", "moons", "--quick", cwd=work, env=env, check=False)
     assert missing.returncode == 1 and "pip install 'valuegrad[demos]'" in missing.stderr, missing.stderr
 
-    run(bin_dir / "python", "-m", "pip", "install", "--quiet", f"valuegrad[demos] @ {wheel.as_uri()}", cwd=work, env=env)
+    pip_install(bin_dir, f"valuegrad[demos] @ {wheel.as_uri()}", cwd=work, env=env)
     moons = run(bin_dir / "valuegrad", "demo", "moons", "--quick", "--out", "pictures", cwd=work, env=env).stdout
     assert "test accuracy" in moons
     assert (work / "pictures" / "moons_decision_boundary.png").stat().st_size > 5_000
@@ -147,10 +171,8 @@ def test_hips_autograd_in_the_same_environment_is_named_with_the_fix(dist: tuple
     _, wheel = dist
     bin_dir = fresh_venv(tmp_path / "venv")
     env = clean_env()
-    run(bin_dir / "python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path, env=env)
-    hips = run(bin_dir / "python", "-m", "pip", "install", "--quiet", "autograd", cwd=tmp_path, env=env, check=False)
-    if hips.returncode != 0:
-        pytest.skip(f"PyPI's autograd could not be installed (registry unreachable?): {hips.stderr.strip()[-300:]}")
+    pip_install(bin_dir, wheel, cwd=tmp_path, env=env)
+    pip_install(bin_dir, "autograd", cwd=tmp_path, env=env)  # PyPI's HIPS autograd
 
     over = run(bin_dir / "python", "-c", "import nn", cwd=tmp_path, env=env, check=False)
     assert over.returncode == 1
@@ -158,7 +180,7 @@ def test_hips_autograd_in_the_same_environment_is_named_with_the_fix(dist: tuple
     assert "HIPS autograd" in over.stderr and "pip uninstall -y autograd valuegrad" in over.stderr
     assert "cannot import name" not in over.stderr
 
-    run(bin_dir / "python", "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", wheel, cwd=tmp_path, env=env)
+    pip_install(bin_dir, "--force-reinstall", "--no-deps", wheel, cwd=tmp_path, env=env)
     under = run(bin_dir / "python", "-c", "import autograd", cwd=tmp_path, env=env, check=False)
     assert under.returncode == 1
     clash = r"ImportError: valuegrad's 'autograd' package at .* shares its folder with PyPI's HIPS autograd \d"
@@ -166,5 +188,5 @@ def test_hips_autograd_in_the_same_environment_is_named_with_the_fix(dist: tuple
     assert "virtual environment of its own" in under.stderr
 
     run(bin_dir / "python", "-m", "pip", "uninstall", "--quiet", "-y", "autograd", "valuegrad", cwd=tmp_path, env=env)
-    run(bin_dir / "python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path, env=env)  # the documented fix works
+    pip_install(bin_dir, wheel, cwd=tmp_path, env=env)  # the documented fix works
     assert run(bin_dir / "python", "-c", "import nn; print(nn.MLP(2, [1], seed=0))", cwd=tmp_path, env=env).stdout
