@@ -1,4 +1,5 @@
-"""The runnable examples in the docstrings of ``nn`` and ``demos`` print what they say (``autograd``'s: tests/test_testing.py)."""
+"""The runnable examples in the docstrings of ``nn``, ``demos`` and ``tools`` print what they say (``autograd``'s:
+tests/test_testing.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 import demos
 import nn
+import tools
 
 #: Modules whose examples need an optional dependency, and which one.
 NEEDS = {"nn.torch_bridge": "torch"}
@@ -23,12 +25,12 @@ def modules_of(package: ModuleType) -> list[str]:
     return [package.__name__, *sorted(f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__))]
 
 
-MODULES = modules_of(nn) + modules_of(demos)
+MODULES = modules_of(nn) + modules_of(demos) + modules_of(tools)[1:]  # tools is a namespace package: no docstring
 
 
 def test_every_module_is_collected() -> None:
     """The walk finds the modules the README's map names, so an empty walk cannot pass silently."""
-    assert {"nn", "nn.module", "nn.train", "nn.optim", "demos.moons", "demos._common"} <= set(MODULES)
+    assert {"nn", "nn.module", "nn.train", "nn.optim", "demos.moons", "demos._common", "tools.readme_tables"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -17,7 +17,11 @@ from autograd.rules import RULES, Rule, substitute
 ROOT = Path(__file__).resolve().parent.parent
 TABLE_START = "<!-- operator table: generated from autograd.rules.RULES by python -m tools.readme_tables -->\n"
 TABLE_END = "<!-- end of operator table -->"
-#: How users write each rule that is not a method call ``x.name()`` (``x`` / ``a, b`` are Values).
+#: The start marker however an older generator worded it; a rewrite puts TABLE_START in its place.
+ANY_START = re.compile(r"<!-- operator table: generated from autograd\.rules\.RULES[^>]*-->\n")
+TABLE = re.compile(ANY_START.pattern + r"(.*?)" + re.escape(TABLE_END), re.DOTALL)
+#: How users write each rule that is not a method call ``x.name()`` (``x`` / ``a, b`` are Values), for rules
+#: that do not say it themselves (a row's ``written_as``, where the rules table has one, wins).
 WRITTEN_AS = {
     "+": "a + b",
     "-": "a - b",
@@ -53,10 +57,15 @@ def operator_table() -> str:
     """
     rows = ["| Operator | Write it as | Derivatives | Notes |", "|---|---|---|---|"]
     for name, rule in RULES.items():
-        written = WRITTEN_AS.get(name, f"x.{name}()")
+        written = getattr(rule, "written_as", None) or WRITTEN_AS.get(name, f"x.{name}()")
         notes = rule.doc.replace("|", "\\|")
         rows.append(f"| `{name}` | `{written}` | {derivatives_text(rule)} | {notes} |")
     return "\n".join(rows) + "\n"
+
+
+def marked_table() -> str:
+    """The table with its start and end markers, as a document carries it."""
+    return TABLE_START + operator_table() + TABLE_END
 
 
 def documents(root: Path = ROOT) -> list[Path]:
@@ -65,20 +74,19 @@ def documents(root: Path = ROOT) -> list[Path]:
 
 
 def committed_tables(root: Path = ROOT) -> dict[Path, str]:
-    """Each document that carries the table, with the table as committed (between the markers)."""
+    """Each document that carries the table, with the table as committed (markers included)."""
     found: dict[Path, str] = {}
     for path in documents(root):
-        text = path.read_text(encoding="utf-8")
-        if TABLE_START in text:
-            found[path] = text.partition(TABLE_START)[2].partition(TABLE_END)[0]
+        match = TABLE.search(path.read_text(encoding="utf-8"))
+        if match is not None:
+            found[path] = match.group(0)
     return found
 
 
 def rewrite(path: Path) -> bool:
     """Put the current table between the markers in ``path``; True if the file changed."""
     text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.DOTALL)
-    new = pattern.sub(lambda _: TABLE_START + operator_table() + TABLE_END, text)
+    new = TABLE.sub(lambda _: marked_table(), text)
     if new == text:
         return False
     write_text_atomically(path, new)
@@ -95,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if not tables:
         print("no document carries the operator table", file=sys.stderr)
         return 1
-    stale = [path for path, table in tables.items() if table != operator_table()]
+    stale = [path for path, table in tables.items() if table != marked_table()]
     for path in stale:
         if args.check:
             print(f"{path.relative_to(ROOT)}: the operator table is out of date (python -m tools.readme_tables)")
