@@ -2,10 +2,11 @@
 
     python3 dev.py demo    # create .venv (first time), install valuegrad, run the main demo
     python3 dev.py test    # the same set-up, then the whole test suite
-    python3 dev.py test --fast   # skip the tests marked slow, fewer Hypothesis examples: under a minute
     python3 dev.py lint    # ruff and mypy --strict
 
 Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
+``python3 dev.py test --fast`` skips the tests marked slow and runs fewer Hypothesis examples (under
+a minute); any other options after ``test`` go to pytest.
 """
 
 from __future__ import annotations
