@@ -52,7 +52,9 @@ def test_sessions_reproduce(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
     text = path.read_text(encoding="utf-8")
     result = doctest.testfile(str(path), module_relative=False, optionflags=doctest.ELLIPSIS, encoding="utf-8")
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {doc_id(path)} failed (output above)"
-    assert result.attempted >= text.count("\n>>> "), "some sessions were not run"
+    examples = doctest.DocTestParser().get_examples(text)
+    assert len(examples) == text.count("\n>>> "), "a >>> line is not read as an example (indentation?)"
+    assert result.attempted == sum(not e.options.get(doctest.SKIP) for e in examples), "some sessions were not run"
     # A drawing a session renders is a real SVG with nodes in it, not an empty file.
     for svg in re.findall(r'render\(outfile="([^"]+\.svg)"\)', text):
         assert (tmp_path / svg).read_text(encoding="utf-8").count('<g id="n') >= 3, svg
