@@ -106,15 +106,20 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]
     yield sdist, wheel
 
 
-def tracked_modules() -> set[str]:
-    """The Python modules of the installable packages as committed (git), paths relative to the root."""
+def tracked_files() -> set[str]:
+    """Every committed file of the installable packages (git), paths relative to the root: modules, assets, C sources."""
     listed = subprocess.run(["git", "ls-files", *PACKAGES], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return {line for line in listed.splitlines() if line.endswith(".py")}
+    return set(listed.splitlines())
+
+
+def tracked_modules() -> set[str]:
+    """The Python modules among ``tracked_files()``."""
+    return {name for name in tracked_files() if name.endswith(".py")}
 
 
 @pytest.mark.slow
 def test_sdist_holds_the_packages_and_no_tests(dist: tuple[Path, Path]) -> None:
-    """The sdist holds every committed module of autograd, nn and demos, the README and LICENSE, and no tests.
+    """The sdist holds every committed file of autograd, nn and demos, the README and LICENSE, and no tests.
 
     No tests by choice (docs/install.md): the suite needs the whole repository, so it runs from a clone.
     The wheel of the ``dist`` fixture is built from this sdist, so the sdist is complete enough to build.
@@ -122,7 +127,7 @@ def test_sdist_holds_the_packages_and_no_tests(dist: tuple[Path, Path]) -> None:
     sdist, _ = dist
     with tarfile.open(sdist) as archive:
         names = {name.partition("/")[2] for name in archive.getnames()}
-    assert tracked_modules() <= names, sorted(tracked_modules() - names)
+    assert tracked_modules() and tracked_files() <= names, sorted(tracked_files() - names)
     assert {"README.md", "LICENSE", "pyproject.toml"} <= names
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "docs/")) or "/test_" in n or n.startswith("test_")]
 
