@@ -31,10 +31,20 @@ from autograd.value import (
     vsum,
 )
 
-#: valuegrad's version (the installed distribution's, or a checkout's pyproject.toml).
-__version__ = _distribution.distribution_version()
 #: Tells ``nn`` (and anyone) that this ``autograd`` is valuegrad's, not PyPI's HIPS autograd.
 __valuegrad__ = True
+
+
+
+def __getattr__(name: str) -> str:
+    """``autograd.__version__``: valuegrad's version (the installed distribution's, or a checkout's pyproject.toml).
+
+    Looked up on first use, since reading package metadata would double the time ``import autograd`` takes.
+    """
+    if name == "__version__":
+        return _distribution.distribution_version()
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
 
 __all__ = [
     "RULES",

@@ -7,22 +7,28 @@ folder. This module lets valuegrad say so instead of failing later with an unrel
 
 from __future__ import annotations
 
+import functools
 import re
-from importlib import metadata
 from pathlib import Path
 
 DISTRIBUTION = "valuegrad"
 #: The distribution of PyPI's HIPS autograd, which uses the import name ``autograd`` too.
 HIPS_DISTRIBUTION = "autograd"
+#: Modules only HIPS autograd has: one of them beside valuegrad's ``__init__.py`` means a shared folder.
+#: (A stat each at import; ``importlib.metadata`` would cost more than half of ``import autograd``.)
+HIPS_MODULES = ("differential_operators.py", "tracer.py", "wrap_util.py")
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+@functools.cache
 def distribution_version() -> str:
     """valuegrad's version: the installed distribution's, or for a checkout that is not installed, its ``pyproject.toml``'s.
 
     >>> distribution_version() == checkout_version() or checkout_version() is None
     True
     """
+    from importlib import metadata  # here, not at import: it is slow to import and only needed for the version
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -62,8 +68,9 @@ def clash_fix() -> str:
     )
 
 
-def hips_claims_this_folder() -> str | None:
-    """If the installed HIPS autograd's files include this very ``autograd/__init__.py``, its version; else None.
+def hips_claims_this_folder(folder: Path = PACKAGE_DIR) -> str | None:
+    """If HIPS autograd's modules share valuegrad's ``autograd`` folder, HIPS's version (``"unknown"`` without its
+    metadata); else None.
 
     A HIPS autograd elsewhere on ``sys.path`` (say, in site-packages while valuegrad runs from a
     checkout) does not count: then ``import autograd`` finds valuegrad's and both work as installed.
@@ -71,26 +78,29 @@ def hips_claims_this_folder() -> str | None:
     >>> hips_claims_this_folder() is None   # this environment has no HIPS autograd in valuegrad's folder
     True
     """
+    if not any((folder / name).is_file() for name in HIPS_MODULES):
+        return None
+    from importlib import metadata
+
     try:
         hips = metadata.distribution(HIPS_DISTRIBUTION)
     except metadata.PackageNotFoundError:
-        return None
-    ours = PACKAGE_DIR / "__init__.py"
-    for file in hips.files or ():
-        if file.parts == ("autograd", "__init__.py") and Path(str(hips.locate_file(file))).resolve() == ours:
-            return hips.version
-    return None
+        return "unknown"  # its files without its record: still two packages in one folder
+    ours = (folder / "__init__.py").resolve()
+    inits = [file for file in hips.files or () if file.parts == ("autograd", "__init__.py")]
+    claimed = any(Path(str(hips.locate_file(file))).resolve() == ours for file in inits)
+    return hips.version if claimed else "unknown"
 
 
-def check_no_clash() -> None:
+def check_no_clash(folder: Path = PACKAGE_DIR) -> None:
     """Raise ``ImportError`` naming the clash and the fix when HIPS autograd is installed into valuegrad's folder.
 
     >>> check_no_clash()   # nothing to report here
     """
-    version = hips_claims_this_folder()
+    version = hips_claims_this_folder(folder)
     if version is not None:
         raise ImportError(
-            f"valuegrad's 'autograd' package at {PACKAGE_DIR} shares its folder with PyPI's HIPS autograd "
+            f"valuegrad's 'autograd' package at {folder} shares its folder with PyPI's HIPS autograd "
             f"{version} (pip installed one over the other). {clash_fix()}"
         )
 

@@ -18,8 +18,13 @@ from nn.optim import SGD, Adam, constant, cosine, linear_decay, step_decay
 from nn.serialize import ModelFileError, load
 from nn.train import fit
 
-#: valuegrad's version: the same as ``autograd.__version__`` (one distribution installs both).
-__version__: str = _valuegrad_autograd.VERSION
+
+def __getattr__(name: str) -> str:
+    """``nn.__version__``: valuegrad's version, the same as ``autograd.__version__`` (one distribution installs both)."""
+    if name == "__version__":
+        return _valuegrad_autograd.version()
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
+
 
 __all__ = [
     "MLP",

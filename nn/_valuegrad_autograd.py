@@ -34,5 +34,11 @@ def foreign_autograd_message(module: object) -> str:
 if getattr(autograd, "__valuegrad__", False) is not True:
     raise ImportError(foreign_autograd_message(autograd))
 
-#: valuegrad's version, read from its autograd (one distribution installs both packages).
-VERSION: str = autograd.__version__
+
+def version() -> str:
+    """valuegrad's version, read from its autograd (one distribution installs both packages).
+
+    >>> version() == autograd.__version__
+    True
+    """
+    return str(autograd.__version__)

@@ -50,6 +50,24 @@ def test_checkout_version_reads_only_valuegrads_pyproject(tmp_path: Path, monkey
     assert _distribution.checkout_version() == "9.9"
 
 
+def test_hips_modules_beside_ours_are_a_clash(tmp_path: Path) -> None:
+    """A folder holding valuegrad's __init__.py and one of HIPS autograd's modules raises ImportError naming both and the fix;
+    the same folder without it does not (the installed case is tested for real below)."""
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
+    _distribution.check_no_clash(tmp_path)
+    (tmp_path / "tracer.py").write_text("", encoding="utf-8")
+    with pytest.raises(ImportError, match=r"shares its folder with PyPI's HIPS autograd unknown .*pip uninstall -y autograd"):
+        _distribution.check_no_clash(tmp_path)
+
+
+def test_importing_autograd_reads_no_package_metadata() -> None:
+    """``import autograd`` stays quick: importlib.metadata (slower to import than the engine) waits for ``__version__``."""
+    loaded = "print('importlib.metadata' in sys.modules)"
+    code = f"import sys, autograd; {loaded}; autograd.__version__; {loaded}"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
 # ------------------------------------------------------------------------------------- built and installed
 
 
