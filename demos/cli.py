@@ -67,7 +67,14 @@ def listing() -> str:
 
 
 def run_demo(name: str, argv: Sequence[str]) -> int:
-    """Run demo ``name`` with ``argv`` as its command line; a missing optional dependency is an exit code 1 with the fix."""
+    """Run demo ``name`` with ``argv`` as its command line; a missing optional dependency is an exit code 1 with the fix.
+
+    >>> import contextlib, io, tempfile
+    >>> with contextlib.redirect_stdout(io.StringIO()) as printed:
+    ...     code = run_demo("walkthrough", ["--out", tempfile.mkdtemp()])
+    >>> code, "backward" in printed.getvalue()
+    (0, True)
+    """
     try:
         module = importlib.import_module(f"demos.{name}")
         result = module.main(list(argv))

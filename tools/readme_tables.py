@@ -64,17 +64,29 @@ def operator_table() -> str:
 
 
 def marked_table() -> str:
-    """The table with its start and end markers, as a document carries it."""
+    """The table with its start and end markers, as a document carries it.
+
+    >>> marked_table().startswith(TABLE_START) and marked_table().endswith(TABLE_END)
+    True
+    """
     return TABLE_START + operator_table() + TABLE_END
 
 
 def documents(root: Path = ROOT) -> list[Path]:
-    """The Markdown files that may carry the table: README.md and every docs/*.md."""
+    """The Markdown files that may carry the table: README.md and every docs/*.md.
+
+    >>> documents()[0].name
+    'README.md'
+    """
     return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
 
 
 def committed_tables(root: Path = ROOT) -> dict[Path, str]:
-    """Each document that carries the table, with the table as committed (markers included)."""
+    """Each document that carries the table, with the table as committed (markers included).
+
+    >>> [table == marked_table() for table in committed_tables().values()]   # one document, up to date
+    [True]
+    """
     found: dict[Path, str] = {}
     for path in documents(root):
         match = TABLE.search(path.read_text(encoding="utf-8"))
@@ -84,7 +96,14 @@ def committed_tables(root: Path = ROOT) -> dict[Path, str]:
 
 
 def rewrite(path: Path) -> bool:
-    """Put the current table between the markers in ``path``; True if the file changed."""
+    r"""Put the current table between the markers in ``path``; True if the file changed.
+
+    >>> import tempfile
+    >>> page = Path(tempfile.mkdtemp()) / "page.md"
+    >>> _ = page.write_text("Operators:\n" + TABLE_START + "| stale |\n" + TABLE_END + "\n", encoding="utf-8")
+    >>> rewrite(page), rewrite(page), operator_table() in page.read_text(encoding="utf-8")
+    (True, False, True)
+    """
     text = path.read_text(encoding="utf-8")
     new = TABLE.sub(lambda _: marked_table(), text)
     if new == text:
@@ -94,7 +113,11 @@ def rewrite(path: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite every document's table, or with ``--check`` report the stale ones (exit 1)."""
+    """Rewrite every document's table, or with ``--check`` report the stale ones (exit 1).
+
+    >>> main(["--check"])   # the committed table is current: nothing to say
+    0
+    """
     description = __doc__.splitlines()[0] if __doc__ else None
     parser = argparse.ArgumentParser(prog="python -m tools.readme_tables", description=description)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table is out of date")
