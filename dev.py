@@ -6,6 +6,8 @@
     python3 dev.py lint    # ruff and mypy --strict
 
 Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
+``python3 dev.py test --fast`` skips the tests marked slow and runs fewer Hypothesis examples (under
+a minute); any other options after ``test`` go to pytest.
 """
 
 from __future__ import annotations
@@ -48,9 +50,17 @@ def ensure_venv() -> None:
     STAMP.touch()
 
 
+def fast_profile(extra: list[str]) -> list[str]:
+    """Turn ``--fast`` into pytest's ``-m "not slow"`` and select Hypothesis's ``fast`` profile (tests/conftest.py)."""
+    if "--fast" not in extra:
+        return extra
+    os.environ.setdefault("HYPOTHESIS_PROFILE", "fast")
+    return ["-m", "not slow", *(a for a in extra if a != "--fast")]
+
+
 def main(argv: list[str]) -> int:
     task = argv[0] if argv else "help"
-    extra = argv[1:]
+    extra = fast_profile(argv[1:]) if task == "test" else argv[1:]
     if task == "demo":
         ensure_venv()
         run(PYTHON, "-m", "demos.moons", *extra)

@@ -140,12 +140,12 @@ def softplus_forward(x: float) -> float:
 
 
 def relu_forward(x: float) -> float:
-    """max(x, 0).
+    """max(x, 0); nan stays nan (as in PyTorch), so a nan never turns into a quiet 0.
 
-    >>> relu_forward(-2.0), relu_forward(3.0)
-    (0.0, 3.0)
+    >>> relu_forward(-2.0), relu_forward(3.0), relu_forward(float("nan"))
+    (0.0, 3.0, nan)
     """
-    return x if x > 0.0 else 0.0
+    return 0.0 if x <= 0.0 else x
 
 
 # ---------------------------------------------------------------------------------------------

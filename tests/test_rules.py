@@ -5,16 +5,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import RULES, Rule, Value, apply, gradcheck, gradients
-from autograd.replay import assert_matches_eager
-from autograd.rules import FLOAT_HELPERS, GENERIC_HELPERS, substitute
+from autograd import RULES, Value, apply, gradcheck, gradients
+from autograd.rules import FLOAT_HELPERS, GENERIC_HELPERS
 from autograd.testing import DOMAINS
+from tests.replaycheck import assert_matches_eager
 
 OPS = sorted(RULES)
 
@@ -230,53 +229,3 @@ def test_softplus_and_sigmoid_are_consistent(x: float) -> None:
     v.softplus().backward()
     assert v.grad == Value(x).sigmoid().data
     assert math.isclose(math.log(Value(x).sigmoid().data), -Value(-x).softplus().data, rel_tol=1e-12, abs_tol=1e-15)
-
-
-# ------------------------------------------------------------------------------------------- the README's table
-
-ROOT = Path(__file__).resolve().parent.parent
-TABLE_START = "<!-- operator table: generated from autograd.rules.RULES by tests/test_rules.py::operator_table -->\n"
-TABLE_END = "<!-- end of operator table -->"
-#: How users write each rule (``x`` / ``a, b`` are Values; numbers work on either side).
-WRITTEN_AS = {
-    "+": "a + b",
-    "-": "a - b",
-    "*": "a * b",
-    "/": "a / b",
-    "**": "a ** b",
-    "neg": "-x",
-    "abs": "abs(x)",
-    "sum": "vsum([x0, x1, ...])",
-    "dot": "dot(ws, xs, b)",
-}
-
-
-def derivatives_text(rule: Rule) -> str:
-    """The Derivatives cell: each local formula, or for an n-ary rule each term's, over indexed names (``x_i``)."""
-    if rule.terms is None:
-        return ", ".join(f"`{f}`" for f in rule.local_formulas)
-    terms = rule.terms
-    indexed = {name: f"{name}_i" for name in terms.inputs}
-    cells = [f"`{substitute(f, indexed)}` for {indexed[name]}" for name, f in zip(terms.inputs, terms.local)]
-    return ", ".join([*cells, *(f"`{f}` for {name}" for name, f in zip(terms.extra, terms.extra_local))])
-
-
-def operator_table() -> str:
-    """The README's operator table, one row per rule, from RULES (print it to regenerate the docs)."""
-    rows = ["| Operator | Write it as | Derivatives | Notes |", "|---|---|---|---|"]
-    for name, rule in RULES.items():
-        written = WRITTEN_AS.get(name, f"x.{name}()")
-        derivatives = derivatives_text(rule)
-        notes = rule.doc.replace("|", "\\|")
-        rows.append(f"| `{name}` | `{written}` | {derivatives} | {notes} |")
-    return "\n".join(rows) + "\n"
-
-
-def test_readme_operator_table_matches_the_rules() -> None:
-    """Each document carrying the generated operator table carries the current one (one row per rule, its doc)."""
-    documents = [ROOT / "README.md"]
-    tables = [p.read_text(encoding="utf-8").partition(TABLE_START)[2].partition(TABLE_END)[0] for p in documents]
-    assert any(tables), "no document carries the operator table"
-    for path, table in zip(documents, tables):
-        if table:
-            assert table == operator_table(), f"{path.name}: regenerate with tests.test_rules.operator_table()"
