@@ -494,6 +494,17 @@ vg_h_pow_exponent_derivative(double a, double b, double out)
 }
 
 /* Forward declarations the generated code calls. */
+/* Call a hook set by _configure (autograd/_native/__init__.py); an error if the module is used on its own. */
+static PyObject *
+vg_call_hook(PyObject *hook, PyObject *arg)
+{
+    if (hook == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "valuegrad's C engine is used through autograd.value, which configures it");
+        return NULL;
+    }
+    return PyObject_CallOneArg(hook, arg);
+}
+
 static PyObject *vg_binary(PyObject *x, PyObject *y, int op);
 static PyObject *vg_unary(PyObject *x, int op);
 static PyObject *vg_power(PyObject *x, PyObject *y, PyObject *z, int op);
@@ -1027,7 +1038,7 @@ vg_custom_step(Node *node)
         return r == NULL ? -1 : 0;
     }
     if ((node->flags & F_CUSTOM) && EXT(node)->nlocals != EXT(node)->n) {
-        PyObject *r = PyObject_CallOneArg(vg_hook_missing_backward, (PyObject *)node);
+        PyObject *r = vg_call_hook(vg_hook_missing_backward, (PyObject *)node);
         Py_XDECREF(r);
         return -1;
     }
@@ -1060,7 +1071,7 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
         return NULL;
     }
     if (create_graph)
-        return PyObject_CallOneArg(vg_hook_create_graph, self);
+        return vg_call_hook(vg_hook_create_graph, self);
 
     NodeVec order = {NULL, 0, 0};
     int custom = 0;
@@ -1142,7 +1153,7 @@ node_step_call(PyObject *self, PyObject *Py_UNUSED(unused))
 {
     Node *node = (Node *)self;
     if ((node->flags & F_CUSTOM) && EXT(node)->nlocals != EXT(node)->n) {
-        PyObject *r = PyObject_CallOneArg(vg_hook_missing_backward, self);
+        PyObject *r = vg_call_hook(vg_hook_missing_backward, self);
         Py_XDECREF(r);
         return NULL;
     }
@@ -1535,7 +1546,7 @@ node_get_local_grads(PyObject *o, void *closure)
     Node *self = (Node *)o;
     if ((self->flags & F_CUSTOM) && vg_has_closure(self)) {
         /* measured by running the closure once with grad 1, as the pure engine does */
-        PyObject *measured = PyObject_CallOneArg(vg_hook_closure_locals, o);
+        PyObject *measured = vg_call_hook(vg_hook_closure_locals, o);
         if (measured == NULL)
             return NULL;
         PyObject *t = PySequence_Tuple(measured);
