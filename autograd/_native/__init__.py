@@ -22,13 +22,12 @@ the extension: the pure engine is used, with a ``RuntimeWarning`` at import sayi
 
 from __future__ import annotations
 
-import hashlib
+import binascii
 import importlib
 import importlib.util
 import numbers
 import os
 import sys
-import sysconfig
 import types
 import warnings
 from typing import Any
@@ -40,25 +39,21 @@ reason_unavailable = ""
 _NOT_SHARED = {"__init__", "__slots__", "__dict__", "__weakref__", "__module__", "__doc__", "__qualname__", "__new__"}
 
 
-def _disabled() -> str:
-    if os.environ.get("VALUEGRAD_PURE", "") not in ("", "0"):
-        return "VALUEGRAD_PURE is set"
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        reason = "this is a free-threaded Python build and valuegrad's C engine needs the GIL: using the pure engine"
-        warnings.warn(reason, RuntimeWarning, stacklevel=3)
-        return reason
-    return ""
-
-
 def _load_core() -> types.ModuleType | None:
     global reason_unavailable
-    reason_unavailable = _disabled()
-    if reason_unavailable:
+    if os.environ.get("VALUEGRAD_PURE", "") not in ("", "0"):
+        reason_unavailable = "VALUEGRAD_PURE is set"
         return None
     try:
         return importlib.import_module("autograd._native._core")
     except ImportError as error:
-        reason_unavailable = f"the C extension is not built ({error})"
+        import sysconfig  # only here: it costs an import that working installs never need
+
+        if sysconfig.get_config_var("Py_GIL_DISABLED"):
+            reason_unavailable = "this is a free-threaded Python build and valuegrad's C engine needs the GIL: using the pure engine"
+            warnings.warn(reason_unavailable, RuntimeWarning, stacklevel=4)
+        else:
+            reason_unavailable = f"the C extension is not built ({error})"
         return None
 
 
@@ -66,7 +61,7 @@ def rules_digest() -> str:
     """A digest of every built-in rule's formulas and method names: the generated C is stale when it differs.
 
     >>> len(rules_digest())
-    64
+    8
     """
     from autograd.rules import RULES
 
@@ -76,7 +71,8 @@ def rules_digest() -> str:
             continue
         methods = getattr(rule, "method_names", None)
         parts.append(repr((rule.name, rule.inputs, rule.forward_formula, rule.local_formulas, rule.terms, methods)))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    # A checksum, not a cryptographic hash: it only has to notice that the rules changed (and costs no hashlib import).
+    return f"{binascii.crc32(chr(10).join(parts).encode()):08x}"
 
 
 def install(namespace: dict[str, Any]) -> str:
