@@ -50,7 +50,9 @@ def _load_core() -> types.ModuleType | None:
         import sysconfig  # only here: it costs an import that working installs never need
 
         if sysconfig.get_config_var("Py_GIL_DISABLED"):
-            reason_unavailable = "this is a free-threaded Python build and valuegrad's C engine needs the GIL: using the pure engine"
+            reason_unavailable = (
+                "this is a free-threaded Python build and valuegrad's C engine needs the GIL: using the pure engine"
+            )
             warnings.warn(reason_unavailable, RuntimeWarning, stacklevel=4)
         else:
             reason_unavailable = f"the C extension is not built ({error})"
