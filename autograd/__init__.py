@@ -3,6 +3,7 @@
 PyPI's HIPS ``autograd`` uses the same import name; install one or the other in an environment.
 """
 
+from autograd.custom import define_op, forget_op
 from autograd.draw import GraphvizNotFound, draw_dot, render
 from autograd.functional import grad, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
@@ -39,9 +40,11 @@ __all__ = [
     "backprop_grads",
     "compile",
     "compile_per_sample",
+    "define_op",
     "dot",
     "draw_dot",
     "explain",
+    "forget_op",
     "grad",
     "gradcheck",
     "gradients",

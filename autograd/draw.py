@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from autograd.rules import RULES
 from autograd.text import NodeNames, label_text
 from autograd.value import Value
 
@@ -67,8 +68,10 @@ _PENDING = "#6b7280"
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")
 _NEURON_OF = re.compile(r"^(?:(?P<neuron>[\w.]+)\.)?(?:w\.\d+|b)$")
 _LAYER_OF = re.compile(r"^(?P<layer>[\w.]+)\.neurons\.\d+$")
-# The activation that follows a neuron's ``dot`` node belongs to the neuron.
-_ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid", "softplus"})
+def _is_activation(op: str) -> bool:
+    """The activation that follows a neuron's ``dot`` node belongs to the neuron (the rules say which ops are activations)."""
+    rule = RULES.get(op)
+    return rule is not None and rule.activation
 
 
 # ------------------------------------------------------------------------------------- roles and groups
@@ -136,7 +139,7 @@ def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Val
         for p in params:
             membership[p] = key
         for child in children[node]:
-            if child.op in _ACTIVATIONS and len(child.parents) == 1:
+            if _is_activation(child.op) and len(child.parents) == 1:
                 membership[child] = key
     return membership
 
@@ -165,7 +168,8 @@ def _escape_record(text: str) -> str:
 
 
 def _op_text(op: str) -> str:
-    return {"neg": "-x", "**": "**"}.get(op, op)
+    rule = RULES.get(op)
+    return rule.shown if rule is not None else op
 
 
 def _safe_id(key: str) -> str:
@@ -368,7 +372,7 @@ def _group_attrs(
     params = [n for n in group.members if n.is_leaf]
     # A group's outputs: computed members that no other member uses.
     outputs = [n for n in group.members if n.parents and not any(c in members for c in children[n])]
-    activation = next((n.op for n in group.members if n.op in _ACTIVATIONS), "linear")
+    activation = next((n.op for n in group.members if _is_activation(n.op)), "linear")
     if group.kind == "layer":
         neurons = len({key for key in neuron_layer if neuron_layer[key] == group.key})
         fields = [group.key, f"{neurons} {activation} neuron{'' if neurons == 1 else 's'}", f"{len(params)} parameters"]
@@ -376,7 +380,7 @@ def _group_attrs(
         fields = [group.key or "neuron", f"{activation}(w.x + b), {len(params)} parameters"]
     if len(outputs) == 1:
         output = outputs[0]
-        named = [names.name(output)] if output.label is not None else []
+        named = [names.name(output)] if output.label else []
         fields += [*named, f"data {_num(output.data)}", f"grad {_num(float(output.grad))}"]
     else:
         fields.append(f"{len(outputs)} outputs")

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union, cast
 
 from autograd.rules import FLOAT_HELPERS, RULES, substitute
-from autograd.value import _TRACER, Value, backprop_grads, topological_order
+from autograd.value import _TRACER, Value, backprop_grads, formulas_of, topological_order
 
 #: An argument of a compiled function: a number, a Value, or a (nested) list/tuple of them.
 Tree = Union[float, int, Value, Sequence[Any]]
@@ -287,7 +287,7 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
             else:
                 name[node] = f"p{params.number(node)}"
         else:
-            formulas = RULES[op].formulas(len(parents))
+            formulas = formulas_of(node, "compile", "be compiled").formulas(len(parents))  # custom closures: an error
             expression = substitute(formulas.forward, dict(zip(formulas.inputs, (name[p] for p in parents))))
             lines.extend(_assignment(f"v{i}", expression, RULES[op].terms is not None))
             name[node] = f"v{i}"

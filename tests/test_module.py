@@ -202,7 +202,7 @@ def test_forward_nodes_are_not_labelled() -> None:
     """Forward nodes carry no label (speed); only parameters are named."""
     out = MLP(2, [2, 1], seed=0)([1.0, 2.0])
     assert isinstance(out, Value)
-    assert all(node.label is None for node in topological_order(out) if node.op)
+    assert all(node.label == "" for node in topological_order(out) if node.op)
 
 
 def test_hidden_layer_of_one_neuron_works() -> None:
