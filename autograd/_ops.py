@@ -38,13 +38,13 @@ sqrt = rules.sqrt_forward
 _new = object.__new__
 
 #: The one-input rules.
-UnaryOp = Literal["neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "sin", "cos"]
+UnaryOp = Literal["neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "softsign", "sin", "cos"]
 #: The two-input rules.
 BinaryOp = Literal["+", "-", "*", "/", "**"]
 #: The n-ary rules (any number of inputs).
 NaryOp = Literal["sum", "dot"]
 #: The rules that are activations.
-ActivationOp = Literal["tanh", "sigmoid", "relu", "softplus"]
+ActivationOp = Literal["tanh", "sigmoid", "relu", "softplus", "softsign"]
 
 
 class Operators:
@@ -463,6 +463,25 @@ class Operators:
             node._op = ""
         return node
 
+    def softsign(self) -> Value:
+        """Rule ``softsign``: x / (1 + |x|); finite for any x."""
+        parent: Any = self
+        x = parent.data
+        out = x / (1.0 + abs(x))
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node.label = ""
+        if _grad_enabled():
+            node._parent0 = parent
+            node._parent1 = None
+            node._op = "softsign"
+            node._local0 = 1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))
+        else:
+            node._parent0 = None
+            node._op = ""
+        return node
+
     def sin(self) -> Value:
         """Rule ``sin``: sine; ValueError for x = ±inf."""
         parent: Any = self
@@ -642,6 +661,16 @@ def local_softplus(x: Any, out: Any) -> tuple[Any, ...]:
     return (generic.sigmoid(x),)
 
 
+def forward_softsign(x: float) -> float:
+    """Rule ``softsign``: the output on floats."""
+    return x / (1.0 + abs(x))
+
+
+def local_softsign(x: Any, out: Any) -> tuple[Any, ...]:
+    """Rule ``softsign``: d out / d input for each input, on floats or on Values."""
+    return (1.0 / ((1.0 + generic.abs(x)) * (1.0 + generic.abs(x))),)
+
+
 def forward_sin(x: float) -> float:
     """Rule ``sin``: the output on floats."""
     return sin(x)
@@ -708,6 +737,7 @@ FORWARD: dict[str, Callable[..., float]] = {
     "sigmoid": forward_sigmoid,
     "relu": forward_relu,
     "softplus": forward_softplus,
+    "softsign": forward_softsign,
     "sin": forward_sin,
     "cos": forward_cos,
     "sum": forward_sum,
@@ -729,6 +759,7 @@ LOCAL: dict[str, Callable[..., tuple[Any, ...]]] = {
     "sigmoid": local_sigmoid,
     "relu": local_relu,
     "softplus": local_softplus,
+    "softsign": local_softsign,
     "sin": local_sin,
     "cos": local_cos,
     "sum": local_sum,

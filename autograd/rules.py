@@ -617,6 +617,17 @@ RULES: dict[str, Rule] = {
             torch="torch.logaddexp(x, torch.zeros_like(x))",
             reference="math.log(1 + math.exp(x))",
         ),
+        formula_rule(
+            "softsign",
+            "x",
+            "x / (1.0 + abs(x))",
+            ("1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))",),
+            "x / (1 + |x|); finite for any x",
+            domain=(KINK,),  # its second derivative has a kink at 0
+            activation=True,
+            torch="torch.nn.functional.softsign(x)",
+            reference="x / (1 + math.fabs(x))",
+        ),
         # --- trigonometry --------------------------------------------------------------------------------
         formula_rule("sin", "x", "sin(x)", ("cos(x)",), "sine; ValueError for x = ±inf", reference="math.sin(x)"),
         formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine; ValueError for x = ±inf", reference="math.cos(x)"),

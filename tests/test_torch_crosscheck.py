@@ -95,5 +95,6 @@ def test_activations_and_kinks_match_pytorch_far_out_and_at_zero(op: str, x: flo
     t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     t_out = TORCH_OPS[op](t)
     t_out.backward()
+    # A few ulps: PyTorch builds some activations (softsign) from primitives, so its derivative rounds differently.
     assert out.data == pytest.approx(t_out.item(), rel=1e-15, abs=0.0)
-    assert v.grad == pytest.approx(t.grad.item(), rel=1e-15, abs=0.0)
+    assert v.grad == pytest.approx(t.grad.item(), rel=1e-13, abs=0.0)
