@@ -38,13 +38,27 @@ sqrt = rules.sqrt_forward
 _new = object.__new__
 
 #: The one-input rules.
-UnaryOp = Literal["neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "softsign", "sin", "cos"]
+UnaryOp = Literal[
+    "neg",
+    "abs",
+    "exp",
+    "log",
+    "sqrt",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "softplus",
+    "leaky_relu",
+    "softsign",
+    "sin",
+    "cos",
+]
 #: The two-input rules.
 BinaryOp = Literal["+", "-", "*", "/", "**"]
 #: The n-ary rules (any number of inputs).
 NaryOp = Literal["sum", "dot"]
 #: The rules that are activations.
-ActivationOp = Literal["tanh", "sigmoid", "relu", "softplus", "softsign"]
+ActivationOp = Literal["tanh", "sigmoid", "relu", "softplus", "leaky_relu", "softsign"]
 
 
 class Operators:
@@ -463,6 +477,25 @@ class Operators:
             node._op = ""
         return node
 
+    def leaky_relu(self) -> Value:
+        """Rule ``leaky_relu``: x for x > 0, else 0.01 x; leaky_relu'(0) = 0.01."""
+        parent: Any = self
+        x = parent.data
+        out = x if x > 0.0 else 0.01 * x
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node.label = ""
+        if _grad_enabled():
+            node._parent0 = parent
+            node._parent1 = None
+            node._op = "leaky_relu"
+            node._local0 = 1.0 if x > 0.0 else 0.01
+        else:
+            node._parent0 = None
+            node._op = ""
+        return node
+
     def softsign(self) -> Value:
         """Rule ``softsign``: x / (1 + |x|); finite for any x."""
         parent: Any = self
@@ -661,6 +694,16 @@ def local_softplus(x: Any, out: Any) -> tuple[Any, ...]:
     return (generic.sigmoid(x),)
 
 
+def forward_leaky_relu(x: float) -> float:
+    """Rule ``leaky_relu``: the output on floats."""
+    return x if x > 0.0 else 0.01 * x
+
+
+def local_leaky_relu(x: Any, out: Any) -> tuple[Any, ...]:
+    """Rule ``leaky_relu``: d out / d input for each input, on floats or on Values."""
+    return (1.0 if x > 0.0 else 0.01,)
+
+
 def forward_softsign(x: float) -> float:
     """Rule ``softsign``: the output on floats."""
     return x / (1.0 + abs(x))
@@ -737,6 +780,7 @@ FORWARD: dict[str, Callable[..., float]] = {
     "sigmoid": forward_sigmoid,
     "relu": forward_relu,
     "softplus": forward_softplus,
+    "leaky_relu": forward_leaky_relu,
     "softsign": forward_softsign,
     "sin": forward_sin,
     "cos": forward_cos,
@@ -759,6 +803,7 @@ LOCAL: dict[str, Callable[..., tuple[Any, ...]]] = {
     "sigmoid": local_sigmoid,
     "relu": local_relu,
     "softplus": local_softplus,
+    "leaky_relu": local_leaky_relu,
     "softsign": local_softsign,
     "sin": local_sin,
     "cos": local_cos,

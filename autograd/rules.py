@@ -618,6 +618,18 @@ RULES: dict[str, Rule] = {
             reference="math.log(1 + math.exp(x))",
         ),
         formula_rule(
+            "leaky_relu",
+            "x",
+            "x if x > 0.0 else 0.01 * x",
+            ("1.0 if x > 0.0 else 0.01",),
+            "x for x > 0, else 0.01 x; leaky_relu'(0) = 0.01",
+            "leaky_relu(x)",
+            domain=(KINK,),
+            activation=True,
+            torch="torch.nn.functional.leaky_relu(x, 0.01)",
+            reference="max(x, 0.01 * x)",
+        ),
+        formula_rule(
             "softsign",
             "x",
             "x / (1.0 + abs(x))",

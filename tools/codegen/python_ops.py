@@ -290,7 +290,10 @@ def _q(text: str) -> str:
 
 
 def _literal(names: list[str]) -> str:
-    return "Literal[" + ", ".join(_q(n) for n in names) + "]"
+    one_line = "Literal[" + ", ".join(_q(n) for n in names) + "]"
+    if len(one_line) <= 100:
+        return one_line
+    return "Literal[\n" + "".join(f"    {_q(n)},\n" for n in names) + "]"
 
 
 def generate() -> str:
