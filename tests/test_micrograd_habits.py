@@ -204,3 +204,14 @@ def test_stepper_runs_the_closure_and_shows_grads_before_and_after() -> None:
     y.zero_grad()
     y.backward()
     assert stepped == x.grad
+
+
+@pytest.mark.parametrize("guide", ["coming-from-micrograd.md", "engine.md"])
+def test_guides_examples_run(guide: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every >>> example in the engine guide and the micrograd guide prints what the page shows."""
+    import doctest
+
+    monkeypatch.chdir(tmp_path)
+    path = Path(__file__).resolve().parent.parent / "docs" / guide
+    result = doctest.testfile(str(path), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 10 and result.failed == 0
