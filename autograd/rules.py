@@ -436,6 +436,8 @@ class Rule:
     torch: str | None = ""
     #: An independent textbook formula for the forward (``math`` in scope; n-ary rules get ``xs``).
     reference: str = ""
+    #: For an activation: the ``torch.nn`` module class that computes it (``nn.to_torch``/``from_torch``), if any.
+    torch_module: str = ""
     #: ``(forward, local)`` for a rule made at run time (``define_op``); built-in rules' come from ``_ops.py``.
     callables: tuple[Callable[..., float], Callable[..., tuple[Any, ...]]] | None = field(default=None, compare=False, repr=False)
 
@@ -576,16 +578,33 @@ RULES: dict[str, Rule] = {
         ),
         formula_rule("neg", "x", "-x", ("-1.0",), "-x", methods=("__neg__",), syntax="-x", symbol="-x", torch="-x"),
         formula_rule(
-            "abs", "x", "abs(x)", ("sign(x)",), "|x|; abs'(0) = 0", methods=("__abs__",), syntax="abs(x)", domain=(KINK,),
+            "abs",
+            "x",
+            "abs(x)",
+            ("sign(x)",),
+            "|x|; abs'(0) = 0",
+            methods=("__abs__",),
+            syntax="abs(x)",
+            domain=(KINK,),
             reference="math.fabs(x)",
         ),
         # --- exponentials and logarithms -----------------------------------------------------------------
         formula_rule(
-            "exp", "x", "exp(x)", ("out",), "e ** x; OverflowError above ~709.78", domain=(Interval(-10.0, EXP_MAX),),
+            "exp",
+            "x",
+            "exp(x)",
+            ("out",),
+            "e ** x; OverflowError above ~709.78",
+            domain=(Interval(-10.0, EXP_MAX),),
             reference="math.exp(x)",
         ),
         formula_rule(
-            "log", "x", "log(x)", ("1.0 / x",), "natural log; ValueError for x <= 0", domain=(POSITIVE,),
+            "log",
+            "x",
+            "log(x)",
+            ("1.0 / x",),
+            "natural log; ValueError for x <= 0",
+            domain=(POSITIVE,),
             reference="math.log(x)",
         ),
         formula_rule(
@@ -599,20 +618,47 @@ RULES: dict[str, Rule] = {
         ),
         # --- activations ---------------------------------------------------------------------------------
         formula_rule(
-            "tanh", "x", "tanh(x)", ("1.0 - out * out",), "hyperbolic tangent; finite for any x", domain=(SATURATING,),
-            activation=True, reference="(math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)",
+            "tanh",
+            "x",
+            "tanh(x)",
+            ("1.0 - out * out",),
+            "hyperbolic tangent; finite for any x",
+            domain=(SATURATING,),
+            activation=True,
+            torch_module="Tanh",
+            reference="(math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)",
         ),
         formula_rule(
-            "sigmoid", "x", "sigmoid(x)", ("out * (1.0 - out)",), "1 / (1 + e ** -x); finite for any x", domain=(SATURATING,),
-            activation=True, reference="1 / (1 + math.exp(-x))",
+            "sigmoid",
+            "x",
+            "sigmoid(x)",
+            ("out * (1.0 - out)",),
+            "1 / (1 + e ** -x); finite for any x",
+            domain=(SATURATING,),
+            activation=True,
+            torch_module="Sigmoid",
+            reference="1 / (1 + math.exp(-x))",
         ),
         formula_rule(
-            "relu", "x", "relu(x)", ("step(x)",), "max(x, 0); relu'(0) = 0", domain=(KINK,), activation=True,
+            "relu",
+            "x",
+            "relu(x)",
+            ("step(x)",),
+            "max(x, 0); relu'(0) = 0",
+            domain=(KINK,),
+            activation=True,
+            torch_module="ReLU",
             reference="max(x, 0.0)",
         ),
         formula_rule(
-            "softplus", "x", "softplus(x)", ("sigmoid(x)",), "log(1 + e ** x); finite for any x", domain=(SATURATING,),
+            "softplus",
+            "x",
+            "softplus(x)",
+            ("sigmoid(x)",),
+            "log(1 + e ** x); finite for any x",
+            domain=(SATURATING,),
             activation=True,
+            torch_module="Softplus",
             # logaddexp(x, 0) = log(1 + e**x) exactly; F.softplus switches to x above a threshold.
             torch="torch.logaddexp(x, torch.zeros_like(x))",
             reference="math.log(1 + math.exp(x))",
@@ -626,6 +672,7 @@ RULES: dict[str, Rule] = {
             "leaky_relu(x)",
             domain=(KINK,),
             activation=True,
+            torch_module="LeakyReLU",
             torch="torch.nn.functional.leaky_relu(x, 0.01)",
             reference="max(x, 0.01 * x)",
         ),
@@ -637,6 +684,7 @@ RULES: dict[str, Rule] = {
             "x / (1 + |x|); finite for any x",
             domain=(KINK,),  # its second derivative has a kink at 0
             activation=True,
+            torch_module="Softsign",
             torch="torch.nn.functional.softsign(x)",
             reference="x / (1 + math.fabs(x))",
         ),
@@ -645,8 +693,11 @@ RULES: dict[str, Rule] = {
         formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine; ValueError for x = ±inf", reference="math.cos(x)"),
         # --- fused reductions ----------------------------------------------------------------------------
         terms_rule(
-            "sum", Terms(("x",), "x", ("1.0",), max_terms=6), "x0 + x1 + ... as one node",
-            syntax="vsum([x0, x1, ...])", reference="math.fsum(xs)",
+            "sum",
+            Terms(("x",), "x", ("1.0",), max_terms=6),
+            "x0 + x1 + ... as one node",
+            syntax="vsum([x0, x1, ...])",
+            reference="math.fsum(xs)",
         ),
         terms_rule(
             "dot",

@@ -472,7 +472,8 @@ class _CustomValue(_FusedValue):
         if len(self._local_n) != len(self._parents_n):
             raise RuntimeError(
                 f"backward: node {self!r} (op {self._op!r}) has children but no derivative: assign it a _backward "
-                "closure, name a rule as its _op (see autograd.RULES), or define the op with autograd.define_op"
+                "closure, name a rule as its _op (see autograd.RULES), or define the op with autograd.define_op "
+                "(the leaves' gradients from this call are partial: zero_grad() before trying again)"
             )
         super()._chain_rule_step()
 
