@@ -410,61 +410,61 @@ def test_bare_no_grad_decorator_and_called_one_are_the_same() -> None:
 
 
 def test_one_no_grad_instance_shared_by_threads_keeps_each_thread_right() -> None:
-    """A module-level NG = no_grad() entered in two threads at once: each records nothing inside, everything after."""
+    """A module-level NG = no_grad() entered by two threads, exited first-in first-out: each thread stays right."""
     import threading
 
     shared = no_grad()
-    barrier = threading.Barrier(2)
-    results: list[tuple[bool, bool]] = []
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    results: dict[str, tuple[bool, bool]] = {}
     errors: list[BaseException] = []
 
-    def work() -> None:
+    def work(name: str, wait_before: threading.Event | None, done: threading.Event, wait_exit: threading.Event | None) -> None:
         try:
             x = Value(1.0)
+            if wait_before is not None:
+                wait_before.wait(5)
             with shared:
-                barrier.wait()
+                done.set()
+                if wait_exit is not None:
+                    wait_exit.wait(5)
                 inside = (x * 2).parents == ()
-                barrier.wait()
-            results.append((inside, len((x * 2).parents) == 2))
+            results[name] = (inside, len((x * 2).parents) == 2)
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and results == [(True, True), (True, True)]
+    # A enters, B enters, A leaves while B is still inside, then B leaves: not last-in first-out.
+    first = threading.Thread(target=work, args=("a", None, a_in, b_in))
+    second = threading.Thread(target=work, args=("b", a_in, b_in, a_out))
+    first.start()
+    second.start()
+    first.join()
+    a_out.set()
+    second.join()
+    assert not errors and results == {"a": (True, True), "b": (True, True)}
 
 
 def test_no_grad_is_per_asyncio_task_with_a_shared_instance() -> None:
-    """Two tasks share one no_grad instance and interleave: each task's recording state is its own."""
+    """Two tasks share one no_grad instance and leave it in the order they entered: each task's state is its own."""
     import asyncio
 
     shared = no_grad()
 
-    async def inside() -> list[bool]:
+    async def task(delay_in: int, delay_out: int) -> list[bool]:
+        for _ in range(delay_in):
+            await asyncio.sleep(0)
         seen = []
         with shared:
-            for _ in range(3):
+            for _ in range(delay_out):
                 seen.append(is_grad_enabled())
                 await asyncio.sleep(0)
         seen.append(is_grad_enabled())
         return seen
 
-    async def outside() -> list[bool]:
-        seen = []
-        for _ in range(4):
-            seen.append(is_grad_enabled())
-            await asyncio.sleep(0)
-        return seen
+    async def main() -> list[list[bool]]:
+        # The first task enters first and leaves first, while the second is still inside.
+        return list(await asyncio.gather(task(0, 2), task(1, 4)))
 
-    async def main() -> tuple[list[bool], list[bool]]:
-        a, b = await asyncio.gather(inside(), outside())
-        return a, b
-
-    a, b = asyncio.run(main())
-    assert a == [False, False, False, True] and b == [True] * 4
+    assert asyncio.run(main()) == [[False, False, True], [False, False, False, False, True]]
 
 
 def test_no_grad_decorates_generators_and_coroutines() -> None:
