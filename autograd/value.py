@@ -220,15 +220,17 @@ class Value(_ops.Operators):
     def __new__(cls, data: Number = 0.0, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> Value:
         # Only nodes users build with children need the extra slots of a custom op; the operators
         # make nodes with object.__new__ and never come here.
-        return object.__new__(_CustomValue if _children and cls is Value else cls)
+        return object.__new__(cls if not _children or cls is not Value else _CustomValue)
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
-        self.data = _as_float(data, "Value")
+        # Checks inline, without calls: parameters and inputs are made here, often.
+        self.data = data if data.__class__ is float else _as_float(data, "Value")
         self.grad = 0.0
         self._parent0 = self._parent1 = None
-        self._op = _check_str(_op, "_op")
+        self._op = _op if _op.__class__ is str else _check_str(_op, "_op")
         self._local0 = self._local1 = 0.0
-        self.label = "" if label is None else _check_str(label, "label")  # None: from code older than the '' default
+        # None: from code older than the '' default.
+        self.label = label if label.__class__ is str else "" if label is None else _check_str(label, "label")
 
     # ----------------------------------------------------------------------------- inspection
 
