@@ -438,6 +438,11 @@ class _CustomValue(_FusedValue):
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
         super().__init__(data, (), _op, label)
+        if isinstance(_children, str):
+            raise TypeError(
+                f"Value: the second argument is _children (micrograd's order: data, _children, _op, label), got the str "
+                f"{_children!r}; pass a label by keyword: Value({self.data!r}, label={_children!r})"
+            )
         children = tuple(_children)
         for i, child in enumerate(children):
             if not isinstance(child, Value):

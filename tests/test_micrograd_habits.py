@@ -136,6 +136,12 @@ def test_constructor_positional_and_keyword_and_label_default() -> None:
     assert a.label == "" and Value(1.0).label == ""
 
 
+def test_a_label_passed_in_the_children_position_gets_a_clear_error() -> None:
+    """Value(1.0, 'x') (label where micrograd has _children) says to pass label= by keyword."""
+    with pytest.raises(TypeError, match="pass a label by keyword"):
+        Value(1.0, "x")  # type: ignore[arg-type]
+
+
 def test_a_node_with_children_but_no_rule_and_no_backward_is_named_by_backward() -> None:
     """backward() on a graph with an unknown op and no closure raises, naming the node and the remedies."""
     a = Value(1.0)
