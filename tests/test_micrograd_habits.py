@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Backprop, Value, draw_dot, explain, gradcheck, show, to_html, topological_order
+from autograd.testing import Expression, expressions
 from autograd.text import tree
 
 
@@ -221,3 +222,17 @@ def test_guides_examples_run(guide: str, tmp_path: Path, monkeypatch: pytest.Mon
     path = Path(__file__).resolve().parent.parent / "docs" / guide
     result = doctest.testfile(str(path), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 10 and result.failed == 0
+
+
+@given(expressions())
+def test_manual_backward_equals_backward_on_random_graphs(expr: Expression) -> None:
+    """On random graphs of every operator (fused sum/dot too), root.grad = 1 then _backward() per node is backward()."""
+    xs = [Value(x) for x in expr.inputs]
+    out = expr(*xs)
+    out.grad = 1.0
+    for node in reversed(topological_order(out)):
+        node._backward()
+    by_hand = [x.grad for x in xs]
+    out.zero_grad()
+    out.backward()
+    assert by_hand == [x.grad for x in xs]
