@@ -62,7 +62,13 @@ ActivationOp = Literal["tanh", "sigmoid", "relu", "softplus", "leaky_relu", "sof
 
 
 class Operators:
-    """The operator methods of ``Value`` (its base class): one per rule and Python method name."""
+    """The operator methods of ``Value`` (its base class): one per rule and Python method name.
+
+    Each one computes ``out`` with its rule's forward formula, makes a node holding it and, unless
+    ``no_grad`` is on, records the parents and the local derivatives (the rule's local formulas,
+    evaluated now, as numbers). ``left: Any = self`` only tells the type checker that these methods
+    run on ``Value``s; a reflected method (``__rsub__``) has the number on the left.
+    """
 
     __slots__ = ()
 

@@ -314,7 +314,12 @@ def generate() -> str:
         f"#: The n-ary rules (any number of inputs).\nNaryOp = {_literal([r.name for r in RULES.values() if r.terms])}\n",
         f"#: The rules that are activations.\nActivationOp = {_literal([r.name for r in RULES.values() if r.activation])}\n",
         "\n\nclass Operators:\n",
-        '    """The operator methods of ``Value`` (its base class): one per rule and Python method name."""\n\n',
+        '    """The operator methods of ``Value`` (its base class): one per rule and Python method name.\n\n',
+        "    Each one computes ``out`` with its rule's forward formula, makes a node holding it and, unless\n",
+        "    ``no_grad`` is on, records the parents and the local derivatives (the rule's local formulas,\n",
+        "    evaluated now, as numbers). ``left: Any = self`` only tells the type checker that these methods\n",
+        "    run on ``Value``s; a reflected method (``__rsub__``) has the number on the left.\n",
+        '    """\n\n',
         "    __slots__ = ()\n",
     ]
     parts.extend(_methods(rule) for rule in fixed)
