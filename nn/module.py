@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args
 
 from autograd import Value, dot
+from autograd._ops import ActivationOp
 from autograd.groups import Group, set_group
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 Scalar = Union[Value, float, int]
 #: What calling a model returns: one ``Value`` for a single output (as in micrograd), else a list.
 Output = Union[Value, list[Value]]
-Activation = Literal["relu", "tanh", "sigmoid", "linear"]
+#: Every rule marked as an activation in autograd/rules.py, and "linear" (no activation node).
+Activation = Literal[ActivationOp, "linear"]
 Init = Literal["uniform", "xavier", "he"]
 #: Where initial weights come from: an int seed, a ``random.Random``, or None for fresh OS entropy.
 Seed = Union[int, random.Random, None]
@@ -37,9 +39,7 @@ INITS: tuple[str, ...] = get_args(Init)
 
 # The activation is a method of Value (one node from the rules table); ``linear`` adds no node.
 _ACTIVATION_METHODS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
+    **{name: getattr(Value, name) for name in get_args(ActivationOp)},
     "linear": None,
 }
 
