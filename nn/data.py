@@ -1,9 +1,10 @@
 """Small synthetic data sets, generated in code from a seed: moons, circles, XOR, spirals, regression.
 
-Every generator takes ``seed`` (an int or a ``random.Random``) and draws only from its own
-``random.Random``, never from the global random state, so the same call gives the same points
-on every run and on every machine. Points are plain lists of floats (no numpy needed); labels
-are ints (classes) or floats (regression targets).
+Every generator takes ``seed`` (an int or a ``random.Random``; see ``nn.seeding``) and draws only
+from that generator, never from the global random state, so the same call gives the same points
+on every run and on every machine. ``seed=None`` draws from Python's global ``random`` instead.
+Points are plain lists of floats (no numpy needed); labels are ints (classes) or floats
+(regression targets).
 """
 
 from __future__ import annotations
@@ -11,28 +12,18 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar, Union
+from typing import TypeVar
 
-#: A seed: an int, or a ``random.Random`` that the function draws from (and so advances).
-Seed = Union[int, random.Random]
+# rng_from and Seed live in nn.seeding (one home for models, data and training); re-exported here
+# for callers that import them from nn.data.
+from nn.seeding import Seed as Seed
+from nn.seeding import rng_from as rng_from
+
 #: Inputs as a list of points, each point a list of floats.
 Points = list[list[float]]
 
 X_ = TypeVar("X_")
 Y_ = TypeVar("Y_")
-
-
-def rng_from(seed: Seed) -> random.Random:
-    """A ``random.Random`` for ``seed``: the same object if it already is one, else a fresh one seeded with it.
-
-    >>> rng_from(3).random() == rng_from(3).random()
-    True
-    """
-    if isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int or a random.Random, got {type(seed).__name__}: {seed!r}")
-    return random.Random(seed)
 
 
 def _linspace(start: float, stop: float, n: int, *, endpoint: bool = True) -> list[float]:

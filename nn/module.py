@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args
 
 from autograd import Value, dot
+from nn.seeding import Seed, rng_from
 
 if TYPE_CHECKING:
     import torch
@@ -27,8 +28,6 @@ Scalar = Union[Value, float, int]
 Output = Union[Value, list[Value]]
 Activation = Literal["relu", "tanh", "sigmoid", "linear"]
 Init = Literal["uniform", "xavier", "he"]
-#: Where initial weights come from: an int seed, a ``random.Random``, or None for fresh OS entropy.
-Seed = Union[int, random.Random, None]
 PathLike = Union[str, "os.PathLike[str]"]
 
 ACTIVATIONS: tuple[str, ...] = get_args(Activation)
@@ -45,24 +44,6 @@ _ACTIVATION_METHODS: dict[str, Callable[[Value], Value] | None] = {
 
 class StateDictError(ValueError):
     """A state dict does not fit a module: missing or extra names, or values that are not finite numbers."""
-
-
-def make_rng(seed: Seed) -> random.Random:
-    """A private ``random.Random`` for ``seed``; never the global random state.
-
-    An int gives a reproducible generator, a ``random.Random`` is used (and advanced) as is, and
-    None seeds a fresh generator from OS entropy.
-
-    >>> make_rng(1337).uniform(-1, 1) == make_rng(1337).uniform(-1, 1)
-    True
-    """
-    if isinstance(seed, random.Random):
-        return seed
-    if seed is None:
-        return random.Random()  # seeded from os.urandom; the module-level state is not consulted
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, a random.Random or None, got {type(seed).__name__}: {seed!r}")
-    return random.Random(seed)
 
 
 def init_weights(rng: random.Random, init: str, fan_in: int, fan_out: int, count: int) -> list[float]:
@@ -92,9 +73,26 @@ def _check_count(what: str, n: object, *, minimum: int = 1) -> int:
 
 
 def _check_activation(what: str, activation: object) -> Activation:
-    if activation not in ACTIVATIONS:
+    if isinstance(activation, bool):
+        # micrograd's Neuron(nin, nonlin) passes a bool in this position.
+        raise ValueError(f"{what} must be an activation name, got {activation!r}; for micrograd's flag use nonlin={activation!r}")
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"{what} must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
     return activation  # type: ignore[return-value]  # narrowed by the membership test above
+
+
+def _activation_from(what: str, activation: object, nonlin: object, default: Activation = "relu") -> Activation:
+    """The activation named by ``activation=`` or micrograd's ``nonlin=`` (True: ReLU, False: linear)."""
+    if nonlin is not None and not isinstance(nonlin, bool):
+        raise TypeError(f"{what} nonlin must be True or False (micrograd's flag), got {type(nonlin).__name__}: {nonlin!r}")
+    if activation is None:
+        if nonlin is None:
+            return default
+        return "relu" if nonlin else "linear"
+    checked = _check_activation(f"{what} activation", activation)
+    if nonlin is not None and nonlin != (checked != "linear"):
+        raise ValueError(f"{what}: nonlin={nonlin} contradicts activation={checked!r}; give only one of them")
+    return checked
 
 
 def _as_finite_float(name: str, value: object) -> float:
@@ -234,12 +232,19 @@ class Neuron(Module):
     """
 
     def __init__(
-        self, nin: int, activation: Activation = "relu", *, init: Init = "uniform", seed: Seed = None, fan_out: int = 1
+        self,
+        nin: int,
+        activation: Activation | None = None,
+        *,
+        nonlin: bool | None = None,
+        init: Init = "uniform",
+        seed: Seed = None,
+        fan_out: int = 1,
     ) -> None:
         self.nin = _check_count("Neuron nin", nin)
-        self.activation: Activation = _check_activation("Neuron activation", activation)
+        self.activation: Activation = _activation_from("Neuron", activation, nonlin)
         _check_count("Neuron fan_out", fan_out)
-        rng = make_rng(seed)
+        rng = rng_from(seed)
         self.w = [Value(w) for w in init_weights(rng, init, nin, fan_out, nin)]
         self.b = Value(0.0)  # biases start at zero for every init, as in micrograd
         self._activate = _ACTIVATION_METHODS[self.activation]
@@ -274,13 +279,20 @@ class Layer(Module):
     """
 
     def __init__(
-        self, nin: int, nout: int, activation: Activation = "relu", *, init: Init = "uniform", seed: Seed = None
+        self,
+        nin: int,
+        nout: int,
+        activation: Activation | None = None,
+        *,
+        nonlin: bool | None = None,
+        init: Init = "uniform",
+        seed: Seed = None,
     ) -> None:
         self.nin = _check_count("Layer nin", nin)
         self.nout = _check_count("Layer nout", nout)
-        self.activation: Activation = _check_activation("Layer activation", activation)
-        rng = make_rng(seed)
-        self.neurons = [Neuron(nin, activation, init=init, seed=rng, fan_out=nout) for _ in range(nout)]
+        self.activation: Activation = _activation_from("Layer", activation, nonlin)
+        rng = rng_from(seed)
+        self.neurons = [Neuron(self.nin, self.activation, init=init, seed=rng, fan_out=self.nout) for _ in range(self.nout)]
         self._label_parameters()
 
     def __call__(self, x: Any) -> Output:
@@ -310,8 +322,21 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` as in micrograd, the output layer linear by default.
 
-    With ``init="uniform"`` and an int seed, the weights are exactly those micrograd draws after
-    ``random.seed(seed)``, without touching the global random state.
+    ``nouts`` lists the width of every layer, the last one being the number of outputs. Hidden
+    layers use ``activation`` (ReLU unless said otherwise; micrograd's ``nonlin=False`` makes them
+    linear), the last layer ``output_activation``.
+
+    Seeds: without ``seed=`` the weights come from Python's global ``random``, in micrograd's
+    order, so ``random.seed(1337); MLP(2, [16, 16, 1])`` has exactly micrograd 0.1.0's weights.
+    With ``seed=`` (an int or a ``random.Random``) the model draws from its own generator, gives
+    micrograd's weights for ``random.seed(seed)`` with ``init="uniform"``, and leaves the global
+    state alone.
+
+    The lecture's network, tanh in every layer including the output:
+
+    >>> lecture = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+    >>> [layer.activation for layer in lecture.layers]
+    ['tanh', 'tanh', 'tanh']
 
     >>> model = MLP(2, [16, 16, 1], seed=1337)
     >>> model
@@ -326,9 +351,10 @@ class MLP(Module):
         self,
         nin: int,
         nouts: Iterable[int],
-        activation: Activation = "relu",
+        activation: Activation | None = None,
         output_activation: Activation = "linear",
         *,
+        nonlin: bool | None = None,
         init: Init = "uniform",
         seed: Seed = None,
     ) -> None:
@@ -338,15 +364,15 @@ class MLP(Module):
             raise ValueError("MLP nouts must list at least one layer width, got []")
         for n in self.nouts:
             _check_count("MLP layer width", n)
-        self.activation: Activation = _check_activation("MLP activation", activation)
+        self.activation: Activation = _activation_from("MLP", activation, nonlin)
         self.output_activation: Activation = _check_activation("MLP output_activation", output_activation)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
-        rng = make_rng(seed)
+        rng = rng_from(seed)
         sizes = [nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, init=init, seed=rng)
+            Layer(sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation, init=init, seed=rng)
             for i in range(len(self.nouts))
         ]
         self._label_parameters()

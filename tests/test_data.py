@@ -135,10 +135,24 @@ def test_bad_noise_is_rejected(bad: float) -> None:
         make_circles(10, bad, 0)
 
 
-def test_bad_seed_is_rejected() -> None:
-    """A seed that is neither an int nor a Random raises TypeError (None would silently mean 'unseeded')."""
+@pytest.mark.parametrize("bad", [1.5, "1", True])
+def test_bad_seed_is_rejected(bad: object) -> None:
+    """A seed that is neither an int, a Random nor None raises TypeError naming it."""
     with pytest.raises(TypeError, match="seed"):
-        rng_from(None)  # type: ignore[arg-type]
+        make_moons(10, seed=bad)  # type: ignore[arg-type]
+
+
+def test_seed_none_draws_from_the_global_random() -> None:
+    """seed=None means Python's global random, as for models: random.seed makes it reproducible."""
+    state = random.getstate()
+    try:
+        random.seed(3)
+        first = make_moons(20, noise=0.1, seed=None)
+        random.seed(3)
+        assert make_moons(20, noise=0.1, seed=None) == first
+        assert rng_from(None).random() != rng_from(None).random()
+    finally:
+        random.setstate(state)
 
 
 # ---------------------------------------------------------------------------------- other sets

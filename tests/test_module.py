@@ -86,14 +86,45 @@ def test_micrograd_demo_architecture_has_337_parameters() -> None:
 # ------------------------------------------------------------------------------------------ initialisation
 
 
-def test_init_never_touches_global_random_state() -> None:
-    """Building models with an int seed, a Random or no seed leaves the global random state as it was."""
+def test_seeded_init_never_touches_global_random_state() -> None:
+    """Building models with an int seed or a Random leaves the global random state as it was."""
     before = random.getstate()
     for init in ("uniform", "xavier", "he"):
         MLP(3, [4, 1], seed=5, init=init)
         MLP(3, [4, 1], seed=random.Random(5), init=init)
-        MLP(3, [4, 1], init=init)
     assert random.getstate() == before
+
+
+@pytest.mark.usefixtures("restore_global_random")
+def test_unseeded_mlp_draws_micrograds_weights_from_the_global_random() -> None:
+    """random.seed(1337); MLP(2, [16, 16, 1]) has micrograd 0.1.0's weights, and leaves the global state where micrograd does."""
+    random.seed(1337)
+    theirs = micrograd_nn.MLP(2, [16, 16, 1])
+    after_theirs = random.getstate()
+    random.seed(1337)
+    ours = MLP(2, [16, 16, 1])
+    assert [p.data for p in ours.parameters()] == [p.data for p in theirs.parameters()]
+    assert random.getstate() == after_theirs
+
+
+@given(seed=seeds, nin=st.integers(min_value=1, max_value=4), nout=st.integers(min_value=1, max_value=4))
+@pytest.mark.usefixtures("restore_global_random")
+def test_unseeded_neuron_and_layer_draw_from_the_global_random_in_micrograds_order(seed: int, nin: int, nout: int) -> None:
+    """Unseeded Neuron and Layer draw random.uniform(-1, 1) per weight in micrograd's order; biases are 0."""
+    random.seed(seed)
+    theirs = [p.data for p in micrograd_nn.Neuron(nin).parameters() + micrograd_nn.Layer(nin, nout).parameters()]
+    random.seed(seed)
+    ours = [p.data for p in Neuron(nin).parameters() + Layer(nin, nout).parameters()]
+    assert ours == theirs
+
+
+@pytest.mark.usefixtures("restore_global_random")
+def test_unseeded_he_init_draws_from_the_global_random() -> None:
+    """Without a seed every init draws from the global random, so random.seed makes it reproducible."""
+    random.seed(7)
+    a = MLP(3, [4, 1], init="he").state_dict()
+    random.seed(7)
+    assert MLP(3, [4, 1], init="he").state_dict() == a
 
 
 @given(seed=seeds, arch=architectures())
@@ -146,11 +177,70 @@ def test_unknown_init_is_refused() -> None:
         MLP(2, [3], init="normal", seed=0)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("seed", [1.5, "1", True])
+@pytest.mark.parametrize("seed", [1.5, "1", True, [1]])
 def test_bad_seed_is_refused(seed: object) -> None:
-    """A seed that is not an int, Random or None raises TypeError."""
+    """A seed that is not an int, a Random or None raises TypeError naming the seed."""
     with pytest.raises(TypeError, match="seed"):
         Neuron(2, seed=seed)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------ micrograd's nonlin=
+
+
+def test_nonlin_means_what_it_means_in_micrograd() -> None:
+    """nonlin=True is a ReLU neuron, nonlin=False a linear one, for Neuron, Layer and an MLP's hidden layers."""
+    assert Neuron(2, nonlin=False, seed=0).activation == "linear"
+    assert Neuron(2, nonlin=True, seed=0).activation == "relu"
+    assert Layer(2, 3, nonlin=False, seed=0).activation == "linear"
+    assert all(n.activation == "linear" for n in Layer(2, 3, nonlin=False, seed=0).neurons)
+    assert [layer.activation for layer in MLP(2, [3, 3, 1], nonlin=False, seed=0).layers] == ["linear"] * 3
+    assert Neuron(2, "tanh", nonlin=True, seed=0).activation == "tanh"
+
+
+@pytest.mark.usefixtures("restore_global_random")
+def test_linear_neuron_computes_micrograds_linear_neuron() -> None:
+    """Neuron(3, nonlin=False) after random.seed matches micrograd's Neuron(3, nonlin=False) output, negative included."""
+    random.seed(11)
+    theirs = micrograd_nn.Neuron(3, nonlin=False)
+    random.seed(11)
+    ours = Neuron(3, nonlin=False)
+    x = [-2.0, 0.5, -3.0]
+    assert ours(x).data == pytest.approx(theirs(x).data, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "pattern"),
+    [
+        (lambda: Neuron(2, "linear", nonlin=True), ValueError, "nonlin=True contradicts activation='linear'"),
+        (lambda: Layer(2, 2, "relu", nonlin=False), ValueError, "nonlin=False contradicts activation='relu'"),
+        (lambda: Neuron(2, nonlin="relu"), TypeError, "nonlin must be True or False"),  # type: ignore[arg-type]
+        (lambda: Neuron(2, False), ValueError, "use nonlin=False"),  # type: ignore[arg-type]
+    ],
+)
+def test_contradicting_or_misplaced_nonlin_is_refused(build: Callable[[], object], error: type[Exception], pattern: str) -> None:
+    """nonlin= contradicting activation=, a non-bool nonlin, or micrograd's positional flag: an error saying what to do."""
+    with pytest.raises(error, match=pattern):
+        build()
+
+
+LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lecture_tanh_network_trains_with_the_lectures_loop(seed: int) -> None:
+    """The lecture's tanh network and plain loop (sum of squares, p.data -= 0.05 * p.grad) reach loss < 0.1 in 20 steps."""
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=seed)
+    loss = Value(0.0)
+    for _ in range(20):
+        loss = Value(0.0)
+        for x, target in zip(LECTURE_XS, LECTURE_YS):
+            loss = loss + (model.outputs(x)[0] - target) ** 2
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.05 * float(p.grad)
+    assert loss.data < 0.1
 
 
 # ------------------------------------------------------------------------------------------ forward
@@ -202,7 +292,7 @@ def test_forward_nodes_are_not_labelled() -> None:
     """Forward nodes carry no label (speed); only parameters are named."""
     out = MLP(2, [2, 1], seed=0)([1.0, 2.0])
     assert isinstance(out, Value)
-    assert all(node.label is None for node in topological_order(out) if node.op)
+    assert all(not node.label for node in topological_order(out) if node.op)
 
 
 def test_hidden_layer_of_one_neuron_works() -> None:
