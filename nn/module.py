@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import os
 import random
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Union, get_args
+from collections.abc import Callable, Iterable, Mapping, Set
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Union, get_args
 
 from autograd import Value, dot
 from nn.seeding import Seed, rng_from
@@ -67,9 +68,46 @@ def init_weights(rng: random.Random, init: str, fan_in: int, fan_out: int, count
 
 
 def _check_count(what: str, n: object, *, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
-        raise ValueError(f"{what} must be an int >= {minimum}, got {n!r}")
-    return n
+    """``n`` as a plain int (numpy integers too), or ValueError naming the size."""
+    if not isinstance(n, bool):
+        try:
+            number = operator.index(n)  # type: ignore[arg-type]  # refused below if it has no __index__
+        except TypeError:
+            pass
+        else:
+            if number >= minimum:
+                return number
+    raise ValueError(f"{what} must be an int >= {minimum}, got {n!r}")
+
+
+class Outputs(list[Value]):
+    """Several outputs of one call, as the list micrograd returns; ``Value`` methods on it say which output to use.
+
+    >>> out = MLP(2, [3, 2], seed=0)([1.0, 2.0])
+    >>> len(out)
+    2
+    >>> out.backward()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: backward() needs one Value, but this call returned 2 outputs (a list): call it on one output, ...
+    """
+
+    def backward(self, *args: object, **kwargs: object) -> NoReturn:
+        """Always an error: backpropagation starts from one Value."""
+        raise TypeError(
+            f"backward() needs one Value, but this call returned {len(self)} outputs (a list): call it on one "
+            "output, out[i].backward(), or on a loss computed from all of them"
+        )
+
+    if not TYPE_CHECKING:  # at type-check time a list has no Value attributes, which is the point
+
+        def __getattr__(self, name: str) -> NoReturn:
+            if not name.startswith("__") and hasattr(Value, name):
+                raise AttributeError(
+                    f"{name!r} belongs to one Value, but this call returned {len(self)} outputs (a list): "
+                    f"use one of them, out[i].{name}"
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def _check_activation(what: str, activation: object) -> Activation:
@@ -123,13 +161,16 @@ def _as_input_list(module: Module, x: object, nin: int) -> list[Value]:
         return [x if isinstance(x, Value) else Value(float(x), label="x0")]
     if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
         raise TypeError(f"{module!r}: expected a list of {nin} numbers or Values, got {type(x).__name__}: {x!r}")
+    if isinstance(x, (Set, Mapping)):
+        # A set has no order: which number would meet which weight would change from run to run.
+        raise TypeError(f"{module!r}: inputs must be in a fixed order (a list or tuple), got a {type(x).__name__}: {x!r}")
     xs = list(x)
     if len(xs) != nin:
         raise ValueError(f"{module!r}: expected {nin} input{'s' if nin != 1 else ''}, got {len(xs)}")
     for i, xi in enumerate(xs):
         if not isinstance(xi, (Value, numbers.Real)):
             raise TypeError(f"{module!r}: input {i} must be a number or a Value, got {type(xi).__name__}: {xi!r}")
-    return [xi if isinstance(xi, Value) else Value(xi, label=f"x{i}") for i, xi in enumerate(xs)]
+    return [xi if isinstance(xi, Value) else Value(float(xi), label=f"x{i}") for i, xi in enumerate(xs)]
 
 
 class Module:
@@ -222,6 +263,21 @@ def _preview(names: list[str], limit: int = 5) -> str:
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
+def _check_nouts(nin: int, nouts: object) -> list[int]:
+    """``nouts`` as a list of layer widths, or an error that says what to write."""
+    example = "e.g. MLP(2, [16, 16, 1]) for two hidden layers of 16 and one output"
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable):
+        hint = ""
+        if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
+            width = int(nouts)
+            hint = f"; for a single layer of {width} neuron{'s' if width != 1 else ''} write MLP({nin}, [{width}])"
+        raise TypeError(f"MLP nouts must be a list of layer sizes ({example}), got {type(nouts).__name__}: {nouts!r}{hint}")
+    widths = list(nouts)
+    if not widths:
+        raise ValueError("MLP nouts must list at least one layer width, got []")
+    return [_check_count("MLP layer width", n) for n in widths]
+
+
 class Neuron(Module):
     """One neuron: ``activation(w · x + b)`` as one fused ``dot`` node plus one activation node.
 
@@ -298,7 +354,7 @@ class Layer(Module):
     def __call__(self, x: Any) -> Output:
         """The layer's outputs: a list of ``nout`` Values, or a single Value when nout == 1 (as in micrograd)."""
         out = self._forward(_as_input_list(self, x, self.nin))
-        return out[0] if len(out) == 1 else out
+        return out[0] if len(out) == 1 else Outputs(out)
 
     def outputs(self, x: Any) -> list[Value]:
         """Like calling the layer, but always a list (also for nout == 1)."""
@@ -359,17 +415,13 @@ class MLP(Module):
         seed: Seed = None,
     ) -> None:
         self.nin = _check_count("MLP nin", nin)
-        self.nouts = list(nouts)
-        if not self.nouts:
-            raise ValueError("MLP nouts must list at least one layer width, got []")
-        for n in self.nouts:
-            _check_count("MLP layer width", n)
+        self.nouts = _check_nouts(self.nin, nouts)
         self.activation: Activation = _activation_from("MLP", activation, nonlin)
         self.output_activation: Activation = _check_activation("MLP output_activation", output_activation)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
         rng = rng_from(seed)
-        sizes = [nin, *self.nouts]
+        sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
             Layer(sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation, init=init, seed=rng)
@@ -377,10 +429,13 @@ class MLP(Module):
         ]
         self._label_parameters()
 
-    def __call__(self, x: Any) -> Output:
-        """The network's output: one Value if the last layer has one neuron, else a list."""
+    # Typed as one Value so that the micrograd loop (``model(x).relu()``, ``map(model, xs)``)
+    # type-checks; a model with several outputs still returns a list at run time, as micrograd's
+    # does, and typed code reaches those through ``outputs(x)``.
+    def __call__(self, x: Any) -> Value:
+        """The network's output: one Value if the last layer has one neuron (typed so), else a list (see ``outputs``)."""
         out = self.outputs(x)
-        return out[0] if len(out) == 1 else out
+        return out[0] if len(out) == 1 else Outputs(out)  # type: ignore[return-value]  # see the comment above
 
     def outputs(self, x: Any) -> list[Value]:
         """Like calling the model, but always a list of Values (also for a single output)."""

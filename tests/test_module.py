@@ -6,7 +6,9 @@ import math
 import random
 import statistics
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -235,7 +237,7 @@ def test_lecture_tanh_network_trains_with_the_lectures_loop(seed: int) -> None:
     for _ in range(20):
         loss = Value(0.0)
         for x, target in zip(LECTURE_XS, LECTURE_YS):
-            loss = loss + (model.outputs(x)[0] - target) ** 2
+            loss = loss + (model(x) - target) ** 2
         model.zero_grad()
         loss.backward()
         for p in model.parameters():
@@ -302,7 +304,7 @@ def test_hidden_layer_of_one_neuron_works() -> None:
     assert isinstance(out, Value)
     out.backward()
     assert len(model.outputs([0.5, -0.25])) == 1
-    assert MLP(2, [1], seed=0).outputs([1.0, 1.0])[0].data == MLP(2, [1], seed=0)([1.0, 1.0]).data  # type: ignore[union-attr]
+    assert MLP(2, [1], seed=0).outputs([1.0, 1.0])[0].data == MLP(2, [1], seed=0)([1.0, 1.0]).data
 
 
 def test_layer_returns_single_value_for_one_neuron_and_list_otherwise() -> None:
@@ -487,3 +489,81 @@ def test_state_dict_error_is_a_value_error_naming_the_model() -> None:
     """StateDictError is a ValueError and names the module it did not fit."""
     with pytest.raises(ValueError, match=r"does not fit MLP\(2, \[1\]"):
         MLP(2, [1], seed=0).load_state_dict({})
+
+
+# ------------------------------------------------------------------------------------------ common slips (issue 11.7)
+
+
+@pytest.mark.parametrize("nouts", [1, np.int64(3)])
+def test_int_nouts_says_it_must_be_a_list_of_layer_sizes(nouts: object) -> None:
+    """MLP(2, 1) raises TypeError saying nouts must be a list of layer sizes and what to write instead."""
+    with pytest.raises(TypeError, match=r"MLP nouts must be a list of layer sizes.*MLP\(2, \[16, 16, 1\]\).*MLP\(2, \[\d\]\)"):
+        MLP(2, nouts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("nouts", ["16", None, 2.5])
+def test_non_list_nouts_is_refused_clearly(nouts: object) -> None:
+    """A string, None or a float as nouts raises TypeError about nouts, not an iteration error."""
+    with pytest.raises(TypeError, match="MLP nouts must be a list of layer sizes"):
+        MLP(2, nouts)  # type: ignore[arg-type]
+
+
+def test_backward_on_several_outputs_says_which_output_to_call_it_on() -> None:
+    """backward() on a multi-output model's result raises TypeError naming the count and outputs[i].backward()."""
+    out = MLP(2, [3, 3], seed=0)([1.0, 2.0])
+    assert isinstance(out, list) and len(out) == 3
+    with pytest.raises(TypeError, match=r"3 outputs.*out\[i\]\.backward\(\)"):
+        out.backward()
+    with pytest.raises(TypeError, match=r"2 outputs"):
+        Layer(2, 2, seed=0)([1.0, 2.0]).backward()
+
+
+def test_value_attributes_on_several_outputs_say_which_output_to_use() -> None:
+    """A Value attribute (.data, .relu) on a list of outputs raises AttributeError pointing at one output."""
+    out = MLP(2, [3, 2], seed=0)([1.0, 2.0])
+    with pytest.raises(AttributeError, match=r"2 outputs.*out\[i\]\.data"):
+        out.data  # noqa: B018
+    with pytest.raises(AttributeError, match=r"out\[i\]\.relu"):
+        out.relu()
+    with pytest.raises(AttributeError, match="has no attribute 'nonsense'"):
+        out.nonsense  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_several_outputs_still_behave_as_a_plain_list() -> None:
+    """The multi-output result equals outputs(x) as a list and can be indexed, iterated and copied."""
+    model = MLP(2, [3, 2], seed=0)
+    out = model([1.0, 2.0])
+    assert isinstance(out, list)
+    assert [v.data for v in out] == [v.data for v in model.outputs([1.0, 2.0])]
+    assert [v.data for v in list(out)] == [out[0].data, out[1].data]
+
+
+USER_SCRIPT = """
+from autograd import Value
+from nn import MLP
+
+model = MLP(2, [16, 16, 1])
+inputs = [[1.0, 2.0], [-1.0, 0.5]]
+labels = [1, -1]
+scores = list(map(model, inputs))
+losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(labels, scores)]
+data_loss = losses[0] + losses[1]
+accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(labels, scores)]
+single: Value = model([1.0, 2.0]).tanh()
+several: list[Value] = MLP(2, [3]).outputs([1.0, 2.0])
+data_loss.backward()
+"""
+
+
+@pytest.mark.slow
+def test_micrograd_style_model_calls_type_check(tmp_path: Path) -> None:
+    """A user script calling a one-output MLP the micrograd way (model(x).relu(), map(model, ...)) passes mypy --strict."""
+    from mypy import api
+
+    script = tmp_path / "user_script.py"
+    script.write_text(USER_SCRIPT)
+    root = Path(__file__).resolve().parent.parent
+    stdout, stderr, status = api.run(
+        ["--strict", "--no-incremental", "--follow-imports=silent", "--config-file", str(root / "pyproject.toml"), str(script)]
+    )
+    assert status == 0, stdout + stderr

@@ -215,7 +215,7 @@ def test_training_an_mlp_with_sgd_lowers_the_loss() -> None:
     opt = SGD(model.parameters(), lr=0.1, momentum=0.5)
     losses = []
     for _ in range(30):
-        loss = mse([model(x) for x in xs], ys)  # type: ignore[misc]
+        loss = mse([model(x) for x in xs], ys)
         opt.zero_grad()
         loss.backward()
         opt.step()
