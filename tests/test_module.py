@@ -567,3 +567,34 @@ def test_micrograd_style_model_calls_type_check(tmp_path: Path) -> None:
         ["--strict", "--no-incremental", "--follow-imports=silent", "--config-file", str(root / "pyproject.toml"), str(script)]
     )
     assert status == 0, stdout + stderr
+
+
+# ------------------------------------------------------------------------------------------ odd inputs (issue 12.11)
+
+
+def test_numpy_integer_sizes_are_accepted_as_plain_ints() -> None:
+    """MLP(np.int64(2), [np.int64(3), 1]), Layer and Neuron accept numpy integers and store plain ints."""
+    model = MLP(np.int64(2), [np.int64(3), np.int32(1)], seed=np.int64(0))
+    assert model.nin == 2 and model.nouts == [3, 1]
+    assert type(model.nin) is int and all(type(n) is int for n in model.nouts)
+    assert model.architecture() == MLP(2, [3, 1]).architecture()
+    assert model.state_dict() == MLP(2, [3, 1], seed=0).state_dict()
+    assert type(Layer(np.int64(2), np.int64(3), seed=0).nout) is int
+    assert MLP(2, np.array([3, 1]), seed=0).nouts == [3, 1]
+
+
+@pytest.mark.parametrize("x", [{1.0, 2.0}, frozenset({1.0, 2.0}), {"a": 1.0, "b": 2.0}])
+def test_unordered_inputs_are_refused(x: object) -> None:
+    """A set (no order) or a dict as a model input raises TypeError asking for a list or tuple."""
+    with pytest.raises(TypeError, match=r"MLP\(2.*fixed order \(a list or tuple\)"):
+        MLP(2, [1], seed=0)(x)
+
+
+def test_numpy_inputs_become_float_leaves() -> None:
+    """A numpy row is accepted and its numbers become float input leaves, as a list of floats does."""
+    model = MLP(2, [3, 1], seed=0)
+    row = np.array([0.5, -1.5], dtype=np.float32)
+    out = model(row)
+    assert out.data == model([0.5, -1.5]).data
+    leaves = [v for v in topological_order(out) if v.label and v.label.startswith("x")]
+    assert [type(v.data) for v in leaves] == [float, float]
