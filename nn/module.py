@@ -14,7 +14,8 @@ import numbers
 import operator
 import os
 import random
-from collections.abc import Callable, Iterable, Mapping, Set
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, Union, get_args
 
 from autograd import Value, dot
@@ -133,8 +134,12 @@ def _activation_from(what: str, activation: object, nonlin: object, default: Act
     return checked
 
 
-def _as_finite_float(name: str, value: object) -> float:
-    """The float a state-dict entry stands for, or StateDictError naming the entry."""
+def as_finite_float(name: str, value: object) -> float:
+    """The float a state-dict entry stands for, or StateDictError naming the entry.
+
+    >>> as_finite_float("w.0", 2), as_finite_float("b", Value(0.5))
+    (2.0, 0.5)
+    """
     if isinstance(value, Value):
         value = value.data
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -173,6 +178,82 @@ def _as_input_list(module: Module, x: object, nin: int) -> list[Value]:
     return [xi if isinstance(xi, Value) else Value(float(xi), label=f"x{i}") for i, xi in enumerate(xs)]
 
 
+# ------------------------------------------------------------------------------------- architectures
+# What a module's architecture() dict implies, computed from the dict alone: model files are
+# checked against these before anything is built (nn.serialize).
+
+
+def architecture_repr(architecture: Mapping[str, Any]) -> str:
+    """The constructor call of a module with this (valid) architecture: what its ``repr`` shows.
+
+    >>> architecture_repr({"type": "Layer", "nin": 3, "nout": 2, "activation": "tanh"})
+    "Layer(3, 2, activation='tanh')"
+    """
+    a = architecture
+    if a["type"] == "Neuron":
+        return f"Neuron({a['nin']}, activation={a['activation']!r})"
+    if a["type"] == "Layer":
+        return f"Layer({a['nin']}, {a['nout']}, activation={a['activation']!r})"
+    return f"MLP({a['nin']}, {a['nouts']}, activation={a['activation']!r}, output_activation={a['output_activation']!r})"
+
+
+def _layer_shapes(architecture: Mapping[str, Any]) -> list[tuple[str, int, int]]:
+    """``(name prefix, nin, nout)`` of each layer; a Neuron is a layer of one without a prefix."""
+    a = architecture
+    if a["type"] == "Neuron":
+        return [("", a["nin"], 1)]
+    if a["type"] == "Layer":
+        return [("neurons.", a["nin"], a["nout"])]
+    sizes = [a["nin"], *a["nouts"]]
+    return [(f"layers.{k}.neurons.", sizes[k], sizes[k + 1]) for k in range(len(a["nouts"]))]
+
+
+def parameter_count(architecture: Mapping[str, Any]) -> int:
+    """How many parameters a module of this (valid) architecture has, without building it.
+
+    >>> parameter_count({"type": "MLP", "nin": 2, "nouts": [16, 16, 1], "activation": "relu", "output_activation": "linear"})
+    337
+    """
+    return sum(nout * (nin + 1) for _, nin, nout in _layer_shapes(architecture))
+
+
+def parameter_names(architecture: Mapping[str, Any]) -> Iterator[str]:
+    """The dotted names of ``named_parameters()`` of a module of this (valid) architecture, one at a time.
+
+    >>> list(parameter_names({"type": "Layer", "nin": 1, "nout": 2, "activation": "relu"}))
+    ['neurons.0.w.0', 'neurons.0.b', 'neurons.1.w.0', 'neurons.1.b']
+    """
+    for prefix, nin, nout in _layer_shapes(architecture):
+        for i in range(nout):
+            neuron = f"{prefix}{i}." if prefix else ""
+            for j in range(nin):
+                yield f"{neuron}w.{j}"
+            yield f"{neuron}b"
+
+
+_INDEX = r"(0|[1-9][0-9]*)"  # as parameter_names writes indices: no sign, no leading zeros
+_NAME = re.compile(rf"(?:layers\.{_INDEX}\.)?(?:neurons\.{_INDEX}\.)?(?:w\.{_INDEX}|b)")
+
+
+def is_parameter_name(architecture: Mapping[str, Any], name: str) -> bool:
+    """Whether ``name`` is one of ``parameter_names(architecture)``, decided from the name alone (no list is made).
+
+    >>> arch = {"type": "MLP", "nin": 2, "nouts": [3, 1], "activation": "relu", "output_activation": "linear"}
+    >>> is_parameter_name(arch, "layers.1.neurons.0.w.2"), is_parameter_name(arch, "layers.1.neurons.1.b")
+    (True, False)
+    """
+    match = _NAME.fullmatch(name)
+    if match is None:
+        return False
+    layer, neuron, weight = (None if g is None else int(g) for g in match.groups())
+    shapes = _layer_shapes(architecture)
+    kind = architecture["type"]
+    if (layer is not None) != (kind == "MLP") or (neuron is not None) != (kind != "Neuron"):
+        return False
+    _, nin, nout = shapes[layer or 0] if (layer or 0) < len(shapes) else ("", 0, 0)
+    return (neuron or 0) < nout and (weight is None or weight < nin)
+
+
 class Module:
     """Base class: parameters, names, gradients, state dicts and files for every model piece."""
 
@@ -195,6 +276,9 @@ class Module:
 
     def __call__(self, x: Any) -> Output:
         raise NotImplementedError(f"{type(self).__name__} does not define a forward pass")
+
+    def __repr__(self) -> str:
+        return architecture_repr(self.architecture())
 
     def _label_parameters(self) -> None:
         # Called last in each constructor, so an MLP's names overwrite its layers' shorter ones.
@@ -237,11 +321,11 @@ class Module:
         if missing or extra:
             parts = []
             if missing:
-                parts.append(f"missing {len(missing)} parameter(s): {_preview(missing)}")
+                parts.append(f"missing {len(missing)} parameter(s): {preview(missing)}")
             if extra:
-                parts.append(f"unexpected {len(extra)} parameter(s): {_preview(extra)}")
+                parts.append(f"unexpected {len(extra)} parameter(s): {preview(extra)}")
             raise StateDictError(f"state dict does not fit {self!r}: {'; '.join(parts)}")
-        return [_as_finite_float(name, state[name]) for name in names]
+        return [as_finite_float(name, state[name]) for name in names]
 
     # ----------------------------------------------------------------------------- files
 
@@ -258,7 +342,12 @@ class Module:
         load_weights(self, path)
 
 
-def _preview(names: list[str], limit: int = 5) -> str:
+def preview(names: list[str], limit: int = 5) -> str:
+    """The first ``limit`` names, quoted, and how many more there are (for error messages about long lists).
+
+    >>> preview(["a", "b", "c"], limit=2)
+    "'a', 'b', ... (1 more)"
+    """
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
@@ -322,9 +411,6 @@ class Neuron(Module):
         """``{"type": "Neuron", "nin": ..., "activation": ...}``."""
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
 
-    def __repr__(self) -> str:
-        return f"Neuron({self.nin}, activation={self.activation!r})"
-
 
 class Layer(Module):
     """``nout`` neurons reading the same inputs; calling returns a list, or one Value when nout == 1.
@@ -370,9 +456,6 @@ class Layer(Module):
     def architecture(self) -> dict[str, Any]:
         """``{"type": "Layer", "nin": ..., "nout": ..., "activation": ...}``."""
         return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
-
-    def __repr__(self) -> str:
-        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
 
 
 class MLP(Module):
@@ -474,9 +557,6 @@ class MLP(Module):
         lines += [f"  {name}  {text:<{width}}  {count:>5} parameters" for name, text, count in rows]
         lines.append(f"  {'total':<{8}}  {'':<{width}}  {len(self.parameters()):>5} parameters")
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, output_activation={self.output_activation!r})"
 
     # ----------------------------------------------------------------------------- files and PyTorch
 

@@ -16,7 +16,18 @@ from micrograd import nn as micrograd_nn
 
 import nn
 from autograd import Value, topological_order
-from nn.module import ACTIVATIONS, MLP, Layer, Neuron, StateDictError, init_weights
+from nn.module import (
+    ACTIVATIONS,
+    MLP,
+    Layer,
+    Neuron,
+    StateDictError,
+    architecture_repr,
+    init_weights,
+    is_parameter_name,
+    parameter_count,
+    parameter_names,
+)
 
 activations = st.sampled_from(ACTIVATIONS)
 seeds = st.integers(min_value=0, max_value=2**31)
@@ -598,3 +609,43 @@ def test_numpy_inputs_become_float_leaves() -> None:
     assert out.data == model([0.5, -1.5]).data
     leaves = [v for v in topological_order(out) if v.label and v.label.startswith("x")]
     assert [type(v.data) for v in leaves] == [float, float]
+
+
+# ------------------------------------------------------------------------------------------ architectures without building
+
+
+@given(arch=architectures(), kind=st.sampled_from(["MLP", "Layer", "Neuron"]))
+def test_architecture_alone_gives_repr_count_and_names(arch: tuple[int, list[int], str, str], kind: str) -> None:
+    """architecture_repr, parameter_count and parameter_names agree with the built module's repr and named_parameters."""
+    nin, nouts, act, out_act = arch
+    module: nn.Module
+    if kind == "MLP":
+        module = MLP(nin, nouts, act, out_act, seed=0)  # type: ignore[arg-type]
+    elif kind == "Layer":
+        module = Layer(nin, nouts[0], act, seed=0)  # type: ignore[arg-type]
+    else:
+        module = Neuron(nin, act, seed=0)  # type: ignore[arg-type]
+    architecture = module.architecture()
+    assert architecture_repr(architecture) == repr(module)
+    assert parameter_count(architecture) == len(module.parameters())
+    names = [name for name, _ in module.named_parameters()]
+    assert list(parameter_names(architecture)) == names
+    assert all(is_parameter_name(architecture, name) for name in names)
+
+
+@given(
+    arch=architectures(),
+    name=st.one_of(
+        st.text(alphabet="layersnuonwb.0123456789", max_size=30),
+        st.from_regex(r"\A(layers\.[0-9]{1,2}\.)?(neurons\.[0-9]{1,2}\.)?(w\.[0-9]{1,2}|b)\Z"),
+    ),
+)
+def test_is_parameter_name_agrees_with_the_list_of_names(arch: tuple[int, list[int], str, str], name: str) -> None:
+    """is_parameter_name(arch, name) is exactly name in parameter_names(arch), for MLPs, Layers and Neurons."""
+    nin, nouts, act, out_act = arch
+    for architecture in (
+        MLP(nin, nouts, act, out_act, seed=0).architecture(),  # type: ignore[arg-type]
+        Layer(nin, nouts[0], act, seed=0).architecture(),  # type: ignore[arg-type]
+        Neuron(nin, act, seed=0).architecture(),  # type: ignore[arg-type]
+    ):
+        assert is_parameter_name(architecture, name) == (name in set(parameter_names(architecture)))

@@ -331,3 +331,148 @@ def test_truncated_string_message_reads_cleanly(tmp_path: Path) -> None:
     message = str(error.value)
     assert "Unterminated string starting at line 1 column 28" in message and " at at " not in message
     assert "truncated" in message
+
+
+# ------------------------------------------------------------------------------------------ hostile files (issue 12.1, 12.2)
+
+
+def _file(architecture: object, parameters: object = None, **top: object) -> bytes:
+    doc = {"format": FORMAT, "version": VERSION, "architecture": architecture, "parameters": parameters or {}}
+    doc.update(top)
+    return json.dumps(doc).encode()
+
+
+def _mlp(
+    nin: object = 1, nouts: object = (1,), activation: object = "relu", output_activation: object = "linear"
+) -> dict[str, object]:
+    nouts = list(nouts) if isinstance(nouts, tuple) else nouts
+    return {"type": "MLP", "nin": nin, "nouts": nouts, "activation": activation, "output_activation": output_activation}
+
+
+def _many_short_keys(n: int) -> dict[str, float]:
+    return {f"k{i}": 0.0 for i in range(n)}
+
+
+HOSTILE: dict[str, tuple[bytes, str]] = {
+    "a million units, no parameters": (_file(_mlp(nouts=[1_000_000])), r"has 2000000 parameters, but the file holds only 0"),
+    "a billion units": (_file(_mlp(nouts=[10**9])), r"has 2000000000 parameters"),
+    "nin 10**18": (_file(_mlp(nin=10**18)), r"has 1000000000000000001 parameters"),
+    "Layer nout 10**12": (_file({"type": "Layer", "nin": 3, "nout": 10**12, "activation": "relu"}), r"parameters, but the file"),
+    "Neuron nin 10**15": (_file({"type": "Neuron", "nin": 10**15, "activation": "relu"}), r"parameters, but the file"),
+    "ten thousand huge layers": (_file(_mlp(nouts=[10**6] * 10_000)), r"parameters, but the file holds only 0"),
+    "huge architecture, many parameters": (
+        _file(_mlp(nouts=[10**6]), _many_short_keys(30_000)),
+        r"but the file holds only 30000",
+    ),
+    "right count, wrong names": (
+        _file(_mlp(nin=99, nouts=[100]), _many_short_keys(10_000)),
+        r"missing 10000 parameter\(s\): 'layers.0.neurons.0.w.0'.*unexpected 10000 parameter\(s\): 'k0'",
+    ),
+    "nested arrays": (
+        b'{"format": "valuegrad.nn", "version": 1, "architecture": ' + b"[" * 100_000,
+        r"nests arrays or objects too deeply",
+    ),
+    "nested objects": (b'{"a":' * 50_000, r"nests arrays or objects too deeply"),
+    "nested parameter value": (
+        _file({"type": "Neuron", "nin": 1, "activation": "relu"}, {"w.0": 0.0}).replace(
+            b'"w.0": 0.0', b'"w.0": ' + b"[" * 50_000
+        ),
+        r"nests arrays or objects too deeply",
+    ),
+    "type is a list": (_file({**_mlp(), "type": ["MLP"]}), r"architecture type an array of 1 is not one of"),
+    "type is an object": (_file({**_mlp(), "type": {"MLP": 1}}), r"architecture type an object of 1 keys"),
+    "version true": (_file(_mlp(), version=True), r"unknown format version True"),
+    "version 1.0": (_file(_mlp(), version=1.0), r"unknown format version 1\.0"),
+    "nin true": (_file(_mlp(nin=True)), r"MLP nin must be an integer >= 1, got True"),
+    "nin 2.0": (_file(_mlp(nin=2.0)), r"MLP nin must be an integer >= 1, got 2\.0"),
+    "nin a 4000-digit number": (_file(_mlp(nin=10**3999)), r"MLP nin must be an integer|parameters, but the file"),
+    "nin 5000 digits": (
+        b'{"format": "valuegrad.nn", "version": 1, "architecture": {"nin": 1' + b"0" * 5000 + b"}}",
+        r"not a valid model file",
+    ),
+    "nouts a string": (_file(_mlp(nouts="16")), r"nouts must be a non-empty list of layer sizes, got '16'"),
+    "nouts an object": (_file(_mlp(nouts={"0": 16})), r"nouts must be a non-empty list of layer sizes, got an object"),
+    "nouts of bools": (_file(_mlp(nouts=[True])), r"MLP nouts\[0\] must be an integer >= 1, got True"),
+    "nouts nested": (_file(_mlp(nouts=[[16]])), r"MLP nouts\[0\] must be an integer >= 1, got an array of 1"),
+    "activation a list": (_file(_mlp(activation=["relu"])), r"activation must be one of .*, got an array of 1"),
+    "activation null": (_file(_mlp(output_activation=None)), r"output_activation must be one of .*, got None"),
+    "a long string as type": (_file({**_mlp(), "type": "M" * 100_000}), r"architecture type 'MMMM.*\(100002 characters\)"),
+    "parameter value 1e400": (
+        _file({"type": "Neuron", "nin": 1, "activation": "relu"}, {"w.0": 0.0, "b": 0.0}).replace(b'"b": 0.0', b'"b": 1e400'),
+        r"'b' must be finite, got inf",
+    ),
+}
+
+
+def _cpu_watchdog(seconds: float) -> Any:
+    """A context manager that raises TimeoutError once the process has used ``seconds`` of CPU time.
+
+    CPU time, not wall time: a busy machine does not make it fire. It is a bound against the
+    hangs of issue 12 (minutes to forever), far above what loading takes, not a speed check.
+    """
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def watch() -> Any:
+        def expire(signum: int, frame: object) -> None:
+            raise TimeoutError(f"loading used more than {seconds} s of CPU time")
+
+        previous = signal.signal(signal.SIGPROF, expire)
+        signal.setitimer(signal.ITIMER_PROF, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
+
+    return watch()
+
+
+MEMORY_FACTOR = 40  # what the module docstring of nn.serialize promises, with a fixed 2 MB on top
+MEMORY_BASE = 2 * 1024 * 1024
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs signal.setitimer (POSIX)")
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_files_are_refused_within_bounded_time_and_memory(name: str, tmp_path: Path) -> None:
+    """Each hostile file raises ModelFileError naming the problem, using < 40x its size + 2 MB and < 20 s CPU; nothing built."""
+    import tracemalloc
+
+    content, pattern = HOSTILE[name]
+    path = tmp_path / "hostile.json"
+    path.write_bytes(content)
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    for attempt in (lambda: load(path), lambda: load_weights(model, path)):
+        tracemalloc.start()
+        try:
+            with _cpu_watchdog(20.0), pytest.raises(ModelFileError) as error:
+                attempt()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < MEMORY_FACTOR * len(content) + MEMORY_BASE, f"{name}: peak {peak} bytes for a {len(content)}-byte file"
+        assert str(error.value).startswith(f"{path}: ")
+    assert model.state_dict() == before
+    with pytest.raises(ModelFileError, match=pattern):
+        load(path)
+
+
+def test_load_weights_never_builds_the_files_network(saved: Path, model: MLP) -> None:
+    """A mismatching architecture is described from the file alone: no Neuron is constructed (issue 12.1)."""
+    _edit(saved, lambda d: d["architecture"].update({"nouts": [10**6, 1]}))
+    built: list[int] = []
+    original = Neuron.__init__
+
+    def counting(self: Neuron, *args: Any, **kwargs: Any) -> None:
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    Neuron.__init__ = counting  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ModelFileError, match=r"holds MLP\(2, \[1000000, 1\].*does not match the model MLP\(2, \[3, 1\]"):
+            model.load_weights(saved)
+    finally:
+        Neuron.__init__ = original  # type: ignore[method-assign]
+    assert built == []
