@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import pickle
 import tempfile
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Value
-from nn.module import ACTIVATIONS, MLP, Layer, Neuron
+from nn.module import ACTIVATIONS, MLP, Layer, Neuron, parameter_names
 from nn.serialize import FORMAT, VERSION, ModelFileError, load, load_weights, read, save, to_json
 
 activations = st.sampled_from(ACTIVATIONS)
@@ -476,3 +477,174 @@ def test_load_weights_never_builds_the_files_network(saved: Path, model: MLP) ->
     finally:
         Neuron.__init__ = original  # type: ignore[method-assign]
     assert built == []
+
+
+# ------------------------------------------------------------------------------------------ fuzzing the reader (issue 12)
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([0, 1, 2, 3, 10**6, 10**9, 10**18, 2**63, -1]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["MLP", "Layer", "Neuron", *ACTIVATIONS, FORMAT]),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+sizes = st.one_of(st.integers(min_value=1, max_value=3), json_scalars)
+
+
+@st.composite
+def model_like_documents(draw: st.DrawFn) -> object:
+    """Documents shaped like model files, each field usually plausible and sometimes anything at all."""
+
+    def mostly(good: st.SearchStrategy[Any]) -> Any:
+        # Hypothesis favours the ends of a range, so the rare branch is a middle value.
+        return draw(json_values if draw(st.integers(0, 4)) == 2 else good)
+
+    kind = mostly(st.sampled_from(["MLP", "Layer", "Neuron"]))
+    small = st.integers(min_value=1, max_value=3)
+    architecture: dict[str, object] = {"type": kind, "nin": mostly(small), "activation": mostly(st.sampled_from(ACTIVATIONS))}
+    if kind == "MLP" or draw(st.integers(0, 4)) == 2:
+        architecture["nouts"] = mostly(st.lists(small | sizes, min_size=1, max_size=3))
+        architecture["output_activation"] = mostly(st.sampled_from(ACTIVATIONS))
+    if kind == "Layer" or draw(st.integers(0, 4)) == 2:
+        architecture["nout"] = mostly(small)
+    weights = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6)
+    try:
+        # The architecture's own names, when it has any and not too many (it may ask for 10**18).
+        exact = list(itertools.islice(parameter_names(architecture), 101))
+    except (KeyError, TypeError, IndexError, ValueError):
+        exact = []
+    if 0 < len(exact) <= 100 and draw(st.integers(0, 4)) != 2:
+        parameters = {name: mostly(weights) for name in exact}
+    else:
+        names = st.from_regex(r"\A(layers\.[0-2]\.)?(neurons\.[0-2]\.)?(w\.[0-2]|b)\Z") | st.text(max_size=10)
+        parameters = draw(st.dictionaries(names, weights | json_scalars, max_size=30))
+    return {
+        "format": mostly(st.just(FORMAT)),
+        "version": mostly(st.just(VERSION)),
+        "architecture": mostly(st.just(architecture)),
+        "parameters": mostly(st.just(parameters)),
+    }
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every path (tuple of keys and indices) to a value inside a JSON document."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += _paths(inner, (*prefix, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _paths(inner, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated_files(draw: st.DrawFn) -> bytes:
+    """A valid file of MLP(2, [3, 1]) (the model load_weights targets) with one random change, in its JSON or its bytes."""
+    source = MLP(2, [3, 1], "tanh", seed=draw(st.integers(0, 3)))
+    text = to_json(source)
+    how = draw(st.sampled_from(["replace", "delete", "add", "truncate", "insert", "overwrite", "reweigh", "reorder", "resize"]))
+    if how == "resize":
+        # The denial-of-service shape of issue 12: a size the parameter list cannot back.
+        doc = json.loads(text)
+        architecture = doc["architecture"]
+        where = draw(st.sampled_from(["nin", 0, 1]))
+        size = draw(sizes | st.integers(min_value=1, max_value=10**20))
+        if where == "nin":
+            architecture["nin"] = size
+        else:
+            architecture["nouts"][where] = size
+        return json.dumps(doc).encode()
+    if how in ("reweigh", "reorder"):
+        # Changes that keep a valid file: other numbers, the parameters in another order.
+        doc = json.loads(text)
+        names = list(doc["parameters"])
+        if how == "reorder":
+            names = draw(st.permutations(names))
+        weights = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6)
+        doc["parameters"] = {name: draw(weights) if how == "reweigh" else doc["parameters"][name] for name in names}
+        return json.dumps(doc).encode()
+    if how in ("truncate", "insert", "overwrite"):
+        data = text.encode()
+        at = draw(st.integers(min_value=0, max_value=len(data)))
+        if how == "truncate":
+            return data[:at]
+        chunk = draw(st.binary(min_size=1, max_size=4) | st.sampled_from([b"[", b"{", b'"', b"-", b"1e999", b"0", b"true"]))
+        return data[:at] + chunk + data[at + (len(chunk) if how == "overwrite" else 0) :]
+    doc = json.loads(text)
+    path = draw(st.sampled_from(_paths(doc)[1:]))
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    last = path[-1]
+    if how == "replace":
+        parent[last] = draw(json_values)
+    elif how == "delete":
+        del parent[last]
+    elif isinstance(parent, dict):
+        parent[draw(st.text(max_size=25) | st.from_regex(r"\Alayers\.[0-3]\.neurons\.[0-3]\.(w\.[0-3]|b)\Z"))] = draw(json_values)
+    else:
+        parent.insert(last, draw(json_values))
+    return json.dumps(doc).encode()
+
+
+def _expected_state(content: bytes) -> dict[str, float]:
+    """The parameters a file that loaded must have given (json.loads of the same bytes)."""
+    parameters = json.loads(content)["parameters"]
+    return {name: float(value) for name, value in parameters.items()}
+
+
+def _check_reader_on(content: bytes, tmp_path: Path) -> None:
+    """load gives a correct module or ModelFileError; load_weights fills the model or leaves it untouched; both bounded."""
+    import tracemalloc
+
+    path = tmp_path / "fuzz.json"
+    path.write_bytes(content)
+    bound = MEMORY_FACTOR * len(content) + MEMORY_BASE
+    tracemalloc.start()
+    try:
+        with _cpu_watchdog(20.0):
+            try:
+                module = load(path)
+            except ModelFileError as e:
+                assert str(e).startswith(f"{path}: ")
+            else:
+                assert module.architecture() == json.loads(content)["architecture"]
+                assert module.state_dict() == _expected_state(content)
+            target = MLP(2, [3, 1], "tanh", seed=5)
+            for i, p in enumerate(target.parameters()):
+                p.grad = float(i)
+            before = (target.state_dict(), [p.grad for p in target.parameters()])
+            try:
+                load_weights(target, path)
+            except ModelFileError:
+                assert (target.state_dict(), [p.grad for p in target.parameters()]) == before
+            else:
+                assert target.state_dict() == _expected_state(content)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < bound
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs signal.setitimer (POSIX)")
+@given(document=st.one_of(json_values, model_like_documents()))
+def test_fuzz_random_documents_load_correctly_or_raise_model_file_error(document: object) -> None:
+    """Random JSON documents, and model-shaped ones with odd values: a correct model or ModelFileError, bounded."""
+    with tempfile.TemporaryDirectory() as directory:
+        _check_reader_on(json.dumps(document).encode(), Path(directory))
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs signal.setitimer (POSIX)")
+@given(content=mutated_files())
+def test_fuzz_mutated_files_load_correctly_or_raise_model_file_error(content: bytes) -> None:
+    """One random change to a valid file: a correct model or ModelFileError, and load_weights' target untouched on failure."""
+    with tempfile.TemporaryDirectory() as directory:
+        _check_reader_on(content, Path(directory))
