@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -648,3 +649,31 @@ def test_fuzz_mutated_files_load_correctly_or_raise_model_file_error(content: by
     """One random change to a valid file: a correct model or ModelFileError, and load_weights' target untouched on failure."""
     with tempfile.TemporaryDirectory() as directory:
         _check_reader_on(content, Path(directory))
+
+
+# ------------------------------------------------------------------------------------------ symlinks (issue 12.11)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_save_to_a_symlink_writes_through_the_link(model: MLP, tmp_path: Path) -> None:
+    """Saving to a symlink replaces the file it points to (atomically) and keeps the link, as open() would."""
+    real_dir = tmp_path / "store"
+    real_dir.mkdir()
+    target = real_dir / "model.json"
+    target.write_text("old")
+    link = tmp_path / "current.json"
+    link.symlink_to(os.path.relpath(target, tmp_path))
+    model.save(link)
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text() == to_json(model)
+    assert sorted(p.name for p in real_dir.iterdir()) == ["model.json"]  # no temporary file left
+    assert repr(nn.load(link)) == repr(model)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_save_to_a_dangling_symlink_creates_its_target(model: MLP, tmp_path: Path) -> None:
+    """A link to a file that does not exist yet gets that file, and stays a link."""
+    link = tmp_path / "latest.json"
+    link.symlink_to(tmp_path / "run1.json")
+    model.save(link)
+    assert link.is_symlink() and (tmp_path / "run1.json").read_text() == to_json(model)
