@@ -189,31 +189,40 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter once from its current ``grad``: all of them, or on an error none (see the class)."""
         lr = self.lr
-        grads = [self._gradient(i, p) for i, p in enumerate(self.params)]
+        params = self.params
+        try:
+            # float(): a grad may be an int set by hand, a numpy number, or (older API) a Value.
+            grads = [float(p.grad) for p in params]
+        except (TypeError, ValueError):
+            self._refuse_gradients()
+            raise
         t = self.steps + 1
         self._stage(t)
+        update = self._update
         updated: list[float] = []
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            try:
-                updated.append(self._update(i, p.data, g, lr))
-            except ArithmeticError as e:
-                where = f"{type(self).__name__} step {t}: parameter {i} ({p.label or 'unlabelled'!r})"
-                raise type(e)(f"{where}: {e}{self._hint(e)}; nothing was changed") from None
+        i = 0
+        try:
+            for i, p in enumerate(params):
+                updated.append(update(i, p.data, grads[i], lr))
+        except ArithmeticError as e:
+            where = f"{type(self).__name__} step {t}: parameter {i} ({params[i].label or 'unlabelled'!r})"
+            raise type(e)(f"{where}: {e}{self._hint(e)}; nothing was changed") from None
         # Everything is computed; only now is anything written.
-        for p, x in zip(self.params, updated):
+        for p, x in zip(params, updated):
             p.data = x
         self._commit()
         self.steps = t
 
-    def _gradient(self, i: int, p: Value) -> float:
-        try:
-            # float(): a grad may be an int set by hand, a numpy number, or (older API) a Value.
-            return float(p.grad)
-        except (TypeError, ValueError):
-            label = p.label or "unlabelled"
-            raise TypeError(
-                f"{type(self).__name__}: parameter {i} ({label!r}) has grad {p.grad!r}, not a number; nothing was changed"
-            ) from None
+    def _refuse_gradients(self) -> None:
+        """Raise TypeError naming the first parameter whose grad is not a number."""
+        for i, p in enumerate(self.params):
+            try:
+                float(p.grad)
+            except (TypeError, ValueError):
+                label = p.label or "unlabelled"
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} ({label!r}) has grad {p.grad!r}, not a number; nothing was changed"
+                ) from None
 
     def _stage(self, t: int) -> None:
         """Copy the optimizer's state for step ``t``; ``_update`` reads and writes only the copies."""
