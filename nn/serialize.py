@@ -127,7 +127,14 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``(architecture, parameters)`` of a model file, checked for format and structure.
 
     Raises ``ModelFileError`` for anything that is not a complete file of this format; an absent
-    file raises ``FileNotFoundError`` as usual.
+    file raises ``FileNotFoundError`` as usual. The architecture's contents are checked by
+    ``load`` and ``load_weights``.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "neuron.json")
+    >>> Neuron(1, seed=0).save(path)
+    >>> read(path)
+    ({'type': 'Neuron', 'nin': 1, 'activation': 'relu'}, {'w.0': 0.6888437030500962, 'b': 0.0})
     """
     raw = Path(path).read_bytes()
     try:
@@ -193,7 +200,7 @@ def _size(path: PathLike, what: str, value: object) -> int:
     return value
 
 
-def check_architecture(path: PathLike, architecture: dict[str, Any]) -> dict[str, Any]:
+def _check_architecture(path: PathLike, architecture: dict[str, Any]) -> dict[str, Any]:
     """``architecture`` if it describes a valid module exactly (strict JSON types), else ModelFileError.
 
     Nothing is built: the result goes to ``parameter_count`` and ``parameter_names``
@@ -289,7 +296,7 @@ def load(path: PathLike) -> Module:
     True
     """
     architecture, parameters = read(path)
-    check_architecture(path, architecture)
+    _check_architecture(path, architecture)
     _check_parameters(path, architecture, parameters)
     module = _build(path, architecture)
     _assign(path, module, parameters)
@@ -311,7 +318,7 @@ def load_weights(module: Module, path: PathLike) -> None:
     nn.serialize.ModelFileError: ...model.json: holds MLP(2, [4, 1], ...), which does not match the model MLP(2, [3, 1], ...)
     """
     architecture, parameters = read(path)
-    check_architecture(path, architecture)
+    _check_architecture(path, architecture)
     if architecture != module.architecture():
         raise ModelFileError(path, f"holds {_describe(architecture)}, which does not match the model {module!r}")
     _check_parameters(path, architecture, parameters)
