@@ -4,6 +4,7 @@
     python3 dev.py test    # the same set-up, then the whole test suite, on the C engine and on the pure one
     python3 dev.py generate  # rewrite the code generated from autograd/rules.py (committed)
     python3 dev.py lint    # ruff and mypy --strict
+    python3 dev.py generate  # rewrite autograd/_ops.py from autograd/rules.py (after changing a rule)
 
 Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
 ``python3 dev.py test --fast`` skips the tests marked slow and runs fewer Hypothesis examples (under
@@ -77,6 +78,9 @@ def main(argv: list[str]) -> int:
         ensure_venv()
         run(BIN / "ruff", "check", ".")
         run(PYTHON, "-m", "mypy", "--strict")
+    elif task == "generate":
+        # Plain Python and the standard library only, so it runs before any set-up.
+        run(sys.executable, "-m", "tools.codegen.python_ops", *extra)
     elif task == "setup":
         ensure_venv()
     else:

@@ -11,6 +11,7 @@ True
 # First: importing it checks that HIPS autograd has not been installed into this folder, so a
 # mixed-up environment gives that error, not an unrelated one from a later import.
 from autograd import _distribution
+from autograd.custom import define_op, forget_op
 from autograd.draw import GraphvizNotFound, draw_dot, render
 from autograd.functional import grad, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
@@ -64,9 +65,11 @@ __all__ = [
     "backprop_grads",
     "compile",
     "compile_per_sample",
+    "define_op",
     "dot",
     "draw_dot",
     "explain",
+    "forget_op",
     "grad",
     "gradcheck",
     "gradients",

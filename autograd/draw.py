@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from autograd.groups import Group, group_of
+from autograd.rules import RULES
 from autograd.text import NodeNames
 from autograd.value import Value
 
@@ -64,8 +65,10 @@ _PROCESSED = "#2563eb"
 _NEXT = "#dc2626"
 _PENDING = "#6b7280"
 
-# The activation that follows a neuron's ``dot`` node belongs to the neuron.
-_ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid", "softplus"})
+def _is_activation(op: str) -> bool:
+    """The activation that follows a neuron's ``dot`` node belongs to the neuron (the rules say which ops are activations)."""
+    rule = RULES.get(op)
+    return rule is not None and rule.activation
 
 
 # ------------------------------------------------------------------------------------- roles and groups
@@ -132,7 +135,7 @@ def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Val
         for p in params:
             membership[p] = group
         for child in children[node]:
-            if child.op in _ACTIVATIONS and len(child.parents) == 1:
+            if _is_activation(child.op) and len(child.parents) == 1:
                 membership[child] = group
     return membership
 
@@ -222,7 +225,8 @@ def _escape_record(text: str) -> str:
 
 
 def _op_text(op: str) -> str:
-    return {"neg": "-x", "**": "**"}.get(op, op)
+    rule = RULES.get(op)
+    return rule.shown if rule is not None else op
 
 
 def _safe_id(key: str, default: str = "neuron") -> str:
@@ -444,7 +448,7 @@ def _group_attrs(
     params = [n for n in group.members if n.is_leaf]
     # A group's outputs: computed members that no other member uses.
     outputs = [n for n in group.members if n.parents and not any(c in members for c in children[n])]
-    activation = next((n.op for n in group.members if n.op in _ACTIVATIONS), "linear")
+    activation = next((n.op for n in group.members if _is_activation(n.op)), "linear")
     inner = inner_groups.get(group.group, [])
     if inner:  # an outer group (a layer): how many inner groups (neurons) it holds
         kind = inner[0].kind

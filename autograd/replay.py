@@ -51,7 +51,7 @@ from types import FrameType
 from typing import Any, Union, cast
 
 from autograd.rules import FLOAT_HELPERS, RULES, substitute
-from autograd.value import _TRACER, Value, backprop_grads, topological_order
+from autograd.value import _TRACER, Value, backprop_grads, has_closure, topological_order
 
 #: An argument of a compiled function: a number, a Value, or a (nested) list/tuple of them.
 Tree = Union[float, int, Value, Sequence[Any]]
@@ -328,6 +328,8 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
             else:
                 name[node] = f"p{params.number(node)}"
         else:
+            if has_closure(node):
+                raise _not_compilable(node, i, "has its own _backward closure, a derivative that works on floats only")
             if op not in RULES:
                 raise _not_compilable(node, i, "was made by an op with no row in autograd.rules.RULES")
             try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.text import NodeNames, fmt, label_text
-from autograd.value import Grad, Value, no_grad
+from autograd.value import Value, has_closure
 
 __all__ = ["Backprop", "BackpropDone", "Edge", "Explanation", "Step", "Term", "explain"]
 
@@ -63,7 +63,7 @@ class Step:
     edges: tuple[Edge, ...]
     _names: NodeNames = field(repr=False)
     # The exact objects the parents' grads held before this step, for an exact ``back()``.
-    _undo: tuple[tuple[Value, Grad], ...] = field(repr=False)
+    _undo: tuple[tuple[Value, float], ...] = field(repr=False)
 
     @property
     def node_id(self) -> str:
@@ -165,6 +165,8 @@ class Backprop:
     It works on any graph, including gradient graphs made with ``backward(create_graph=True)``
     (the stepped pass itself works in floats, like ``backward()``). ``names`` maps nodes to the
     names the steps call them by instead of their labels (a notation, such as a lecture's).
+    Micrograd-style custom ops work too (a node's ``_backward`` closure runs as its step; the step
+    shows its parents' grads before and after).
 
     >>> from autograd import Value
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -195,12 +197,11 @@ class Backprop:
             for parent in node.parents:
                 self._final_at[parent] = i + 1
         self._history: list[Step] = []
-        # The same preparation as ``Value.backward``, with no graph recorded (grads may be Values).
-        with no_grad():
-            for node in self.order:
-                if node.parents:
-                    node.grad = 0.0
-            root.grad += 1.0
+        # The same preparation as ``Value.backward``.
+        for node in self.order:
+            if node.parents:
+                node.grad = 0.0
+        root.grad += 1.0
         _last_root = weakref.ref(root)
 
     # ----------------------------------------------------------------------------- state
@@ -264,8 +265,20 @@ class Backprop:
         node = self.schedule[position]
         g = node.grad
         edges: list[Edge] = []
-        undo: list[tuple[Value, Grad]] = []
-        with no_grad():  # a leaf's grad may be a Value (from create_graph=True): accumulate without recording
+        undo: list[tuple[Value, float]] = []
+        if has_closure(node):
+            # A micrograd-style custom op: run its own closure, and show each parent's grad before and after it.
+            locals_ = node.local_grads  # measured by a dry run of the closure, which leaves every grad as it was
+            befores = {parent: parent.grad for parent in node.parents}
+            node._backward()
+            seen: set[Value] = set()
+            for k, (parent, local) in enumerate(zip(node.parents, locals_)):
+                before, after = befores[parent], parent.grad
+                if parent not in seen:
+                    undo.append((parent, before))
+                seen.add(parent)
+                edges.append(Edge(node, parent, k, float(local), float(g), float(after - before), float(before), float(after)))
+        else:
             for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
                 before = parent.grad
                 contribution = local * g
@@ -332,7 +345,7 @@ class Backprop:
                     "label": label_text(node),
                     "op": node.op,
                     "data": _json_number(node.data),
-                    "grad": _json_number(float(node.grad)),
+                    "grad": _json_number(node.grad),
                     "final": self.is_final(node),
                 }
                 for node in self.order

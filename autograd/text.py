@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Union
 
-from autograd.rules import FORMULA_NAME, RULES, substitute
-from autograd.value import Grad, Value, topological_order
+from autograd.rules import FORMULA_NAME, substitute
+from autograd.value import Grad, Value, rule_of, topological_order
 
 __all__ = ["NodeNames", "fmt", "label_text", "show", "tree"]
 
@@ -45,7 +45,9 @@ def label_text(node: Value) -> str | None:
     '7'
     """
     label = node.label
-    return label if label is None or type(label) is str else str(label)
+    if label is None or label == "":  # unlabelled ('' since micrograd's constructor; None from older code)
+        return None
+    return label if type(label) is str else str(label)
 
 
 class NodeNames:
@@ -103,26 +105,32 @@ class NodeNames:
 
     def data_ref(self, node: Value) -> str:
         """How a formula refers to the node's value: ``a.data``, or the number itself for a constant."""
-        if node.op == "const" and node.label is None:
+        if node.op == "const" and not node.label:
             return fmt(node.data)
         return f"{self.ref(node)}.data"
 
     def operand(self, node: Value) -> str:
         """How an expression names the node as an operand: its name, or the number for a constant."""
-        if node.op == "const" and node.label is None:
+        if node.op == "const" and not node.label:
             return fmt(node.data)
         return self.ref(node)
 
     def expression(self, node: Value) -> str:
         """The forward computation of ``node`` over its parents' names, e.g. ``a * b``, ``tanh(n)``, ``w0*x0 + b``."""
         parents = node.parents
-        formulas = RULES[node.op].formulas(len(parents))
+        rule = rule_of(node)
+        if rule is None:  # a custom op (a _backward closure, or an op no rule names): op(parents)
+            return f"{node.op or 'op'}({', '.join(self.operand(p) for p in parents)})"
+        formulas = rule.formulas(len(parents))
         return substitute(formulas.display, {name: self.operand(p) for name, p in zip(formulas.inputs, parents)})
 
     def local_formula(self, node: Value, k: int) -> str:
         """d node / d parent k as text over names, e.g. ``b.data`` for ``c = a * b`` and k = 0."""
         parents = node.parents
-        formulas = RULES[node.op].formulas(len(parents))
+        rule = rule_of(node)
+        if rule is None:  # a custom op's closure: the derivative has no formula, only its number
+            return f"d{self.ref(node)}/d{self.ref(parents[k])}"
+        formulas = rule.formulas(len(parents))
         formula = formulas.local[k]
         # Only the names this one formula uses are looked up: a sum of n terms costs O(1) per edge, not O(n).
         position = _positions(formulas.inputs)
