@@ -2,9 +2,8 @@
 
     python3 dev.py demo    # create .venv (first time), install valuegrad, run the main demo
     python3 dev.py test    # the same set-up, then the whole test suite, on the C engine and on the pure one
-    python3 dev.py generate  # rewrite the code generated from autograd/rules.py (committed)
     python3 dev.py lint    # ruff and mypy --strict
-    python3 dev.py generate  # rewrite autograd/_ops.py from autograd/rules.py (after changing a rule)
+    python3 dev.py generate  # rewrite autograd/_ops.py and autograd/_native/_ops.h from autograd/rules.py
 
 Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
 ``python3 dev.py test --fast`` skips the tests marked slow and runs fewer Hypothesis examples (under
@@ -70,10 +69,6 @@ def main(argv: list[str]) -> int:
         # The whole suite on each engine: the C one (where it is built), then the pure reference.
         run(PYTHON, "-m", "pytest", *extra)
         run_env({"VALUEGRAD_PURE": "1"}, PYTHON, "-m", "pytest", *extra)
-    elif task == "generate":
-        for generator in ("python_ops.py", "c_ops.py"):
-            if (ROOT / "tools" / "codegen" / generator).exists():
-                run(sys.executable, ROOT / "tools" / "codegen" / generator)
     elif task == "lint":
         ensure_venv()
         run(BIN / "ruff", "check", ".")
@@ -81,6 +76,7 @@ def main(argv: list[str]) -> int:
     elif task == "generate":
         # Plain Python and the standard library only, so it runs before any set-up.
         run(sys.executable, "-m", "tools.codegen.python_ops", *extra)
+        run(sys.executable, "-m", "tools.codegen.c_ops", *extra)  # the C engine's operators, from the same rows
     elif task == "setup":
         ensure_venv()
     else:

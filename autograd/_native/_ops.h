@@ -4,10 +4,10 @@
 
 /* The rules this file was generated from; autograd/_native checks it at import, so a stale build
  * is never used (the pure engine is, with a message saying to rebuild). */
-#define VG_RULES_DIGEST "737a2fbe"
+#define VG_RULES_DIGEST "4c979e46"
 
 /* Op indices: 0 is a leaf (''), 1 a wrapped number ('const'), then one per row of RULES. */
-#define VG_N_OPS 20
+#define VG_N_OPS 22
 #define VG_OP_LEAF 0
 #define VG_OP_CONST 1
 #define VG_OP_ADD 2
@@ -24,10 +24,12 @@
 #define VG_OP_SIGMOID 13
 #define VG_OP_RELU 14
 #define VG_OP_SOFTPLUS 15
-#define VG_OP_SIN 16
-#define VG_OP_COS 17
-#define VG_OP_SUM 18
-#define VG_OP_DOT 19
+#define VG_OP_LEAKY_RELU 16
+#define VG_OP_SOFTSIGN 17
+#define VG_OP_SIN 18
+#define VG_OP_COS 19
+#define VG_OP_SUM 20
+#define VG_OP_DOT 21
 
 static const char *const vg_op_names[VG_N_OPS] = {
     "",
@@ -46,6 +48,8 @@ static const char *const vg_op_names[VG_N_OPS] = {
     "sigmoid",
     "relu",
     "softplus",
+    "leaky_relu",
+    "softsign",
     "sin",
     "cos",
     "sum",
@@ -68,6 +72,8 @@ static const int vg_op_arity[VG_N_OPS] = {0, 0,
     1, /* sigmoid */
     1, /* relu */
     1, /* softplus */
+    1, /* leaky_relu */
+    1, /* softsign */
     1, /* sin */
     1, /* cos */
     -1, /* sum */
@@ -261,6 +267,32 @@ static int vg_rule_softplus(const double *in, double *res, int with_locals)
     return 0;
 }
 
+/* rule 'leaky_relu': out = x if x > 0.0 else 0.01 * x; d/dx = 1.0 if x > 0.0 else 0.01 */
+static int vg_rule_leaky_relu(const double *in, double *res, int with_locals)
+{
+    const double out = (((in[0] > (0.0))) ? in[0] : ((0.01) * in[0]));
+    if (vg_failed) return vg_fail();
+    res[0] = out;
+    /* Under no_grad the pure engine never evaluates the local formulas (nor their errors). */
+    if (!with_locals) return 0;
+    res[1] = (((in[0] > (0.0))) ? (1.0) : (0.01));
+    if (vg_failed) return vg_fail();
+    return 0;
+}
+
+/* rule 'softsign': out = x / (1.0 + abs(x)); d/dx = 1.0 / ((1.0 + abs(x)) * (1.0 + abs(x))) */
+static int vg_rule_softsign(const double *in, double *res, int with_locals)
+{
+    const double out = vg_truediv(in[0], ((1.0) + vg_h_abs(in[0])));
+    if (vg_failed) return vg_fail();
+    res[0] = out;
+    /* Under no_grad the pure engine never evaluates the local formulas (nor their errors). */
+    if (!with_locals) return 0;
+    res[1] = vg_truediv((1.0), (((1.0) + vg_h_abs(in[0])) * ((1.0) + vg_h_abs(in[0]))));
+    if (vg_failed) return vg_fail();
+    return 0;
+}
+
 /* rule 'sin': out = sin(x); d/dx = cos(x) */
 static int vg_rule_sin(const double *in, double *res, int with_locals)
 {
@@ -356,6 +388,8 @@ static const vg_fixed_fn vg_fixed_rules[VG_N_OPS] = {NULL, NULL,
     vg_rule_sigmoid,
     vg_rule_relu,
     vg_rule_softplus,
+    vg_rule_leaky_relu,
+    vg_rule_softsign,
     vg_rule_sin,
     vg_rule_cos,
     NULL,
@@ -378,12 +412,14 @@ static const vg_nary_fn vg_nary_rules[VG_N_OPS] = {NULL, NULL,
     NULL,
     NULL,
     NULL,
+    NULL,
+    NULL,
     vg_rule_sum,
     vg_rule_dot,
 };
 /* n-ary rules: inputs per term and inputs after the terms. */
-static const int vg_nary_k[VG_N_OPS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2};
-static const int vg_nary_extra[VG_N_OPS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const int vg_nary_k[VG_N_OPS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2};
+static const int vg_nary_extra[VG_N_OPS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
 static PyObject *vg_slot_add(PyObject *x, PyObject *y) { return vg_binary(x, y, VG_OP_ADD); }
 static PyObject *vg_slot_sub(PyObject *x, PyObject *y) { return vg_binary(x, y, VG_OP_SUB); }
@@ -407,6 +443,10 @@ static PyObject *vg_method_relu(PyObject *self, PyObject *Py_UNUSED(unused))
 { return vg_unary(self, VG_OP_RELU); }
 static PyObject *vg_method_softplus(PyObject *self, PyObject *Py_UNUSED(unused))
 { return vg_unary(self, VG_OP_SOFTPLUS); }
+static PyObject *vg_method_leaky_relu(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_LEAKY_RELU); }
+static PyObject *vg_method_softsign(PyObject *self, PyObject *Py_UNUSED(unused))
+{ return vg_unary(self, VG_OP_SOFTSIGN); }
 static PyObject *vg_method_sin(PyObject *self, PyObject *Py_UNUSED(unused))
 { return vg_unary(self, VG_OP_SIN); }
 static PyObject *vg_method_cos(PyObject *self, PyObject *Py_UNUSED(unused))
@@ -429,6 +469,8 @@ static PyObject *vg_method_cos(PyObject *self, PyObject *Py_UNUSED(unused))
     {"sigmoid", vg_method_sigmoid, METH_NOARGS, "Rule 'sigmoid': 1 / (1 + e ** -x); finite for any x."}, \
     {"relu", vg_method_relu, METH_NOARGS, "Rule 'relu': max(x, 0); relu'(0) = 0."}, \
     {"softplus", vg_method_softplus, METH_NOARGS, "Rule 'softplus': log(1 + e ** x); finite for any x."}, \
-    {"sin", vg_method_sin, METH_NOARGS, "Rule 'sin': sine."}, \
-    {"cos", vg_method_cos, METH_NOARGS, "Rule 'cos': cosine."}, \
+    {"leaky_relu", vg_method_leaky_relu, METH_NOARGS, "Rule 'leaky_relu': x for x > 0, else 0.01 x; leaky_relu'(0) = 0.01."}, \
+    {"softsign", vg_method_softsign, METH_NOARGS, "Rule 'softsign': x / (1 + |x|); finite for any x."}, \
+    {"sin", vg_method_sin, METH_NOARGS, "Rule 'sin': sine; ValueError for x = ±inf."}, \
+    {"cos", vg_method_cos, METH_NOARGS, "Rule 'cos': cosine; ValueError for x = ±inf."}, \
 
