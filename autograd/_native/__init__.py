@@ -207,8 +207,9 @@ def pure_value_module() -> types.ModuleType:
     cached = sys.modules.get("autograd._pure_value")
     if cached is not None:
         return cached
-    import autograd
-    import autograd.value as value
+    # Looked up, not imported: this module sits below both in the layers (docs/architecture.md).
+    autograd = sys.modules["autograd"]
+    value = sys.modules["autograd.value"]
 
     def load(name: str, path: str) -> types.ModuleType:
         spec = importlib.util.spec_from_file_location(name, path)

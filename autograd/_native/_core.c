@@ -1551,6 +1551,29 @@ vg_locals_tuple(Node *self)
     return t;
 }
 
+/* ``node._op = name``: writable as the pure engine's slot is (it renames the op; derivatives stay). */
+static int
+node_set_op(PyObject *o, PyObject *value, void *closure)
+{
+    Node *self = (Node *)o;
+    if (value == NULL || !PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "a Value's _op must be a str");
+        return -1;
+    }
+    int op = PyUnicode_GET_LENGTH(value) == 0 ? VG_OP_LEAF : vg_lookup_op(value);
+    if (op < 0)
+        return -1;
+    if (op == VG_OP_CUSTOM) {
+        Ext *ext = vg_ext(self);
+        if (ext == NULL)
+            return -1;
+        Py_INCREF(value);
+        Py_XSETREF(ext->opname, value);
+    }
+    self->op = (uint8_t)op;
+    return 0;
+}
+
 static PyObject *
 node_get_local_grads(PyObject *o, void *closure)
 {
@@ -1766,7 +1789,7 @@ static PyGetSetDef node_getset[] = {
     {"parents", node_get_parents, NULL, "The inputs this node was computed from, in argument order (empty for a leaf).", NULL},
     {"_prev", node_get_prev, NULL, "The parents as a set, as in micrograd.", NULL},
     {"op", node_get_op, NULL, "The name of the rule that made this node ('' for a leaf, 'const' for a wrapped number).", NULL},
-    {"_op", node_get_op, NULL, "The op name, as in micrograd.", NULL},
+    {"_op", node_get_op, node_set_op, "The op name, as in micrograd.", NULL},
     {"local_grads", node_get_local_grads, NULL, "d self / d parent for each parent, as computed at forward time.", NULL},
     {"is_leaf", node_get_is_leaf, NULL, "True for nodes with no parents: inputs, parameters and constants.", NULL},
     {"label", node_get_label, node_set_label, "A name for drawings and listings ('' when unnamed).", NULL},
