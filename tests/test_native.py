@@ -13,7 +13,6 @@ import sys
 import tracemalloc
 import weakref
 from pathlib import Path
-from typing import cast
 
 import pytest
 
@@ -153,7 +152,7 @@ def test_a_thousand_training_steps_keep_memory_flat() -> None:
     y = [1.0, -1.0, 1.0, -1.0]
 
     def step(i: int) -> None:
-        loss = vsum([(1 - yi * cast(Value, model(x))).relu() for x, yi in zip(X, y)])
+        loss = vsum([(1 - yi * model(x)).relu() for x, yi in zip(X, y)])
         model.zero_grad()
         loss.backward()
         for p in params:

@@ -41,9 +41,9 @@ def main() -> None:
     specials = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, math.inf, -math.inf, math.nan, 710.0, 1e-300]
     for op, rule in RULES.items():
         arity = rule.arity or 3
-        for x in specials:
+        for special in specials:
             try:
-                node = apply(op, *[Value(x)] * arity)
+                node = apply(op, *[Value(special)] * arity)
                 node.backward()
                 _ = node.local_grads, node.parents, node.op, node._prev
             except (ArithmeticError, ValueError, TypeError):
