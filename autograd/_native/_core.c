@@ -30,6 +30,12 @@
 #if !defined(_WIN32)
 #include <sys/mman.h>
 #define VG_USE_MMAP 1
+#ifdef MAP_POPULATE
+/* A fresh slab's pages are faulted in by the kernel in one go, not one page fault per 42 nodes. */
+#define VG_MAP_POPULATE MAP_POPULATE
+#else
+#define VG_MAP_POPULATE 0
+#endif
 #endif
 
 /* ------------------------------------------------------------------------------------------ */
@@ -133,7 +139,7 @@ static char *
 slab_map(void)
 {
 #ifdef VG_USE_MMAP
-    void *mem = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *mem = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | VG_MAP_POPULATE, -1, 0);
     if (mem == MAP_FAILED)
         return NULL;
     /* Anonymous maps are invisible to tracemalloc: declare them, so bytes-per-node figures are honest. */
