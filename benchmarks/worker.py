@@ -86,6 +86,11 @@ def _chain(name: str, n: int, collector: bool) -> dict[str, float]:
     """ns per node to build (forward) and backprop an n-op chain y = (y * w) + w ... on this engine."""
     if not collector:
         gc.disable()  # to separate the engine's own cost from the cycle collector's
+    core = sys.modules.get("autograd._native._core")
+    if core is not None:
+        # Every chain starts from an allocator holding no memory: otherwise the warm-up's cached slabs
+        # make the shorter chains look cheaper than the long ones for a reason that is not the engine's.
+        core.release_memory()
     if name.startswith("micrograd"):
         from micrograd.engine import Value as value_class
     else:
