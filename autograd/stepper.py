@@ -431,24 +431,20 @@ def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:
     total = 0.0
     if seed:
         total += 1.0
-    # Children in the order backward processes them, so the sum below is formed in backward's order.
-    for child in reversed(names.order):
-        parents = child.parents
-        if node not in parents:
-            continue
+    # Uses in the order backward processes them, so the sum below is formed in backward's order. The
+    # index of uses is built once per NodeNames: explaining every node of a graph is linear, not quadratic.
+    for child, k in names.uses(node):
         processed = stepper.is_processed(child) if stepper is not None else True
         child_grad = float(child.grad)
-        for k, (parent, local) in enumerate(zip(parents, child.local_grads)):
-            if parent is not node:
-                continue
-            contribution = local * child_grad
-            formula = _parenthesize(names.local_formula(child, k))
-            child_name = names.ref(child)
-            text = (
-                f"{child_name} = {names.expression(child)}  →  {formula} * {child_name}.grad"
-                f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
-            )
-            terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))
-            if processed:
-                total += contribution
+        local = child.local_grads[k]
+        contribution = local * child_grad
+        formula = _parenthesize(names.local_formula(child, k))
+        child_name = names.ref(child)
+        text = (
+            f"{child_name} = {names.expression(child)}  →  {formula} * {child_name}.grad"
+            f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
+        )
+        terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))
+        if processed:
+            total += contribution
     return Explanation(node, names.ref(node), float(node.grad), seed, tuple(terms), total)

@@ -1,8 +1,9 @@
 """Seeing a graph without a picture: stable node names, number formatting and an indented text listing.
 
-The names given here (a node's label, else ``n<i>`` for the node at index ``i`` of
-``topological_order(root)``) are the ones the stepper, ``explain`` and ``draw_dot`` use too, so a
-node is called the same thing in the terminal, in a drawing and on the web page.
+The names given here (a node's label, else its op and position, ``tanh#3`` for the unlabelled
+``tanh`` node at index 3 of ``topological_order(root)``) are the ones the stepper, ``explain`` and
+``draw_dot`` use too, so a node is called the same thing in the terminal, in a drawing and on the
+web page. ``fmt`` is the one number format of all of them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Union
 from autograd.rules import FORMULA_NAME, RULES, substitute
 from autograd.value import Grad, Value, topological_order
 
-__all__ = ["NodeNames", "fmt", "label_text", "show", "tree"]
+__all__ = ["NodeNames", "fmt", "label_text", "printable", "show", "tree"]
 
 
 def fmt(x: float | Grad) -> str:
@@ -34,30 +35,69 @@ def fmt(x: float | Grad) -> str:
 
 
 def label_text(node: Value) -> str | None:
-    """The node's label as text, or None: ``str(label)``, so a non-str label assigned after construction still reads.
+    """The node's label as text, or None when it has none (``''`` and None alike): ``str(label)`` for a non-str label.
 
     >>> from autograd import Value
     >>> v = Value(1.0, label="x")
-    >>> label_text(v), label_text(Value(2.0))
-    ('x', None)
+    >>> label_text(v), label_text(Value(2.0)), label_text(Value(3.0, label=""))
+    ('x', None, None)
     >>> setattr(v, "label", 7)  # Value() refuses this; a later assignment is not checked
     >>> label_text(v)
     '7'
     """
     label = node.label
-    return label if label is None or type(label) is str else str(label)
+    if label is None or label == "":
+        return None
+    return label if type(label) is str else str(label)
+
+
+# Characters that would change or break what is drawn if shown as they are: control characters (a
+# NUL ends Graphviz's strings; most are not allowed in XML), surrogates, line and paragraph
+# separators, and the noncharacters (U+FFFE is not allowed in XML either).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_NAMED_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group(0)
+    named = _NAMED_ESCAPES.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that cannot be shown as it is written the way Python writes it in a string.
+
+    Newlines, tabs, NULs and other control characters, surrogates and noncharacters become
+    ``\\n``, ``\\t``, ``\\x00``, ``\\ufffe`` ..., so a label reads on one line, literally, in the
+    terminal, a drawing and the web page (and the page's SVG stays valid XML). Anything else,
+    including ``&amp;`` and ``<``, is left as it is: the places that show it escape it.
+
+    >>> print(printable("a\\nb\\t&amp;\\x00\\ufffe"))
+    a\\nb\\t&amp;\\x00\\ufffe
+    """
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+#: The word for an operator in the name of an unlabelled node (``mul#4``); other ops are words already.
+OP_WORDS: dict[str, str] = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "": "leaf"}
 
 
 class NodeNames:
-    """Stable, unique names for the nodes of one graph: the label, else ``n<i>`` (its index in topological order).
+    """Stable, unique names for the nodes of one graph: the label, else the op and the node's position.
 
-    A label shared by several nodes gets the index appended (``x[n3]``), so every name points at one node.
+    An unlabelled node at index ``i`` of the topological order is ``<op>#<i>`` (``tanh#3``,
+    ``mul#2``, ``const#1``; ``leaf#0`` for an unlabelled input), so the number is also its id
+    ``n<i>`` in drawings. A label shared by several nodes gets the id appended (``x[n3]``), so every
+    name points at one node. Labels are shown ``printable``: a newline reads as ``\\n``.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a")
     >>> names = NodeNames(a * 3.0)
     >>> [names.name(n) for n in names.order]
-    ['a', 'n1', 'n2']
+    ['a', 'const#1', 'mul#2']
     """
 
     def __init__(self, root: Value, order: Sequence[Value] | None = None) -> None:
@@ -67,13 +107,34 @@ class NodeNames:
         self.index: dict[Value, int] = {node: i for i, node in enumerate(self.order)}
         counts = Counter(label for label in map(label_text, self.order) if label is not None)
         self._names = [self._make_name(node, i, counts) for i, node in enumerate(self.order)]
+        self._expressions: dict[Value, str] = {}
+        self._uses: dict[Value, list[tuple[Value, int]]] | None = None
 
     @staticmethod
     def _make_name(node: Value, i: int, counts: Counter[str]) -> str:
         label = label_text(node)
         if label is None:
-            return f"n{i}"
-        return label if counts[label] == 1 else f"{label}[n{i}]"
+            return f"{OP_WORDS.get(node.op, node.op)}#{i}"
+        return printable(label) if counts[label] == 1 else f"{printable(label)}[n{i}]"
+
+    def uses(self, node: Value) -> list[tuple[Value, int]]:
+        """Every use of ``node``: ``(child, k)`` with ``node`` as the child's k-th input, in the order backward processes them.
+
+        The index of all uses is built once per graph, so asking for every node costs O(edges), not O(nodes²).
+
+        >>> from autograd import Value
+        >>> a = Value(1.0, label="a")
+        >>> b = a * a; b.label = "b"
+        >>> [(NodeNames(b).name(child), k) for child, k in NodeNames(b).uses(a)]
+        [('b', 0), ('b', 1)]
+        """
+        if self._uses is None:
+            uses: dict[Value, list[tuple[Value, int]]] = {}
+            for child in reversed(self.order):
+                for k, parent in enumerate(child.parents):
+                    uses.setdefault(parent, []).append((child, k))
+            self._uses = uses
+        return self._uses.get(node, [])
 
     def id(self, node: Value) -> str:
         """The node's id in drawings and JSON: ``n<i>``."""
@@ -96,21 +157,27 @@ class NodeNames:
 
     def data_ref(self, node: Value) -> str:
         """How a formula refers to the node's value: ``a.data``, or the number itself for a constant."""
-        if node.op == "const" and node.label is None:
+        if node.op == "const" and label_text(node) is None:
             return fmt(node.data)
         return f"{self.ref(node)}.data"
 
     def operand(self, node: Value) -> str:
         """How an expression names the node as an operand: its name, or the number for a constant."""
-        if node.op == "const" and node.label is None:
+        if node.op == "const" and label_text(node) is None:
             return fmt(node.data)
         return self.ref(node)
 
     def expression(self, node: Value) -> str:
         """The forward computation of ``node`` over its parents' names, e.g. ``a * b``, ``tanh(n)``, ``w0*x0 + b``."""
+        # Kept: explain asks for a child's expression once per use, and a sum of n terms has n uses.
+        known = self._expressions.get(node)
+        if known is not None:
+            return known
         parents = node.parents
         formulas = RULES[node.op].formulas(len(parents))
-        return substitute(formulas.display, {name: self.operand(p) for name, p in zip(formulas.inputs, parents)})
+        text = substitute(formulas.display, {name: self.operand(p) for name, p in zip(formulas.inputs, parents)})
+        self._expressions[node] = text
+        return text
 
     def local_formula(self, node: Value, k: int) -> str:
         """d node / d parent k as text over names, e.g. ``b.data`` for ``c = a * b`` and k = 0."""
@@ -127,8 +194,8 @@ class NodeNames:
         return substitute(formula, refs)
 
 
-# A label that reads as one name in a formula: letters, digits, _, dots and an [n<i>] suffix.
-_PLAIN = re.compile(r"^[\w.]+(?:\[n\d+\])?$")
+# A name that reads as one word in a formula: letters, digits, _, dots and an [n<i>] or #<i> suffix.
+_PLAIN = re.compile(r"^[\w.]+(?:\[n\d+\]|#\d+)?$")
 
 
 
@@ -202,7 +269,8 @@ def _describe(node: Value, names: NodeNames) -> str:
     numbers = f"data={fmt(node.data)}  grad={fmt(node.grad)}"
     if node.parents:
         return f"{names.ref(node)} = {names.expression(node)}   {numbers}"
-    kind = "  (const)" if node.op == "const" else ""
+    # An unlabelled constant's name says so already (const#1).
+    kind = "  (const)" if node.op == "const" and label_text(node) is not None else ""
     return f"{names.name(node)}{kind}   {numbers}"
 
 
@@ -211,8 +279,8 @@ def show(root: Value) -> None:
 
     >>> from autograd import Value
     >>> show(Value(1.0, label="x") + 2)
-    n2 = x + 2.0   data=3.0  grad=0.0
+    add#2 = x + 2.0   data=3.0  grad=0.0
     ├── x   data=1.0  grad=0.0
-    └── n1  (const)   data=2.0  grad=0.0
+    └── const#1   data=2.0  grad=0.0
     """
     print(tree(root))
