@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from autograd.text import NodeNames, label_text
+from autograd.text import NodeNames, fmt, label_text, printable
 from autograd.value import Value
 
 if TYPE_CHECKING:
@@ -150,18 +150,24 @@ def _layer_of(neuron: str) -> str | None:
 
 
 def _num(x: float) -> str:
-    """Numbers in drawings: 4 decimals like micrograd, scientific where 4 decimals would hide them."""
-    x = float(x)
-    if math.isnan(x) or math.isinf(x):
-        return str(x)
-    if x != 0.0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
-        return f"{x:.3e}"
-    return f"{x:.4f}"
+    """Numbers in drawings: ``fmt``, the one format of the stepper's lines and the web page's live updates.
+
+    >>> _num(2.0), _num(0.8), _num(0.88259343)
+    ('2.0', '0.8', '0.882593')
+    """
+    return fmt(x)
 
 
 def _escape_record(text: str) -> str:
-    """Escape the characters that structure a record label, so any user label draws as written."""
-    return re.sub(r'([\\{}|<>"])', r"\\\1", text)
+    """Escape what structures a record label or starts an entity, so any user label draws as written.
+
+    Graphviz reads ``&amp;`` and ``&#60;`` in any label as entities: ``&`` is sent as ``&amp;``.
+    Characters that cannot be drawn (a NUL ends Graphviz's string) are shown as escapes first.
+
+    >>> _escape_record("a|b &amp; &#60;")
+    'a\\\\|b &amp;amp; &amp;#60;'
+    """
+    return re.sub(r'([\\{}|<>"])', r"\\\1", printable(text)).replace("&", "&amp;")
 
 
 def _op_text(op: str) -> str:
@@ -264,7 +270,7 @@ def draw_dot(
     >>> c = a * b; c.label = "c"
     >>> g = draw_dot(c, legend=False)
     >>> print(g.source.splitlines()[5].strip())
-    n0 [label="{ a | data 2.0000 | grad 0.0000 }" fillcolor="#dbeafe" id=n0]
+    n0 [label="{ a | data 2.0 | grad 0.0 }" fillcolor="#dbeafe" id=n0]
     """
     if collapse not in (None, "neuron", "layer"):
         raise ValueError(f"draw_dot: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
@@ -376,7 +382,7 @@ def _group_attrs(
         fields = [group.key or "neuron", f"{activation}(w.x + b), {len(params)} parameters"]
     if len(outputs) == 1:
         output = outputs[0]
-        named = [names.name(output)] if output.label is not None else []
+        named = [names.name(output)] if label_text(output) is not None else []
         fields += [*named, f"data {_num(output.data)}", f"grad {_num(float(output.grad))}"]
     else:
         fields.append(f"{len(outputs)} outputs")
