@@ -83,7 +83,7 @@ def screenshot(page: Path, png: Path, steps: int = 2) -> Path:
             browser_page = context.new_page()
             browser_page.goto(page.resolve().as_uri())
             for _ in range(steps):
-                browser_page.click("#vg-next")
+                browser_page.click(".vg-next")
             browser_page.click("#n0")  # show a node's details too
             png.parent.mkdir(parents=True, exist_ok=True)
             browser_page.screenshot(path=str(png))
