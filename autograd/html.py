@@ -317,9 +317,15 @@ _STEP_STATES = (
 
 def _legend(root: Value, collapse: Collapse) -> str:
     """The page's one legend: the kinds of node in this graph (the drawing's fill colours), then the step states."""
-    from autograd.draw import _GROUP_COLOUR, ROLE_COLOURS, node_roles
+    from autograd.draw import _GROUP_COLOUR, ROLE_COLOURS, collapsed_boxes, node_roles
+    from autograd.text import NodeNames
 
-    present = set(node_roles(root).values())
+    names = NodeNames(root)
+    roles = node_roles(root, order=names.order)
+    hidden = set(collapsed_boxes(root, collapse)) if collapse is not None else set()
+    present = {role for node, role in roles.items() if names.id(node) not in hidden}
+    if names.id(root) in hidden:
+        present.add("output")  # the box holding the output is filled as the output
     kinds = [(role, colour) for role, colour in ROLE_COLOURS.items() if role in present]
     if collapse is not None:
         kinds.append((f"{collapse} (one box)", _GROUP_COLOUR))

@@ -487,3 +487,153 @@ def test_the_demo_writes_three_identical_pages_every_run(tmp_path: Path) -> None
     walkthrough = _embedded(first[0].read_text(encoding="utf-8"))
     assert [n["name"] for n in walkthrough["nodes"]] == ["a", "b", "e", "c", "d", "f", "L"]
     assert _embedded(first[1].read_text(encoding="utf-8"))["nodes"][-1]["name"] == "loss"
+
+
+# ------------------------------------------------------------------------------------- sizes, scope, odd labels
+
+
+def _chain(n: int) -> Value:
+    """A chain of ``n`` unary ops (tanh and * 1.0001 in turn): about 1.5 n nodes."""
+    y = Value(0.5, label="x")
+    for i in range(n):
+        y = y * 1.0001 if i % 2 else y.tanh()
+    return y
+
+
+def test_making_a_page_walks_the_graph_a_linear_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """page_data of a 10x longer chain reads nodes' parents at most ~11x as often (explain scanned the graph per node)."""
+    reads = [0]
+    original = Value.parents
+
+    def counted(self: Value) -> tuple[Value, ...]:
+        reads[0] += 1
+        return original.fget(self)  # type: ignore[no-any-return, misc]
+
+    monkeypatch.setattr(Value, "parents", property(counted))
+    counts = []
+    for n in (200, 2000):
+        root = _chain(n)
+        reads[0] = 0
+        page_data(root)
+        counts.append(reads[0])
+    assert counts[1] <= 11 * counts[0], counts
+
+
+def test_the_css_is_scoped_to_the_page() -> None:
+    """Every rule of the page's stylesheet starts with .vg-page: embedded in a notebook, it restyles nothing else."""
+    from autograd.html import _asset
+
+    css = re.sub(r"/\*.*?\*/", "", _asset("page.css"), flags=re.DOTALL)
+    selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", css) for s in block.split(",")]
+    assert len(selectors) > 40
+    assert [s for s in selectors if not s.startswith(".vg-page")] == []
+
+
+def test_the_page_has_one_legend_for_node_kinds_and_step_states() -> None:
+    """The drawing carries no legend of its own; the page's legend lists the kinds present and every step state."""
+    page = render_html(_mlp([2, 1]), collapse="neuron")
+    assert 'id="legend"' not in page
+    legend = re.search(r'<div class="vg-legend">(.*?)</div>', page, re.DOTALL)
+    assert legend is not None
+    kinds = re.findall(r'<span class="vg-kind"[^>]*>([^<]*)</span>', legend.group(1))
+    assert kinds == ["input", "output", "neuron (one box)"]
+    lecture = render_html(_lecture())
+    assert re.findall(r'<span class="vg-kind"[^>]*>([^<]*)</span>', lecture) == ["input", "intermediate", "output"]
+    for state in ("processing", "grad updated", "done", "next", "grad not final yet"):
+        assert f">{state}</span>" in legend.group(1)
+
+
+def test_odd_labels_show_literally_and_keep_the_svg_valid_xml() -> None:
+    """NUL, &amp;, &#60;, &#1;, U+FFFE, newline, tab in labels: the page renders, its SVG is XML, names read literally."""
+    import xml.etree.ElementTree as ET
+
+    labels = ["nul\x00", "&amp;", "&#60;", "&#1;", "x\ufffe", "a\nb", "t\tt"]
+    nodes = [Value(float(i), label=label) for i, label in enumerate(labels)]
+    root = nodes[0]
+    for node in nodes[1:]:
+        root = root * node
+    page = render_html(root)
+    svg = re.search(r"<svg\b.*?</svg>", page, re.DOTALL)
+    assert svg is not None
+    texts = ["".join(t.itertext()) for t in ET.fromstring(svg.group(0)).iter("{http://www.w3.org/2000/svg}text")]
+    shown = ["nul\\x00", "&amp;", "&#60;", "&#1;", "x\\ufffe", "a\\nb", "t\\tt"]
+    assert all(name in texts for name in shown), texts
+    data = _embedded(page)
+    assert [n["name"] for n in data["nodes"] if n["op"] == ""] == shown
+    assert "mul#" in data["steps"][0]["text"] or "nul\\x00" in data["steps"][-1]["text"]
+
+
+def test_a_huge_graph_is_paged_without_a_drawing() -> None:
+    """Above DRAW_LIMIT drawn nodes the page leaves the drawing out (and says so) but keeps every step."""
+    from autograd.html import DRAW_LIMIT
+
+    root = _chain(DRAW_LIMIT)
+    page = render_html(root)
+    assert "<svg" not in page and "too many to lay out" in page
+    assert len(_embedded(page)["steps"]) == DRAW_LIMIT
+
+
+def _browser_at(size: tuple[int, int]) -> Any:
+    return chromium_page(viewport=size)
+
+
+_OVERFLOWING_LINES = """root => Array.from(root.querySelectorAll('.vg-chain, .vg-log pre'))
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+_TEXT_SIZES = """svg => Array.from(svg.querySelectorAll('g.node text')).map(
+    t => Number(t.getAttribute('font-size')) * t.getScreenCTM().a)"""
+
+# Texts of records (name, data, grad) wider than their box, in graph units (after the page fitted them).
+_OVERFLOWING_NUMBERS = """svg => Array.from(svg.querySelectorAll('g.node')).flatMap(g => {
+    const outline = g.querySelector('polygon, ellipse, path');
+    if (!outline) return [];
+    const box = outline.getBBox();
+    return Array.from(g.querySelectorAll('text')).filter(t => {
+        const b = t.getBBox();
+        return b.x < box.x - 0.5 || b.x + b.width > box.x + box.width + 0.5;
+    }).map(t => t.textContent);
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_the_page_reads_well_on_a_laptop_screen(size: tuple[int, int], tmp_path: Path) -> None:
+    """At 1280x720 and 1366x768: step lines wrap (nothing hidden), small graphs open with text >= 11 px, numbers fit."""
+    from demos.webpage import small_network
+
+    pages = {
+        "lecture": to_html(_lecture(), tmp_path / "lecture.html"),
+        "mlp": to_html(_mlp([4, 1]), tmp_path / "mlp.html"),
+        "network": to_html(small_network(0, [4, 4, 1]), tmp_path / "network.html"),
+    }
+    with _browser_at(size) as (page, recorder):
+        for name, path in pages.items():
+            page.goto(path.as_uri())
+            page.wait_for_selector(".vg-page[data-position]")
+            root = page.locator(".vg-page")
+            svg = page.locator(".vg-graph")
+            if name != "network":  # the ~50-node graphs (the network has 110)
+                sizes = svg.evaluate(_TEXT_SIZES)
+                assert min(sizes) >= 11, (name, min(sizes))
+            total = int(page.get_attribute(".vg-slider", "max"))
+            for position in range(total + 1):
+                page.fill(".vg-slider", str(position))
+                assert root.evaluate(_OVERFLOWING_LINES) == [], (name, position)
+                assert svg.evaluate(_OVERFLOWING_NUMBERS) == [], (name, position)
+            assert page.locator(".vg-log pre").count() == total
+        assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+def test_the_drawing_and_the_page_print_numbers_alike() -> None:
+    """Every record's data and grad field in the page's drawing reads exactly as fmt prints them, as the live updates do."""
+    root = _mlp([4, 1])
+    page = render_html(root)
+    data = _embedded(page)
+    texts = [html.unescape(t) for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", page)]
+    for node in data["nodes"]:
+        assert f"data {node['dataText']}" in texts, node["name"]
+    tagged = re.findall(r'<text class="vg-grad" data-node="(\d+)"[^>]*>([^<]*)</text>', page)
+    assert len(tagged) == len(data["nodes"])
+    for i, text in tagged:
+        assert html.unescape(text) == "grad " + data["nodes"][int(i)]["grad0Text"]
