@@ -326,7 +326,7 @@ def _legend(root: Value, collapse: Collapse) -> str:
     present = {role for node, role in roles.items() if names.id(node) not in hidden}
     if names.id(root) in hidden:
         present.add("output")  # the box holding the output is filled as the output
-    kinds = [(role, colour) for role, colour in ROLE_COLOURS.items() if role in present]
+    kinds: list[tuple[str, str]] = [(role, colour) for role, colour in ROLE_COLOURS.items() if role in present]
     if collapse is not None:
         kinds.append((f"{collapse} (one box)", _GROUP_COLOUR))
     parts = ["<b>Nodes</b>"]

@@ -241,6 +241,12 @@ class Backprop:
             raise ValueError(f"Backprop.{where}: {node!r} is not in the graph of this stepper's root {self.root!r}")
         return node
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the drawing with this step highlighted, and its chain rule (``autograd.notebook``)."""
+        from autograd.notebook import stepper_html
+
+        return stepper_html(self)
+
     def __repr__(self) -> str:
         nxt = self.next_node
         upcoming = "done" if nxt is None else f"next: {self.names.ref(nxt)} = {self.names.expression(nxt)}"
@@ -398,6 +404,12 @@ class Explanation:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the terms as a table (``autograd.notebook.explanation_html``)."""
+        from autograd.notebook import explanation_html
+
+        return explanation_html(self)
 
 
 def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:

@@ -165,6 +165,12 @@ class Value:
         """True for nodes with no parents: inputs, parameters and constants."""
         return self._parent0 is None and not self._parents_n
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: label, data, grad and op on one line (``autograd.notebook.value_html``)."""
+        from autograd.notebook import value_html
+
+        return value_html(self)
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label is not None else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"

@@ -503,11 +503,12 @@ def _chain(n: int) -> Value:
 def test_making_a_page_walks_the_graph_a_linear_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
     """page_data of a 10x longer chain reads nodes' parents at most ~11x as often (explain scanned the graph per node)."""
     reads = [0]
-    original = Value.parents
+    original: Any = Value.__dict__["parents"]
 
     def counted(self: Value) -> tuple[Value, ...]:
         reads[0] += 1
-        return original.fget(self)  # type: ignore[no-any-return, misc]
+        parents: tuple[Value, ...] = original.fget(self)
+        return parents
 
     monkeypatch.setattr(Value, "parents", property(counted))
     counts = []
@@ -617,7 +618,9 @@ def test_the_page_reads_well_on_a_laptop_screen(size: tuple[int, int], tmp_path:
                 sizes = svg.evaluate(_TEXT_SIZES)
                 assert min(sizes) >= 11, (name, min(sizes))
             total = int(page.get_attribute(".vg-slider", "max"))
-            for position in range(total + 1):
+            # Every position of the small graphs; the network's longest lines are all in the log at the end.
+            positions = range(total + 1) if name != "network" else [0, total // 2, total]
+            for position in positions:
                 page.fill(".vg-slider", str(position))
                 assert root.evaluate(_OVERFLOWING_LINES) == [], (name, position)
                 assert svg.evaluate(_OVERFLOWING_NUMBERS) == [], (name, position)

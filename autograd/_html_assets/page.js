@@ -141,8 +141,8 @@
     }
     if (position < total) {
       var nextNode = steps[position].node;
-      mark(shape[nextNode], "vg-next");
-      mark(opShape[nextNode], "vg-next");
+      mark(shape[nextNode], "vg-upnext");
+      mark(opShape[nextNode], "vg-upnext");
       if (!focus) { focus = shape[nextNode] || opShape[nextNode]; }
     }
     if (svg) {
