@@ -351,6 +351,12 @@ def _drawing(root: Value, *, collapse: Collapse, rankdir: str, draw: bool | None
 
     if draw is False:
         return None
+    if draw is None and collapse is None:
+        # Uncollapsed, draw_dot makes one record per node and one op node per computed node:
+        # counted here, a graph too big to draw costs no DOT text at all.
+        order = topological_order(root)
+        if len(order) + sum(1 for node in order if node.parents) > DRAW_LIMIT:
+            return None
     source = draw_dot(root, rankdir=rankdir, collapse=collapse, legend=False).source
     if draw is None and len(_DOT_NODE_STATEMENT.findall(source)) > DRAW_LIMIT:
         return None

@@ -453,7 +453,7 @@ def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:
         formula = _parenthesize(names.local_formula(child, k))
         child_name = names.ref(child)
         text = (
-            f"{child_name} = {names.expression(child)}  →  {formula} * {child_name}.grad"
+            f"{child_name} = {names.short_expression(child)}  →  {formula} * {child_name}.grad"
             f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
         )
         terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Union
 
-from autograd.rules import FORMULA_NAME, RULES, substitute
+from autograd.rules import FORMULA_NAME, RULES, Formulas, substitute
 from autograd.value import Grad, Value, topological_order
 
 __all__ = ["NodeNames", "fmt", "label_text", "printable", "show", "tree"]
@@ -108,6 +108,7 @@ class NodeNames:
         counts = Counter(label for label in map(label_text, self.order) if label is not None)
         self._names = [self._make_name(node, i, counts) for i, node in enumerate(self.order)]
         self._expressions: dict[Value, str] = {}
+        self._positions: dict[int, tuple[Formulas, dict[str, int]]] = {}
         self._uses: dict[Value, list[tuple[Value, int]]] | None = None
 
     @staticmethod
@@ -179,13 +180,34 @@ class NodeNames:
         self._expressions[node] = text
         return text
 
+    def short_expression(self, node: Value, limit: int = 72) -> str:
+        """``expression(node)``, cut after about ``limit`` characters with how many inputs it has (``a + b + … (500 inputs)``).
+
+        Explaining each of a big sum's inputs quotes the sum: cut, that stays linear in the graph's size.
+
+        >>> from autograd import Value, vsum
+        >>> xs = [Value(float(i), label=f"x{i}") for i in range(100)]
+        >>> s = vsum(xs)
+        >>> NodeNames(s).short_expression(s, limit=20)
+        'x0 + x1 + x2 + x3 + … (100 inputs)'
+        """
+        text = self.expression(node)
+        if len(text) <= limit:
+            return text
+        cut = text.rfind(" ", 0, limit)
+        return f"{text[: cut if cut > 0 else limit]} … ({len(node.parents)} inputs)"
+
     def local_formula(self, node: Value, k: int) -> str:
         """d node / d parent k as text over names, e.g. ``b.data`` for ``c = a * b`` and k = 0."""
         parents = node.parents
         formulas = RULES[node.op].formulas(len(parents))
         formula = formulas.local[k]
         # Only the names this one formula uses are looked up: a sum of n terms costs O(1) per edge, not O(n).
-        position = _positions(formulas.inputs)
+        # (Kept by the formulas' identity: hashing their n input names on every edge would cost O(n) again.)
+        kept = self._positions.get(id(formulas))
+        if kept is None or kept[0] is not formulas:
+            kept = self._positions[id(formulas)] = (formulas, _positions(formulas.inputs))
+        position = kept[1]
         refs = {
             name: self.data_ref(parents[position[name]]) if name in position else f"{self.ref(node)}.data"
             for name in _names_in(formula)

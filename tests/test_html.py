@@ -640,3 +640,15 @@ def test_the_drawing_and_the_page_print_numbers_alike() -> None:
     assert len(tagged) == len(data["nodes"])
     for i, text in tagged:
         assert html.unescape(text) == "grad " + data["nodes"][int(i)]["grad0Text"]
+
+
+def test_a_page_of_a_wide_sum_grows_linearly() -> None:
+    """One input used by every term of a big sum: 10x the terms gives at most ~11x the page data (each use quoted the sum)."""
+    from autograd import vsum
+
+    sizes = []
+    for n in (100, 1000):
+        x = Value(0.5, label="x")
+        root = vsum([x * (1.0 + i / n) for i in range(n)])
+        sizes.append(len(json.dumps(page_data(root))))
+    assert sizes[1] <= 11 * sizes[0], sizes
