@@ -329,11 +329,12 @@ def _legend(root: Value, collapse: Collapse) -> str:
     kinds: list[tuple[str, str]] = [(role, colour) for role, colour in ROLE_COLOURS.items() if role in present]
     if collapse is not None:
         kinds.append((f"{collapse} (one box)", _GROUP_COLOUR))
-    parts = ["<b>Nodes</b>"]
-    parts += [f'<span class="vg-kind" style="--vg-swatch: {colour}">{html.escape(kind)}</span>' for kind, colour in kinds]
-    parts.append("<b>Steps</b>")
-    parts += [f'<span class="{cls}">{text}</span>' for cls, text in _STEP_STATES]
-    return "\n".join(parts)
+    swatches = "".join(f'<span class="vg-kind" style="--vg-swatch: {colour}">{html.escape(kind)}</span>' for kind, colour in kinds)
+    states = "".join(f'<span class="{cls}">{text}</span>' for cls, text in _STEP_STATES)
+    return (
+        f'<div class="vg-legend-row"><b>Nodes</b>{swatches}</div>\n'
+        f'<div class="vg-legend-row"><b>Steps</b>{states}</div>'
+    )
 
 
 # ------------------------------------------------------------------------------------- the drawing

@@ -534,7 +534,7 @@ def test_the_page_has_one_legend_for_node_kinds_and_step_states() -> None:
     """The drawing carries no legend of its own; the page's legend lists the kinds present and every step state."""
     page = render_html(_mlp([2, 1]), collapse="neuron")
     assert 'id="legend"' not in page
-    legend = re.search(r'<div class="vg-legend">(.*?)</div>', page, re.DOTALL)
+    legend = re.search(r'<div class="vg-legend">(.*?)\n    </div>', page, re.DOTALL)
     assert legend is not None
     kinds = re.findall(r'<span class="vg-kind"[^>]*>([^<]*)</span>', legend.group(1))
     assert kinds == ["input", "output", "neuron (one box)"]
@@ -574,10 +574,6 @@ def test_a_huge_graph_is_paged_without_a_drawing() -> None:
     assert len(_embedded(page)["steps"]) == DRAW_LIMIT
 
 
-def _browser_at(size: tuple[int, int]) -> Any:
-    return chromium_page(viewport=size)
-
-
 _OVERFLOWING_LINES = """root => Array.from(root.querySelectorAll('.vg-chain, .vg-log pre'))
     .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
 
@@ -599,7 +595,7 @@ _OVERFLOWING_NUMBERS = """svg => Array.from(svg.querySelectorAll('g.node')).flat
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
-def test_the_page_reads_well_on_a_laptop_screen(size: tuple[int, int], tmp_path: Path) -> None:
+def test_the_page_reads_well_on_a_laptop_screen(browser: tuple[Any, Recorder], size: tuple[int, int], tmp_path: Path) -> None:
     """At 1280x720 and 1366x768: step lines wrap (nothing hidden), small graphs open with text >= 11 px, numbers fit."""
     from demos.webpage import small_network
 
@@ -608,7 +604,11 @@ def test_the_page_reads_well_on_a_laptop_screen(size: tuple[int, int], tmp_path:
         "mlp": to_html(_mlp([4, 1]), tmp_path / "mlp.html"),
         "network": to_html(small_network(0, [4, 4, 1]), tmp_path / "network.html"),
     }
-    with _browser_at(size) as (page, recorder):
+    page, recorder = browser
+    recorder.console_errors.clear()
+    recorder.page_errors.clear()
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    try:
         for name, path in pages.items():
             page.goto(path.as_uri())
             page.wait_for_selector(".vg-page[data-position]")
@@ -626,6 +626,8 @@ def test_the_page_reads_well_on_a_laptop_screen(size: tuple[int, int], tmp_path:
                 assert svg.evaluate(_OVERFLOWING_NUMBERS) == [], (name, position)
             assert page.locator(".vg-log pre").count() == total
         assert recorder.console_errors == [] and recorder.page_errors == []
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})  # the module's page, as the other tests expect it
 
 
 def test_the_drawing_and_the_page_print_numbers_alike() -> None:
