@@ -143,7 +143,9 @@ def _page(
             svg = _prepare_svg(svg, data, prefix=f"{ident}-" if embedded else "")
     heading = printable(title) if title is not None else f"Backprop through {data['nodes'][data['root']]['name']}"
     data["title"] = heading
-    if svg is None:
+    if svg is None and draw is False:
+        svg = '<p class="vg-nodrawing">No drawing (draw=False): the page replays the steps as text.</p>'
+    elif svg is None:
         svg = (
             f'<p class="vg-nodrawing">This graph has {len(data["nodes"])} nodes: too many to lay out quickly, so the '
             "page replays its steps without a drawing. Pass draw=True to draw it anyway, or collapse=\"neuron\" or "
@@ -329,7 +331,9 @@ def _legend(root: Value, collapse: Collapse) -> str:
     kinds: list[tuple[str, str]] = [(role, colour) for role, colour in ROLE_COLOURS.items() if role in present]
     if collapse is not None:
         kinds.append((f"{collapse} (one box)", _GROUP_COLOUR))
-    swatches = "".join(f'<span class="vg-kind" style="--vg-swatch: {colour}">{html.escape(kind)}</span>' for kind, colour in kinds)
+    swatches = "".join(
+        f'<span class="vg-kind" style="--vg-swatch: {colour}">{html.escape(kind)}</span>' for kind, colour in kinds
+    )
     states = "".join(f'<span class="{cls}">{text}</span>' for cls, text in _STEP_STATES)
     return (
         f'<div class="vg-legend-row"><b>Nodes</b>{swatches}</div>\n'

@@ -654,3 +654,21 @@ def test_a_page_of_a_wide_sum_grows_linearly() -> None:
         root = vsum([x * (1.0 + i / n) for i in range(n)])
         sizes.append(len(json.dumps(page_data(root))))
     assert sizes[1] <= 11 * sizes[0], sizes
+
+
+@pytest.mark.browser
+def test_a_page_without_a_drawing_still_steps(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """draw=False (what a graph over DRAW_LIMIT gets): the buttons, step lines and log work, with no script error."""
+    root = _lecture()
+    path = to_html(root, tmp_path / "plain.html", draw=False)
+    page = _open(browser, path)
+    _, recorder = browser
+    steps = Backprop(root).run()
+    for step in steps:
+        page.click(".vg-next")
+        assert page.inner_text(".vg-chain") == str(step)
+    assert page.locator(".vg-log pre").count() == len(steps)
+    page.keyboard.press("Home")
+    assert _position(page) == 0 and page.locator(".vg-log pre").count() == 0
+    assert "No drawing (draw=False)" in page.inner_text(".vg-viewport")
+    assert recorder.console_errors == [] and recorder.page_errors == []
