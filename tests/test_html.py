@@ -601,7 +601,8 @@ def test_the_page_reads_well_on_a_laptop_screen(browser: tuple[Any, Recorder], s
 
     pages = {
         "lecture": to_html(_lecture(), tmp_path / "lecture.html"),
-        "mlp": to_html(_mlp([4, 1]), tmp_path / "mlp.html"),
+        "mlp": to_html(_mlp([4, 1]), tmp_path / "mlp.html"),  # the page: 18 of 68 numbers overflowed
+        "mlp8": to_html(_mlp([8, 1]), tmp_path / "mlp8.html"),  # 53 nodes
         "network": to_html(small_network(0, [4, 4, 1]), tmp_path / "network.html"),
     }
     page, recorder = browser
