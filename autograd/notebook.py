@@ -169,6 +169,8 @@ def _mark_current(svg: str, current: set[str], prefix: str) -> str:
         return f'<g id="{match.group(1)}" class="{match.group(2)}">{body}</g>'
 
     svg = _GROUP.sub(paint, svg)
+    # Scaled down to the output's width when wider (the points graphviz sets are kept as the natural size).
+    svg = svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
     return re.sub(r'(\sid=)"', rf'\1"{prefix}', svg)
 
 
