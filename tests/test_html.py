@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
@@ -673,3 +673,22 @@ def test_a_page_without_a_drawing_still_steps(browser: tuple[Any, Recorder], tmp
     assert _position(page) == 0 and page.locator(".vg-log pre").count() == 0
     assert "No drawing (draw=False)" in page.inner_text(".vg-viewport")
     assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(max_size=12))
+def test_any_label_renders_as_valid_xml_and_reads_literally(label: str) -> None:
+    """Whatever text a label holds, the page is made, its SVG is valid XML, and the label's printable form is drawn."""
+    import xml.etree.ElementTree as ET
+
+    from autograd.text import printable
+
+    x = Value(1.5, label=label or "x")
+    y = x * 2.0
+    y.label = "y"
+    page = render_html(y)
+    svg = re.search(r"<svg\b.*?</svg>", page, re.DOTALL)
+    assert svg is not None
+    texts = ["".join(t.itertext()) for t in ET.fromstring(svg.group(0)).iter("{http://www.w3.org/2000/svg}text")]
+    # (Graphviz trims the spaces around a record field's text, as it does for every label.)
+    assert printable(label or "x").strip() in [t.strip() for t in texts]
