@@ -33,7 +33,7 @@ __all__ = ["Page", "display", "explanation_html", "stepper_html", "value_html"]
 
 # Inline styles only (no <style> rules that could reach the notebook's own elements).
 _MONO = "font-family: ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 12.5px"
-_ACCENT = "#d6336c"  # the step just taken, as on the page
+_ACCENT = "#9333ea"  # the step just taken: purple, apart from draw_dot's red (next) and blue (processed)
 _EMBEDS = itertools.count(1)
 
 
@@ -101,7 +101,7 @@ def explanation_html(explanation: Explanation) -> str:
 
 
 def stepper_html(stepper: Backprop) -> str:
-    """A ``Backprop`` stepper now: where it is, its drawing with the step just taken in pink, and that step's chain rule.
+    """A ``Backprop`` stepper now: where it is, its drawing with the step just taken in purple, and that step's chain rule.
 
     The drawing is ``draw_dot(root, stepper=...)`` (processed nodes blue, the next red, grads not
     final yet dashed); graphs bigger than ``autograd.html.DRAW_LIMIT`` drawn nodes are described in
@@ -142,7 +142,7 @@ def stepper_html(stepper: Backprop) -> str:
         f'<div style="margin-bottom: 4px"><b>{status}</b></div>'
         f'<div style="overflow: auto; max-height: 520px; max-width: 100%">{picture}</div>'
         f'<div style="margin: 4px 0 2px; font-size: 12px; color: #555">'
-        f'<span style="color: {_ACCENT}; font-weight: bold">pink</span>: the step just taken (its node, op and edges); '
+        f'<span style="color: {_ACCENT}; font-weight: bold">purple</span>: the step just taken (its node, op and edges); '
         "the drawing's legend tells the rest</div>"
         f'<pre style="{_MONO}; white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; padding: 4px 6px; '
         f'border-left: 3px solid {_ACCENT}; background: #fff0f6">{html.escape(chain)}</pre></div>'

@@ -50,7 +50,7 @@ def test_the_stepper_highlights_the_step_just_taken_and_prints_its_chain_rule() 
     assert svg is not None
     ET.fromstring(svg.group(0))  # valid XML
     ident = f"n{bp.order.index(step.node)}"
-    painted = set(re.findall(r'<g id="[^"]*?-(n\d+(?:_op|_in\d)?)" class="(?:node|edge)">(?:(?!</g>).)*#d6336c', out, re.DOTALL))
+    painted = set(re.findall(r'<g id="[^"]*?-(n\d+(?:_op|_in\d)?)" class="(?:node|edge)">(?:(?!</g>).)*#9333ea', out, re.DOTALL))
     assert painted == {ident, f"{ident}_op", f"{ident}_in0", f"{ident}_in1"}
     # Shown twice, the same stepper's drawings do not share element ids.
     ids = re.findall(r'\sid="([^"]+)"', out + stepper_html(bp))
