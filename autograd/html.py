@@ -18,14 +18,18 @@ or ``collapse=`` to draw a network's neurons or layers as boxes) and replays the
 The embedded JSON (``<script class="vg-data" type="application/json">``) has the format
 ``valuegrad-backprop/1``:
 
-- ``nodes[i]`` (``i`` = index in ``topological_order(root)``, drawn as DOT node ``n<i>``): ``name``,
-  ``label``, ``op``, ``data``/``dataText``, ``grad0``/``grad0Text`` (grad before the first step),
+- ``nodes[i]`` (``i`` = index in ``topological_order(root)``, drawn as DOT node ``n<i>``): ``name``
+  (``NodeNames``), ``label`` (``printable``, or null when unlabelled), ``op``, ``data``/``dataText``,
+  ``grad0``/``grad0Text`` (grad before the first step),
   ``grad``/``gradText`` (after the last), ``final`` (how many steps until its grad is final),
   ``svg``/``opSvg`` (ids of the SVG elements that show it and its op, or null) and ``explain``.
 - ``steps[s]``: ``node`` (index), ``grad``, ``text`` (``str(step)``, the chain-rule line) and
   ``edges``: ``parent`` (index), ``input``, ``edge`` (SVG id), ``local``, ``contribution``,
   ``before``/``beforeText`` and ``after``/``afterText`` (the parent's grad around the ``+=``).
 - Non-finite numbers are the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
+
+In an embedded page (``render_fragment``) every SVG ``id`` carries the page's prefix
+(``data-vg-prefix`` on the page's ``<div>``); the ids in the JSON are without it.
 """
 
 from __future__ import annotations
