@@ -74,6 +74,9 @@ def hand_loop(
 # ---------------------------------------------------------------------------------- the loop
 
 
+# Some random tiny networks start with a dead ReLU layer, and fit rightly says so; what this test pins
+# is the arithmetic of the loop, which a warning does not change.
+@pytest.mark.filterwarnings("ignore::nn.diagnose.DiagnosisWarning")
 @given(seed=seeds, n=st.integers(min_value=2, max_value=12), steps=st.integers(min_value=0, max_value=4),
        alpha=st.sampled_from([0.0, 1e-2]), size=st.sampled_from([None, 1, 3, 5]))
 def test_fit_is_the_hand_written_loop(seed: int, n: int, steps: int, alpha: float, size: int | None) -> None:
