@@ -1,0 +1,76 @@
+"""Tests for the lecture's lesson demos: ``demos.hyperparameters``, ``overfitting``, ``vanishing`` and ``descent``.
+
+Quick runs check the output and the pictures; the ``slow`` tests run each demo's real
+configuration and pin the lesson it claims (the numbers docs/lessons.md quotes).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from demos import overfitting
+from demos._lessons import train_with_curves
+from nn.module import MLP
+from nn.optim import Adam
+from tests.test_demos import assert_picture
+
+# -------------------------------------------------------------------------------- overfitting
+
+
+def test_overfitting_demo_quick_run_prints_four_rows_and_two_pictures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """demos.overfitting --quick prints one row per network (with its size) and writes the curves and the fits."""
+    assert overfitting.main(["--quick", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    for name, shape, params in (("too small", "[1]", 2), ("right-sized", "[3, 1]", 10), ("too large", "[16, 16, 1]", 321)):
+        assert re.search(rf"{re.escape(name)} +{re.escape(shape)} +{params} +\d\.\d{{3}}", printed), name
+    assert "too large, stopped early" in printed
+    assert_picture(tmp_path / "overfitting_curves.png")
+    assert_picture(tmp_path / "overfitting_fits.png")
+
+
+def test_early_stopping_keeps_the_best_epochs_weights() -> None:
+    """With patience, training stops `patience` epochs after the best validation loss and ends with that epoch's loss."""
+    from nn.data import make_sine
+
+    X, y = make_sine(12, 0.3, seed=1)
+    X_val, y_val = make_sine(40, 0.3, seed=2)
+    full_model, stopped_model = (MLP(1, [8, 8, 1], activation="tanh", seed=0) for _ in range(2))
+    full = train_with_curves(full_model, "mse", X, y, X_val, y_val, optimizer=Adam(full_model.parameters(), lr=0.05), epochs=150)
+    stopped = train_with_curves(
+        stopped_model, "mse", X, y, X_val, y_val, optimizer=Adam(stopped_model.parameters(), lr=0.05), epochs=150, patience=10
+    )
+    # The rule, read off the full run: stop at the first epoch 10 epochs past the lowest validation loss so far.
+    best = 0
+    for e in range(len(full.val_loss)):
+        if full.val_loss[e] < full.val_loss[best]:
+            best = e
+        elif e - best >= 10:
+            break
+    else:
+        raise AssertionError("the data must make the full run overfit for this test to mean anything")
+    assert stopped.stopped_early and stopped.best_epoch == full.epochs[best]
+    assert stopped.epochs[-1] == stopped.best_epoch + 10 and stopped.val_loss == full.val_loss[: len(stopped.val_loss)]
+    from demos._lessons import replayed_loss
+
+    assert replayed_loss(stopped_model, "mse", X_val, y_val)() == full.val_loss[best]
+
+
+@pytest.mark.slow
+def test_overfitting_full_run_shows_the_three_regimes() -> None:
+    """The line underfits, MLP(1, [3, 1]) fits well, the large one overfits, and early stopping beats it on test data."""
+    (small, right, large, stopped), _, _ = overfitting.run()
+    floor = overfitting.NOISE**2
+    assert small.curves.train_loss[-1] > 1.5 * floor and small.curves.val_loss[-1] > 1.5 * floor
+    assert (
+        right.curves.val_loss[-1] <= 1.05 * min(right.curves.val_loss)
+        and right.curves.val_loss[-1] < 0.6 * small.curves.val_loss[-1]
+    )
+    best = large.best
+    assert large.curves.val_loss[-1] > 1.3 * large.curves.val_loss[best]
+    assert large.curves.train_loss[-1] < 0.5 * large.curves.train_loss[best]  # training loss keeps falling meanwhile
+    assert stopped.curves.best_epoch == large.curves.epochs[best] and stopped.curves.stopped_early
+    assert stopped.test_loss < 0.75 * large.test_loss
+    assert [f.verdict(floor).split(":")[0] for f in (small, right, large)] == ["underfitting", "a good fit", "overfitting"]
