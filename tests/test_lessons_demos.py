@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from demos import overfitting
+from demos import overfitting, vanishing
 from demos._lessons import train_with_curves
 from nn.module import MLP
 from nn.optim import Adam
@@ -20,6 +20,7 @@ from tests.test_demos import assert_picture
 # -------------------------------------------------------------------------------- overfitting
 
 
+@pytest.mark.slow
 def test_overfitting_demo_quick_run_prints_four_rows_and_two_pictures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """demos.overfitting --quick prints one row per network (with its size) and writes the curves and the fits."""
     assert overfitting.main(["--quick", "--out", str(tmp_path)]) == 0
@@ -74,3 +75,38 @@ def test_overfitting_full_run_shows_the_three_regimes() -> None:
     assert stopped.curves.best_epoch == large.curves.epochs[best] and stopped.curves.stopped_early
     assert stopped.test_loss < 0.75 * large.test_loss
     assert [f.verdict(floor).split(":")[0] for f in (small, right, large)] == ["underfitting", "a good fit", "overfitting"]
+
+
+# -------------------------------------------------------------------------------- vanishing
+
+
+@pytest.mark.slow
+def test_vanishing_demo_quick_run_prints_every_layer_and_the_ratio(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """demos.vanishing --quick prints eleven gradient norms per network, the measured ratio, and writes two pictures."""
+    assert vanishing.main(["--quick", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    for label in ("sigmoid", "tanh", "ReLU", "ReLU + He init"):
+        assert re.search(rf"^  {re.escape(label)} +(\d\.\de[+-]\d\d +){{10}}\d\.\de[+-]\d\d$", printed, re.MULTILINE), label
+    assert re.search(r"first layer gets \d\.\de-\d\d × the last layer's gradient", printed)
+    assert_picture(tmp_path / "vanishing_layers.png")
+    assert_picture(tmp_path / "vanishing_training.png")
+
+
+def test_layer_gradient_norms_are_the_norms_backward_leaves() -> None:
+    """The measured norm of a layer is the square root of the sum of its parameters' squared gradients after backward()."""
+    from demos._lessons import layer_gradient_norms
+
+    model = MLP(2, [3, 3, 1], activation="sigmoid", seed=4)
+    model.outputs([0.5, -1.0])[0].backward()
+    for layer, norm in zip(model.layers, layer_gradient_norms(model)):
+        assert norm == pytest.approx(sum(p.grad**2 for p in layer.parameters()) ** 0.5, rel=1e-12) and norm > 0.0
+
+
+@pytest.mark.slow
+def test_sigmoids_first_layer_gets_orders_of_magnitude_less_gradient() -> None:
+    """In the deep narrow net, sigmoid's layer 1 gets < 1e-3 of layer 11's gradient and learns nothing; the others learn."""
+    sigmoid, tanh, relu, he = vanishing.run()
+    assert sigmoid.ratio_at_init < 1e-3 and sigmoid.ratio_in_training < 1e-3
+    assert all(n.ratio_at_init > 1e-2 for n in (tanh, relu, he)) and 0.1 < he.ratio_at_init < 10.0
+    # 0.25 is the MSE of always answering 1/2 on balanced 0/1 labels: the sigmoid net never gets past it.
+    assert sigmoid.curves.val_loss[-1] > 0.2 and all(n.curves.val_loss[-1] < 0.1 for n in (tanh, relu, he))
