@@ -10,8 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from demos import overfitting, vanishing
+from demos import descent, overfitting, vanishing
 from demos._lessons import train_with_curves
 from nn.module import MLP
 from nn.optim import Adam
@@ -110,3 +112,58 @@ def test_sigmoids_first_layer_gets_orders_of_magnitude_less_gradient() -> None:
     assert all(n.ratio_at_init > 1e-2 for n in (tanh, relu, he)) and 0.1 < he.ratio_at_init < 10.0
     # 0.25 is the MSE of always answering 1/2 on balanced 0/1 labels: the sigmoid net never gets past it.
     assert sigmoid.curves.val_loss[-1] > 0.2 and all(n.curves.val_loss[-1] < 0.1 for n in (tanh, relu, he))
+
+
+# -------------------------------------------------------------------------------- descent
+
+
+def test_descent_demo_quick_run_prints_the_solution_and_a_row_per_optimizer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demos.descent --quick prints a*, b*, the zero gradient there, one row per optimizer, and writes the contour picture."""
+    assert descent.main(["--quick", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "solved: a* = 1.343553, b* = -1.641888" in printed
+    assert re.search(r"∂L/∂a = -?\d\.\de-1[2-9], ∂L/∂b = -?\d\.\de-1[2-9]", printed)
+    for name in ("gradient descent (lr 0.1)", "Momentum (lr 0.02, 0.9)", "Adam (lr 0.1)"):
+        assert re.search(rf"{re.escape(name)} +not yet +\d\.\de[+-]\d\d", printed), name
+    assert_picture(tmp_path / "descent.png")
+
+
+@given(seed=st.integers(0, 2**31))
+def test_the_normal_equations_give_the_minimum(seed: int) -> None:
+    """For any data, backward() finds zero slope at (a*, b*), and every nearby line has a higher loss."""
+    line = descent.solve(seed)
+    ga, gb = descent.gradient_at(line, line.a, line.b)
+    assert abs(ga) < 1e-9 and abs(gb) < 1e-9
+    best = line.loss(line.a, line.b)
+    for da, db in ((1e-3, 0.0), (-1e-3, 0.0), (0.0, 1e-3), (0.0, -1e-3), (1e-3, -1e-3)):
+        assert line.loss(line.a + da, line.b + db) > best
+
+
+def test_gradient_descent_diverges_just_above_two_over_the_largest_curvature() -> None:
+    """The printed stability limit is real: GD with lr 5 % below 2/λmax converges, 5 % above it blows up."""
+    from autograd import Value
+    from nn.losses import mse
+    from nn.optim import SGD
+
+    line = descent.solve()
+    limit = 2.0 / line.hessian_eigenvalues()[0]
+    distances = []
+    for lr in (0.95 * limit, 1.05 * limit):
+        a, b = Value(descent.START[0]), Value(descent.START[1])
+        optimizer = SGD([a, b], lr=lr)
+        for _ in range(150):
+            optimizer.zero_grad()
+            mse([a * x + b for x in line.x], line.y).backward()
+            optimizer.step()
+        distances.append(abs(a.data - line.a) + abs(b.data - line.b))
+    assert distances[0] < 1.0 < 1e3 < distances[1]
+
+
+def test_every_optimizer_settles_on_the_exact_minimum() -> None:
+    """In 500 steps GD, Momentum and Adam all settle within 0.001 of (a*, b*); Momentum and Adam in fewer steps than GD."""
+    line = descent.solve()
+    gd, momentum, adam = (w.steps_to_settle(line) for w in descent.descend(line))
+    assert gd is not None and momentum is not None and adam is not None
+    assert momentum < gd and adam < gd
