@@ -158,9 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     ga, gb = gradient_at(line, line.a, line.b)
     print(f"  check by backward() at (a*, b*): ∂L/∂a = {ga:.1e}, ∂L/∂b = {gb:.1e}")
     big, small = line.hessian_eigenvalues()
-    print(
-        f"L's curvatures: {big:.2f} and {small:.2f} (a long narrow valley); gradient descent diverges for lr > 2/{big:.2f} = {2 / big:.3f}"
-    )
+    print(f"L's curvatures: {big:.2f} and {small:.2f} (a long, narrow valley); GD diverges for lr > 2/{big:.2f} = {2 / big:.3f}")
     print(f"From (a, b) = {START}, {steps} steps each, gradients from backward():")
     print(f"  {'optimizer':<27} {'steps to stay within ' + str(TOLERANCE):>26} {'distance after ' + str(steps):>20}")
     walked = descend(line, steps)
