@@ -304,14 +304,24 @@ class Results:
         return [t for t in self.trials if t.status == "ok"]
 
     def _key(self, by: str) -> Callable[[TrialResult], tuple[float, ...]]:
-        """A sort key putting the best first: high accuracy or low loss; NaN and missing values last; ties by trial number."""
+        """A sort key putting the best first: high accuracy or low loss; NaN, missing and failed last.
+
+        Ties go to the lower validation loss, then to the earlier trial, so the table's first row
+        is always ``best``.
+        """
         higher_is_better = by.endswith("accuracy")
 
+        def number(t: TrialResult, column: str) -> float | None:
+            value = t.full_settings()[column] if column in DEFAULTS else getattr(t, column)
+            if t.status != "ok" or isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+                return None
+            return float(value)
+
         def key(t: TrialResult) -> tuple[float, ...]:
-            value = t.settings.get(by, DEFAULTS.get(by)) if by in DEFAULTS else getattr(t, by)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or t.status != "ok":
-                return (1.0, 0.0, float(t.index))
-            return (0.0, -value if higher_is_better else value, float(t.index))
+            value, loss = number(t, by), number(t, "val_loss")
+            if value is None:
+                return (1.0, 0.0, 0.0, float(t.index))
+            return (0.0, -value if higher_is_better else value, math.inf if loss is None else loss, float(t.index))
 
         return key
 
@@ -330,9 +340,7 @@ class Results:
         """The finished trial with the best validation metric (ties: the lower validation loss, then the earlier trial)."""
         if not self.finished:
             raise ValueError("Results.best: no trial finished, so there is nothing to choose")
-        by_metric = self._key(self.metric)
-        by_loss = self._key("val_loss")
-        return min(self.finished, key=lambda t: (by_metric(t)[:2], by_loss(t)))
+        return self.sorted()[0]
 
     def keys(self) -> list[str]:
         """The hyperparameters the trials set, in the order the space named them."""
@@ -376,11 +384,21 @@ class Results:
     def __str__(self) -> str:
         return self.table()
 
-    def plot(self, ax: Any = None, *, x: str | None = None, y: str | None = None, metric: str | None = None) -> Any:
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        x: str | None = None,
+        y: str | None = None,
+        metric: str | None = None,
+        vmin: float | None = None,
+        vmax: float | None = None,
+    ) -> Any:
         """The metric over the grid: a heatmap over hyperparameters ``x`` and ``y`` (one row of cells without ``y``).
 
         Each cell shows the best trial with those two values (over the other hyperparameters).
-        Defaults: the first two hyperparameters that take more than one value. Returns the axes.
+        Defaults: the first two hyperparameters that take more than one value; the colour scale
+        spans the values unless ``vmin`` / ``vmax`` fix it (to compare several plots). Returns the axes.
         """
         metric = metric or self.metric
         varying = [k for k in self.keys() if len({_cell(t.full_settings()[k]) for t in self.trials}) > 1]
@@ -402,11 +420,16 @@ class Results:
             best.setdefault(cell, t)
         grid_values = [[_value(best.get((a, b)), metric) for a in xs] for b in ys]
         accuracy = metric.endswith("accuracy")
-        image = ax.imshow(grid_values, cmap="viridis" if accuracy else "viridis_r", origin="lower", aspect="auto")
+        image = ax.imshow(
+            grid_values, cmap="viridis" if accuracy else "viridis_r", origin="lower", aspect="auto", vmin=vmin, vmax=vmax
+        )
         for j, row in enumerate(grid_values):
             for i, v in enumerate(row):
                 if not math.isnan(v):
-                    ax.text(i, j, f"{v:.0%}" if accuracy else f"{v:.3f}", ha="center", va="center", color="white", fontsize=8)
+                    # viridis is light at its top end: dark text there, light text on the dark cells
+                    shade = image.norm(v) if accuracy else 1.0 - image.norm(v)
+                    colour = "black" if shade > 0.6 else "white"
+                    ax.text(i, j, f"{v:.0%}" if accuracy else f"{v:.3f}", ha="center", va="center", color=colour, fontsize=8)
         ax.set_xticks(range(len(xs)), [_cell(v) for v in xs])
         ax.set_yticks(range(len(ys)), [_cell(v) for v in ys] if y else [""])
         ax.set_xlabel(x)

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from demos import descent, overfitting, vanishing
+from demos import descent, hyperparameters, overfitting, vanishing
 from demos._lessons import train_with_curves
 from nn.module import MLP
 from nn.optim import Adam
+from nn.search import TestSetUsed
 from tests.test_demos import assert_picture
 
 # -------------------------------------------------------------------------------- overfitting
@@ -167,3 +168,54 @@ def test_every_optimizer_settles_on_the_exact_minimum() -> None:
     gd, momentum, adam = (w.steps_to_settle(line) for w in descent.descend(line))
     assert gd is not None and momentum is not None and adam is not None
     assert momentum < gd and adam < gd
+
+
+# -------------------------------------------------------------------------------- hyperparameters
+
+WINNER = re.compile(r"Winner: trial #(\d+): .*\n  validation accuracy (\d+\.\d)%.*\n  test accuracy +(\d+\.\d)% on (\d+) points")
+
+
+def test_hyperparameters_demo_quick_run_prints_table_winner_and_one_test(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demos.hyperparameters --quick prints 4 rows best first, the winner (the top row), its test accuracy and a picture."""
+    assert hyperparameters.main(["--quick", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if line.strip().startswith("#  layers"))
+    rows = printed.split(header + "\n")[1].split("Winner")[0].strip("\n").splitlines()
+    assert len(rows) == 4
+    accuracies = [float(row.split()[-3].rstrip("%")) for row in rows]
+    assert accuracies == sorted(accuracies, reverse=True)
+    match = WINNER.search(printed)
+    assert match is not None and match.group(1) == rows[0].split()[0] and float(match.group(2)) == accuracies[0]
+    assert match.group(4) == "60" and "run on this process" in printed
+    assert_picture(tmp_path / "hyperparameters.png")
+
+
+@pytest.mark.slow
+def test_hyperparameters_demo_runs_on_a_dask_scheduler(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--dask ADDRESS sends the trials to a real local Dask cluster and prints what the in-process run prints."""
+    distributed = pytest.importorskip("distributed")
+    assert hyperparameters.main(["--quick", "--out", str(tmp_path / "here")]) == 0
+    here = capsys.readouterr().out
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        assert hyperparameters.main(["--quick", "--dask", cluster.scheduler_address, "--out", str(tmp_path / "dask")]) == 0
+    there = capsys.readouterr().out
+    assert f"run on the Dask cluster at {cluster.scheduler_address}" in there
+    figures = re.compile(r"^ +\d+ +1 .*\d%|^Winner.*|^  (?:validation|test) accuracy.*", re.MULTILINE)
+    without_time = [re.sub(r"\d+\.\d s$", "", line) for line in figures.findall(there)]
+    assert without_time == [re.sub(r"\d+\.\d s$", "", line) for line in figures.findall(here)] and len(without_time) == 7
+
+
+@pytest.mark.slow
+def test_hyperparameters_full_search_picks_the_validation_best_and_tests_it_once() -> None:
+    """The 32-trial grid: the winner has the top validation accuracy, scores >= 85 % on the test split, once."""
+    s, results = hyperparameters.search()
+    assert len(results.finished) == 32
+    assert results.best.val_accuracy == max(t.val_accuracy or 0.0 for t in results.trials)
+    final = s.final_test()
+    assert final.test_accuracy is not None and final.test_accuracy >= 0.85
+    with pytest.raises(TestSetUsed):
+        s.final_test()
