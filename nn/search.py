@@ -31,6 +31,7 @@ import signal
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
@@ -482,6 +483,14 @@ class FinalTest:
     points: int
 
 
+# The usual reason a spawned worker dies at once: the script that started the search runs it again
+# on import in every worker, and a process may not start processes while it is being imported.
+_BROKEN_POOL_HINT = (
+    "A spawned worker re-imports the main script; if the script starts the search at import time, put that "
+    'under `if __name__ == "__main__":` (as multiprocessing requires), or pass workers=1.'
+)
+
+
 def _ignore_sigint() -> None:
     # Worker processes leave Ctrl-C to the search in the main process, which stops every worker it
     # started; otherwise each worker would die mid-trial with a traceback of its own.
@@ -657,7 +666,10 @@ class Search:
                 try:
                     result = future.result()
                 except Exception as error:  # the worker itself died (killed, out of memory): the trial failed
-                    result = TrialResult(task.index, task.settings, "failed", error=f"{type(error).__name__}: {error}")
+                    message = f"{type(error).__name__}: {error}"
+                    if own and isinstance(error, BrokenProcessPool):
+                        message += f" {_BROKEN_POOL_HINT}"
+                    result = TrialResult(task.index, task.settings, "failed", error=message)
                 finish(result)
         except KeyboardInterrupt:
             interrupted = True

@@ -219,3 +219,26 @@ def test_hyperparameters_full_search_picks_the_validation_best_and_tests_it_once
     assert final.test_accuracy is not None and final.test_accuracy >= 0.85
     with pytest.raises(TestSetUsed):
         s.final_test()
+
+
+# -------------------------------------------------------------------------------- the guide's figures
+
+
+def test_every_figure_in_the_guide_is_written_by_a_lesson_demo() -> None:
+    """Each images/*.png that docs/lessons.md shows is a file name one of the four demos saves."""
+    root = Path(__file__).resolve().parent.parent
+    shown = set(re.findall(r"\(images/([\w-]+\.png)\)", (root / "docs" / "lessons.md").read_text()))
+    written = set()
+    for module in (descent, hyperparameters, overfitting, vanishing):
+        written |= set(re.findall(r'"([\w-]+\.png)"', Path(module.__file__ or "").read_text()))
+    assert len(shown) == 6 and shown <= written, shown - written
+
+
+def test_save_writes_into_docs_images(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--save writes the figure into docs/images/ under the current folder (the repository root, when regenerating)."""
+    monkeypatch.chdir(tmp_path)
+    assert descent.main(["--quick", "--save"]) == 0
+    assert "wrote docs/images/descent.png" in capsys.readouterr().out
+    assert_picture(tmp_path / "docs" / "images" / "descent.png")

@@ -255,3 +255,26 @@ def test_a_dask_cluster_reports_a_failing_trial(dask_client: Any) -> None:
     """A trial that fails on a Dask worker comes back as a failed row, as it does locally."""
     results = small_search().grid({"optimizer": ["sgd", "rmsprop"]}, executor=dask_client.get_executor(), epochs=2)
     assert [t.status for t in results.trials] == ["ok", "failed"] and "'rmsprop'" in results.trials[1].error
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_gets_failed_rows_that_say_why(tmp_path: Path) -> None:
+    """A script that searches at import time breaks its spawned workers; every row says to add the __main__ guard."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "search_at_import.py"
+    script.write_text(
+        "from nn.data import make_moons\n"
+        "from nn.search import Search\n"
+        "X, y = make_moons(40, noise=0.1, seed=0, signed=True)\n"
+        "results = Search(X, y, seed=0).grid({'width': [2, 3]}, epochs=2, workers=2)\n"
+        "print([t.status for t in results.trials])\n"
+        "print(results.trials[0].error)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and lines[0] == "['failed', 'failed']"
+    assert lines[1].startswith("BrokenProcessPool") and 'if __name__ == "__main__":' in lines[1]
