@@ -402,6 +402,8 @@ class Results:
         spans the values unless ``vmin`` / ``vmax`` fix it (to compare several plots). Returns the axes.
         """
         metric = metric or self.metric
+        if not self.keys():
+            raise ValueError("Results.plot: the trials set no hyperparameters, so there is no grid to draw")
         varying = [k for k in self.keys() if len({_cell(t.full_settings()[k]) for t in self.trials}) > 1]
         x = x or (varying[0] if varying else self.keys()[0])
         if y is None:

@@ -278,3 +278,51 @@ def test_a_script_without_a_main_guard_gets_failed_rows_that_say_why(tmp_path: P
     lines = done.stdout.splitlines()
     assert done.returncode == 0 and lines[0] == "['failed', 'failed']"
     assert lines[1].startswith("BrokenProcessPool") and 'if __name__ == "__main__":' in lines[1]
+
+
+# ------------------------------------------------------------------------------------- other losses and the ranking rule
+
+
+def test_regression_and_multiclass_searches_rank_by_the_right_metric() -> None:
+    """mse ranks by validation loss (no accuracy column values); cross_entropy builds one output per class."""
+    from nn.data import make_sine, make_spirals
+
+    X, y = make_sine(40, 0.1, seed=0)
+    regression = Search(X, y, loss="mse", seed=0)
+    results = regression.grid({"lr": [0.01, 0.1]}, workers=1, epochs=5, activation="tanh")
+    assert results.metric == "val_loss" and results.best.val_loss == min(t.val_loss for t in results.trials)
+    assert all(t.val_accuracy is None for t in results.trials) and "—" in results.table()
+    X3, y3 = make_spirals(45, 0.05, seed=0, classes=3)
+    spirals = Search(X3, y3, loss="cross_entropy", seed=0)
+    spirals.grid({"width": [4]}, workers=1, epochs=3)
+    assert spirals.best_model().nouts[-1] == 3 and spirals.best.val_accuracy is not None
+
+
+finished_rows = st.builds(
+    TrialResult,
+    index=st.integers(0, 50),
+    settings=st.fixed_dictionaries({"lr": st.sampled_from([0.1, 0.3])}),
+    status=st.sampled_from(["ok", "ok", "ok", "failed"]),
+    train_loss=st.floats(0, 2),
+    train_accuracy=st.floats(0, 1),
+    val_loss=st.floats(0, 2) | st.just(math.nan),
+    val_accuracy=st.sampled_from([0.5, 0.75, 0.9, 1.0]),
+)
+
+
+@given(rows=st.lists(finished_rows, min_size=1, max_size=12))
+def test_ranking_puts_the_best_validation_accuracy_first_and_failures_last(rows: list[TrialResult]) -> None:
+    """For any rows: sorted() is non-increasing in validation accuracy among finished trials, failed ones trail, best is first."""
+    results = Results(rows, "val_accuracy")
+    ranked = results.sorted()
+    ok = [t for t in ranked if t.status == "ok"]
+    assert ranked[: len(ok)] == ok and all(t.status == "failed" for t in ranked[len(ok) :])
+    accuracies = [t.val_accuracy or 0.0 for t in ok]
+    assert accuracies == sorted(accuracies, reverse=True)
+    if ok:
+        assert results.best is ranked[0]
+        ties = [t for t in ok if t.val_accuracy == ranked[0].val_accuracy and not math.isnan(t.val_loss)]
+        assert not ties or ranked[0].val_loss == min(t.val_loss for t in ties)
+    else:
+        with pytest.raises(ValueError, match="no trial finished"):
+            _ = results.best
