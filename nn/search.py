@@ -243,6 +243,12 @@ def run_trial(task: Task) -> TrialResult:
 
     A setting that makes training fail (a negative learning rate, an unknown optimizer) gives a
     ``failed`` row with the error, so one bad corner of a grid does not lose the others.
+
+    >>> from nn.data import make_moons
+    >>> X, y = make_moons(20, seed=0, signed=True)
+    >>> bad = Task(0, {"lr": -1.0}, "hinge", X[:15], y[:15], X[15:], y[15:], seed=0, compile=False)
+    >>> run_trial(bad).status, run_trial(bad).error
+    ('failed', 'ValueError: SGD: lr must be >= 0, got -1.0')
     """
     started = time.perf_counter()
     try:
@@ -330,6 +336,12 @@ class Results:
         """The trials best first by ``by`` (a result column or a hyperparameter; default the search's metric).
 
         Accuracy columns sort high to low, everything else low to high; failed trials go last.
+
+        >>> rows = [TrialResult(0, {"lr": 0.3}, "ok", val_loss=0.4, val_accuracy=0.8),
+        ...         TrialResult(1, {"lr": 0.1}, "ok", val_loss=0.2, val_accuracy=0.9)]
+        >>> results = Results(rows, "val_accuracy")
+        >>> [t.index for t in results.sorted()], [t.index for t in results.sorted("lr")]
+        ([1, 0], [1, 0])
         """
         by = by or self.metric
         if by not in DEFAULTS and by not in _COLUMNS and by != "index":
@@ -344,14 +356,23 @@ class Results:
         return self.sorted()[0]
 
     def keys(self) -> list[str]:
-        """The hyperparameters the trials set, in the order the space named them."""
+        """The hyperparameters the trials set, in the order the space named them.
+
+        >>> Results([TrialResult(0, {"width": 4, "lr": 0.1}, "ok")], "val_loss").keys()
+        ['width', 'lr']
+        """
         seen: dict[str, None] = {}
         for t in self.trials:
             seen.update(dict.fromkeys(t.settings))
         return list(seen)
 
     def where(self, **fixed: Any) -> Results:
-        """The trials whose settings have the given values, e.g. ``results.where(layers=1)``."""
+        """The trials whose settings have the given values (defaults included).
+
+        >>> rows = [TrialResult(0, {"layers": 1}, "ok"), TrialResult(1, {"layers": 2}, "ok")]
+        >>> [t.index for t in Results(rows, "val_loss").where(layers=2).trials]
+        [1]
+        """
         keep = [t for t in self.trials if all(t.full_settings()[k] == v for k, v in fixed.items())]
         return Results(keep, self.metric, self.interrupted)
 
@@ -577,7 +598,13 @@ class Search:
         callback: Callable[[TrialResult], None] | None = None,
         **fixed: Any,
     ) -> Results:
-        """Run one trial per combination of ``space``'s values; ``fixed`` settings (``epochs=20``) apply to every trial."""
+        """Run one trial per combination of ``space``'s values; ``fixed`` settings (``epochs=20``) apply to every trial.
+
+        >>> from nn.data import make_moons
+        >>> X, y = make_moons(40, seed=0, signed=True)
+        >>> [t.settings for t in Search(X, y).grid({"width": [2, 4]}, epochs=2, workers=1).trials]
+        [{'width': 2, 'epochs': 2}, {'width': 4, 'epochs': 2}]
+        """
         _check_fixed(space, fixed, "Search.grid")
         return self.run([{**s, **fixed} for s in grid(space)], executor=executor, workers=workers, callback=callback)
 
@@ -591,7 +618,14 @@ class Search:
         callback: Callable[[TrialResult], None] | None = None,
         **fixed: Any,
     ) -> Results:
-        """Run ``n`` trials with settings drawn from ``space`` (lists: uniform choice; ``uniform``/``log_uniform``: ranges)."""
+        """Run ``n`` trials with settings drawn from ``space`` (lists: uniform choice; ``uniform``/``log_uniform``: ranges).
+
+        >>> from nn.data import make_moons
+        >>> X, y = make_moons(40, seed=0, signed=True)
+        >>> results = Search(X, y).random({"lr": log_uniform(0.01, 1.0)}, 3, epochs=2, workers=1)
+        >>> len(results), all(0.01 <= t.settings["lr"] <= 1.0 for t in results.trials)
+        (3, True)
+        """
         _check_fixed(space, fixed, "Search.random")
         drawn = sample(space, n, random.Random(f"valuegrad.search:{self.seed}:{len(self.trials)}"))
         return self.run([{**s, **fixed} for s in drawn], executor=executor, workers=workers, callback=callback)
@@ -692,7 +726,15 @@ class Search:
         return self.results.best
 
     def best_model(self) -> MLP:
-        """The winning trial's trained network, rebuilt from its saved weights."""
+        """The winning trial's trained network, rebuilt from its saved weights.
+
+        >>> from nn.data import make_moons
+        >>> X, y = make_moons(40, seed=0, signed=True)
+        >>> search = Search(X, y)
+        >>> _ = search.grid({"width": [3]}, epochs=2, workers=1)
+        >>> search.best_model()
+        MLP(2, [3, 3, 1], activation='relu', output_activation='linear')
+        """
         best = self.best
         model = build_model(best.settings, len(self.X_train[0]), outputs_for(self.loss, self.y_train), self.seed)
         assert best.state is not None  # every finished trial carries its weights
