@@ -242,3 +242,13 @@ def test_save_writes_into_docs_images(
     assert descent.main(["--quick", "--save"]) == 0
     assert "wrote docs/images/descent.png" in capsys.readouterr().out
     assert_picture(tmp_path / "docs" / "images" / "descent.png")
+
+
+@pytest.mark.parametrize("name", ["_lessons", "descent", "hyperparameters", "overfitting", "vanishing"])
+def test_docstring_examples_run(name: str) -> None:
+    """The runnable examples in the lesson demos' docstrings print what they say."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"demos.{name}"), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 2

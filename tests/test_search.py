@@ -326,3 +326,13 @@ def test_ranking_puts_the_best_validation_accuracy_first_and_failures_last(rows:
     else:
         with pytest.raises(ValueError, match="no trial finished"):
             _ = results.best
+
+
+def test_docstring_examples_run() -> None:
+    """The runnable examples in nn.search's docstrings print what they say."""
+    import doctest
+
+    import nn.search
+
+    result = doctest.testmod(nn.search, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 30
