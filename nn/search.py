@@ -350,10 +350,20 @@ class Results:
 
     @property
     def best(self) -> TrialResult:
-        """The finished trial with the best validation metric (ties: the lower validation loss, then the earlier trial)."""
+        """The finished trial with the best validation metric (ties: the lower validation loss, then the earlier trial).
+
+        Trials that diverged (a non-finite validation loss) are never chosen.
+        """
         if not self.finished:
             raise ValueError("Results.best: no trial finished, so there is nothing to choose")
-        return self.sorted()[0]
+        # A trial whose validation loss is not finite diverged: its weights are not numbers to keep.
+        kept = [t for t in self.sorted() if t.status == "ok" and math.isfinite(t.val_loss)]
+        if not kept:
+            raise ValueError(
+                "Results.best: every finished trial ended with a non-finite validation loss (it diverged); "
+                "try smaller learning rates"
+            )
+        return kept[0]
 
     def keys(self) -> list[str]:
         """The hyperparameters the trials set, in the order the space named them.

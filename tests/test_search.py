@@ -319,12 +319,14 @@ def test_ranking_puts_the_best_validation_accuracy_first_and_failures_last(rows:
     assert ranked[: len(ok)] == ok and all(t.status == "failed" for t in ranked[len(ok) :])
     accuracies = [t.val_accuracy or 0.0 for t in ok]
     assert accuracies == sorted(accuracies, reverse=True)
-    if ok:
-        assert results.best is ranked[0]
-        ties = [t for t in ok if t.val_accuracy == ranked[0].val_accuracy and not math.isnan(t.val_loss)]
-        assert not ties or ranked[0].val_loss == min(t.val_loss for t in ties)
+    finite = [t for t in ok if math.isfinite(t.val_loss)]
+    if finite:
+        best = results.best
+        assert best is finite[0] and best.val_accuracy == max(t.val_accuracy or 0.0 for t in finite)
+        ties = [t for t in finite if t.val_accuracy == best.val_accuracy]
+        assert best.val_loss == min(t.val_loss for t in ties)
     else:
-        with pytest.raises(ValueError, match="no trial finished"):
+        with pytest.raises(ValueError, match=r"no trial finished|non-finite validation loss"):
             _ = results.best
 
 
@@ -336,3 +338,10 @@ def test_docstring_examples_run() -> None:
 
     result = doctest.testmod(nn.search, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted >= 30
+
+
+def test_a_search_where_every_trial_diverges_has_no_best() -> None:
+    """When every trial's validation loss is infinite or NaN, best raises and says to lower the learning rate."""
+    rows = [TrialResult(0, {"lr": 50.0}, "ok", val_loss=math.nan), TrialResult(1, {"lr": 90.0}, "ok", val_loss=math.inf)]
+    with pytest.raises(ValueError, match=r"non-finite validation loss.*smaller learning rates"):
+        _ = Results(rows, "val_loss").best
