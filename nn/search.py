@@ -311,10 +311,11 @@ class Results:
         return [t for t in self.trials if t.status == "ok"]
 
     def _key(self, by: str) -> Callable[[TrialResult], tuple[float, ...]]:
-        """A sort key putting the best first: high accuracy or low loss; NaN, missing and failed last.
+        """A sort key putting the best first: high accuracy or low loss; then diverged trials; missing and failed last.
 
-        Ties go to the lower validation loss, then to the earlier trial, so the table's first row
-        is always ``best``.
+        Ties go to the lower validation loss, then to the earlier trial. A trial whose validation
+        loss is not finite diverged and ranks after every trial that did not, so the table's first
+        row is always ``best``.
         """
         higher_is_better = by.endswith("accuracy")
 
@@ -327,8 +328,10 @@ class Results:
         def key(t: TrialResult) -> tuple[float, ...]:
             value, loss = number(t, by), number(t, "val_loss")
             if value is None:
-                return (1.0, 0.0, 0.0, float(t.index))
-            return (0.0, -value if higher_is_better else value, math.inf if loss is None else loss, float(t.index))
+                return (2.0, 0.0, 0.0, float(t.index))
+            if loss is None or not math.isfinite(loss):  # diverged
+                return (1.0, -value if higher_is_better else value, math.inf, float(t.index))
+            return (0.0, -value if higher_is_better else value, loss, float(t.index))
 
         return key
 

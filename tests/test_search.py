@@ -312,17 +312,19 @@ finished_rows = st.builds(
 
 @given(rows=st.lists(finished_rows, min_size=1, max_size=12))
 def test_ranking_puts_the_best_validation_accuracy_first_and_failures_last(rows: list[TrialResult]) -> None:
-    """For any rows: sorted() is non-increasing in validation accuracy among finished trials, failed ones trail, best is first."""
+    """For any rows: best first, then by validation accuracy; diverged (NaN loss) trials after the rest, failed ones last."""
     results = Results(rows, "val_accuracy")
     ranked = results.sorted()
     ok = [t for t in ranked if t.status == "ok"]
     assert ranked[: len(ok)] == ok and all(t.status == "failed" for t in ranked[len(ok) :])
-    accuracies = [t.val_accuracy or 0.0 for t in ok]
-    assert accuracies == sorted(accuracies, reverse=True)
+    for group in ([t for t in ok if math.isfinite(t.val_loss)], [t for t in ok if not math.isfinite(t.val_loss)]):
+        accuracies = [t.val_accuracy or 0.0 for t in group]
+        assert accuracies == sorted(accuracies, reverse=True)
     finite = [t for t in ok if math.isfinite(t.val_loss)]
+    assert ok[: len(finite)] == finite  # diverged trials rank after every trial that did not diverge
     if finite:
         best = results.best
-        assert best is finite[0] and best.val_accuracy == max(t.val_accuracy or 0.0 for t in finite)
+        assert best is ranked[0] and best.val_accuracy == max(t.val_accuracy or 0.0 for t in finite)
         ties = [t for t in finite if t.val_accuracy == best.val_accuracy]
         assert best.val_loss == min(t.val_loss for t in ties)
     else:
