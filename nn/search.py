@@ -24,6 +24,7 @@ seed, so a search gives the same table on one core, on many, or on a cluster.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import random
@@ -33,8 +34,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Union
 
+from autograd.atomic import write_text_atomically
 from nn.data import Seed, rng_from, train_test_split
 from nn.module import MLP
 from nn.optim import SGD, Adam
@@ -418,6 +421,41 @@ class Results:
 
     def __str__(self) -> str:
         return self.table()
+
+    def rows(self, by: str | None = None) -> list[dict[str, Any]]:
+        """One plain dict per trial, best first: every setting (defaults filled in) and every result.
+
+        Ready for ``pandas.DataFrame(results.rows())`` or ``csv.DictWriter``; the weights are left out.
+
+        >>> row = TrialResult(0, {"lr": 0.1}, "ok", 0.5, 0.75, 0.6, 0.7, 1.25)
+        >>> r = Results([row], "val_accuracy").rows()[0]
+        >>> r["lr"], r["width"], r["val_accuracy"], r["status"]
+        (0.1, 8, 0.7, 'ok')
+        """
+        return [
+            {
+                "index": t.index,
+                **t.full_settings(),
+                **{column: getattr(t, column) for column in _COLUMNS},
+                "status": t.status,
+                "error": t.error,
+            }
+            for t in self.sorted(by)
+        ]
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``rows()`` as JSON, atomically (a reader never sees half a file), and return the path.
+
+        >>> import json, os, tempfile
+        >>> row = TrialResult(0, {"lr": 0.1}, "ok", 0.5, 0.75, 0.6, 0.7, 1.25)
+        >>> path = Results([row], "val_accuracy").save(os.path.join(tempfile.mkdtemp(), "trials.json"))
+        >>> json.loads(path.read_text())["rows"][0]["lr"]
+        0.1
+        """
+        # NaN (a diverged trial) is not JSON: it is written as null.
+        rows = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in self.rows()]
+        document = {"metric": self.metric, "interrupted": self.interrupted, "rows": rows}
+        return write_text_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
 
     def plot(
         self,

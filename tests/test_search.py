@@ -347,3 +347,22 @@ def test_a_search_where_every_trial_diverges_has_no_best() -> None:
     rows = [TrialResult(0, {"lr": 50.0}, "ok", val_loss=math.nan), TrialResult(1, {"lr": 90.0}, "ok", val_loss=math.inf)]
     with pytest.raises(ValueError, match=r"non-finite validation loss.*smaller learning rates"):
         _ = Results(rows, "val_loss").best
+
+
+def test_save_writes_every_row_as_json_with_nan_as_null(tmp_path: Path) -> None:
+    """save() writes rows() best first, NaN losses as null, and replaces an existing file whole."""
+    import json
+
+    rows = [
+        TrialResult(0, {"lr": 9.0}, "ok", val_loss=math.nan, val_accuracy=0.5),
+        TrialResult(1, {"lr": 0.1}, "ok", 0.3, 0.9, 0.4, 0.85, 0.5),
+        TrialResult(2, {"lr": -1.0}, "failed", error="ValueError: SGD: lr must be >= 0, got -1.0"),
+    ]
+    path = tmp_path / "trials.json"
+    path.write_text("an older, longer file " * 100)
+    Results(rows, "val_accuracy", interrupted=True).save(path)
+    document = json.loads(path.read_text())
+    assert document["metric"] == "val_accuracy" and document["interrupted"] is True
+    assert [r["index"] for r in document["rows"]] == [1, 0, 2]
+    assert document["rows"][1]["val_loss"] is None and document["rows"][2]["error"].startswith("ValueError")
+    assert document["rows"][0]["width"] == DEFAULTS["width"] and list(tmp_path.iterdir()) == [path]
