@@ -366,3 +366,11 @@ def test_save_writes_every_row_as_json_with_nan_as_null(tmp_path: Path) -> None:
     assert [r["index"] for r in document["rows"]] == [1, 0, 2]
     assert document["rows"][1]["val_loss"] is None and document["rows"][2]["error"].startswith("ValueError")
     assert document["rows"][0]["width"] == DEFAULTS["width"] and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_random_search_repeats_from_its_seed() -> None:
+    """Two searches with one seed draw the same settings and measure the same numbers; another seed draws others."""
+    space: dict[str, Any] = {"width": [2, 3, 4, 5], "lr": log_uniform(0.01, 1.0), "activation": ["relu", "tanh"]}
+    first, again, other = (small_search(seed).random(space, 3, workers=1, epochs=2) for seed in (5, 5, 6))
+    assert numbers(first) == numbers(again)
+    assert [t.settings for t in first.trials] != [t.settings for t in other.trials]
