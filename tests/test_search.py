@@ -374,3 +374,27 @@ def test_a_random_search_repeats_from_its_seed() -> None:
     first, again, other = (small_search(seed).random(space, 3, workers=1, epochs=2) for seed in (5, 5, 6))
     assert numbers(first) == numbers(again)
     assert [t.settings for t in first.trials] != [t.settings for t in other.trials]
+
+
+def test_every_setting_reaches_the_model_or_the_optimizer() -> None:
+    """Each hyperparameter changes what a trial builds: the network's shape, activation and init, the optimizer's settings."""
+    from nn.optim import SGD, Adam
+    from nn.search import build_model, build_optimizer
+
+    model = build_model({"layers": 3, "width": 5, "activation": "tanh", "init": "he"}, nin=2, nout=1, seed=0)
+    assert model.nouts == [5, 5, 5, 1] and model.activation == "tanh"
+    assert build_model({"init": "he"}, 2, 1, 0).parameters()[0].data != build_model({}, 2, 1, 0).parameters()[0].data
+    sgd = build_optimizer({"lr": 0.2, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01}, model.parameters())
+    assert isinstance(sgd, SGD) and (sgd.lr, sgd.momentum, sgd.nesterov, sgd.weight_decay) == (0.2, 0.8, True, 0.01)
+    adamw = build_optimizer({"optimizer": "adamw", "beta1": 0.8, "beta2": 0.99, "weight_decay": 0.1}, model.parameters())
+    assert isinstance(adamw, Adam) and adamw.decoupled and adamw.betas == (0.8, 0.99) and adamw.weight_decay == 0.1
+    with pytest.raises(ValueError, match="optimizer must be one of 'sgd', 'adam', 'adamw', got 'rmsprop'"):
+        build_optimizer({"optimizer": "rmsprop"}, [])
+
+
+def test_optimizer_batch_size_epochs_and_l2_are_searchable() -> None:
+    """A grid over optimizer, batch size, epochs and l2 runs every combination, and the settings change the results."""
+    space: dict[str, Any] = {"optimizer": ["sgd", "adam"], "batch_size": [None, 8], "epochs": [1, 3], "l2": [0.0, 0.01]}
+    results = small_search().grid(space, workers=1, lr=0.05)
+    assert len(results.finished) == 16
+    assert len({(t.val_loss, t.train_loss) for t in results.trials}) == 16
