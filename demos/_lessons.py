@@ -1,11 +1,13 @@
 """What the lecture's lesson demos share: learning curves with early stopping and per-layer gradient norms.
 
-``train_with_curves`` is a thin adapter over ``nn.train.fit``. When ``fit`` takes ``X_val`` /
-``early_stopping`` / ``record_gradients`` (the training-room API), it uses them and reads
-``History.val_loss`` / ``best_epoch`` / ``grad_norms``. With an older ``fit`` it measures the same
-things itself from ``fit``'s per-epoch callback: validation loss by a compiled replay of the
-model, early stopping by ending ``fit`` with a ``KeyboardInterrupt`` from the callback (``fit``
-documents that as a clean stop) and restoring the best weights.
+``train_with_curves`` is a thin adapter over ``nn.train.fit(compile=True)``. It measures the
+training and validation loss after every epoch from ``fit``'s callback, by a compiled replay of
+the model (``fit``'s own ``X_val`` evaluation runs eagerly, and for the overfitting demo's large
+network that costs ten times the training step), and stops early by ending ``fit`` with a
+``KeyboardInterrupt`` from the callback (``fit`` documents that as a clean stop), then restores
+the best weights — the rule of ``EarlyStopping(patience, metric="val_loss")``. Per-layer gradient
+norms come from ``fit(record_gradients=True)`` when ``fit`` has it (the training room's API,
+the diagnosis's measurement) and from the callback otherwise.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import compile_per_sample
-from nn import train as _train
 from nn.module import MLP
 from nn.train import LossName, Optimizer, fit, resolve_loss
 
-#: True once ``fit`` records validation curves, early stopping and gradient norms itself.
-NEW_FIT = {"X_val", "early_stopping", "record_gradients"} <= set(inspect.signature(fit).parameters)
+#: True once ``fit`` records per-layer gradient norms itself (``record_gradients=True``).
+NEW_FIT = "record_gradients" in inspect.signature(fit).parameters
 
 
 @dataclass
@@ -88,21 +89,22 @@ def train_with_curves(
     >>> len(curves.train_loss) == len(curves.val_loss) == 20
     True
     """
-    if NEW_FIT:
-        return _with_new_fit(model, loss, X, y, X_val, y_val, optimizer, epochs, batch_size, patience, record_gradients, seed)
     curves = Curves()
-    # Both measured after the epoch's updates, so the two curves compare the same weights.
+    # Both measured after the epoch's updates, so the two curves compare the same weights. Replayed
+    # rather than evaluated eagerly: the large network's validation pass would otherwise cost ten
+    # times its training step, every epoch.
     measure_train = replayed_loss(model, loss, X, y)
     measure = replayed_loss(model, loss, X_val, y_val)
     best = (math.inf, 0, model.state_dict())
+    own_norms: list[list[float]] = []
 
-    def after_epoch(history: _train.History) -> None:
+    def after_epoch(history: Any) -> None:
         nonlocal best
         curves.epochs.append(history.epoch[-1])
         curves.train_loss.append(measure_train())
         curves.val_loss.append(measure())
-        if record_gradients:
-            curves.grad_norms.append(layer_gradient_norms(model))
+        if record_gradients and not NEW_FIT:
+            own_norms.append(layer_gradient_norms(model))
         if patience is not None:
             if curves.val_loss[-1] < best[0]:
                 best = (curves.val_loss[-1], curves.epochs[-1], model.state_dict())
@@ -110,43 +112,16 @@ def train_with_curves(
                 curves.stopped_early = True
                 raise KeyboardInterrupt  # fit's documented clean stop: the model keeps its last completed step
 
-    fit(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, callback=after_epoch, seed=seed,
-        progress=False, compile=True)  # fmt: skip
+    # With the training room's fit, its own per-layer gradient norms (the diagnosis's measurement).
+    extra = {"record_gradients": True} if record_gradients and NEW_FIT else {}
+    train: Any = fit
+    history = train(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, callback=after_epoch,
+                    seed=seed, progress=False, compile=True, **extra)  # fmt: skip
     if patience is not None:
         model.load_state_dict(best[2])
         curves.best_epoch = best[1]
-    curves.grad_norms = [list(column) for column in zip(*curves.grad_norms)]  # per layer, over epochs
+    if NEW_FIT:
+        curves.grad_norms = [list(norms) for norms in history.grad_norms.values()]
+    else:
+        curves.grad_norms = [list(column) for column in zip(*own_norms)]  # per layer, over epochs
     return curves
-
-
-def _with_new_fit(
-    model: MLP,
-    loss: LossName,
-    X: Sequence[Any],
-    y: Sequence[Any],
-    X_val: Sequence[Any],
-    y_val: Sequence[Any],
-    optimizer: Optimizer,
-    epochs: int,
-    batch_size: int | None,
-    patience: int | None,
-    record_gradients: bool,
-    seed: int,
-) -> Curves:
-    """The same curves from the training room's ``fit`` (``X_val``, ``EarlyStopping``, ``record_gradients``)."""
-    # Typed as Any until the training room's API is on main: then this reads as plain calls.
-    new_train: Any = _train
-    stopping = new_train.EarlyStopping(patience=patience, metric="val_loss") if patience is not None else None
-    history: Any = new_train.fit(
-        model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, seed=seed, progress=False, compile=True,
-        X_val=X_val, y_val=y_val, early_stopping=stopping, record_gradients=record_gradients,
-    )  # fmt: skip
-    norms = getattr(history, "grad_norms", {}) or {}
-    return Curves(
-        list(getattr(history, "epochs", None) or history.epoch),
-        list(history.train_loss),
-        list(history.val_loss),
-        history.best_epoch if patience is not None else None,
-        bool(history.stopped_early),
-        [list(v) for v in norms.values()],
-    )
