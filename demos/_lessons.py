@@ -12,18 +12,29 @@ the diagnosis's measurement) and from the callback otherwise.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import compile_per_sample
+from nn.losses import mse
 from nn.module import MLP
 from nn.train import LossName, Optimizer, fit, resolve_loss
 
 #: True once ``fit`` records per-layer gradient norms itself (``record_gradients=True``).
 NEW_FIT = "record_gradients" in inspect.signature(fit).parameters
+
+
+def _diagnosis_module() -> Any:
+    """``nn.diagnose`` (the training room's diagnosis, which ``fit`` also runs), or None where it does not exist yet."""
+    try:
+        return importlib.import_module("nn.diagnose")
+    except ImportError:
+        return None
 
 
 @dataclass
@@ -36,8 +47,10 @@ class Curves:
     #: The epoch whose weights the model ended with after early stopping (None without it).
     best_epoch: int | None = None
     stopped_early: bool = False
-    #: ``grad_norms[k][e]``: the gradient norm of layer ``k`` (input side first) after epoch ``e``'s last step.
+    #: ``grad_norms[k][e]``: the gradient norm of layer ``k`` (input side first) in epoch ``e``.
     grad_norms: list[list[float]] = field(default_factory=list)
+    #: What ``fit``'s diagnosis found (``"vanishing: layers.0"``, …), where ``fit`` diagnoses.
+    findings: list[str] = field(default_factory=list)
 
 
 def layer_gradient_norms(model: MLP) -> list[float]:
@@ -50,6 +63,30 @@ def layer_gradient_norms(model: MLP) -> list[float]:
     [2.0, 1.732]
     """
     return [math.sqrt(sum(p.grad * p.grad for p in layer.parameters())) for layer in model.layers]
+
+
+def initial_gradient_norms(model: MLP, X: Sequence[Any], y: Sequence[Any]) -> tuple[list[float], list[str]]:
+    """Each layer's gradient norm of the MSE on ``(X, y)`` now, and what ``nn.diagnose`` finds (where it exists).
+
+    ``nn.diagnose`` is the measurement ``fit(record_gradients=True)`` makes, so the numbers at
+    initialization and during training come from one implementation; before it exists the norms
+    are read after one ``backward()``.
+
+    >>> norms, findings = initial_gradient_norms(MLP(1, [2, 1], seed=0), [[1.0]], [0.0])
+    >>> len(norms)
+    2
+    """
+    diagnosis = _diagnosis_module()
+    if diagnosis is not None:
+        report = diagnosis.diagnose(model, X, y, loss="mse")
+        return [float(s.grad_norm) for s in report.layers], [f"{f.kind}: {f.layer}" for f in report.findings]
+    saved = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    mse([model.outputs(x)[0] for x in X], list(y)).backward()
+    norms = layer_gradient_norms(model)
+    for p, g in zip(model.parameters(), saved):  # as diagnose does: the gradients are left as they were
+        p.grad = g
+    return norms, []
 
 
 def replayed_loss(model: MLP, loss: LossName, X: Sequence[Any], y: Sequence[Any]) -> Any:
@@ -115,8 +152,13 @@ def train_with_curves(
     # With the training room's fit, its own per-layer gradient norms (the diagnosis's measurement).
     extra = {"record_gradients": True} if record_gradients and NEW_FIT else {}
     train: Any = fit
-    history = train(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, callback=after_epoch,
-                    seed=seed, progress=False, compile=True, **extra)  # fmt: skip
+    diagnosis = _diagnosis_module()
+    with warnings.catch_warnings():
+        if diagnosis is not None:  # reported in curves.findings, one line each, instead of a warning a screen long
+            warnings.simplefilter("ignore", diagnosis.DiagnosisWarning)
+        history = train(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, callback=after_epoch,
+                        seed=seed, progress=False, compile=True, **extra)  # fmt: skip
+    curves.findings = [f"{f.kind}: {f.layer}" for f in getattr(history, "findings", [])]
     if patience is not None:
         model.load_state_dict(best[2])
         curves.best_epoch = best[1]

@@ -20,13 +20,12 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from demos._common import demo_parser, new_figure, save, steps_from
-from demos._lessons import Curves, layer_gradient_norms, train_with_curves
+from demos._lessons import Curves, initial_gradient_norms, train_with_curves
 from nn.data import make_moons, rng_from
-from nn.losses import mse
 from nn.module import MLP, Activation, Init
 from nn.optim import Adam
 
@@ -57,6 +56,8 @@ class Network:
     at_init: list[float]
     curves: Curves
     seconds: float
+    #: What ``nn.diagnose`` finds at initialization (empty where it does not exist yet).
+    findings: list[str] = field(default_factory=list)
 
     @property
     def ratio_at_init(self) -> float:
@@ -85,16 +86,13 @@ def run(seed: int = SEED, epochs: int = EPOCHS) -> list[Network]:
     networks = []
     for label, activation, init, colour in NETWORKS:
         model = MLP(2, [WIDTH] * DEPTH + [1], activation=activation, init=init, seed=seed)
-        model.zero_grad()
-        mse([model.outputs(x)[0] for x in X], y).backward()
-        at_init = layer_gradient_norms(model)
-        model.zero_grad()
+        at_init, findings = initial_gradient_norms(model, X, y)
         started = time.perf_counter()
         curves = train_with_curves(
             model, "mse", X, y, X_val, y_val, optimizer=Adam(model.parameters(), lr=LEARNING_RATE), epochs=epochs,
             record_gradients=True,
         )  # fmt: skip
-        networks.append(Network(label, colour, at_init, curves, time.perf_counter() - started))
+        networks.append(Network(label, colour, at_init, curves, time.perf_counter() - started, findings))
     return networks
 
 
@@ -120,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         f"initialization ({_orders(sigmoid.ratio_at_init)} orders of magnitude less); with ReLU and He's initialization, "
         f"{best.ratio_at_init:.2g} ×."
     )
+    for n in networks:
+        if n.findings:
+            layers_named = ", ".join(f.split(": ", 1)[1] for f in n.findings)
+            kinds = sorted({f.split(":", 1)[0] for f in n.findings})
+            print(f"nn.diagnose at initialization, {n.label}: {' and '.join(kinds)} gradient in {layers_named}")
     out: Path = IMAGES if args.save else args.out
     draw_layers(networks, out)
     draw_training(networks, out)
