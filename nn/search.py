@@ -23,6 +23,7 @@ seed, so a search gives the same table on one core, on many, or on a cluster.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import math
@@ -30,6 +31,7 @@ import os
 import random
 import signal
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -195,6 +197,8 @@ class TrialResult:
     seconds: float = 0.0
     #: The error a failed trial raised, as ``"Type: message"``.
     error: str = ""
+    #: What ``fit``'s diagnosis found during training (``"dead: layers.1"``, ``"vanishing: layers.0"``), where it diagnoses.
+    findings: tuple[str, ...] = ()
     #: The trained weights (``state_dict``), so the winner can be rebuilt without training again.
     state: dict[str, float] | None = field(default=None, repr=False)
 
@@ -241,6 +245,15 @@ def outputs_for(loss: str, y: Sequence[Any]) -> int:
     return int(max(y)) + 1 if loss == "cross_entropy" else 1
 
 
+def _quiet_diagnosis() -> None:
+    """Silence ``fit``'s ``DiagnosisWarning`` inside a ``warnings.catch_warnings()`` block, where ``nn.diagnose`` exists."""
+    try:
+        diagnosis: Any = importlib.import_module("nn.diagnose")
+    except ImportError:  # a fit without a diagnosis has nothing to silence
+        return
+    warnings.simplefilter("ignore", diagnosis.DiagnosisWarning)
+
+
 def run_trial(task: Task) -> TrialResult:
     """Train one trial's model on the training split and measure it on train and validation; never raises for a bad setting.
 
@@ -258,19 +271,22 @@ def run_trial(task: Task) -> TrialResult:
         settings = {**DEFAULTS, **task.settings}
         model = build_model(settings, len(task.X_train[0]), outputs_for(task.loss, task.y_train), task.seed)
         optimizer = build_optimizer(settings, model.parameters())
-        history = fit(
-            model,
-            task.loss,
-            task.X_train,
-            task.y_train,
-            optimizer=optimizer,
-            epochs=settings["epochs"],
-            batch_size=settings["batch_size"],
-            l2=settings["l2"],
-            seed=task.seed,
-            progress=False,
-            compile=task.compile,
-        )
+        with warnings.catch_warnings():
+            _quiet_diagnosis()  # a trial's findings go into its row, not a warning per trial on the terminal
+            history = fit(
+                model,
+                task.loss,
+                task.X_train,
+                task.y_train,
+                optimizer=optimizer,
+                epochs=settings["epochs"],
+                batch_size=settings["batch_size"],
+                l2=settings["l2"],
+                seed=task.seed,
+                progress=False,
+                compile=task.compile,
+            )
+        findings = tuple(f"{f.kind}: {f.layer}" for f in getattr(history, "findings", ()))
         train_loss, train_accuracy = evaluate(model, task.loss, task.X_train, task.y_train)
         val_loss, val_accuracy = evaluate(model, task.loss, task.X_val, task.y_val)
     except Exception as error:
@@ -286,6 +302,7 @@ def run_trial(task: Task) -> TrialResult:
         val_loss,
         val_accuracy,
         time.perf_counter() - started,
+        findings=findings,
         state=model.state_dict(),
     )
 
@@ -402,6 +419,9 @@ class Results:
         """
         keys = self.keys()
         header = ["#", *keys, "train loss", "train acc", "val loss", "val acc", "time"]
+        diagnosed = any(t.findings for t in self.trials)
+        if diagnosed:
+            header.append("diagnosis")
         rows = []
         for t in self.sorted(by)[:limit]:
             cells = [str(t.index), *(_cell(t.settings.get(k, DEFAULTS[k])) for k in keys)]
@@ -410,9 +430,11 @@ class Results:
             else:
                 cells += [f"{t.train_loss:.4f}", _percent(t.train_accuracy), f"{t.val_loss:.4f}", _percent(t.val_accuracy)]
                 cells.append(f"{t.seconds:.1f} s" + (" (interrupted)" if t.status == "interrupted" else ""))
+            if diagnosed:
+                cells.append("; ".join(t.findings))
             rows.append(cells)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        numeric = {0, *range(len(keys) + 1, len(header) - 1)}
+        numeric = {0, *range(len(keys) + 1, len(keys) + 5)}
         lines = []
         for r in [header, *rows]:
             parts = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
@@ -439,6 +461,7 @@ class Results:
                 **{column: getattr(t, column) for column in _COLUMNS},
                 "status": t.status,
                 "error": t.error,
+                "findings": list(t.findings),
             }
             for t in self.sorted(by)
         ]

@@ -398,3 +398,24 @@ def test_optimizer_batch_size_epochs_and_l2_are_searchable() -> None:
     results = small_search().grid(space, workers=1, lr=0.05)
     assert len(results.finished) == 16
     assert len({(t.val_loss, t.train_loss) for t in results.trials}) == 16
+
+
+def test_the_table_shows_a_diagnosis_column_only_when_there_are_findings() -> None:
+    """Rows with findings get a 'diagnosis' column listing them; a search without findings has no such column."""
+    healthy = TrialResult(0, {"lr": 0.1}, "ok", 0.3, 0.9, 0.4, 0.85, 0.5)
+    sick = TrialResult(1, {"lr": 1.0}, "ok", 0.6, 0.5, 0.7, 0.5, 0.5, findings=("dead: layers.1", "vanishing: layers.0"))
+    assert "diagnosis" not in Results([healthy], "val_accuracy").table()
+    lines = Results([healthy, sick], "val_accuracy").table().splitlines()
+    assert lines[0].endswith("diagnosis") and lines[-1].endswith("dead: layers.1; vanishing: layers.0")
+    assert Results([sick], "val_accuracy").rows()[0]["findings"] == ["dead: layers.1", "vanishing: layers.0"]
+
+
+def test_a_trial_carries_what_fits_diagnosis_found() -> None:
+    """A deep sigmoid network's trial row says its first layers' gradient vanished (where fit diagnoses), quietly."""
+    pytest.importorskip("nn.diagnose", reason="fit's diagnosis arrives with the training room's nn/diagnose.py")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the finding belongs in the row, not in a warning
+        results = small_search().grid({"activation": ["sigmoid"]}, layers=8, width=4, epochs=2, workers=1)
+    assert any(f.startswith("vanishing: layers.0") for f in results.trials[0].findings)
