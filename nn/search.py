@@ -726,6 +726,10 @@ class Search:
                 "Search.run: the test set was already used by final_test(); choosing again after seeing test scores "
                 "would make them validation scores. Start a new Search on fresh data."
             )
+        if executor is not None and workers is not None:
+            raise ValueError("Search.run: give executor= (trials go there) or workers= (a local pool), not both")
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"Search.run: workers must be an int >= 1, got {workers!r}")
         for s in settings:
             _check_keys(s, "Search.run")
         start = len(self.trials) and max(t.index for t in self.trials) + 1

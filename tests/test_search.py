@@ -419,3 +419,11 @@ def test_a_trial_carries_what_fits_diagnosis_found() -> None:
         warnings.simplefilter("error")  # the finding belongs in the row, not in a warning
         results = small_search().grid({"activation": ["sigmoid"]}, layers=8, width=4, epochs=2, workers=1)
     assert any(f.startswith("vanishing: layers.0") for f in results.trials[0].findings)
+
+
+def test_workers_and_executor_are_checked_by_name() -> None:
+    """executor= and workers= together, or a workers count below one, are errors that say which."""
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="not both"):
+        small_search().grid(SPACE, executor=pool, workers=2)
+    with pytest.raises(ValueError, match="workers must be an int >= 1, got 0"):
+        small_search().grid(SPACE, workers=0)
