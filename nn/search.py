@@ -63,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": None,  # None: full batch (gradient descent)
     "epochs": 50,
     "l2": 0.0,
+    "patience": None,  # early stopping on the validation loss after this many epochs without improvement
 }
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -199,6 +200,8 @@ class TrialResult:
     error: str = ""
     #: What ``fit``'s diagnosis found during training (``"dead: layers.1"``, ``"vanishing: layers.0"``), where it diagnoses.
     findings: tuple[str, ...] = ()
+    #: Epochs trained (fewer than ``epochs`` when early stopping ended the trial; its weights are the best epoch's).
+    epochs_run: int = 0
     #: The trained weights (``state_dict``), so the winner can be rebuilt without training again.
     state: dict[str, float] | None = field(default=None, repr=False)
 
@@ -254,6 +257,17 @@ def _quiet_diagnosis() -> None:
     warnings.simplefilter("ignore", diagnosis.DiagnosisWarning)
 
 
+def _early_stopping(patience: Any, task: Task) -> dict[str, Any]:
+    """``fit``'s keywords for early stopping on the validation loss with ``patience``, or none without it."""
+    if patience is None:
+        return {}
+    stopping = getattr(importlib.import_module("nn.train"), "EarlyStopping", None)
+    if stopping is None:
+        raise ValueError("patience: this fit has no early stopping (nn.train.EarlyStopping); leave patience out")
+    # The validation split is evaluated by fit every epoch here: it is what early stopping watches.
+    return {"X_val": task.X_val, "y_val": task.y_val, "early_stopping": stopping(patience=patience, metric="val_loss")}
+
+
 def run_trial(task: Task) -> TrialResult:
     """Train one trial's model on the training split and measure it on train and validation; never raises for a bad setting.
 
@@ -273,7 +287,8 @@ def run_trial(task: Task) -> TrialResult:
         optimizer = build_optimizer(settings, model.parameters())
         with warnings.catch_warnings():
             _quiet_diagnosis()  # a trial's findings go into its row, not a warning per trial on the terminal
-            history = fit(
+            train: Any = fit  # the early-stopping keywords exist once the training room's fit is in
+            history = train(
                 model,
                 task.loss,
                 task.X_train,
@@ -285,6 +300,7 @@ def run_trial(task: Task) -> TrialResult:
                 seed=task.seed,
                 progress=False,
                 compile=task.compile,
+                **_early_stopping(settings["patience"], task),
             )
         findings = tuple(f"{f.kind}: {f.layer}" for f in getattr(history, "findings", ()))
         train_loss, train_accuracy = evaluate(model, task.loss, task.X_train, task.y_train)
@@ -303,6 +319,7 @@ def run_trial(task: Task) -> TrialResult:
         val_accuracy,
         time.perf_counter() - started,
         findings=findings,
+        epochs_run=len(history),
         state=model.state_dict(),
     )
 
@@ -419,6 +436,9 @@ class Results:
         """
         keys = self.keys()
         header = ["#", *keys, "train loss", "train acc", "val loss", "val acc", "time"]
+        stopping = "patience" in keys  # then how long each trial ran tells whether it stopped early
+        if stopping:
+            header.append("epochs run")
         diagnosed = any(t.findings for t in self.trials)
         if diagnosed:
             header.append("diagnosis")
@@ -430,11 +450,13 @@ class Results:
             else:
                 cells += [f"{t.train_loss:.4f}", _percent(t.train_accuracy), f"{t.val_loss:.4f}", _percent(t.val_accuracy)]
                 cells.append(f"{t.seconds:.1f} s" + (" (interrupted)" if t.status == "interrupted" else ""))
+            if stopping:
+                cells.append(str(t.epochs_run) if t.status != "failed" else "")
             if diagnosed:
                 cells.append("; ".join(t.findings))
             rows.append(cells)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        numeric = {0, *range(len(keys) + 1, len(keys) + 5)}
+        numeric = {0, *range(len(keys) + 1, len(keys) + 5), *([len(keys) + 6] if stopping else [])}
         lines = []
         for r in [header, *rows]:
             parts = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
@@ -462,6 +484,7 @@ class Results:
                 "status": t.status,
                 "error": t.error,
                 "findings": list(t.findings),
+                "epochs_run": t.epochs_run,
             }
             for t in self.sorted(by)
         ]
