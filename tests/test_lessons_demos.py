@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -252,3 +253,26 @@ def test_docstring_examples_run(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(f"demos.{name}"), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted >= 2
+
+
+def test_the_adapters_early_stopping_stops_where_fits_does() -> None:
+    """train_with_curves(patience=p) keeps the epoch and the weights fit(early_stopping=EarlyStopping(p)) keeps."""
+    import nn.train
+    from nn.data import make_sine
+
+    if not hasattr(nn.train, "EarlyStopping"):
+        pytest.skip("EarlyStopping arrives with the training room's fit")
+    train: Any = nn.train
+    X, y = make_sine(12, 0.3, seed=1)
+    X_val, y_val = make_sine(40, 0.3, seed=2)
+    ours, theirs = (MLP(1, [8, 8, 1], activation="tanh", seed=0) for _ in range(2))
+    curves = train_with_curves(
+        ours, "mse", X, y, X_val, y_val, optimizer=Adam(ours.parameters(), lr=0.05), epochs=150, patience=10
+    )
+    history = train.fit(
+        theirs, "mse", X, y, optimizer=Adam(theirs.parameters(), lr=0.05), epochs=150, X_val=X_val, y_val=y_val,
+        early_stopping=train.EarlyStopping(patience=10), progress=False, compile=True,
+    )  # fmt: skip
+    assert curves.stopped_early and history.stopped_early
+    assert curves.best_epoch == history.best_epoch and curves.epochs[-1] == history.epochs[-1]
+    assert [p.data for p in ours.parameters()] == pytest.approx([p.data for p in theirs.parameters()], rel=1e-12)
