@@ -76,7 +76,7 @@ def run(seed: int = SEED, epochs: int = EPOCHS) -> tuple[list[Fit], list[list[fl
     >>> [f.name for f in fits], len(X), [len(f.curves.val_loss) for f in fits]
     (['too small', 'right-sized', 'too large', 'too large, stopped early'], 30, [3, 3, 3, 3])
     """
-    rng = rng_from(seed)  # one stream: one seed fixes the three data sets and nothing else
+    rng = rng_from(seed)  # one stream for the three data sets; the initial weights come from the same seed
     X, y = make_sine(TRAIN_POINTS, NOISE, rng)
     X_val, y_val = make_sine(VAL_POINTS, NOISE, rng)
     X_test, y_test = make_sine(TEST_POINTS, NOISE, rng)
