@@ -3,8 +3,11 @@
     python3 dev.py demo    # create .venv (first time), install valuegrad, run the main demo
     python3 dev.py test    # the same set-up, then the whole test suite
     python3 dev.py lint    # ruff and mypy --strict
+    python3 dev.py generate  # rewrite autograd/_ops.py from autograd/rules.py (after changing a rule)
 
 Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
+``python3 dev.py test --fast`` skips the tests marked slow and runs fewer Hypothesis examples (under
+a minute); any other options after ``test`` go to pytest.
 """
 
 from __future__ import annotations
@@ -42,9 +45,17 @@ def ensure_venv() -> None:
     STAMP.touch()
 
 
+def fast_profile(extra: list[str]) -> list[str]:
+    """Turn ``--fast`` into pytest's ``-m "not slow"`` and select Hypothesis's ``fast`` profile (tests/conftest.py)."""
+    if "--fast" not in extra:
+        return extra
+    os.environ.setdefault("HYPOTHESIS_PROFILE", "fast")
+    return ["-m", "not slow", *(a for a in extra if a != "--fast")]
+
+
 def main(argv: list[str]) -> int:
     task = argv[0] if argv else "help"
-    extra = argv[1:]
+    extra = fast_profile(argv[1:]) if task == "test" else argv[1:]
     if task == "demo":
         ensure_venv()
         run(PYTHON, "-m", "demos.moons", *extra)
@@ -55,6 +66,9 @@ def main(argv: list[str]) -> int:
         ensure_venv()
         run(BIN / "ruff", "check", ".")
         run(PYTHON, "-m", "mypy", "--strict")
+    elif task == "generate":
+        # Plain Python and the standard library only, so it runs before any set-up.
+        run(sys.executable, "-m", "tools.codegen.python_ops", *extra)
     elif task == "setup":
         ensure_venv()
     else:

@@ -22,12 +22,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from autograd.text import NodeNames, label_text
+from autograd.groups import Group, group_of
+from autograd.rules import RULES
+from autograd.text import NodeNames
 from autograd.value import Value
 
 if TYPE_CHECKING:
@@ -63,12 +65,10 @@ _PROCESSED = "#2563eb"
 _NEXT = "#dc2626"
 _PENDING = "#6b7280"
 
-# nn parameters are labelled with their dotted path: ``layers.1.neurons.3.w.0``, ``neurons.2.b``, ``w.1``.
-_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")
-_NEURON_OF = re.compile(r"^(?:(?P<neuron>[\w.]+)\.)?(?:w\.\d+|b)$")
-_LAYER_OF = re.compile(r"^(?P<layer>[\w.]+)\.neurons\.\d+$")
-# The activation that follows a neuron's ``dot`` node belongs to the neuron.
-_ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid", "softplus"})
+def _is_activation(op: str) -> bool:
+    """The activation that follows a neuron's ``dot`` node belongs to the neuron (the rules say which ops are activations)."""
+    rule = RULES.get(op)
+    return rule is not None and rule.activation
 
 
 # ------------------------------------------------------------------------------------- roles and groups
@@ -77,12 +77,12 @@ _ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid", "softplus"})
 def node_roles(root: Value, parameters: Iterable[Value] = (), order: list[Value] | None = None) -> dict[Value, Role]:
     """The role of every node of ``root``'s graph: output, constant, parameter, input or intermediate.
 
-    A parameter is a leaf in ``parameters``, a leaf whose label is a dotted ``nn`` parameter
-    name (``layers.0.neurons.3.w.1``), or a weight or bias of a neuron's ``dot`` node.
+    A parameter is a leaf in ``parameters`` or one that a model library put in a drawing group
+    (``autograd.groups.set_group``, as ``nn`` does for every weight and bias).
 
     >>> from autograd import Value
-    >>> w, x = Value(0.5, label="neuron.w.0"), Value(2.0, label="x")
-    >>> roles = node_roles(w * x + 1)
+    >>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
+    >>> roles = node_roles(w * x + 1, parameters=[w])
     >>> roles[w], roles[x]
     ('parameter', 'input')
     """
@@ -97,7 +97,7 @@ def node_roles(root: Value, parameters: Iterable[Value] = (), order: list[Value]
             roles[node] = "constant"
         elif node.parents:
             roles[node] = "intermediate"
-        elif node in marked or node in grouped or _DOTTED.match(label_text(node) or ""):
+        elif node in marked or node in grouped or group_of(node) is not None:
             roles[node] = "parameter"
         else:
             roles[node] = "input"
@@ -112,38 +112,56 @@ def _children(order: list[Value]) -> dict[Value, list[Value]]:
     return children
 
 
-def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Value, str]:
-    """Neuron key (``layers.1.neurons.3``; ``''`` for a lone Neuron) of every node that belongs to one.
+def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Value, Group]:
+    """The innermost group (``autograd.groups``) of every node that belongs to one.
 
-    A ``dot`` node belongs to a neuron when its weights and bias are all labelled as that
-    neuron's parameters; so do those parameters and the activation node right after it.
+    A ``dot`` node belongs to a group when its weights and bias are all parameters of that group;
+    so do those parameters and the activation node right after it. Groups are told apart by
+    identity, never by name, so two models with the same parameter names stay apart.
     """
-    membership: dict[Value, str] = {}
+    membership: dict[Value, Group] = {}
     for node in order:
         if node.op != "dot":
             continue
         n = (len(node.parents) - 1) // 2
         params = [*node.parents[:n], node.parents[-1]]
-        keys = set()
-        for p in params:
-            match = _NEURON_OF.match(label_text(p) or "") if p.is_leaf else None
-            keys.add((match.group("neuron") or "") if match else None)
-        if len(keys) != 1 or None in keys:
+        found = {group_of(p) if p.is_leaf else None for p in params}
+        if len(found) != 1:
             continue
-        key = keys.pop()
-        assert key is not None
-        membership[node] = key
+        group = found.pop()
+        if group is None:
+            continue
+        membership[node] = group
         for p in params:
-            membership[p] = key
+            membership[p] = group
         for child in children[node]:
-            if child.op in _ACTIVATIONS and len(child.parents) == 1:
-                membership[child] = key
+            if _is_activation(child.op) and len(child.parents) == 1:
+                membership[child] = group
     return membership
 
 
-def _layer_of(neuron: str) -> str | None:
-    match = _LAYER_OF.match(neuron)
-    return match.group("layer") if match else None
+def _group_ids(order: list[Value], neurons: dict[Value, Group]) -> dict[Group, str]:
+    """An id per group, ``<kind>_<name>``, in order of first appearance; a second group whose id is taken gets ``_2``, ...
+
+    So two models with the same names, or names that differ only in punctuation (``a.b``, ``a_b``),
+    never share a cluster, and the first of them keeps the plain id on every run.
+    """
+    ids: dict[Group, str] = {}
+    used: set[str] = set()
+    for node in order:
+        group = neurons.get(node)
+        if group is None:
+            continue
+        for g in (group.parent, group):
+            if g is None or g in ids:
+                continue
+            base = f"{_safe_id(g.kind)}_{_safe_id(g.name, g.kind)}"
+            ident, k = base, 2
+            while ident in used:
+                ident, k = f"{base}_{k}", k + 1
+            used.add(ident)
+            ids[g] = ident
+    return ids
 
 
 # ------------------------------------------------------------------------------------- formatting
@@ -159,17 +177,60 @@ def _num(x: float) -> str:
     return f"{x:.4f}"
 
 
+def _visible(text: str) -> str:
+    r"""``text`` with what a drawing cannot show replaced by visible stand-ins; a newline stays (a line break).
+
+    Control characters (NUL, tab, ...) become their Unicode control pictures (``␀``, ``␉``): a NUL
+    cannot be in DOT text at all, and Graphviz drops the others silently. Noncharacters and lone
+    surrogates (``U+FFFE``), which make the SVG invalid XML, become the text ``\uFFFE``.
+
+    >>> _visible("a\tb\x00"), _visible("x\ufffe")
+    ('a␉b␀', 'x\\uFFFE')
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\n":
+            out.append(ch)
+        elif code < 0x20:
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("\u2421")
+        elif 0xD800 <= code <= 0xDFFF or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _escape_text(text: str) -> str:
+    """Any text as a Graphviz label that draws exactly as written (for cluster labels; records add their own).
+
+    ``&`` is escaped because Graphviz reads ``&amp;`` and ``&#60;`` as entities; a newline becomes
+    Graphviz's line break.
+    """
+    return _visible(text).replace("\\", "\\\\").replace("&", "&amp;").replace("\n", "\\n")
+
+
 def _escape_record(text: str) -> str:
-    """Escape the characters that structure a record label, so any user label draws as written."""
-    return re.sub(r'([\\{}|<>"])', r"\\\1", text)
+    r"""Escape the characters that structure a record label (and what ``_escape_text`` escapes), so any label draws as written.
+
+    >>> _escape_record("a|b&amp;c")
+    'a\\|b&amp;amp;c'
+    """
+    escaped = re.sub(r'([\\{}|<>"])', r"\\\1", _visible(text))
+    return escaped.replace("&", "&amp;").replace("\n", "\\n")
 
 
 def _op_text(op: str) -> str:
-    return {"neg": "-x", "**": "**"}.get(op, op)
+    rule = RULES.get(op)
+    return rule.shown if rule is not None else op
 
 
-def _safe_id(key: str) -> str:
-    return re.sub(r"\W", "_", key) or "neuron"
+def _safe_id(key: str, default: str = "neuron") -> str:
+    return re.sub(r"\W", "_", key) or default
 
 
 def _blend(weight: float) -> str:
@@ -184,37 +245,44 @@ def _blend(weight: float) -> str:
 
 
 @dataclass
-class _Group:
-    """A neuron or layer drawn as a cluster, or as one box when collapsed."""
+class _Box:
+    """A group drawn as a cluster, or as one box when collapsed."""
 
-    key: str
-    kind: str  # "neuron" or "layer"
+    group: Group
     dot_id: str
     members: list[Value]
 
+    @property
+    def kind(self) -> str:
+        """What the group is called in the legend: its kind (``neuron``, ``layer``)."""
+        return self.group.kind
+
+    @property
+    def title(self) -> str:
+        """The group's name as drawn (its kind for a nameless group, such as a lone neuron)."""
+        return self.group.name or self.group.kind
+
 
 def _groups(
-    order: list[Value], neurons: dict[Value, str], collapse: str | None
-) -> tuple[dict[str, _Group], dict[Value, _Group], dict[str, str | None]]:
-    """Layers and neurons in order of first appearance (so the DOT text is the same every run), and who is in each."""
-    groups: dict[str, _Group] = {}
-    node_group: dict[Value, _Group] = {}
-    neuron_layer: dict[str, str | None] = {}
+    order: list[Value], neurons: dict[Value, Group], collapse: str | None
+) -> tuple[dict[Group, _Box], dict[Value, _Box], dict[Group, Group | None], dict[Group, str]]:
+    """Layers and neurons in order of first appearance (so the DOT text is the same every run), who is in each, their ids."""
+    ids = _group_ids(order, neurons)
+    boxes: dict[Group, _Box] = {}
+    node_box: dict[Value, _Box] = {}
+    neuron_layer: dict[Group, Group | None] = {}
     for node in order:
-        key = neurons.get(node)
-        if key is None:
+        group = neurons.get(node)
+        if group is None:
             continue
-        layer = _layer_of(key)
-        neuron_layer[key] = layer
-        if collapse == "layer" and layer is not None:
-            gkey, kind = layer, "layer"
-        else:
-            gkey, kind = key, "neuron"
-        if gkey not in groups:
-            groups[gkey] = _Group(gkey, kind, f"{kind}_{_safe_id(gkey)}", [])
-        groups[gkey].members.append(node)
-        node_group[node] = groups[gkey]
-    return groups, node_group, neuron_layer
+        layer = group.parent
+        neuron_layer[group] = layer
+        target = layer if collapse == "layer" and layer is not None else group
+        if target not in boxes:
+            boxes[target] = _Box(target, ids[target], [])
+        boxes[target].members.append(node)
+        node_box[node] = boxes[target]
+    return boxes, node_box, neuron_layer, ids
 
 
 def collapsed_boxes(root: Value, collapse: Literal["neuron", "layer"]) -> dict[str, str]:
@@ -223,14 +291,15 @@ def collapsed_boxes(root: Value, collapse: Literal["neuron", "layer"]) -> dict[s
     Keys are node ids (``n<i>``); values the box's id in the drawing (and its SVG). A neuron box
     has the same id as the neuron's cluster in the uncollapsed drawing, a layer box as the layer's.
 
-    >>> import nn
-    >>> from autograd import Value
-    >>> neuron = nn.Neuron(1, activation="relu", seed=0)
-    >>> collapsed_boxes(neuron([Value(1.0, label="x")]), "neuron")
+    >>> from autograd import Value, dot
+    >>> from autograd.groups import Group, set_group
+    >>> w, b = Value(0.5), Value(0.0)
+    >>> set_group([w, b], Group(""))
+    >>> collapsed_boxes(dot([w], [Value(1.0, label="x")], b).relu(), "neuron")
     {'n0': 'neuron_neuron', 'n2': 'neuron_neuron', 'n3': 'neuron_neuron', 'n4': 'neuron_neuron'}
     """
     names = NodeNames(root)
-    _, node_group, _ = _groups(names.order, _neurons(names.order, _children(names.order)), collapse)
+    _, node_group, _, _ = _groups(names.order, _neurons(names.order, _children(names.order)), collapse)
     return {names.id(node): group.dot_id for node, group in node_group.items()}
 
 
@@ -245,16 +314,19 @@ def draw_dot(
     clusters: bool = True,
     legend: bool = True,
     parameters: Iterable[Value] = (),
+    names: Mapping[Value, str] | None = None,
 ) -> Drawing:
     """Draw ``root``'s graph: a ``Drawing`` (a ``graphviz.Digraph``) that renders without a system Graphviz too.
 
     Each ``Value`` is a record ``name | data | grad`` coloured by role (input, parameter,
     constant, intermediate, output; ``parameters`` marks more leaves as parameters), each
-    operation a small node. Graphs from ``nn`` models are grouped in clusters per neuron and
-    layer (``clusters=False`` turns that off); ``collapse="neuron"`` or ``"layer"`` draws each
-    neuron or layer as one box. ``highlight_grad`` colours borders by |grad|. ``stepper`` draws a
+    operation a small node. Parameters a model library put in groups (``autograd.groups``; ``nn``
+    does for every neuron and layer) are drawn in clusters, a neuron's inside its layer's
+    (``clusters=False`` turns that off); ``collapse="neuron"`` or ``"layer"`` draws each innermost
+    group (neuron) or the group around it (layer) as one box. ``highlight_grad`` colours borders by |grad|. ``stepper`` draws a
     ``Backprop``'s state: processed nodes and edges in blue, the next node in red, grads not yet
-    final dashed and marked "so far".
+    final dashed and marked "so far". ``names`` maps nodes to the names to draw instead of their
+    labels (a notation; with a stepper, give them to ``Backprop(root, names=...)``).
 
     The result's ``.source`` is the DOT text; ``.render(outfile="g.svg")``, ``.pipe()`` and
     Jupyter's inline display work with Graphviz's ``dot`` or the ``graphviz-pure`` wheel.
@@ -270,8 +342,10 @@ def draw_dot(
         raise ValueError(f"draw_dot: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
     if stepper is not None and stepper.root is not root:
         raise ValueError("draw_dot: the stepper walks a different graph; pass stepper=Backprop(root) for this root")
-    names = stepper.names if stepper is not None else NodeNames(root)
-    order = names.order
+    if stepper is not None and names is not None and dict(names) != dict(stepper.names.display):
+        raise ValueError("draw_dot: give names= to the stepper (Backprop(root, names=...)), which names the steps too")
+    node_names = stepper.names if stepper is not None else NodeNames(root, names=names)
+    order = node_names.order
     children = _children(order)
     roles = node_roles(root, parameters, order)
     neurons = _neurons(order, children) if (clusters or collapse) else {}
@@ -280,7 +354,7 @@ def draw_dot(
     graph = _drawing_class()(format=format, graph_attr={"rankdir": rankdir, **font}, node_attr=font)
     graph.attr("edge", fontname="Helvetica", fontsize="10")
 
-    groups, node_group, neuron_layer = _groups(order, neurons, collapse)
+    groups, node_group, neuron_layer, ids = _groups(order, neurons, collapse)
 
     hidden = set(node_group) if collapse else set()
     max_grad = max((abs(float(node.grad)) for node in order if math.isfinite(float(node.grad))), default=0.0)
@@ -288,7 +362,7 @@ def draw_dot(
     def value_attrs(node: Value) -> dict[str, str]:
         grad = float(node.grad)
         grad_text = f"grad {_num(grad)}"
-        attrs = {"fillcolor": ROLE_COLOURS[roles[node]], "id": names.id(node)}
+        attrs = {"fillcolor": ROLE_COLOURS[roles[node]], "id": node_names.id(node)}
         if stepper is not None and not stepper.is_final(node):
             grad_text = f"grad {_num(grad)} so far" if grad != 0.0 else "grad pending"
             attrs.update(style="filled,dashed", color=_PENDING)
@@ -299,11 +373,11 @@ def draw_dot(
             attrs.update(color=_PROCESSED, penwidth="2.5")
         if stepper is not None and stepper.next_node is node:
             attrs.update(color=_NEXT, penwidth="3")
-        attrs["label"] = "{ " + " | ".join([_escape_record(names.name(node)), f"data {_num(node.data)}", grad_text]) + " }"
+        attrs["label"] = "{ " + " | ".join([_escape_record(node_names.name(node)), f"data {_num(node.data)}", grad_text]) + " }"
         return dict(sorted(attrs.items()))
 
     def emit_value(target: Any, node: Value) -> None:
-        ident = names.id(node)
+        ident = node_names.id(node)
         target.node(ident, **value_attrs(node))
         if node.parents:
             text = _op_text(node.op)
@@ -321,44 +395,50 @@ def draw_dot(
         if node not in node_group:
             emit_value(graph, node)
     if collapse:
+        inner: dict[Group, list[Group]] = {}  # each layer's neurons, found once (not once per box)
+        for neuron, layer in neuron_layer.items():
+            if layer is not None:
+                inner.setdefault(layer, []).append(neuron)
         for group in groups.values():
-            graph.node(group.dot_id, **_group_attrs(group, names, neuron_layer, stepper, roles, children))
+            graph.node(group.dot_id, **_group_attrs(group, node_names, inner, stepper, roles, children))
     else:
-        _emit_clusters(graph, groups, neuron_layer, emit_value)
+        _emit_clusters(graph, groups, neuron_layer, ids, emit_value)
 
-    _emit_edges(graph, order, names, node_group if collapse else {}, hidden, stepper)
+    _emit_edges(graph, order, node_names, node_group if collapse else {}, hidden, stepper)
     if legend:
         kinds = sorted({group.kind for group in groups.values()}) if collapse else []
         _emit_legend(graph, {roles[n] for n in order if n not in hidden}, kinds, stepper is not None)
     return graph
 
 
-def _emit_clusters(graph: Any, groups: dict[str, _Group], neuron_layer: dict[str, str | None], emit_value: Any) -> None:
-    by_layer: dict[str | None, list[_Group]] = {}
-    for group in groups.values():
-        by_layer.setdefault(neuron_layer.get(group.key), []).append(group)
+def _emit_clusters(
+    graph: Any, groups: dict[Group, _Box], neuron_layer: dict[Group, Group | None], ids: dict[Group, str], emit_value: Any
+) -> None:
+    by_layer: dict[Group | None, list[_Box]] = {}
+    for box in groups.values():
+        by_layer.setdefault(neuron_layer.get(box.group), []).append(box)
     for layer, members in by_layer.items():
         if layer is None:
-            for group in members:
-                _emit_neuron(graph, group, emit_value)
+            for box in members:
+                _emit_neuron(graph, box, emit_value)
             continue
-        with graph.subgraph(name=f"cluster_layer_{_safe_id(layer)}") as sub:
-            sub.attr(label=layer, style="rounded,dashed", color="#9ca3af", id=f"layer_{_safe_id(layer)}")
-            for group in members:
-                _emit_neuron(sub, group, emit_value)
+        with graph.subgraph(name=f"cluster_{ids[layer]}") as sub:
+            sub.attr(label=_escape_text(layer.name or layer.kind), style="rounded,dashed", color="#9ca3af", id=ids[layer])
+            for box in members:
+                _emit_neuron(sub, box, emit_value)
 
 
-def _emit_neuron(graph: Any, group: _Group, emit_value: Any) -> None:
-    with graph.subgraph(name=f"cluster_{group.dot_id}") as sub:
-        sub.attr(label=group.key or "neuron", style="rounded", color="#d97706", id=group.dot_id)
-        for node in group.members:
+def _emit_neuron(graph: Any, box: _Box, emit_value: Any) -> None:
+    with graph.subgraph(name=f"cluster_{box.dot_id}") as sub:
+        sub.attr(label=_escape_text(box.title), style="rounded", color="#d97706", id=box.dot_id)
+        for node in box.members:
             emit_value(sub, node)
 
 
 def _group_attrs(
-    group: _Group,
+    group: _Box,
     names: NodeNames,
-    neuron_layer: dict[str, str | None],
+    inner_groups: dict[Group, list[Group]],
     stepper: Backprop | None,
     roles: dict[Value, Role],
     children: dict[Value, list[Value]],
@@ -368,15 +448,17 @@ def _group_attrs(
     params = [n for n in group.members if n.is_leaf]
     # A group's outputs: computed members that no other member uses.
     outputs = [n for n in group.members if n.parents and not any(c in members for c in children[n])]
-    activation = next((n.op for n in group.members if n.op in _ACTIVATIONS), "linear")
-    if group.kind == "layer":
-        neurons = len({key for key in neuron_layer if neuron_layer[key] == group.key})
-        fields = [group.key, f"{neurons} {activation} neuron{'' if neurons == 1 else 's'}", f"{len(params)} parameters"]
+    activation = next((n.op for n in group.members if _is_activation(n.op)), "linear")
+    inner = inner_groups.get(group.group, [])
+    if inner:  # an outer group (a layer): how many inner groups (neurons) it holds
+        kind = inner[0].kind
+        count = f"{len(inner)} {activation} {kind}{'' if len(inner) == 1 else 's'}"
+        fields = [group.title, count, f"{len(params)} parameters"]
     else:
-        fields = [group.key or "neuron", f"{activation}(w.x + b), {len(params)} parameters"]
+        fields = [group.title, f"{activation}(w.x + b), {len(params)} parameters"]
     if len(outputs) == 1:
         output = outputs[0]
-        named = [names.name(output)] if output.label is not None else []
+        named = [names.name(output)] if output.label is not None or output in names.display else []
         fields += [*named, f"data {_num(output.data)}", f"grad {_num(float(output.grad))}"]
     else:
         fields.append(f"{len(outputs)} outputs")
@@ -401,7 +483,7 @@ def _emit_edges(
     graph: Any,
     order: list[Value],
     names: NodeNames,
-    node_group: dict[Value, _Group],
+    node_group: dict[Value, _Box],
     hidden: set[Value],
     stepper: Backprop | None,
 ) -> None:

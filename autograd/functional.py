@@ -1,60 +1,94 @@
-"""Gradients as functions, in the style of JAX: ``grad(f)(x, y)`` and ``value_and_grad(f)``."""
+"""Gradients as functions, with JAX's meaning: ``grad(f, argnums=0, has_aux=False)`` and ``value_and_grad``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from autograd.value import Grad, Number, Value, gradients
 
+#: One gradient (``argnums`` an int) or a tuple of them (``argnums`` a tuple).
 Partials = Union[Grad, tuple[Grad, ...]]
 # ``f`` is typed loosely on purpose: it may itself be a ``grad(...)``, whose result is a Value when
 # called on Values, so ``grad(grad(f))`` must type-check.
 
 
-def value_and_grad(f: Callable[..., Any]) -> Callable[..., tuple[float | Value, Partials]]:
-    """Turn ``f(x, y, ...)`` into a function returning ``(f(x, y, ...), (df/dx, df/dy, ...))``.
+def _positions(argnums: int | Sequence[int], n: int, name: str) -> tuple[int, ...]:
+    chosen = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for k in chosen:
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        if not -n <= k < n:
+            raise ValueError(f"{name}: argnums {argnums!r} is out of range for a call with {n} positional argument(s)")
+    return tuple(k % n for k in chosen)
 
-    With one argument the partials are a single number, with several a tuple. Called with plain
-    numbers it returns floats; called with ``Value`` arguments (for example from an outer
-    ``grad``) it returns ``Value``s, so ``grad(grad(f))`` gives second derivatives.
+
+def value_and_grad(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable[..., tuple[Any, Partials]]:
+    """Turn ``f`` into a function returning ``(f(*args), gradient)``, as ``jax.value_and_grad``.
+
+    ``argnums`` says which positional arguments to differentiate: an int (the default, 0) gives
+    one gradient, a tuple gives a tuple. With ``has_aux=True``, ``f`` returns ``(output, aux)``
+    and the value is ``(output, aux)``. Called with plain numbers it returns floats; called with
+    ``Value`` arguments (for example from an outer ``grad``) it returns ``Value``s, so
+    ``grad(grad(f))`` gives second derivatives.
 
     >>> from autograd import value_and_grad
     >>> value_and_grad(lambda x, y: x * y + y)(2.0, 3.0)
+    (9.0, 3.0)
+    >>> value_and_grad(lambda x, y: x * y + y, argnums=(0, 1))(2.0, 3.0)
     (9.0, (3.0, 3.0))
     """
+    name = f"value_and_grad({getattr(f, '__name__', 'f')})"
 
-    def wrapped(*args: Value | Number) -> tuple[float | Value, Partials]:
+    def wrapped(*args: Value | Number) -> tuple[Any, Partials]:
+        positions = _positions(argnums, len(args), name)
         nested = any(isinstance(a, Value) for a in args)
         inputs = [a if isinstance(a, Value) else Value(a) for a in args]
-        out = f(*inputs)
-        if not isinstance(out, Value):
+        result = f(*inputs)
+        aux: Any = None
+        if has_aux:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise TypeError(f"{name}: has_aux=True needs f to return a pair (output, aux), got {type(result).__name__}")
+            result, aux = result
+        chosen = [inputs[k] for k in positions]
+        if isinstance(result, Value):
+            partials: list[Any] = gradients(result, chosen, create_graph=nested)
+            if not nested:
+                partials = [float(p) for p in partials]
+            value: Any = result if nested else result.data
+        else:
             # f ignored its inputs: a constant has zero gradient everywhere.
-            zeros: list[Grad] = [0.0] * len(inputs)
-            return float(out), zeros[0] if len(zeros) == 1 else tuple(zeros)
-        partials: list[Any] = gradients(out, inputs, create_graph=nested)
-        if not nested:
-            partials = [float(p) for p in partials]
-        value: float | Value = out if nested else out.data
-        return value, partials[0] if len(partials) == 1 else tuple(partials)
+            partials, value = [0.0] * len(chosen), float(result)
+        gradient: Partials = partials[0] if isinstance(argnums, int) else tuple(partials)
+        return ((value, aux) if has_aux else value), gradient
 
-    wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    wrapped.__name__ = name
     return wrapped
 
 
-def grad(f: Callable[..., Any]) -> Callable[..., Partials]:
-    """Turn ``f(x, y, ...)`` into a function returning its partial derivatives (floats for float inputs).
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """Turn ``f`` into a function returning its gradient with respect to argument ``argnums``, as ``jax.grad``.
+
+    An int ``argnums`` (default 0) gives one gradient, a tuple a tuple; ``has_aux=True`` returns
+    ``(gradient, aux)`` for an ``f`` that returns ``(output, aux)``.
 
     >>> from autograd import grad
     >>> grad(lambda x: x ** 3)(2.0)
     12.0
+    >>> grad(lambda x, y: x * y, argnums=1)(2.0, 3.0)
+    2.0
+    >>> grad(lambda x, y: x * y, argnums=(0, 1))(2.0, 3.0)
+    (3.0, 2.0)
     >>> grad(grad(lambda x: x ** 3))(2.0)
     12.0
     """
-    with_value = value_and_grad(f)
+    with_value = value_and_grad(f, argnums, has_aux)
 
-    def wrapped(*args: Value | Number) -> Partials:
-        return with_value(*args)[1]
+    def wrapped(*args: Value | Number) -> Any:
+        value, gradient = with_value(*args)
+        return (gradient, value[1]) if has_aux else gradient
 
     wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     return wrapped

@@ -32,19 +32,26 @@ What a trace can and cannot see
   time. ``compile(fn, check=True)`` re-runs ``fn`` eagerly on every call and raises
   ``StructureChanged`` when the graph or the result differs from the replay: slow, but it catches
   these too. ``no_grad`` inside ``fn`` is refused while tracing.
+* A failed guard's message points at the line that decided (the first frame outside autograd);
+  a ``float(v)`` traced on nan holds while ``v`` stays nan.
+* **Not compilable**: a node whose op has no row in ``RULES`` (a micrograd-style node with its own
+  ``_backward``): the replay writes code from the rows, so ``NotCompilable`` names that node.
 """
 
 from __future__ import annotations
 
 import builtins  # ``compile`` below shadows the builtin, which the replay code needs
 import math
+import numbers
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Union, cast
 
 from autograd.rules import FLOAT_HELPERS, RULES, substitute
-from autograd.value import _TRACER, Value, backprop_grads, topological_order
+from autograd.value import _TRACER, Value, backprop_grads, has_closure, topological_order
 
 #: An argument of a compiled function: a number, a Value, or a (nested) list/tuple of them.
 Tree = Union[float, int, Value, Sequence[Any]]
@@ -52,9 +59,9 @@ Tree = Union[float, int, Value, Sequence[Any]]
 __all__ = [
     "BatchResult",
     "CompiledFunction",
+    "NotCompilable",
     "PerSampleFunction",
     "StructureChanged",
-    "assert_matches_eager",
     "compile",
     "compile_per_sample",
 ]
@@ -62,6 +69,11 @@ __all__ = [
 
 class StructureChanged(RuntimeError):
     """A replay met data on which the traced function would have built a different graph."""
+
+    def __init__(self, message: str, sample: int | None = None) -> None:
+        super().__init__(message)
+        #: For a per-sample replay: the index in the batch of the sample that changed the structure.
+        self.sample = sample
 
 
 def compile(fn: Callable[..., Value], *, check: bool = False) -> CompiledFunction:
@@ -91,15 +103,25 @@ Shape = Union[None, tuple[Any, ...]]
 
 
 def _flatten(tree: Any, out: list[float]) -> Shape:
-    if isinstance(tree, (list, tuple)):
-        return tuple(_flatten(item, out) for item in tree)
     if isinstance(tree, Value):
         out.append(tree.data)
-    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
+        return None
+    if isinstance(tree, numbers.Real) and not isinstance(tree, bool):  # numpy scalars (np.float32, np.int64) too
         out.append(float(tree))
-    else:
-        raise TypeError(f"compile: arguments must be numbers, Values or lists of them, got {type(tree).__name__}: {tree!r}")
-    return None
+        return None
+    if _is_sequence(tree):
+        return tuple(_flatten(item, out) for item in tree)
+    raise TypeError(
+        f"compile: arguments must be numbers, Values or sequences of them (lists, tuples, numpy arrays), "
+        f"got {type(tree).__name__}: {tree!r}"
+    )
+
+
+def _is_sequence(tree: Any) -> bool:
+    """A list, tuple or other ordered sequence, or a numpy array with at least one axis; not a str or a set."""
+    if isinstance(tree, (str, bytes)):
+        return False
+    return isinstance(tree, Sequence) or getattr(tree, "ndim", 0) >= 1
 
 
 def _unflatten(shape: Shape, flat: Sequence[Any], start: int) -> tuple[Any, int]:
@@ -142,9 +164,28 @@ class _Trace:
     guard_unused: bool = False
 
 
+#: Where autograd's own code lives: a guard's location is the first frame outside it.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _in_autograd(filename: str) -> bool:
+    # Operator code compiled from the rules table is named "<autograd rule ...>", the replay "<autograd.replay>".
+    if filename.startswith("<autograd"):
+        return True
+    folder = os.path.dirname(os.path.abspath(filename))
+    return folder == _PACKAGE or folder.startswith(_PACKAGE + os.sep)  # autograd/_native/ too
+
+
 def _caller() -> str:
-    # Two frames up from the tracer hook: the user code that made the comparison.
-    frame = sys._getframe(3)
+    """``file:line`` of the code that made a decision on a Value: the first frame outside the autograd package.
+
+    The comparison itself runs in autograd (``Value.__gt__`` and the trace hook), however many frames deep.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and _in_autograd(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown place"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
@@ -273,7 +314,7 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
         for k, node in enumerate(trace.inputs):
             if node not in seen:
                 guard = _Guard(node, "input", None, node.data, f"input {k} of the sample")
-                lines.append(f"if _inputs[{k}] != {_literal(node.data)}: _changed({len(guards)}, _inputs[{k}], {sample})")
+                lines.append(f"if {_differs(f'_inputs[{k}]', node.data)}: _changed({len(guards)}, _inputs[{k}], {sample})")
                 guards.append(guard)
     for i, node in enumerate(order):
         op = node.op
@@ -287,7 +328,14 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
             else:
                 name[node] = f"p{params.number(node)}"
         else:
-            formulas = RULES[op].formulas(len(parents))
+            if has_closure(node):
+                raise _not_compilable(node, i, "has its own _backward closure, a derivative that works on floats only")
+            if op not in RULES:
+                raise _not_compilable(node, i, "was made by an op with no row in autograd.rules.RULES")
+            try:
+                formulas = RULES[op].formulas(len(parents))
+            except ValueError as error:  # a custom node that reuses a rule's name with other inputs
+                raise _not_compilable(node, i, f"does not fit its op's row in autograd.rules.RULES ({error})") from None
             expression = substitute(formulas.forward, dict(zip(formulas.inputs, (name[p] for p in parents))))
             lines.extend(_assignment(f"v{i}", expression, RULES[op].terms is not None))
             name[node] = f"v{i}"
@@ -328,6 +376,20 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
             else:
                 lines.append(f"{target} += {contribution}")
     return _Body(lines, name[trace.output], aux, [grad.get(node, "0.0") for node in trace.inputs])
+
+
+class NotCompilable(TypeError):
+    """The traced graph has a node that the replay cannot write as code (its op has no row in ``RULES``)."""
+
+
+def _not_compilable(node: Value, i: int, why: str) -> NotCompilable:
+    label = f" {node.label!r}" if node.label else ""
+    return NotCompilable(
+        f"compile: node {i}{label} of the traced graph (op {node.op!r}, data {node.data!r}, {len(node.parents)} parent(s)) "
+        f"{why}, such as a micrograd-style node with its own _backward. "
+        "The replay writes each node's forward and chain rule from its RULES row, so it cannot run this one; "
+        "call the function eagerly, or define the op with its formulas so that it has a row."
+    )
 
 
 def _leaves(tree: Any, out: list[Value]) -> None:
@@ -375,10 +437,17 @@ def _local_formulas(node: Value, parents: tuple[Value, ...], name: dict[Value, s
     return [substitute(formula, names) for formula in formulas.local]
 
 
+def _differs(expression: str, traced: float) -> str:
+    """The test that ``expression`` is no longer ``traced``; nan counts as equal to nan (it is the same decision)."""
+    if math.isnan(traced):
+        return f"{expression} == {expression}"
+    return f"{expression} != {_literal(traced)}"
+
+
 def _guard_line(k: int, guard: _Guard, name: dict[Value, str], sample: str) -> str:
     left = name[guard.node]
     if guard.op == "float":
-        return f"if {left} != {_literal(cast(float, guard.result))}: _changed({k}, {left}, {sample})"
+        return f"if {_differs(left, cast(float, guard.result))}: _changed({k}, {left}, {sample})"
     right = name[guard.other] if isinstance(guard.other, Value) else _literal(cast(float, guard.other))
     test = f"{left} {guard.op} {right}"
     return f"if {'not ' if guard.result else ''}({test}): _changed({k}, {left}, {sample})"
@@ -449,7 +518,8 @@ def _load(program: _Program) -> Callable[..., Any]:
             raise StructureChanged(
                 f"compiled function: {where}{guard.where} is not used by the traced graph, yet it was {guard.result!r} "
                 f"when traced and is {now!r} now; fn may have read its .data (a trace freezes such reads). Pass that "
-                "argument as static (one trace per value), or call the function eagerly."
+                "argument as static (one trace per value), or call the function eagerly.",
+                sample,
             )
         if guard.op == "float":
             what = f"float(v) gave {guard.result!r} while tracing and would give {now!r} now"
@@ -457,7 +527,8 @@ def _load(program: _Program) -> Callable[..., Any]:
             what = f"the comparison `v {guard.op} ...` was {guard.result} while tracing and is not now (v = {now!r})"
         raise StructureChanged(
             f"compiled function: {where}{what} (at {guard.where}); the function's structure depends on the data, so "
-            "the traced code does not apply to these inputs. Call the function eagerly for such data."
+            "the traced code does not apply to these inputs. Call the function eagerly for such data.",
+            sample,
         )
 
     namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": changed}
@@ -500,7 +571,7 @@ class CompiledFunction:
         replay = self._forward.get(shape)
         if replay is None:
             replay = self._forward[shape] = _Replay(self._traces[shape], with_grad=False)
-        value: float = replay.run(flat)
+        value: float = self._run(replay, flat, args)
         if self.check:
             self._compare(args, shape, value, None)
         return value
@@ -517,12 +588,23 @@ class CompiledFunction:
             replay = self._backward[shape] = _Replay(self._traces[shape], with_grad=True)
         if self.check:
             before = [p.grad for p in replay.parameters]
-        value, input_grads = replay.run(flat)
+        value, input_grads = self._run(replay, flat, args)
         if self.check:
             added = [p.grad - b for p, b in zip(replay.parameters, before)]
             self._compare(args, shape, value, (input_grads, added))
         partials, _ = _unflatten(shape, input_grads, 0)
         return value, partials[0] if len(partials) == 1 else tuple(partials)
+
+    def _run(self, replay: _Replay, flat: list[float], args: tuple[Any, ...]) -> Any:
+        """Run the replay; when a guard fails and ``fn`` itself raises on ``args``, raise fn's error (the data is wrong)."""
+        try:
+            return replay.run(flat)
+        except StructureChanged as changed:
+            try:
+                _trace(self.fn, args)
+            except Exception as error:
+                raise error from changed
+            raise
 
     def parameters(self, *args: Tree) -> list[Value]:
         """The Value leaves the replay for ``args`` reads and writes gradients into (traces if needed)."""
@@ -653,12 +735,27 @@ class PerSampleFunction:
         if n == 0:
             raise ValueError("compile_per_sample: the batch is empty")
         seed = 1.0 / n if self.reduction == "mean" else 1.0
-        results = self._replay(with_grad)(rows, seed)
+        try:
+            results = self._replay(with_grad)(rows, seed)
+        except StructureChanged as changed:
+            if changed.sample is not None:
+                self._raise_eager_error(columns, changed)
+            raise
         losses = [loss for loss, _ in results]
         total = 0.0
         for loss in losses:  # in sample order, as vsum adds them
             total += loss
         return BatchResult(total / n if self.reduction == "mean" else total, losses, [aux for _, aux in results])
+
+    def _raise_eager_error(self, columns: tuple[Sequence[Any], ...], changed: StructureChanged) -> None:
+        """Run ``fn`` eagerly on the sample that failed a guard: if that raises (a label out of range, a log of a
+        negative number), the data is wrong, not just differently shaped, and that error is the one to see."""
+        assert changed.sample is not None
+        sample = tuple(column[changed.sample] for column in columns)
+        try:
+            _trace(self.fn, sample, self.static, per_sample=True)
+        except Exception as error:
+            raise error from changed
 
     def __call__(self, *columns: Sequence[Any]) -> BatchResult:
         """The losses over the batch, computed by the replay (no gradients)."""
@@ -702,38 +799,3 @@ def _signature(trace: _Trace) -> tuple[Any, ...]:
         (node.op, tuple(position[p] for p in node.parents), node.data if node.op == "const" else inputs.get(node))
         for node in order
     )
-
-
-def assert_matches_eager(fn: Callable[..., Value], *args: float, tolerance: float = 1e-12) -> None:
-    """Compile ``fn``, replay it on ``args`` and assert value and gradients equal eager ``backward()``'s.
-
-    For property tests: every gradient test can run on both paths.
-
-    >>> from autograd import Value
-    >>> w = Value(0.5)
-    >>> assert_matches_eager(lambda x, y: (w * x).exp() / y, 1.5, 2.0)
-    """
-    compiled = compile(fn)
-    parameters = compiled.parameters(*args)
-    saved = [p.grad for p in parameters]
-    try:
-        for p in parameters:
-            p.grad = 0.0
-        value, partials = compiled.value_and_grad(*args)
-        replayed = [float(p.grad) for p in parameters]
-        for p in parameters:
-            p.grad = 0.0
-        inputs = [Value(x) for x in args]
-        output = fn(*inputs)
-        output.backward()
-        eager = [float(p.grad) for p in parameters]
-    finally:
-        for p, g in zip(parameters, saved):
-            p.grad = g
-    got = [value, *(partials if len(args) > 1 else (partials,)), *replayed]
-    want = [output.data, *(float(x.grad) for x in inputs), *eager]
-    for name, a, b in zip(
-        ["value", *(f"d/dx{i}" for i in range(len(args))), *(f"d/dp{j}" for j in range(len(eager)))], got, want
-    ):
-        if not (a == b or abs(a - b) <= tolerance * max(1.0, abs(b)) or (math.isnan(a) and math.isnan(b))):
-            raise AssertionError(f"compiled {name} = {a!r} but eager gives {b!r} (tolerance {tolerance})")

@@ -1,26 +1,27 @@
 """The table of primitive operations: each one's forward and its local derivatives, side by side.
 
-This is the single source of derivatives in valuegrad. Eager ``Value`` arithmetic, ``backward``,
-higher-order gradients (``create_graph=True``), the backprop stepper and the compiled replay path
-all take their derivatives from ``RULES`` below, so adding an operator means adding one row (plus
-one domain strategy in ``autograd.testing``).
+This is the single source of everything that varies per operator. Eager ``Value`` arithmetic,
+``backward``, higher-order gradients (``create_graph=True``), the backprop stepper, drawings, the
+compiled replay path, the test strategies of ``autograd.testing`` and ``nn``'s activations all
+derive from ``RULES`` below, so adding an operator means adding one row and running
+``python3 dev.py generate``.
 
 A row of fixed arity is written as formulas over its input names (``a``, ``b`` or ``x``) and
 ``out`` (the forward result, so ``exp`` and ``tanh`` reuse it instead of recomputing):
 
 * ``forward`` is evaluated on floats. Its helpers raise what Python's float arithmetic and
   ``math`` raise (``ValueError`` outside the domain, ``ZeroDivisionError``, ``OverflowError``),
-  with a message that names the op and the input.
+  with a message that names the op and the input; nan goes through every op as nan.
 * ``local`` gives d out / d input for each input. The same text is evaluated on floats (eager
   mode stores those numbers in the node at forward time) and on ``Value`` nodes (so
   ``create_graph=True`` can differentiate through it); that is why it only uses arithmetic, ``<``
-  and ``>``, and helpers below that accept either.
+  and ``>``, conditional expressions and helpers below that accept either.
 
-``Value``'s operator methods and the compiled replay code are generated from these formulas,
-which keeps one source of truth without paying a function call per rule on the hot path.
-The two fused n-ary reductions (``sum``, ``dot``) are written per term (``Terms``): their
-formulas for a node with n parents come from ``Rule.formulas(n)``, and their callables are loops
-generated from the same text.
+``tools/codegen/python_ops.py`` writes these formulas out as ordinary Python into the committed
+``autograd/_ops.py``: ``Value``'s operator methods (inlined, the hot path) and each rule's
+``forward``/``local`` callables. Nothing is ``exec``-ed at import. The two fused n-ary reductions
+(``sum``, ``dot``) are written per term (``Terms``): their formulas for a node with n parents
+come from ``Rule.formulas(n)``, and their callables are loops written from the same text.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+import types
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 # ---------------------------------------------------------------------------------------------
@@ -66,7 +68,7 @@ def pow_forward(a: float, b: float) -> float:
     """
     if a == 0.0 and b < 0.0:
         raise ZeroDivisionError(f"pow: {a!r} ** {b!r} raises zero to a negative power")
-    if a < 0.0 and not b.is_integer():
+    if a < 0.0 and not b.is_integer() and b == b:  # b == b: a nan exponent gives nan, as in IEEE
         raise ValueError(f"pow: {a!r} ** {b!r} has no real result (negative base, non-integer exponent)")
     try:
         result: float = a**b
@@ -91,7 +93,7 @@ def exp_forward(x: float) -> float:
 
 
 def log_forward(x: float) -> float:
-    """Natural log, raising ValueError that names the op for x <= 0 (and nan).
+    """Natural log, raising ValueError that names the op for x <= 0; nan gives nan.
 
     >>> log_forward(1.0)
     0.0
@@ -99,13 +101,13 @@ def log_forward(x: float) -> float:
     Traceback (most recent call last):
     ValueError: log: input 0.0 is outside the domain (x > 0)
     """
-    if not x > 0.0:  # written this way round so that nan is refused too
+    if x <= 0.0:  # nan passes through to math.log, which gives nan (as in IEEE and PyTorch)
         raise _domain_error("log", x, "x > 0")
     return math.log(x)
 
 
 def sqrt_forward(x: float) -> float:
-    """Square root, raising ValueError that names the op for x < 0 (and nan).
+    """Square root, raising ValueError that names the op for x < 0; nan gives nan.
 
     >>> sqrt_forward(9.0)
     3.0
@@ -113,7 +115,7 @@ def sqrt_forward(x: float) -> float:
     Traceback (most recent call last):
     ValueError: sqrt: input -1.0 is outside the domain (x >= 0)
     """
-    if not x >= 0.0:
+    if x < 0.0:  # nan gives nan
         raise _domain_error("sqrt", x, "x >= 0")
     return math.sqrt(x)
 
@@ -140,12 +142,37 @@ def softplus_forward(x: float) -> float:
 
 
 def relu_forward(x: float) -> float:
-    """max(x, 0).
+    """max(x, 0); nan stays nan, as in PyTorch (a hidden nan would look like a dead unit).
 
-    >>> relu_forward(-2.0), relu_forward(3.0)
-    (0.0, 3.0)
+    >>> relu_forward(-2.0), relu_forward(3.0), relu_forward(math.nan)
+    (0.0, 3.0, nan)
     """
-    return x if x > 0.0 else 0.0
+    return 0.0 if x <= 0.0 else x
+
+
+def sin_forward(x: float) -> float:
+    """Sine, raising ValueError that names the op for x = ±inf (where ``math.sin`` says only "math domain error").
+
+    >>> sin_forward(0.0)
+    0.0
+    >>> sin_forward(math.inf)
+    Traceback (most recent call last):
+    ValueError: sin: input inf is outside the domain (finite x)
+    """
+    if x in (math.inf, -math.inf):
+        raise _domain_error("sin", x, "finite x")
+    return math.sin(x)
+
+
+def cos_forward(x: float) -> float:
+    """Cosine, raising ValueError that names the op for x = ±inf.
+
+    >>> cos_forward(0.0)
+    1.0
+    """
+    if x in (math.inf, -math.inf):
+        raise _domain_error("cos", x, "finite x")
+    return math.cos(x)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,8 +257,8 @@ FLOAT_HELPERS: dict[str, Any] = {
     "sigmoid": sigmoid_forward,
     "relu": relu_forward,
     "softplus": softplus_forward,
-    "sin": math.sin,
-    "cos": math.cos,
+    "sin": sin_forward,
+    "cos": cos_forward,
     "abs": abs,
     "step": step,
     "sign": sign,
@@ -251,6 +278,9 @@ GENERIC_HELPERS: dict[str, Any] = {
     },
 }
 
+
+#: The same helpers as attributes (``generic.exp(x)``), for code written out from the formulas.
+generic = types.SimpleNamespace(**GENERIC_HELPERS)
 
 #: A name inside a formula: not part of a longer word or number, not an attribute, not a call.
 FORMULA_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?![\w(])")
@@ -301,6 +331,8 @@ class Terms:
     extra_local: tuple[str, ...] = ()
     #: A term as people read it, e.g. "w*x" (default: ``term``).
     display: str = ""
+    #: The most terms a test draws (``autograd.testing``); any number works.
+    max_terms: int = 4
 
     def expand(self, n: int) -> Formulas:
         """The formulas for ``n`` parents.
@@ -327,8 +359,61 @@ def _expand_terms(terms: Terms, n: int) -> Formulas:
 
 
 @dataclass(frozen=True)
+class Interval:
+    """Where one input is tested numerically: ``low <= x <= high`` and ``|x| >= gap`` (a margin around a kink at 0).
+
+    >>> Interval(0.1, 100.0).contains(0.05), Interval(gap=1e-3).text("x")
+    (False, '|x| >= 0.001')
+    """
+
+    low: float = -10.0
+    high: float = 10.0
+    gap: float = 0.0
+
+    def contains(self, x: float) -> bool:
+        """Whether ``x`` lies inside, with the margin."""
+        return self.low <= x <= self.high and abs(x) >= self.gap
+
+    def text(self, name: str) -> str:
+        """The condition for people, e.g. ``x >= 0.1`` (empty when any moderate number will do)."""
+        parts = []
+        if self.low != -self.high:
+            parts.append(f"{name} >= {self.low:g}" if self.high == 10.0 else f"{self.low:g} <= {name} <= {self.high:g}")
+        elif self.high != 10.0:
+            parts.append(f"|{name}| <= {self.high:g}")
+        if self.gap:
+            parts.append(f"|{name}| >= {self.gap:g}")
+        return ", ".join(parts)
+
+
+#: How far ``abs`` and ``relu`` inputs stay from the kink at 0, so that x ± eps stays on one side.
+KINK_MARGIN = 1e-3
+#: How far ``log``, ``sqrt`` and a ``**`` base stay above 0, and a divisor from 0.
+EDGE_MARGIN = 0.1
+#: The largest ``exp`` input: e**5 is about 148, small enough that central differences keep ~8 digits.
+EXP_MAX = 5.0
+#: The largest exponent magnitude for ``**``, so that base ** exponent stays moderate.
+POW_EXPONENT_MAX = 3.0
+
+ANY = Interval()
+KINK = Interval(gap=KINK_MARGIN)
+POSITIVE = Interval(EDGE_MARGIN, 100.0)
+SATURATING = Interval(-20.0, 20.0)
+
+
+#: The callables generated from the rows' formulas, by rule name. ``autograd/_ops.py`` is generated
+#: from this table and sits a room above it (it builds ``Value`` nodes), so this module never imports
+#: it: _ops hands its functions over when it is imported, which every ``import autograd`` does.
+GENERATED_FORWARD: dict[str, Callable[..., float]] = {}
+GENERATED_LOCAL: dict[str, Callable[..., tuple[Any, ...]]] = {}
+
+
+@dataclass(frozen=True)
 class Rule:
-    """One primitive: its name, forward and local derivatives (as formulas, and as callables made from them)."""
+    """One primitive: everything that varies per operator, in one row (the rest of valuegrad derives from it).
+
+    ``forward`` and ``local`` are the callables generated from the formulas into ``autograd/_ops.py``.
+    """
 
     name: str
     #: Input names used by the formulas, e.g. ("a", "b"); empty for n-ary rules.
@@ -337,21 +422,84 @@ class Rule:
     forward_formula: str
     #: Formula for d out / d input, one per input, over the inputs and ``out``.
     local_formulas: tuple[str, ...]
-    #: ``forward(*inputs) -> float`` on floats.
-    forward: Callable[..., float]
-    #: ``local(*inputs, out) -> tuple`` of d out / d input; works on floats and on Values.
-    local: Callable[..., tuple[Any, ...]]
     #: One line for the operator table in the README.
     doc: str
     #: The forward as people read it, where ``forward_formula`` calls a helper (``a / b`` for ``div(a, b)``).
     display_formula: str = ""
     #: n-ary rules: the formulas, per term (``formulas(n)`` writes them out for n parents).
     terms: Terms | None = None
+    #: The ``Value`` methods it becomes: ``("__mul__", "__rmul__")`` (the second one reflected); default ``(name,)``.
+    methods: tuple[str, ...] = ()
+    #: How users write it, over the input names: ``a * b``, ``x.exp()``, ``vsum([x0, x1, ...])``.
+    syntax: str = ""
+    #: Where tests check it numerically: one ``Interval`` per input (per term input, then ``extra``, for n-ary).
+    domain: tuple[Interval, ...] = ()
+    #: How drawings write the op in its small op node (default: ``name``).
+    symbol: str = ""
+    #: Whether it is an activation: ``nn`` offers it as one, drawings keep it with its neuron.
+    activation: bool = False
+    #: The same op in PyTorch, over the inputs (``torch`` in scope); default ``torch.<name>(x)`` for a
+    #: one-input rule, ``display_formula`` for two, the term formulas for n-ary; None: PyTorch has none.
+    torch: str | None = ""
+    #: An independent textbook formula for the forward (``math`` in scope; n-ary rules get ``xs``).
+    reference: str = ""
+    #: For an activation: the ``torch.nn`` module class that computes it (``nn.to_torch``/``from_torch``), if any.
+    torch_module: str = ""
+    #: ``(forward, local)`` for a rule made at run time (``define_op``); built-in rules' come from ``_ops.py``.
+    callables: tuple[Callable[..., float], Callable[..., tuple[Any, ...]]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def arity(self) -> int | None:
         """Number of inputs, or None for n-ary rules."""
         return len(self.inputs) if self.inputs else None
+
+    @functools.cached_property
+    def forward(self) -> Callable[..., float]:
+        """``forward(*inputs) -> float`` on floats (generated into ``autograd/_ops.py``)."""
+        if self.callables is not None:
+            return self.callables[0]
+        return GENERATED_FORWARD[self.name]
+
+    @functools.cached_property
+    def local(self) -> Callable[..., tuple[Any, ...]]:
+        """``local(*inputs, out) -> tuple`` of d out / d input; works on floats and on Values."""
+        if self.callables is not None:
+            return self.callables[1]
+        return GENERATED_LOCAL[self.name]
+
+    @property
+    def method_names(self) -> tuple[str, ...]:
+        """The ``Value`` methods this rule becomes (none for n-ary rules and ops made at run time: ``apply`` records them)."""
+        if self.terms is not None or self.callables is not None:
+            return ()
+        return self.methods or (self.name,)
+
+    @property
+    def ident(self) -> str:
+        """A Python identifier for the rule (``mul`` for ``*``), used in generated names."""
+        names = self.method_names
+        return names[0].strip("_") if names else self.name
+
+    @property
+    def written_as(self) -> str:
+        """How users write it: ``a * b``, ``x.exp()``."""
+        return self.syntax or f"{self.inputs[0]}.{self.name}()"
+
+    @property
+    def shown(self) -> str:
+        """The op's text in drawings."""
+        return self.symbol or self.name
+
+    @property
+    def torch_formula(self) -> str | None:
+        """The PyTorch expression of the op over its inputs (n-ary: over ``xs``), or None."""
+        if self.torch is None or self.torch:
+            return self.torch
+        if self.terms is not None:
+            return None  # n-ary: ``formulas(n).forward`` works on tensors as written
+        if len(self.inputs) == 1:
+            return f"torch.{self.name}({self.inputs[0]})"
+        return self.display_formula or self.forward_formula
 
     def formulas(self, n: int) -> Formulas:
         """Input names, forward and local derivative formulas for a node with ``n`` parents; any rule.
@@ -374,104 +522,49 @@ class Rule:
         return Formulas(self.inputs, self.forward_formula, self.local_formulas, self.display_formula or self.forward_formula)
 
 
-def formula_rule(name: str, inputs: str, forward: str, local: tuple[str, ...], doc: str, display: str = "") -> Rule:
+def formula_rule(name: str, inputs: str, forward: str, local: tuple[str, ...], doc: str, display: str = "", **row: Any) -> Rule:
     """Make a row from formulas over named inputs (``display``: how people read the forward, if not as written).
 
-    >>> times = formula_rule("*", "a b", "a * b", ("b", "a"), "product")
-    >>> times.forward(2.0, 3.0), times.local(2.0, 3.0, 6.0)
-    (6.0, (3.0, 2.0))
+    >>> times = formula_rule("*", "a b", "a * b", ("b", "a"), "product", methods=("__mul__", "__rmul__"))
+    >>> times.formulas(2).forward, times.ident
+    ('a * b', 'mul')
     """
     names = tuple(inputs.split())
     if len(local) != len(names):
         raise ValueError(f"rule {name!r}: {len(names)} inputs but {len(local)} local derivatives")
-    args = ", ".join(names)
-    forward_fn = eval(f"lambda {args}: {forward}", dict(FLOAT_HELPERS))
-    local_fn = eval(f"lambda {args}, out: ({', '.join(local)},)", dict(GENERIC_HELPERS))
-    return Rule(name, names, forward, local, forward_fn, local_fn, doc, display)
+    domain = row.pop("domain", (ANY,) * len(names))
+    return Rule(name, names, forward, local, doc, display, domain=domain, **row)
 
 
-# ---------------------------------------------------------------------------------------------
-# The fused n-ary reductions: one node with many parents keeps a network's graph small.
-# ---------------------------------------------------------------------------------------------
-
-# The callables are generated from the Terms formulas as loops (one function for any number of
-# terms: unrolled code per arity would not even compile for a sum of 10,000 terms).
-_TERMS_TEMPLATE = """
-def forward(*_inputs):
-    _n = (len(_inputs) - {extra}) // {k}
-    {unpack}
-    _total = {start}
-    for {names} in {columns}:
-        _total += {term}
-    return _total
-
-def local(*_inputs):
-    {out}_n = (len(_inputs) - 1 - {extra}) // {k}
-    {unpack}
-    return {local}
-"""
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def terms_rule(name: str, terms: Terms, doc: str) -> Rule:
-    """Make an n-ary row from its Terms: forward and local are generated from the formulas.
+def terms_rule(name: str, terms: Terms, doc: str, **row: Any) -> Rule:
+    """Make an n-ary row from its Terms (its callables are loops generated from the formulas).
 
     >>> squares = terms_rule("sumsq", Terms(("x",), "x * x", ("2.0 * x",)), "x0**2 + x1**2 + ...")
-    >>> squares.forward(1.0, 2.0, 3.0), squares.local(1.0, 2.0, 3.0, 14.0), squares.formulas(2).forward
-    (14.0, (2.0, 4.0, 6.0), '0.0 + x0 * x0 + x1 * x1')
+    >>> squares.formulas(2).forward, squares.arity
+    ('0.0 + x0 * x0 + x1 * x1', None)
     """
-    k = len(terms.inputs)
-    # Slices of the arguments for each column of term inputs (both functions call them ``_inputs``).
-    bound = ["", "_n", *(f"{j} * _n" for j in range(2, k + 1))]
-    column = [f"_inputs[{bound[j]}:{bound[j + 1]}]" for j in range(k)]
-    parts = []
-    for formula in terms.local:
-        if formula in terms.inputs:  # another input of the term (dot's d/dw = x): that column, as a slice
-            parts.append(column[terms.inputs.index(formula)])
-        elif _is_number(formula):  # a constant (sum's 1.0): repeated
-            parts.append(f"({formula},) * _n")
-        else:
-            parts.append(f"tuple({formula} for {', '.join(terms.inputs)}, in zip({', '.join(column)}))")
-    if terms.extra:
-        parts.append(f"({', '.join(terms.extra_local)},)")
-    # A plain sum loops over its arguments themselves: no slice, no 1-tuples.
-    plain = k == 1 and not terms.extra
-    columns = "_inputs" if plain else (column[0] if k == 1 else f"zip({', '.join(column)})")
-    unpack = [f"{extra} = _inputs[{bound[k]} + {i}]" for i, extra in enumerate(terms.extra)]
-    uses_out = "out" in {m.group(1) for f in (*terms.local, *terms.extra_local) for m in FORMULA_NAME.finditer(f)}
-    source = _TERMS_TEMPLATE.format(
-        extra=len(terms.extra),
-        k=k,
-        unpack="; ".join(unpack) or "pass",
-        start=terms.start,
-        names=", ".join(terms.inputs),
-        columns=columns,
-        term=terms.term,
-        local=" + ".join(parts) or "()",
-        out="out = _inputs[-1]; " if uses_out else "",
-    )
-    forward_scope: dict[str, Any] = dict(FLOAT_HELPERS)
-    exec(compile(source, f"<autograd rule {name!r}>", "exec"), forward_scope)
-    local_scope: dict[str, Any] = dict(GENERIC_HELPERS)
-    exec(compile(source, f"<autograd rule {name!r}>", "exec"), local_scope)
-    return Rule(name, (), "", (), forward_scope["forward"], local_scope["local"], doc, terms=terms)
+    domain = row.pop("domain", (ANY,) * (len(terms.inputs) + len(terms.extra)))
+    return Rule(name, (), "", (), doc, terms=terms, domain=domain, **row)
 
 
 RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
         # --- arithmetic ----------------------------------------------------------------------------------
-        formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b"),
-        formula_rule("-", "a b", "a - b", ("1.0", "-1.0"), "a - b"),
-        formula_rule("*", "a b", "a * b", ("b", "a"), "a * b"),
-        formula_rule("/", "a b", "div(a, b)", ("1.0 / b", "-out / b"), "a / b; ZeroDivisionError for b = 0", "a / b"),
+        formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b", methods=("__add__", "__radd__"), syntax="a + b"),
+        formula_rule("-", "a b", "a - b", ("1.0", "-1.0"), "a - b", methods=("__sub__", "__rsub__"), syntax="a - b"),
+        formula_rule("*", "a b", "a * b", ("b", "a"), "a * b", methods=("__mul__", "__rmul__"), syntax="a * b"),
+        formula_rule(
+            "/",
+            "a b",
+            "div(a, b)",
+            ("1.0 / b", "-out / b"),
+            "a / b; ZeroDivisionError for b = 0",
+            "a / b",
+            methods=("__truediv__", "__rtruediv__"),
+            syntax="a / b",
+            domain=(ANY, Interval(gap=EDGE_MARGIN)),
+        ),
         formula_rule(
             "**",
             "a b",
@@ -479,27 +572,142 @@ RULES: dict[str, Rule] = {
             ("pow_base_derivative(a, b, out)", "pow_exponent_derivative(a, b, out)"),
             "a ** b; real results only; d/db is nan for a < 0",
             "a ** b",
+            methods=("__pow__", "__rpow__"),
+            syntax="a ** b",
+            # A negative base has real powers only at integer exponents, where d/db is undefined,
+            # so the differentiable domain is a positive base.
+            domain=(Interval(EDGE_MARGIN, 5.0), Interval(-POW_EXPONENT_MAX, POW_EXPONENT_MAX)),
+            reference="math.pow(a, b)",
         ),
-        formula_rule("neg", "x", "-x", ("-1.0",), "-x"),
-        formula_rule("abs", "x", "abs(x)", ("sign(x)",), "|x|; abs'(0) = 0"),
+        formula_rule("neg", "x", "-x", ("-1.0",), "-x", methods=("__neg__",), syntax="-x", symbol="-x", torch="-x"),
+        formula_rule(
+            "abs",
+            "x",
+            "abs(x)",
+            ("sign(x)",),
+            "|x|; abs'(0) = 0",
+            methods=("__abs__",),
+            syntax="abs(x)",
+            domain=(KINK,),
+            reference="math.fabs(x)",
+        ),
         # --- exponentials and logarithms -----------------------------------------------------------------
-        formula_rule("exp", "x", "exp(x)", ("out",), "e ** x; OverflowError above ~709.78"),
-        formula_rule("log", "x", "log(x)", ("1.0 / x",), "natural log; ValueError for x <= 0"),
-        formula_rule("sqrt", "x", "sqrt(x)", ("sqrt_derivative(out)",), "square root; ValueError for x < 0; sqrt'(0) = inf"),
+        formula_rule(
+            "exp",
+            "x",
+            "exp(x)",
+            ("out",),
+            "e ** x; OverflowError above ~709.78",
+            domain=(Interval(-10.0, EXP_MAX),),
+            reference="math.exp(x)",
+        ),
+        formula_rule(
+            "log",
+            "x",
+            "log(x)",
+            ("1.0 / x",),
+            "natural log; ValueError for x <= 0",
+            domain=(POSITIVE,),
+            reference="math.log(x)",
+        ),
+        formula_rule(
+            "sqrt",
+            "x",
+            "sqrt(x)",
+            ("sqrt_derivative(out)",),
+            "square root; ValueError for x < 0; sqrt'(0) = inf",
+            domain=(POSITIVE,),
+            reference="math.sqrt(x)",
+        ),
         # --- activations ---------------------------------------------------------------------------------
-        formula_rule("tanh", "x", "tanh(x)", ("1.0 - out * out",), "hyperbolic tangent; finite for any x"),
-        formula_rule("sigmoid", "x", "sigmoid(x)", ("out * (1.0 - out)",), "1 / (1 + e ** -x); finite for any x"),
-        formula_rule("relu", "x", "relu(x)", ("step(x)",), "max(x, 0); relu'(0) = 0"),
-        formula_rule("softplus", "x", "softplus(x)", ("sigmoid(x)",), "log(1 + e ** x); finite for any x"),
+        formula_rule(
+            "tanh",
+            "x",
+            "tanh(x)",
+            ("1.0 - out * out",),
+            "hyperbolic tangent; finite for any x",
+            domain=(SATURATING,),
+            activation=True,
+            torch_module="Tanh",
+            reference="(math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)",
+        ),
+        formula_rule(
+            "sigmoid",
+            "x",
+            "sigmoid(x)",
+            ("out * (1.0 - out)",),
+            "1 / (1 + e ** -x); finite for any x",
+            domain=(SATURATING,),
+            activation=True,
+            torch_module="Sigmoid",
+            reference="1 / (1 + math.exp(-x))",
+        ),
+        formula_rule(
+            "relu",
+            "x",
+            "relu(x)",
+            ("step(x)",),
+            "max(x, 0); relu'(0) = 0",
+            domain=(KINK,),
+            activation=True,
+            torch_module="ReLU",
+            reference="max(x, 0.0)",
+        ),
+        formula_rule(
+            "softplus",
+            "x",
+            "softplus(x)",
+            ("sigmoid(x)",),
+            "log(1 + e ** x); finite for any x",
+            domain=(SATURATING,),
+            activation=True,
+            torch_module="Softplus",
+            # logaddexp(x, 0) = log(1 + e**x) exactly; F.softplus switches to x above a threshold.
+            torch="torch.logaddexp(x, torch.zeros_like(x))",
+            reference="math.log(1 + math.exp(x))",
+        ),
+        formula_rule(
+            "leaky_relu",
+            "x",
+            "x if x > 0.0 else 0.01 * x",
+            ("1.0 if x > 0.0 else 0.01",),
+            "x for x > 0, else 0.01 x; leaky_relu'(0) = 0.01",
+            "leaky_relu(x)",
+            domain=(KINK,),
+            activation=True,
+            torch_module="LeakyReLU",
+            torch="torch.nn.functional.leaky_relu(x, 0.01)",
+            reference="max(x, 0.01 * x)",
+        ),
+        formula_rule(
+            "softsign",
+            "x",
+            "x / (1.0 + abs(x))",
+            ("1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))",),
+            "x / (1 + |x|); finite for any x",
+            domain=(KINK,),  # its second derivative has a kink at 0
+            activation=True,
+            torch_module="Softsign",
+            torch="torch.nn.functional.softsign(x)",
+            reference="x / (1 + math.fabs(x))",
+        ),
         # --- trigonometry --------------------------------------------------------------------------------
-        formula_rule("sin", "x", "sin(x)", ("cos(x)",), "sine"),
-        formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine"),
+        formula_rule("sin", "x", "sin(x)", ("cos(x)",), "sine; ValueError for x = ±inf", reference="math.sin(x)"),
+        formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine; ValueError for x = ±inf", reference="math.cos(x)"),
         # --- fused reductions ----------------------------------------------------------------------------
-        terms_rule("sum", Terms(("x",), "x", ("1.0",)), "x0 + x1 + ... as one node"),
+        terms_rule(
+            "sum",
+            Terms(("x",), "x", ("1.0",), max_terms=6),
+            "x0 + x1 + ... as one node",
+            syntax="vsum([x0, x1, ...])",
+            reference="math.fsum(xs)",
+        ),
         terms_rule(
             "dot",
             Terms(("w", "x"), "w * x", ("x", "w"), start="b", extra=("b",), extra_local=("1.0",), display="w*x"),
             "w0*x0 + ... + b as one node (a neuron's weighted sum)",
+            syntax="dot(ws, xs, b)",
+            reference="math.fsum([*(w * x for w, x in zip(xs[: len(xs) // 2], xs[len(xs) // 2 : -1])), xs[-1]])",
         ),
     )
 }

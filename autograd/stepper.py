@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.text import NodeNames, fmt, label_text
-from autograd.value import Grad, Value, no_grad
+from autograd.value import Value, has_closure
 
 __all__ = ["Backprop", "BackpropDone", "Edge", "Explanation", "Step", "Term", "explain"]
 
@@ -63,7 +63,7 @@ class Step:
     edges: tuple[Edge, ...]
     _names: NodeNames = field(repr=False)
     # The exact objects the parents' grads held before this step, for an exact ``back()``.
-    _undo: tuple[tuple[Value, Grad], ...] = field(repr=False)
+    _undo: tuple[tuple[Value, float], ...] = field(repr=False)
 
     @property
     def node_id(self) -> str:
@@ -163,7 +163,10 @@ class Backprop:
     raises ``BackpropDone``; iterating yields the remaining steps and stops.
 
     It works on any graph, including gradient graphs made with ``backward(create_graph=True)``
-    (the stepped pass itself works in floats, like ``backward()``).
+    (the stepped pass itself works in floats, like ``backward()``). ``names`` maps nodes to the
+    names the steps call them by instead of their labels (a notation, such as a lecture's).
+    Micrograd-style custom ops work too (a node's ``_backward`` closure runs as its step; the step
+    shows its parents' grads before and after).
 
     >>> from autograd import Value
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -178,10 +181,11 @@ class Backprop:
     0.0
     """
 
-    def __init__(self, root: Value) -> None:
+    def __init__(self, root: Value, *, names: Mapping[Value, str] | None = None) -> None:
         global _last_root
         self.root = root
-        self.names = NodeNames(root)
+        #: How nodes are called in the steps: labels, or the ``names`` given (a notation, see ``NodeNames``).
+        self.names = NodeNames(root, names=names)
         #: ``topological_order(root)``; the node at index i is ``n<i>`` in drawings.
         self.order = self.names.order
         #: The nodes to process, in order: reversed topological order, nodes with parents only.
@@ -193,12 +197,11 @@ class Backprop:
             for parent in node.parents:
                 self._final_at[parent] = i + 1
         self._history: list[Step] = []
-        # The same preparation as ``Value.backward``, with no graph recorded (grads may be Values).
-        with no_grad():
-            for node in self.order:
-                if node.parents:
-                    node.grad = 0.0
-            root.grad += 1.0
+        # The same preparation as ``Value.backward``.
+        for node in self.order:
+            if node.parents:
+                node.grad = 0.0
+        root.grad += 1.0
         _last_root = weakref.ref(root)
 
     # ----------------------------------------------------------------------------- state
@@ -262,8 +265,20 @@ class Backprop:
         node = self.schedule[position]
         g = node.grad
         edges: list[Edge] = []
-        undo: list[tuple[Value, Grad]] = []
-        with no_grad():  # a leaf's grad may be a Value (from create_graph=True): accumulate without recording
+        undo: list[tuple[Value, float]] = []
+        if has_closure(node):
+            # A micrograd-style custom op: run its own closure, and show each parent's grad before and after it.
+            locals_ = node.local_grads  # measured by a dry run of the closure, which leaves every grad as it was
+            befores = {parent: parent.grad for parent in node.parents}
+            node._backward()
+            seen: set[Value] = set()
+            for k, (parent, local) in enumerate(zip(node.parents, locals_)):
+                before, after = befores[parent], parent.grad
+                if parent not in seen:
+                    undo.append((parent, before))
+                seen.add(parent)
+                edges.append(Edge(node, parent, k, float(local), float(g), float(after - before), float(before), float(after)))
+        else:
             for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
                 before = parent.grad
                 contribution = local * g
@@ -330,7 +345,7 @@ class Backprop:
                     "label": label_text(node),
                     "op": node.op,
                     "data": _json_number(node.data),
-                    "grad": _json_number(float(node.grad)),
+                    "grad": _json_number(node.grad),
                     "final": self.is_final(node),
                 }
                 for node in self.order
@@ -400,12 +415,13 @@ class Explanation:
     __repr__ = __str__
 
 
-def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:
+def explain(node: Value, root: Value | Backprop | None = None, *, names: Mapping[Value, str] | None = None) -> Explanation:
     """Why ``node.grad`` is what it is: one line per edge out of it (child, local, child's grad, contribution) and their sum.
 
     ``root`` is the output of the pass (a ``Value``) or a ``Backprop`` stepper (then only the
     children it has processed count; the rest are listed as pending). Without it, the root of
-    the most recently created ``Backprop`` is used.
+    the most recently created ``Backprop`` is used. ``names`` calls nodes by other names than their
+    labels (a stepper brings its own).
 
     >>> from autograd import Value
     >>> a = Value(3.0, label="a")
@@ -423,16 +439,16 @@ def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:
         if found is None:
             raise TypeError("explain(node): pass the output the gradient is of, e.g. explain(a, root=L) (no Backprop made yet)")
         root = found
-    names = stepper.names if stepper is not None else NodeNames(root if isinstance(root, Value) else root.root)
-    if node not in names.index:
-        raise ValueError(f"explain: {node!r} is not in the graph of {names.root!r}; pass the root it belongs to")
+    node_names = stepper.names if stepper is not None else NodeNames(root if isinstance(root, Value) else root.root, names=names)
+    if node not in node_names.index:
+        raise ValueError(f"explain: {node!r} is not in the graph of {node_names.root!r}; pass the root it belongs to")
     terms: list[Term] = []
-    seed = 1.0 if node is names.root else 0.0
+    seed = 1.0 if node is node_names.root else 0.0
     total = 0.0
     if seed:
         total += 1.0
     # Children in the order backward processes them, so the sum below is formed in backward's order.
-    for child in reversed(names.order):
+    for child in reversed(node_names.order):
         parents = child.parents
         if node not in parents:
             continue
@@ -442,13 +458,13 @@ def explain(node: Value, root: Value | Backprop | None = None) -> Explanation:
             if parent is not node:
                 continue
             contribution = local * child_grad
-            formula = _parenthesize(names.local_formula(child, k))
-            child_name = names.ref(child)
+            formula = _parenthesize(node_names.local_formula(child, k))
+            child_name = node_names.ref(child)
             text = (
-                f"{child_name} = {names.expression(child)}  →  {formula} * {child_name}.grad"
+                f"{child_name} = {node_names.expression(child)}  →  {formula} * {child_name}.grad"
                 f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
             )
             terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))
             if processed:
                 total += contribution
-    return Explanation(node, names.ref(node), float(node.grad), seed, tuple(terms), total)
+    return Explanation(node, node_names.ref(node), float(node.grad), seed, tuple(terms), total)

@@ -28,42 +28,46 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Union, overload
+from typing import Any, Union, overload
 
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from autograd.rules import RULES
+from autograd._ops import BinaryOp, NaryOp, UnaryOp
+from autograd.rules import EDGE_MARGIN, EXP_MAX, KINK_MARGIN, POW_EXPONENT_MAX, RULES, Interval, Rule, substitute
 from autograd.value import Number, Value, apply, dot, vsum
 
-__all__ = ["DOMAINS", "BinaryOp", "Domain", "Expression", "Instruction", "NaryOp", "UnaryOp", "expressions", "values"]
-
-#: How far ``abs`` and ``relu`` inputs stay from the kink at 0, so that x ± eps stays on one side.
-KINK_MARGIN = 1e-3
-#: How far ``log``, ``sqrt`` and a ``**`` base stay above 0, and a divisor from 0.
-EDGE_MARGIN = 0.1
-#: The largest ``exp`` input: e**5 is about 148, small enough that central differences keep ~8 digits.
-EXP_MAX = 5.0
-#: The largest exponent magnitude for ``**``, so that base ** exponent stays moderate.
-POW_EXPONENT_MAX = 3.0
-
+__all__ = [
+    "DOMAINS",
+    "EDGE_MARGIN",
+    "EXP_MAX",
+    "KINK_MARGIN",
+    "POW_EXPONENT_MAX",
+    "BinaryOp",
+    "Domain",
+    "Expression",
+    "Instruction",
+    "NaryOp",
+    "UnaryOp",
+    "domain_of",
+    "expressions",
+    "values",
+]
 
 def _reals(limit: float = 10.0) -> st.SearchStrategy[float]:
     return st.floats(-limit, limit, allow_nan=False, allow_infinity=False)
 
 
-def _away_from_zero(margin: float, limit: float = 10.0) -> st.SearchStrategy[float]:
-    """Floats with margin <= |x| <= limit (both signs)."""
-    return st.tuples(st.booleans(), st.floats(margin, limit)).map(lambda t: -t[1] if t[0] else t[1])
-
-
-def _unary(strategy: st.SearchStrategy[float]) -> st.SearchStrategy[tuple[float, ...]]:
-    return strategy.map(lambda x: (x,))
-
-
-def _dot_arguments(max_terms: int = 4) -> st.SearchStrategy[tuple[float, ...]]:
-    # dot's inputs are w0..w(n-1), x0..x(n-1), bias: always an odd count.
-    return st.integers(1, max_terms).flatmap(lambda n: st.tuples(*[_reals()] * (2 * n + 1)))
+def _interval(interval: Interval) -> st.SearchStrategy[float]:
+    """Floats inside ``interval``, on both sides of a gap around 0."""
+    low, high, gap = interval.low, interval.high, interval.gap
+    if gap and low < -gap and gap < high:
+        if low == -high:  # symmetric: one magnitude and a sign, so both sides are drawn equally
+            return st.tuples(st.booleans(), st.floats(gap, high)).map(lambda t: -t[1] if t[0] else t[1])
+        return st.one_of(st.floats(low, -gap), st.floats(gap, high))
+    if gap and low >= 0.0:
+        return st.floats(max(low, gap), high)
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
 
 
 @dataclass(frozen=True)
@@ -78,52 +82,61 @@ class Domain:
     condition: str
 
 
-def _always(*args: float) -> bool:
-    return True
+def domain_of(rule: Rule) -> Domain:
+    """The ``Domain`` of a rule, from the intervals in its row (``Rule.domain``).
+
+    >>> domain_of(RULES["log"]).condition
+    '0.1 <= x <= 100'
+    """
+    intervals = rule.domain
+    terms = rule.terms
+    if terms is None:
+        names = rule.inputs
+
+        def contains(*args: float) -> bool:
+            return len(args) == len(intervals) and all(i.contains(x) for i, x in zip(intervals, args))
+
+        conditions = [c for c in (i.text(n) for i, n in zip(intervals, names)) if c]
+        return Domain(st.tuples(*map(_interval, intervals)), contains, ", ".join(conditions) or f"any {', '.join(names)}")
+    k, extra = len(terms.inputs), len(terms.extra)
+    per_term, after = intervals[:k], intervals[k:]
+
+    def n_terms(n: int) -> st.SearchStrategy[tuple[float, ...]]:
+        # Parents come column by column: every term's first input, then every term's second, ...
+        return st.tuples(*(_interval(i) for i in per_term for _ in range(n)), *map(_interval, after))
+
+    def contains_terms(*args: float) -> bool:
+        n, rest = divmod(len(args) - extra, k)
+        if n < 1 or rest:
+            return False
+        columns = [i for i in per_term for _ in range(n)] + list(after)
+        return all(i.contains(x) for i, x in zip(columns, args))
+
+    shape = "n " + " and n ".join(terms.inputs) + "".join(f" and {e}" for e in terms.extra)
+    if k == 1 and not extra:
+        shape = "one or more terms"
+    return Domain(st.integers(1, terms.max_terms).flatmap(n_terms), contains_terms, shape)
 
 
-#: Every rule in ``autograd.rules.RULES`` mapped to its valid domain (a test fails when one is missing).
-DOMAINS: dict[str, Domain] = {
-    "+": Domain(st.tuples(_reals(), _reals()), _always, "any a, b"),
-    "-": Domain(st.tuples(_reals(), _reals()), _always, "any a, b"),
-    "*": Domain(st.tuples(_reals(), _reals()), _always, "any a, b"),
-    "/": Domain(st.tuples(_reals(), _away_from_zero(EDGE_MARGIN)), lambda a, b: abs(b) >= EDGE_MARGIN, "|b| >= 0.1"),
-    # A negative base has real powers only at integer exponents, where d/db is undefined, so the
-    # differentiable domain is a positive base.
-    "**": Domain(
-        st.tuples(st.floats(EDGE_MARGIN, 5.0), st.floats(-POW_EXPONENT_MAX, POW_EXPONENT_MAX)),
-        lambda a, b: a >= EDGE_MARGIN and abs(b) <= POW_EXPONENT_MAX,
-        "a >= 0.1, |b| <= 3",
-    ),
-    "neg": Domain(_unary(_reals()), _always, "any x"),
-    "abs": Domain(_unary(_away_from_zero(KINK_MARGIN)), lambda x: abs(x) >= KINK_MARGIN, "|x| >= 0.001 (kink at 0)"),
-    "exp": Domain(_unary(st.floats(-10.0, EXP_MAX)), lambda x: x <= EXP_MAX, "x <= 5"),
-    "log": Domain(_unary(st.floats(EDGE_MARGIN, 100.0)), lambda x: x >= EDGE_MARGIN, "x >= 0.1"),
-    "sqrt": Domain(_unary(st.floats(EDGE_MARGIN, 100.0)), lambda x: x >= EDGE_MARGIN, "x >= 0.1"),
-    "tanh": Domain(_unary(_reals(20.0)), _always, "any x"),
-    "sigmoid": Domain(_unary(_reals(20.0)), _always, "any x"),
-    "relu": Domain(_unary(_away_from_zero(KINK_MARGIN)), lambda x: abs(x) >= KINK_MARGIN, "|x| >= 0.001 (kink at 0)"),
-    "softplus": Domain(_unary(_reals(20.0)), _always, "any x"),
-    "sin": Domain(_unary(_reals()), _always, "any x"),
-    "cos": Domain(_unary(_reals()), _always, "any x"),
-    "sum": Domain(st.lists(_reals(), min_size=1, max_size=6).map(tuple), lambda *xs: len(xs) >= 1, "one or more terms"),
-    "dot": Domain(_dot_arguments(), lambda *xs: len(xs) % 2 == 1, "n weights, n inputs and a bias"),
-}
+class _Domains(dict[str, Domain]):
+    """``DOMAINS``: filled from ``RULES`` (ops defined later with ``autograd.define_op`` too, on first use)."""
+
+    def __missing__(self, op: str) -> Domain:
+        if op not in RULES:
+            raise KeyError(op)
+        self[op] = found = domain_of(RULES[op])
+        return found
+
+
+#: Every rule in ``autograd.rules.RULES`` mapped to its valid domain, derived from the rule's row.
+DOMAINS: dict[str, Domain] = _Domains({name: domain_of(rule) for name, rule in RULES.items()})
 
 
 def _domain(op: str) -> Domain:
     try:
         return DOMAINS[op]
     except KeyError:
-        raise ValueError(f"autograd.testing: no domain for op {op!r}; known ops: {', '.join(DOMAINS)}") from None
-
-
-#: The two-input rules, for which ``values(op)`` draws ``(a, b)`` tuples (a test keeps this in step with RULES).
-BinaryOp = Literal["+", "-", "*", "/", "**"]
-#: The one-input rules, for which ``values(op)`` draws floats.
-UnaryOp = Literal["neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "sin", "cos"]
-#: The n-ary rules, for which ``values(op)`` draws tuples of any (valid) length.
-NaryOp = Literal["sum", "dot"]
+        raise ValueError(f"autograd.testing: no domain for op {op!r}; known ops: {', '.join(RULES)}") from None
 
 
 @overload
@@ -186,65 +199,40 @@ def _name(arg: Operand, n_inputs: int) -> str:
     return f"x{arg}" if arg < n_inputs else f"v{arg}"
 
 
-_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**"}
-
-
 def _source_line(instruction: Instruction, n_inputs: int) -> str:
     names = [_name(a, n_inputs) for a in instruction.args]
     op = instruction.op
-    if op in _INFIX:
-        return f"{names[0]} {_INFIX[op]} {names[1]}"
-    if op == "neg":
-        return f"-{names[0]}"
-    if op == "abs":
-        return f"abs({names[0]})"
     if op == "sum":
         return f"vsum([{', '.join(names)}])"
     if op == "dot":
         n = len(names) // 2
         return f"dot([{', '.join(names[:n])}], [{', '.join(names[n : 2 * n])}], {names[-1]})"
-    if RULES[op].arity == 1:
-        return f"{names[0]}.{op}()"
-    return f"apply({op!r}, {', '.join(names)})"
+    rule = RULES[op]
+    if rule.arity is None or not rule.method_names:
+        return f"apply({op!r}, {', '.join(names)})"
+    # How users write the op (the row's syntax), over the operands' names.
+    return substitute(rule.written_as, dict(zip(rule.inputs, names)))
 
 
 def _run(instruction: Instruction, operands: Sequence[Value | float]) -> Value:
-    """One instruction through the operator syntax users write (``a + b``, ``2.0 * v``, ``v.log()``)."""
+    """One instruction through the methods users' syntax calls (``a + b``, ``2.0 * v``, ``v.log()``)."""
     op = instruction.op
-    a: Value | float
-    b: Value | float
-    if op in _INFIX:
-        a, b = operands
-        # Exactly one side may be a plain number; Python then calls the reflected method on the Value.
-        result: object
-        if op == "+":
-            result = a + b
-        elif op == "-":
-            result = a - b
-        elif op == "*":
-            result = a * b
-        elif op == "/":
-            result = a / b
-        else:
-            result = a**b
-        assert isinstance(result, Value)
-        return result
     if op == "sum":
         return vsum(operands)
     if op == "dot":
         n = len(operands) // 2
         return dot(operands[:n], operands[n : 2 * n], operands[-1])
-    (x,) = operands
-    assert isinstance(x, Value)
-    if op == "neg":
-        return -x
-    if op == "abs":
-        return abs(x)
-    method = getattr(x, op, None)
-    if method is not None and RULES[op].arity == 1:
-        out: Value = method()
-        return out
-    return apply(op, *operands)
+    rule = RULES[op]
+    methods = rule.method_names
+    if rule.arity is None or not methods:
+        return apply(op, *operands)
+    first = operands[0]
+    if len(operands) == 2 and not isinstance(first, Value):
+        # ``2.0 * v``: Python calls the reflected method on the Value.
+        result: Value = getattr(operands[1], methods[1])(first)
+    else:
+        result = getattr(first, methods[0])(*operands[1:])
+    return result
 
 
 @dataclass(frozen=True, repr=False)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Union
 
-from autograd.rules import FORMULA_NAME, RULES, substitute
-from autograd.value import Grad, Value, topological_order
+from autograd.rules import FORMULA_NAME, substitute
+from autograd.value import Grad, Value, rule_of, topological_order
 
 __all__ = ["NodeNames", "fmt", "label_text", "show", "tree"]
 
@@ -45,32 +45,41 @@ def label_text(node: Value) -> str | None:
     '7'
     """
     label = node.label
-    return label if label is None or type(label) is str else str(label)
+    if label is None or label == "":  # unlabelled ('' since micrograd's constructor; None from older code)
+        return None
+    return label if type(label) is str else str(label)
 
 
 class NodeNames:
     """Stable, unique names for the nodes of one graph: the label, else ``n<i>`` (its index in topological order).
 
     A label shared by several nodes gets the index appended (``x[n3]``), so every name points at one node.
+    ``names`` maps nodes to names to show instead of their labels (a notation, such as the one
+    ``nn``'s ``MLP.lecture_names`` builds); the ids ``n<i>`` never change.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a")
     >>> names = NodeNames(a * 3.0)
     >>> [names.name(n) for n in names.order]
     ['a', 'n1', 'n2']
+    >>> named = NodeNames(a * 3.0, names={a: "x₁⁽¹⁾"})
+    >>> [named.name(n) for n in named.order]
+    ['x₁⁽¹⁾', 'n1', 'n2']
     """
 
-    def __init__(self, root: Value, order: Sequence[Value] | None = None) -> None:
+    def __init__(self, root: Value, order: Sequence[Value] | None = None, *, names: Mapping[Value, str] | None = None) -> None:
         self.root = root
+        #: The names given to show instead of labels (empty without ``names=``).
+        self.display: Mapping[Value, str] = names if names is not None else {}
         #: ``topological_order(root)``: the node at index ``i`` is called ``n<i>`` in drawings and on the web page.
         self.order: list[Value] = list(order) if order is not None else topological_order(root)
         self.index: dict[Value, int] = {node: i for i, node in enumerate(self.order)}
-        counts = Counter(label for label in map(label_text, self.order) if label is not None)
-        self._names = [self._make_name(node, i, counts) for i, node in enumerate(self.order)]
+        shown = [self.display.get(node, label_text(node)) for node in self.order]
+        counts = Counter(label for label in shown if label is not None)
+        self._names = [self._make_name(label, i, counts) for i, label in enumerate(shown)]
 
     @staticmethod
-    def _make_name(node: Value, i: int, counts: Counter[str]) -> str:
-        label = label_text(node)
+    def _make_name(label: str | None, i: int, counts: Counter[str]) -> str:
         if label is None:
             return f"n{i}"
         return label if counts[label] == 1 else f"{label}[n{i}]"
@@ -96,26 +105,32 @@ class NodeNames:
 
     def data_ref(self, node: Value) -> str:
         """How a formula refers to the node's value: ``a.data``, or the number itself for a constant."""
-        if node.op == "const" and node.label is None:
+        if node.op == "const" and not node.label:
             return fmt(node.data)
         return f"{self.ref(node)}.data"
 
     def operand(self, node: Value) -> str:
         """How an expression names the node as an operand: its name, or the number for a constant."""
-        if node.op == "const" and node.label is None:
+        if node.op == "const" and not node.label:
             return fmt(node.data)
         return self.ref(node)
 
     def expression(self, node: Value) -> str:
         """The forward computation of ``node`` over its parents' names, e.g. ``a * b``, ``tanh(n)``, ``w0*x0 + b``."""
         parents = node.parents
-        formulas = RULES[node.op].formulas(len(parents))
+        rule = rule_of(node)
+        if rule is None:  # a custom op (a _backward closure, or an op no rule names): op(parents)
+            return f"{node.op or 'op'}({', '.join(self.operand(p) for p in parents)})"
+        formulas = rule.formulas(len(parents))
         return substitute(formulas.display, {name: self.operand(p) for name, p in zip(formulas.inputs, parents)})
 
     def local_formula(self, node: Value, k: int) -> str:
         """d node / d parent k as text over names, e.g. ``b.data`` for ``c = a * b`` and k = 0."""
         parents = node.parents
-        formulas = RULES[node.op].formulas(len(parents))
+        rule = rule_of(node)
+        if rule is None:  # a custom op's closure: the derivative has no formula, only its number
+            return f"d{self.ref(node)}/d{self.ref(parents[k])}"
+        formulas = rule.formulas(len(parents))
         formula = formulas.local[k]
         # Only the names this one formula uses are looked up: a sum of n terms costs O(1) per edge, not O(n).
         position = _positions(formulas.inputs)
@@ -127,8 +142,9 @@ class NodeNames:
         return substitute(formula, refs)
 
 
-# A label that reads as one name in a formula: letters, digits, _, dots and an [n<i>] suffix.
-_PLAIN = re.compile(r"^[\w.]+(?:\[n\d+\])?$")
+# A label that reads as one name in a formula: letters, digits (sub- and superscript ones too), _,
+# dots, superscript parentheses (the layer in w₁₃⁽²⁾) and an [n<i>] suffix.
+_PLAIN = re.compile(r"^[\w.⁽⁾]+(?:\[n\d+\])?$")
 
 
 
@@ -148,13 +164,14 @@ _Indent = Union[tuple[str, int, "_Indent"], None]
 TREE_INDENT_LEVELS = 24
 
 
-def tree(root: Value) -> str:
+def tree(root: Value, *, names: Mapping[Value, str] | None = None) -> str:
     """The graph of ``root`` as an indented listing, root first: each node's name, op, data and grad.
 
     A node reached a second time (a shared subexpression) is printed once and referred to after
     (``↑ e (see above)``), so the listing grows with the number of nodes, not of paths. It is a
     loop over an explicit stack, so very deep graphs are fine: past ``TREE_INDENT_LEVELS`` levels
     a line keeps only its innermost levels of indentation, marked by a leading ``… ``.
+    ``names`` shows nodes by other names than their labels (see ``NodeNames``).
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a")
@@ -166,7 +183,7 @@ def tree(root: Value) -> str:
     ├── a   data=2.0  grad=4.0
     └── ↑ a (see above)
     """
-    names = NodeNames(root)
+    node_names = NodeNames(root, names=names)
     lines: list[str] = []
     seen: set[Value] = set()
     # Each entry: (node, its branch glyph, the indentation above it).
@@ -175,10 +192,10 @@ def tree(root: Value) -> str:
         node, branch, indent = stack.pop()
         prefix = _indent_text(indent) + branch
         if node in seen:
-            lines.append(f"{prefix}↑ {names.name(node)} (see above)")
+            lines.append(f"{prefix}↑ {node_names.name(node)} (see above)")
             continue
         seen.add(node)
-        lines.append(prefix + _describe(node, names))
+        lines.append(prefix + _describe(node, node_names))
         parents = node.parents
         depth = indent[1] if indent is not None else 0
         # Pushed in reverse so that they pop, and print, in argument order.
@@ -206,8 +223,8 @@ def _describe(node: Value, names: NodeNames) -> str:
     return f"{names.name(node)}{kind}   {numbers}"
 
 
-def show(root: Value) -> None:
-    """Print ``tree(root)``: the graph as indented text, for a terminal without pictures.
+def show(root: Value, *, names: Mapping[Value, str] | None = None) -> None:
+    """Print ``tree(root, names=names)``: the graph as indented text, for a terminal without pictures.
 
     >>> from autograd import Value
     >>> show(Value(1.0, label="x") + 2)
@@ -215,4 +232,4 @@ def show(root: Value) -> None:
     ├── x   data=1.0  grad=0.0
     └── n1  (const)   data=2.0  grad=0.0
     """
-    print(tree(root))
+    print(tree(root, names=names))

@@ -2,6 +2,7 @@
 
     python -m demos.feedforward            # 300 steps, picture in out/
     python -m demos.feedforward --quick    # a few steps, for a smoke test
+    python -m demos.feedforward --notation # also backprop on one example in the lecture's names
 
 Each layer computes the state vector x⁽ⁱ⁺¹⁾ = f(W⁽ⁱ⁺¹⁾·x⁽ⁱ⁾ + b⁽ⁱ⁺¹⁾), with f = tanh. The loss is
 L = 1/P Σ_p (y_p − ℓ_p)² over P training examples, and every weight and bias moves by the update
@@ -16,8 +17,9 @@ import math
 import sys
 from pathlib import Path
 
-from autograd import Value, no_grad
+from autograd import Backprop, Value, draw_dot, no_grad, render
 from demos._common import demo_parser, new_figure, save, steps_from
+from nn import notation
 from nn.data import make_regression, rng_from, train_test_split
 from nn.losses import mse
 from nn.module import MLP
@@ -30,7 +32,6 @@ POINTS = 200  # half for training, half for testing
 TARGET_FORMULA = "ℓ = 0.5·sin(x₁ + x₂) − 0.3·x₃² + 0.2"
 #: Steps whose updates are printed in full, besides the last.
 SHOWN_STEPS = (1, 2, 3)
-SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
@@ -45,8 +46,7 @@ def weight_name(layer: int, m: int, n: int | None) -> str:
     >>> weight_name(2, 1, 3), weight_name(3, 1, None)
     ('w₁₃⁽²⁾', 'b₁⁽³⁾')
     """
-    sub = f"{m}{n}" if n is not None else f"{m}"
-    return ("w" if n is not None else "b") + sub.translate(SUB) + f"({layer})".translate(SUP)
+    return notation.weight_name(layer, m, n) if n is not None else notation.bias_name(layer, m)
 
 
 def shown_parameters(model: MLP) -> list[tuple[str, Value]]:
@@ -74,6 +74,11 @@ def loss_on(model: MLP, X: list[list[float]], y: list[float]) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Run the demo with command-line arguments ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     parser = demo_parser(__doc__.splitlines()[0], steps=STEPS, quick_steps=QUICK_STEPS, seed=SEED)
+    parser.add_argument(
+        "--notation",
+        action="store_true",
+        help="also step backprop through one example in the lecture's names and draw it (feedforward_notation.svg)",
+    )
     args = parser.parse_args(argv)
     steps = steps_from(args, steps=STEPS, quick_steps=QUICK_STEPS)
 
@@ -99,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
     untrained = loss_on(model, X_test, y_test)
     print(f"Untrained: test L = {untrained:.5f}")
+    if args.notation:
+        show_notation(model, X_train[0], y_train[0], args.out)
 
     params = model.parameters()
     followed = shown_parameters(model)
@@ -132,6 +139,21 @@ def main(argv: list[str] | None = None) -> int:
 
     draw(train_curve, test_curve, y_test, untrained_predictions, [p.data for p in _predict(model, X_test)], args.out)
     return 0
+
+
+def show_notation(model: MLP, x: list[float], label: float, out: Path) -> Path:
+    """Backprop through one example's loss (y − ℓ)², printed and drawn with the lecture's names; returns the drawing."""
+    y = model.outputs(x)[0]
+    error = y - label
+    loss = error * error  # (y − ℓ)², written as a product: ``** 2`` would also step into the exponent 2
+    loss.label = "L"
+    names = model.lecture_names(loss)
+    stepper = Backprop(loss, names=names)
+    print(f"One example in the lecture's names: x⁽¹⁾ = ({', '.join(f'{v:+.3f}' for v in x)}), ℓ = {label:+.3f}")
+    for step in stepper.run_until(y.parents[0]):  # down to the output neuron's weights w₁ₙ⁽³⁾
+        print("  " + "\n  ".join(step.lines()))
+    model.zero_grad()  # the example only shows the chain rule: training starts from zero gradients
+    return render(draw_dot(loss, names=names, collapse=None), out / "feedforward_notation.svg")
 
 
 def _predict(model: MLP, X: list[list[float]]) -> list[Value]:

@@ -26,7 +26,7 @@ from nn.train import History, evaluate, fit
 
 STEPS = 100
 QUICK_STEPS = 5
-#: Chosen so the classic configuration reaches 100 % training and ≥ 95 % test accuracy (README).
+#: Chosen so the classic configuration reaches 100 % training and ≥ 95 % test accuracy (docs/demos.md).
 SEED = 1337
 TRAIN_POINTS = 100
 TEST_POINTS = 1000

@@ -1,4 +1,4 @@
-"""The README's REPL tour: build micrograd's lecture expression, step through its backward pass, draw it.
+"""The REPL tour of docs/seeing-backprop.md: build micrograd's lecture expression, step through its backward pass, draw it.
 
     python -m demos.walkthrough [--out DIR]
 

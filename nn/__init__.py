@@ -5,31 +5,49 @@
 >>> loss = nn.mse([model([1.0, -1.0])], [1.0])
 >>> loss.backward()
 >>> nn.SGD(model.parameters(), lr=0.1).step()
+>>> import autograd
+>>> nn.__version__ == autograd.__version__   # valuegrad's version, one for both packages
+True
 """
 
-# nn.data and nn.train (data sets, fit) are owned by the data/training work: re-export more of
-# their names on the lines below.
-from nn import data, losses, optim, train
+# _valuegrad_autograd first: it checks that this autograd is valuegrad's, not PyPI's HIPS autograd.
+# ``nn.diagnose`` is the function (``from nn.diagnose import ...`` still reaches the module), as the
+# one call for people with their own training loop.
+from nn import _valuegrad_autograd, data, losses, optim, train
+from nn.diagnose import DiagnosisWarning, diagnose
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from nn.module import MLP, Layer, Module, Neuron, StateDictError
 from nn.optim import SGD, Adam, constant, cosine, linear_decay, step_decay
 from nn.serialize import ModelFileError, load
-from nn.train import fit
+from nn.train import EarlyStopping, History, NonFiniteError, fit
+
+
+def __getattr__(name: str) -> str:
+    """``nn.__version__``: valuegrad's version, the same as ``autograd.__version__`` (one distribution installs both)."""
+    if name == "__version__":
+        return _valuegrad_autograd.version()
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
+
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "DiagnosisWarning",
+    "EarlyStopping",
+    "History",
     "Layer",
     "ModelFileError",
     "Module",
     "Neuron",
+    "NonFiniteError",
     "StateDictError",
     "binary_cross_entropy",
     "constant",
     "cosine",
     "cross_entropy",
     "data",
+    "diagnose",
     "fit",
     "hinge",
     "l2",

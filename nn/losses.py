@@ -30,12 +30,17 @@ def _pairs(name: str, predictions: Iterable[Scalar], targets: Iterable[Scalar]) 
     return ps, ts
 
 
-def _label(name: str, i: int, y: object) -> float:
-    """A label as a float constant (no gradient flows into labels)."""
-    data = y.data if isinstance(y, Value) else y
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+def _label(name: str, i: int, y: object) -> float | Value:
+    """A label as a float constant, or, given a ``Value``, the Value itself.
+
+    A Value label is used in the graph as it is and never read through ``.data``: under
+    ``autograd.compile`` it is an input of the traced code, so a read would freeze its traced value.
+    """
+    if isinstance(y, Value):
+        return y
+    if isinstance(y, bool) or not isinstance(y, numbers.Real):
         raise TypeError(f"{name}: label {i} must be a number, got {type(y).__name__}: {y!r}")
-    return float(data)
+    return float(y)
 
 
 def mse(predictions: Iterable[Scalar], targets: Iterable[Scalar]) -> Value:
@@ -60,7 +65,8 @@ def hinge(scores: Iterable[Scalar], labels: Iterable[Scalar]) -> Value:
     losses = []
     for i, (s, y) in enumerate(zip(ss, ys)):
         label = _label("hinge", i, y)
-        if label not in (-1.0, 1.0):
+        # On a Value label, comparisons (which a compiled replay re-checks) rather than a read of .data.
+        if (label < -1.0 or label > 1.0 or -1.0 < label < 1.0) if isinstance(label, Value) else label not in (-1.0, 1.0):
             raise ValueError(f"hinge: label {i} must be -1 or 1, got {y!r} (for 0/1 labels use binary_cross_entropy)")
         s = s if isinstance(s, Value) else Value(s)
         losses.append((1 + -label * s).relu())
@@ -86,7 +92,10 @@ def binary_cross_entropy(logits: Iterable[Scalar], labels: Iterable[Scalar]) -> 
         if not 0.0 <= label <= 1.0:
             raise ValueError(f"binary_cross_entropy: label {i} must lie in [0, 1], got {y!r}")
         z = z if isinstance(z, Value) else Value(z)
-        if label == 1.0:
+        if isinstance(label, Value):
+            # No branch on the label's value: a compiled replay runs this one graph for every label.
+            losses.append(label * (-z).softplus() + (1.0 - label) * z.softplus())
+        elif label == 1.0:
             losses.append((-z).softplus())
         elif label == 0.0:
             losses.append(z.softplus())
@@ -95,30 +104,41 @@ def binary_cross_entropy(logits: Iterable[Scalar], labels: Iterable[Scalar]) -> 
     return vsum(losses) / len(losses)
 
 
-def _logsumexp_minus_max(row: Sequence[Value], top: int) -> Value | None:
-    """log Σ_{j≠top} exp(s_j − s_top) as a Value, or None for a single class (log 0 = −inf)."""
-    rest = [s for j, s in enumerate(row) if j != top]
-    if not rest:
-        return None
-    # Subtracting the largest remaining score keeps every exponent <= 0 (no overflow); it is a
-    # plain float, so it shifts the value without changing any gradient.
-    m = max(s.data for s in rest)
-    return vsum([(s - m).exp() for s in rest]).log() + (m - row[top])
+def _log1p_sum_exp(differences: Sequence[Value]) -> Value:
+    """log(1 + Σ_j exp(d_j)) as a fold of softplus: T ← T + softplus(d_j − T), starting from T = softplus(d_0).
+
+    Each step is log(e^T + e^d) = T + log(1 + e^(d − T)), and ``softplus`` is finite and accurate for
+    any argument, so nothing overflows for any scores. It branches on nothing and reads no ``.data``,
+    so the graph is the same for every input and a compiled replay of it is right for all of them.
+    """
+    total = differences[0].softplus()
+    for d in differences[1:]:
+        total = total + (d - total).softplus()
+    return total
 
 
 def cross_entropy(class_scores: Iterable[Sequence[Scalar]], labels: Iterable[int]) -> Value:
     """Mean softmax cross-entropy: per example, log Σ_j exp(s_j) − s_label, stable for any scores.
 
-    With k the top-scoring class, log Σ_j exp(s_j) = s_k + softplus(log Σ_{j≠k} exp(s_j − s_k)): the
-    exponents are all <= 0 (no overflow) and the final ``softplus`` keeps the digits of a small loss
-    that ``log(1 + tiny)`` would round away, so a confident right answer still has a positive loss.
+    Written relative to the labelled score: log Σ_j exp(s_j) − s_ℓ = log(1 + Σ_{j≠ℓ} exp(s_j − s_ℓ)),
+    summed by a fold of ``softplus`` (see ``_log1p_sum_exp``). No exponent is ever positive (no
+    overflow), a confident right answer keeps the digits of its tiny positive loss, and no score is
+    read as a number, so the same graph serves every input (``fit(compile=True)``) and a nan score
+    gives a nan loss.
 
     >>> round(cross_entropy([[Value(1.0), Value(1.0)]], [0]).data, 6)
     0.693147
     >>> cross_entropy([[Value(0.0), Value(1000.0)]], [0]).data
     1000.0
     """
-    rows = [list(r) for r in class_scores]
+    rows: list[list[Scalar]] = []
+    for i, r in enumerate(class_scores):
+        if isinstance(r, (Value, numbers.Real)):
+            raise ValueError(
+                f"cross_entropy: row {i} is a single score {r!r}, not one score per class (a model with one output?); "
+                "give the model one output per class, or use binary_cross_entropy with one logit for two classes"
+            )
+        rows.append(list(r))
     ys = list(labels)
     if len(rows) != len(ys):
         raise ValueError(f"cross_entropy: {len(rows)} rows of class scores but {len(ys)} labels")
@@ -130,17 +150,13 @@ def cross_entropy(class_scores: Iterable[Sequence[Scalar]], labels: Iterable[int
             raise ValueError(f"cross_entropy: row {i} has no class scores")
         row = [s if isinstance(s, Value) else Value(s) for s in raw]
         if isinstance(y, bool) or not isinstance(y, numbers.Integral) or not 0 <= y < len(row):
-            raise ValueError(f"cross_entropy: label {i} must be a class index in 0..{len(row) - 1}, got {y!r}")
+            hint = " (a class label is a plain int, so the graph can depend on it)" if isinstance(y, Value) else ""
+            raise ValueError(f"cross_entropy: label {i} must be a class index in 0..{len(row) - 1}, got {y!r}{hint}")
         label = int(y)
-        top = max(range(len(row)), key=lambda j: row[j].data)
-        rest = _logsumexp_minus_max(row, top)
-        if rest is None:
+        if len(row) == 1:
             losses.append(row[label] - row[label])  # one class: softmax is 1, the loss is exactly 0
             continue
-        loss = rest.softplus()
-        if label != top:
-            loss = loss + (row[top] - row[label])
-        losses.append(loss)
+        losses.append(_log1p_sum_exp([s - row[label] for j, s in enumerate(row) if j != label]))
     return vsum(losses) / len(losses)
 
 

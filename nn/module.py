@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args
 
 from autograd import Value, dot
+from autograd._ops import ActivationOp
+from autograd.groups import Group, set_group
 
 if TYPE_CHECKING:
     import torch
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 Scalar = Union[Value, float, int]
 #: What calling a model returns: one ``Value`` for a single output (as in micrograd), else a list.
 Output = Union[Value, list[Value]]
-Activation = Literal["relu", "tanh", "sigmoid", "linear"]
+#: Every rule marked as an activation in autograd/rules.py, and "linear" (no activation node).
+Activation = Literal[ActivationOp, "linear"]
 Init = Literal["uniform", "xavier", "he"]
 #: Where initial weights come from: an int seed, a ``random.Random``, or None for fresh OS entropy.
 Seed = Union[int, random.Random, None]
@@ -36,9 +39,7 @@ INITS: tuple[str, ...] = get_args(Init)
 
 # The activation is a method of Value (one node from the rules table); ``linear`` adds no node.
 _ACTIVATION_METHODS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
+    **{name: getattr(Value, name) for name in get_args(ActivationOp)},
     "linear": None,
 }
 
@@ -158,9 +159,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define a forward pass")
 
     def _label_parameters(self) -> None:
-        # Called last in each constructor, so an MLP's names overwrite its layers' shorter ones.
-        for name, p in self.named_parameters():
+        # Called last in each constructor, so an MLP's names (and drawing groups) overwrite its layers' shorter ones.
+        named = self.named_parameters()
+        for name, p in named:
             p.label = name
+        _set_drawing_groups(named)
 
     # ----------------------------------------------------------------------------- state dicts
 
@@ -217,6 +220,22 @@ class Module:
         from nn.serialize import load_weights
 
         load_weights(self, path)
+
+
+def _set_drawing_groups(named: list[tuple[str, Value]]) -> None:
+    """Tell drawings which parameters make each neuron (``layers.0.neurons.3``) and which neurons each layer.
+
+    Fresh ``Group`` objects per model: two models with the same names still draw as two sets of boxes.
+    """
+    groups: dict[str, Group] = {}
+    for name, p in named:
+        parts = name.split(".")
+        neuron = ".".join(parts[:-1] if parts[-1] == "b" else parts[:-2])  # drop "b" or "w.<j>"
+        if neuron not in groups:
+            layer, found, _ = neuron.rpartition(".neurons.")
+            parent = groups.setdefault(f"layer {layer}", Group(layer, "layer")) if found else None
+            groups[neuron] = Group(neuron, "neuron", parent)
+        set_group([p], groups[neuron])
 
 
 def _preview(names: list[str], limit: int = 5) -> str:
@@ -377,6 +396,17 @@ class MLP(Module):
             "activation": self.activation,
             "output_activation": self.output_activation,
         }
+
+    def lecture_names(self, root: Value | None = None) -> dict[Value, str]:
+        """The lecture's names (w₁₃⁽²⁾, b₁⁽²⁾, x₂⁽¹⁾) of the parameters and of ``root``'s states: see ``nn.notation``.
+
+        >>> model = MLP(3, [5, 1], seed=0)
+        >>> model.lecture_names()[model.layers[0].neurons[2].w[1]]
+        'w₃₂⁽²⁾'
+        """
+        from nn.notation import lecture_names
+
+        return lecture_names(self, root)
 
     def summary(self) -> str:
         """A table of the layers: shape, activation and parameter count.

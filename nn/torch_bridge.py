@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+from autograd.rules import RULES
 from nn.module import MLP, Activation
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ def import_torch(what: str) -> Any:
 
 
 def _activation_modules(th: Any) -> dict[str, Any]:
-    return {"relu": th.nn.ReLU, "tanh": th.nn.Tanh, "sigmoid": th.nn.Sigmoid}
+    # Each activation row of autograd.rules names its torch.nn module.
+    return {name: getattr(th.nn, rule.torch_module) for name, rule in RULES.items() if rule.activation and rule.torch_module}
 
 
 def to_torch(model: MLP) -> torch.nn.Sequential:
@@ -107,8 +109,8 @@ def from_torch(seq: torch.nn.Module) -> MLP:
         name = _name_activation(th, module)
         if name is None:
             raise ValueError(
-                f"from_torch: layer ({index}) is {type(module).__name__}; only Linear, ReLU, Tanh, Sigmoid and Identity "
-                "have a valuegrad equivalent"
+                f"from_torch: layer ({index}) is {type(module).__name__}; only Linear, Identity and "
+                f"{', '.join(cls.__name__ for cls in _activation_modules(th).values())} have a valuegrad equivalent"
             )
         if not linears or len(activations) == len(linears):
             raise ValueError(f"from_torch: layer ({index}) {type(module).__name__} does not directly follow a Linear layer")

@@ -147,22 +147,22 @@ def test_a_million_op_chain_backprops_under_the_default_recursion_limit() -> Non
 
 
 def test_second_derivative_of_x_cubed_at_2_is_12() -> None:
-    """backward(create_graph=True) makes x.grad a Value: d/dx x³ = 12 at 2, d²/dx² = 12, d³/dx³ = 6."""
+    """backward(create_graph=True) makes x.grad_value a Value (x.grad its float): d/dx x³ = 12 at 2, d²/dx² = 12, d³/dx³ = 6."""
     x = Value(2.0)
     (x**3).backward(create_graph=True)
-    first = x.grad
-    assert isinstance(first, Value) and first.data == 12.0
+    first = x.grad_value
+    assert isinstance(first, Value) and first.data == 12.0 and x.grad == 12.0
     (second,) = gradients(first, [x], create_graph=True)
     assert isinstance(second, Value) and second.data == 12.0
     assert gradients(second, [x]) == [6.0]
 
 
 def test_backward_create_graph_with_a_value_grad_can_be_backpropagated() -> None:
-    """After backward(create_graph=True), x.grad.backward() puts d²y/dx² onto x (once zeroed)."""
+    """After backward(create_graph=True), x.grad_value.backward() puts d²y/dx² onto x (once zeroed)."""
     x = Value(2.0)
     y = x**3
     y.backward(create_graph=True)
-    dy = x.grad
+    dy = x.grad_value
     assert isinstance(dy, Value)
     x.zero_grad()
     dy.backward()
@@ -176,9 +176,22 @@ def test_create_graph_backward_accumulates_on_leaves_too() -> None:
     y = h * x  # x³ through an interior node
     y.backward(create_graph=True)
     y.backward(create_graph=True)
-    assert isinstance(x.grad, Value) and x.grad.data == 2 * 12.0
-    assert float(h.grad) == 2.0
-    assert gradients(x.grad, [x]) == [2 * 12.0]  # still differentiable: d/dx (2 * 3x²) = 12x
+    assert isinstance(x.grad_value, Value) and x.grad_value.data == 2 * 12.0 and x.grad == 2 * 12.0
+    assert h.grad == 2.0 and h.grad_value is not None and h.grad_value.data == 2.0
+    assert gradients(x.grad_value, [x]) == [2 * 12.0]  # still differentiable: d/dx (2 * 3x²) = 12x
+
+
+def test_grad_is_always_a_float_and_zero_grad_resets_grad_value() -> None:
+    """grad stays a float under every backward (so `p.data -= lr * p.grad` type-checks); zero_grad clears grad_value."""
+    x = Value(2.0)
+    y = x**3
+    assert x.grad_value is None
+    y.backward(create_graph=True)
+    assert type(x.grad) is float and type(y.grad) is float and x.grad_value is not None
+    y.zero_grad()
+    assert x.grad == 0.0 and x.grad_value is None
+    y.backward()
+    assert type(x.grad) is float and x.grad == 12.0
 
 
 def test_hessian_vector_product_matches_the_analytic_one() -> None:

@@ -131,9 +131,9 @@ def test_optimizers_race_starts_everyone_from_the_same_weights() -> None:
     assert gd.steps_to(target) is not None and gd.curve[-1][1] == target
 
 
-# ------------------------------------------------------------------------------- the issue's figures, in full
-# These run the demos' real configurations (a few seconds in all), so the README's headline figures
-# are pinned by the suite, not only by a run someone once made.
+# ------------------------------------------------------------------------------- the demos' figures, in full
+# These run the demos' real configurations, so the figures docs/demos.md quotes are pinned by the
+# suite, not only by a run someone once made. The slow ones are left out of the fast profile.
 
 
 def test_moons_full_run_reaches_the_figures() -> None:
@@ -144,6 +144,7 @@ def test_moons_full_run_reaches_the_figures() -> None:
     assert result.test_accuracy >= 0.95
 
 
+@pytest.mark.slow
 def test_feedforward_full_run_is_ten_times_better_on_unseen_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The 3 → 5 → 1 network's test MSE ends at least 10× below the untrained network's."""
     assert feedforward.main(["--out", str(tmp_path)]) == 0
@@ -154,6 +155,7 @@ def test_feedforward_full_run_is_ten_times_better_on_unseen_data(tmp_path: Path,
     assert untrained / trained >= 10.0 and ratio >= 10.0
 
 
+@pytest.mark.slow
 def test_momentum_and_adam_reach_gradient_descents_loss_in_fewer_steps() -> None:
     """On the optimizer demo's problem, Momentum and Adam reach GD's final loss before GD's last step."""
     racers, target = optimizers.race()

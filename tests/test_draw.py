@@ -15,6 +15,7 @@ from hypothesis import given
 import nn
 from autograd import Backprop, GraphvizNotFound, Value, draw_dot, render, topological_order
 from autograd.draw import ROLE_COLOURS, collapsed_boxes, graphviz_command, node_roles, pipe
+from autograd.groups import Group, set_group
 from autograd.testing import Expression, expressions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,8 +127,9 @@ def test_every_node_has_its_stable_id(expr: Expression) -> None:
 
 
 def test_roles_and_their_colours() -> None:
-    """Inputs, parameters (dotted labels or marked), constants, intermediates and the output get their role's colour."""
-    x, w, marked = Value(2.0, label="x"), Value(0.5, label="layer.w.0"), Value(1.0, label="k")
+    """Inputs, parameters (in a drawing group or marked), constants, intermediates and the output get their role's colour."""
+    x, w, marked = Value(2.0, label="x"), Value(0.5, label="w"), Value(1.0, label="k")
+    set_group([w], Group("layer"))
     y = (w * x + 3.0) * marked
     roles = node_roles(y, parameters=[marked])
     order = topological_order(y)
@@ -292,3 +294,89 @@ def test_collapsed_boxes_names_the_box_of_every_hidden_node(collapse: str) -> No
     assert set(boxes.values()) == drawn_boxes
     for i in range(len(topological_order(out))):
         assert (f"n{i}" in boxes) == (f"\tn{i} [" not in source)
+
+
+def test_two_models_draw_as_two_sets_of_boxes() -> None:
+    """m1([x]) + m2([x]) with equal parameter names: each model's neurons are boxes of their own, with distinct ids."""
+    m1, m2 = nn.MLP(2, [3, 1], seed=0), nn.MLP(2, [3, 1], seed=1)
+    x = [Value(1.0, label="x0"), Value(-2.0, label="x1")]
+    out = m1.outputs(x)[0] + m2.outputs(x)[0]
+    by_neuron = draw_dot(out, collapse="neuron").source
+    boxes = re.findall(r"^\t(neuron_\w+) \[", by_neuron, re.M)
+    assert len(boxes) == len(set(boxes)) == 2 * (3 + 1)
+    # No doubled counts: each hidden box has its own 3 parameters, each output box 4.
+    assert by_neuron.count("relu(w.x + b), 3 parameters") == 6 and by_neuron.count("linear(w.x + b), 4 parameters") == 2
+    by_layer = draw_dot(out, collapse="layer").source
+    assert len(set(re.findall(r"^\t(layer_\w+) \[", by_layer, re.M))) == 4
+    clustered = draw_dot(out).source
+    assert len(set(re.findall(r"subgraph (cluster_neuron_\w+) \{", clustered))) == 8
+
+
+def test_group_names_that_differ_only_in_punctuation_keep_their_own_ids() -> None:
+    """Groups named a.b and a_b both appear (their ids used to collide, and one group vanished)."""
+    x = Value(1.0, label="x")
+    parts = []
+    for name in ("a.b", "a_b"):
+        w, b = Value(0.5), Value(0.1)
+        set_group([w, b], Group(name))
+        parts.append(nn_free_neuron(w, x, b))
+    out = parts[0] + parts[1]
+    source = draw_dot(out).source
+    clusters = re.findall(r"subgraph (cluster_\w+) \{", source)
+    assert len(clusters) == len(set(clusters)) == 2
+    assert 'label="a.b"' in source and re.search(r'label="?a_b"?[ \]]', source)
+    boxes = collapsed_boxes(out, "neuron")
+    assert len(set(boxes.values())) == 2
+
+
+def nn_free_neuron(w: Value, x: Value, b: Value) -> Value:
+    """A neuron written with autograd alone: the fused dot and a relu."""
+    from autograd import dot
+
+    return dot([w], [x], b).relu()
+
+
+def test_labels_alone_make_no_groups() -> None:
+    """A dotted label that looks like an nn name is just a label: groups come only from what a model library sets."""
+    from autograd import dot
+
+    w, b, x = Value(0.5, label="layers.0.neurons.0.w.0"), Value(0.0, label="layers.0.neurons.0.b"), Value(1.0, label="x")
+    source = draw_dot(dot([w], [x], b).relu()).source
+    assert "subgraph" not in source
+    assert node_roles(dot([w], [x], b))[w] == "input"
+
+
+def test_autograd_does_not_import_nn() -> None:
+    """No module of autograd (code or doctest) imports nn: the engine sits below the network library."""
+    for path in (ROOT / "autograd").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(>>> )?(import nn\b|from nn[. ])", text, re.M), path
+
+
+@pytest.mark.parametrize(
+    ("label", "drawn"),
+    [
+        ("a&amp;b", ["a&amp;b"]),  # Graphviz read it as an entity and drew a&b
+        ("x&#60;y", ["x&#60;y"]),
+        ("p&#1;q", ["p&#1;q"]),  # the entity made SVG that is not XML
+        ("u\ufffev", ["u\\uFFFEv"]),  # a noncharacter: not XML either
+        ("z\x00z", ["z␀z"]),  # a NUL made Graphviz fail
+        ("t\tb", ["t␉b"]),  # dropped silently
+        ("two\nlines", ["two", "lines"]),  # dropped silently; now a line break
+    ],
+)
+def test_odd_labels_draw_as_written_in_valid_svg(label: str, drawn: list[str]) -> None:
+    """Entities, control characters and noncharacters in a label give valid SVG that shows the label (issue 12.10)."""
+    import xml.etree.ElementTree as ET
+
+    group = Group(label)
+    w, b = Value(0.5, label=label), Value(0.0)
+    set_group([w, b], group)
+    svg = pipe(draw_dot(nn_free_neuron(w, Value(1.0, label="x"), b), legend=False).source, "svg").decode("utf-8")
+    texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    for i in range(len(texts) - len(drawn) + 1):
+        if texts[i : i + len(drawn)] == drawn:
+            break
+    else:
+        pytest.fail(f"{drawn} not drawn in order: {texts}")
+    assert texts.count(drawn[0]) == 2  # the weight's record and the neuron's cluster label

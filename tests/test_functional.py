@@ -22,16 +22,39 @@ def test_grad_of_one_argument_is_a_float() -> None:
     assert type(d) is float and d == 12.0
 
 
-def test_grad_of_several_arguments_is_a_tuple() -> None:
-    """grad(f)(x, y) returns (df/dx, df/dy)."""
-    assert grad(lambda x, y: x * y + y.exp())(2.0, 0.0) == (0.0, 2.0 + 1.0)
+def test_grad_differentiates_the_first_argument_by_default_as_jax() -> None:
+    """grad(f)(x, y) is df/dx only (JAX's argnums=0); an int argnums gives one gradient, a tuple a tuple."""
+    f = lambda x, y: x * y + y.exp()
+    assert grad(f)(2.0, 0.0) == 0.0
+    assert grad(f, argnums=1)(2.0, 0.0) == 3.0
+    assert grad(f, argnums=(0, 1))(2.0, 0.0) == (0.0, 3.0)
+    assert grad(f, argnums=(1,))(2.0, 0.0) == (3.0,)
+    assert grad(f, argnums=-1)(2.0, 0.0) == 3.0
 
 
 def test_value_and_grad_returns_both() -> None:
-    """value_and_grad(f)(x, y) returns f's value and the partials, as floats."""
-    value, partials = value_and_grad(lambda x, y: x * y + y)(2.0, 3.0)
+    """value_and_grad(f, argnums=(0, 1))(x, y) returns f's value and the partials, as floats."""
+    value, partials = value_and_grad(lambda x, y: x * y + y, argnums=(0, 1))(2.0, 3.0)
     assert (value, partials) == (9.0, (3.0, 3.0))
     assert type(value) is float
+    assert value_and_grad(lambda x, y: x * y + y)(2.0, 3.0) == (9.0, 3.0)
+
+
+def test_has_aux_passes_the_auxiliary_output_through() -> None:
+    """has_aux=True: f returns (output, aux); grad gives (gradient, aux), value_and_grad ((value, aux), gradient)."""
+    f = lambda x: (x * x, {"note": x.data})
+    assert grad(f, has_aux=True)(3.0) == (6.0, {"note": 3.0})
+    assert value_and_grad(f, has_aux=True)(3.0) == ((9.0, {"note": 3.0}), 6.0)
+    with pytest.raises(TypeError, match="has_aux=True needs f to return a pair"):
+        grad(lambda x: x * x, has_aux=True)(3.0)
+
+
+def test_bad_argnums_are_refused_naming_them() -> None:
+    """argnums out of range or not ints raise, naming the argnums and the function."""
+    with pytest.raises(ValueError, match="argnums 2 is out of range"):
+        grad(lambda x, y: x * y, argnums=2)(1.0, 2.0)
+    with pytest.raises(TypeError, match="argnums must be an int"):
+        grad(lambda x: x, argnums="0")(1.0)
 
 
 def test_grad_of_grad_gives_higher_derivatives() -> None:
@@ -53,7 +76,7 @@ def test_values_in_give_values_out_and_write_no_grad() -> None:
 
 def test_constant_function_has_zero_gradient() -> None:
     """A function that ignores its inputs has zero partials (and its value passes through)."""
-    assert value_and_grad(lambda x, y: 4.0)(1.0, 2.0) == (4.0, (0.0, 0.0))
+    assert value_and_grad(lambda x, y: 4.0, argnums=(0, 1))(1.0, 2.0) == (4.0, (0.0, 0.0))
     assert grad(lambda x: 7)(1.0) == 0.0
 
 
@@ -73,11 +96,10 @@ def test_value_and_grad_agrees_with_backward(expr: Expression) -> None:
     xs = [Value(x) for x in expr.inputs]
     out = expr(*xs)
     out.backward()
-    value, partials = value_and_grad(expr)(*expr.inputs)
+    value, partials = value_and_grad(expr, argnums=tuple(range(expr.n_inputs)))(*expr.inputs)
     assert value == out.data
     expected = [x.grad for x in xs]
-    got = list(partials) if isinstance(partials, tuple) else [partials]
-    assert got == expected
+    assert isinstance(partials, tuple) and list(partials) == expected
 
 
 @given(expressions(min_inputs=1, max_inputs=1, max_ops=6))

@@ -82,7 +82,7 @@ def wrong_rule(monkeypatch: pytest.MonkeyPatch, value_local: Any) -> None:
     def local(x: Any, out: Any) -> tuple[Any, ...]:
         return (2.0 * x,) if isinstance(x, float) else (value_local(x),)
 
-    rule = Rule("square", ("x",), "x * x", ("2.0 * x",), lambda x: x * x, local, "x squared (deliberately wrong)")
+    rule = Rule("square", ("x",), "x * x", ("2.0 * x",), "x squared (deliberately wrong)", callables=(lambda x: x * x, local))
     monkeypatch.setitem(RULES, "square", rule)
 
 
@@ -109,7 +109,7 @@ def test_second_order_checks_mixed_partials(monkeypatch: pytest.MonkeyPatch) -> 
     def local(a: Any, b: Any, out: Any) -> tuple[Any, ...]:
         return (b, a) if isinstance(a, float) else (Value(b.data), a)
 
-    rule = Rule("product", ("a", "b"), "a * b", ("b", "a"), lambda a, b: a * b, local, "a * b (deliberately wrong)")
+    rule = Rule("product", ("a", "b"), "a * b", ("b", "a"), "a * b (deliberately wrong)", callables=(lambda a, b: a * b, local))
     monkeypatch.setitem(RULES, "product", rule)
     with pytest.raises(GradcheckError, match=r"second derivative mismatch for d²f / d inputs\[0\] d inputs\[1\]"):
         gradcheck(lambda a, b: apply("product", a, b), [0.5, 2.0], order=2)

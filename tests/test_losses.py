@@ -292,3 +292,57 @@ def test_losses_refuse_non_numbers() -> None:
     """A string prediction raises TypeError naming the loss and the position."""
     with pytest.raises(TypeError, match="mse: prediction 1 must be a Value or a number"):
         mse([Value(1.0), "2"], [1.0, 2.0])  # type: ignore[list-item]
+
+
+# ------------------------------------------------------------------------------------------ odd inputs (issue 12)
+
+
+def test_hinge_of_a_nan_score_is_nan() -> None:
+    """A nan score gives a nan loss, not a quiet 0.0 from relu(nan)."""
+    assert math.isnan(hinge([Value(math.nan)], [1]).data)
+
+
+def test_cross_entropy_of_a_nan_score_is_nan_and_blames_no_log() -> None:
+    """A nan score propagates to a nan loss (it raised "log: input nan is outside the domain")."""
+    assert math.isnan(cross_entropy([[Value(math.nan), Value(1.0), Value(0.0)]], [1]).data)
+    assert math.isnan(cross_entropy([[Value(0.0), Value(math.nan)]], [0]).data)
+
+
+def test_cross_entropy_on_a_single_output_says_so() -> None:
+    """A model with one output gives one Value per example, not a row: the error says that, not 'not iterable'."""
+    with pytest.raises(ValueError, match=r"row 0 is a single score .*one output.*binary_cross_entropy"):
+        cross_entropy([Value(0.5)], [0])  # type: ignore[list-item]
+
+
+def test_cross_entropy_reads_no_scores_as_numbers() -> None:
+    """The graph is the same whichever score is largest: nothing in it depends on the scores' values."""
+
+    def ops(row: list[float]) -> list[str]:
+        from autograd import topological_order
+
+        return [n.op for n in topological_order(cross_entropy([[Value(s) for s in row]], [1]))]
+
+    assert ops([3.0, 1.0, 2.0]) == ops([1.0, 3.0, 2.0]) == ops([-800.0, 800.0, 0.0])
+
+
+@given(z=moderate, label=st.floats(min_value=0.0, max_value=1.0))
+def test_bce_with_a_value_label_uses_it_in_the_graph(z: float, label: float) -> None:
+    """A Value label is used as a node (no .data read), giving the float label's loss and the label's gradient."""
+    y = Value(label)
+    logit = Value(z)
+    loss = binary_cross_entropy([logit], [y])
+    assert _close(loss.data, _bce_exact(z, label), rel=1e-12)
+    assert gradients(loss, [y]) == pytest.approx([z * -1.0], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize(("loss", "label"), [(hinge, 0.5), (binary_cross_entropy, 1.5)])
+def test_value_labels_are_still_checked(loss: object, label: float) -> None:
+    """A Value label out of range is refused like a number label."""
+    with pytest.raises(ValueError, match="label 0"):
+        loss([Value(0.0)], [Value(label)])  # type: ignore[operator]
+
+
+def test_hinge_refuses_a_nan_label() -> None:
+    """A nan label is neither -1 nor 1."""
+    with pytest.raises(ValueError, match="label 0 must be -1 or 1"):
+        hinge([Value(0.5)], [math.nan])

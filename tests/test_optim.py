@@ -188,10 +188,10 @@ def test_optimizers_match_torch_optim() -> None:
 
 
 def test_grad_may_be_a_value_after_create_graph() -> None:
-    """After backward(create_graph=True) grads are Values; step() uses their numbers, as with float grads."""
+    """After backward(create_graph=True) grad_value is a Value and grad its float; step() uses the numbers."""
     a, b = Value(1.5), Value(1.5)
     (a * a * a).backward(create_graph=True)
-    assert isinstance(a.grad, Value)
+    assert isinstance(a.grad_value, Value)
     b.grad = 3 * 1.5**2
     SGD([a], lr=0.1).step()
     SGD([b], lr=0.1).step()

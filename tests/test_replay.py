@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import RULES, StructureChanged, Value, compile, compile_per_sample, dot, no_grad, vsum
-from autograd.replay import assert_matches_eager
 from autograd.testing import Expression, expressions
+from tests.replaycheck import assert_matches_eager
 
 
 @given(expressions(max_ops=8))
@@ -270,3 +270,178 @@ def test_long_fused_sums_compile_and_match_eager() -> None:
         return vsum([a * a for a in v]) + dot(weights, list(v), 0.5)
 
     assert_matches_eager(f, *xs, tolerance=0.0)
+
+
+# ------------------------------------------------------------------------------ fit(compile=True) takes what eager fit takes
+
+
+Run = tuple[list[float], list[float]]
+
+
+def _fit_both(model_factory: Callable[[], Any], loss: Any, X: Any, y: Any, **kwargs: Any) -> list[Run]:
+    """Train two equal models, eagerly and compiled; each run's loss history and final parameters."""
+    from nn.optim import SGD
+    from nn.train import fit
+
+    runs = []
+    for compiled in (False, True):
+        model = model_factory()
+        history = fit(model, loss, X, y, optimizer=SGD(model.parameters(), lr=0.05), progress=False, compile=compiled, **kwargs)
+        runs.append((history.train_loss, [p.data for p in model.parameters()]))
+    return runs
+
+
+def test_compiled_fit_takes_cross_entropy_with_many_classes() -> None:
+    """20 classes (more than a handful of distinct labels) train compiled to the eager updates."""
+    import nn
+
+    rng = random.Random(0)
+    X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(40)]
+    y = [i % 20 for i in range(40)]
+    eager, compiled = _fit_both(lambda: nn.MLP(2, [20], seed=1), "cross_entropy", X, y, epochs=3)
+    assert compiled[0] == pytest.approx(eager[0], rel=1e-12)
+    assert compiled[1] == pytest.approx(eager[1], rel=1e-12, abs=1e-15)
+
+
+def test_compiled_fit_takes_many_distinct_soft_labels() -> None:
+    """Binary cross-entropy with 30 distinct soft labels trains compiled (no StructureChanged over the loss's own code)."""
+    import nn
+
+    rng = random.Random(1)
+    X = [[rng.uniform(-1, 1)] for _ in range(30)]
+    y = [i / 29 for i in range(30)]
+    eager, compiled = _fit_both(lambda: nn.MLP(1, [3, 1], seed=2), "binary_cross_entropy", X, y, epochs=3, batch_size=7)
+    assert compiled[0] == pytest.approx(eager[0], rel=1e-12)
+    assert compiled[1] == pytest.approx(eager[1], rel=1e-12, abs=1e-15)
+
+
+def test_compiled_fit_takes_numpy_rows_and_float32() -> None:
+    """Rows that are numpy arrays, and np.float32 numbers, train compiled as they train eagerly."""
+    import numpy as np
+
+    import nn
+
+    rng = random.Random(2)
+    rows = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(12)]
+    targets = [a - b for a, b in rows]
+    for X in ([np.array(r) for r in rows], [[np.float32(v) for v in r] for r in rows]):
+        eager, compiled = _fit_both(lambda: nn.MLP(2, [3, 1], seed=3), "mse", X, targets, epochs=2)
+        assert compiled[0] == pytest.approx(eager[0], rel=1e-12)
+        assert compiled[1] == pytest.approx(eager[1], rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("label", [0, 1])
+def test_compiled_cross_entropy_does_not_freeze_the_traced_scores(label: int) -> None:
+    """Traced on small scores, replayed on scores of ±800: the eager loss (1600.0 or ~0), no OverflowError."""
+    from nn.losses import cross_entropy
+
+    w = Value(1.0)
+
+    def fn(x: Value, y: int) -> Value:
+        return cross_entropy([[w * x, -w * x]], [y])
+
+    compiled = compile_per_sample(fn, static=(1,))
+    compiled([1.0], [label])
+    result = compiled([1.0, -800.0, 800.0], [label] * 3)
+    eager = [fn(Value(x), label).data for x in (1.0, -800.0, 800.0)]
+    assert result.losses == eager
+    assert max(eager) == 1600.0
+
+
+def test_a_per_sample_replay_reports_the_error_eager_code_gives() -> None:
+    """A sample whose label the loss refuses raises the loss's own error, not StructureChanged."""
+    from nn.losses import binary_cross_entropy
+
+    w = Value(0.5)
+    compiled = compile_per_sample(lambda x, y: binary_cross_entropy([w * x], [y]))
+    compiled([1.0, 2.0], [0.25, 0.5])
+    with pytest.raises(ValueError, match=r"label 0 must lie in \[0, 1\]"):
+        compiled([1.0, 2.0], [0.25, 1.5])
+
+
+# ------------------------------------------------------------------------------ guards and what cannot be compiled
+
+
+def test_structure_changed_points_at_the_line_that_branched() -> None:
+    """The error names this file and the line of the comparison, not autograd's own code."""
+    import inspect
+
+    def f(x: Value) -> Value:
+        if x > 0:  # the branch
+            return x * x
+        return -x
+
+    branch = inspect.getsourcelines(f)[1] + 1
+    compiled = compile(f)
+    compiled(1.0)
+    with pytest.raises(StructureChanged) as raised:
+        compiled(-1.0)
+    assert f"{__file__}:{branch})" in str(raised.value)
+    assert "autograd/value.py" not in str(raised.value)
+
+
+def test_a_float_guard_traced_on_nan_holds_on_nan() -> None:
+    """float(x) traced on nan: nan again is the same decision (nan != nan made every replay fail)."""
+    g = compile(lambda x: x * float(x))
+    assert math.isnan(g(math.nan))
+    assert math.isnan(g(math.nan))
+    with pytest.raises(StructureChanged, match="float"):
+        g(2.0)
+
+
+def test_an_unused_input_traced_on_nan_holds_on_nan() -> None:
+    """The guard on an input the graph never uses treats nan as equal to nan, and still fires on a change."""
+    w = Value(1.0)
+    compiled = compile_per_sample(lambda x, y: w * x + (0.0 if y.data else 1.0))
+    assert compiled([1.0, 2.0], [math.nan, math.nan]).losses == [1.0, 2.0]
+    with pytest.raises(StructureChanged, match="not used by the traced graph"):
+        compiled([1.0], [3.0])
+
+
+def _custom_cube(x: Value) -> Value:
+    """A micrograd-style node: its own op name, made by micrograd's constructor, no row in RULES."""
+    return Value(x.data**3, (x,), "cube")
+
+
+def test_a_node_without_a_rule_is_refused_by_name() -> None:
+    """compile names the custom node (op, label, data) and says why it cannot replay it, instead of a KeyError."""
+    from autograd.replay import NotCompilable
+
+    def f(x: Value) -> Value:
+        y = _custom_cube(x)
+        y.label = "cubed"
+        return y + 1.0
+
+    assert f(Value(2.0)).data == 9.0
+    with pytest.raises(NotCompilable, match=r"'cubed' .*op 'cube', data 8\.0.*no row in autograd\.rules\.RULES.*_backward"):
+        compile(f)(2.0)
+    with pytest.raises(NotCompilable, match="op 'cube'"):
+        compile_per_sample(f)([2.0])
+
+
+def test_a_custom_node_that_borrows_a_rules_name_with_other_inputs_is_refused() -> None:
+    """A one-parent node calling itself '*' (micrograd's constructor allows it) is refused, not a bare ValueError."""
+    from autograd.replay import NotCompilable
+
+    def f(x: Value) -> Value:
+        y = _custom_cube(x)
+        y._op = "*"  # the name of a two-input rule, on a one-parent node
+        return y
+
+    with pytest.raises(NotCompilable, match=r"op '\*'.*does not fit its op's row"):
+        compile(f)(2.0)
+
+
+def test_a_compiled_call_reports_the_error_eager_code_gives() -> None:
+    """When a guard fails and fn itself raises on the new input, that error is raised (chained to StructureChanged)."""
+
+    def f(x: Value) -> Value:
+        if x < 0:
+            raise ValueError(f"f: x must be >= 0, got {x.data}")
+        return x.sqrt()
+
+    compiled = compile(f)
+    assert compiled(4.0) == 2.0
+    with pytest.raises(ValueError, match=r"x must be >= 0, got -1\.0") as raised:
+        compiled.value_and_grad(-1.0)
+    assert isinstance(raised.value.__cause__, StructureChanged)

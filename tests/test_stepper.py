@@ -47,7 +47,7 @@ def test_stepper_agrees_with_backward_on_gradient_graphs(expr: Expression) -> No
     xs, out = _build(expr)
     out.backward(create_graph=True)
     used = set(topological_order(out))
-    gradient = next(x for x in xs if x in used).grad
+    gradient = next(x for x in xs if x in used).grad_value
     assert isinstance(gradient, Value)
     order = topological_order(gradient)
     gradient.zero_grad()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, is_grad_enabled
@@ -17,7 +19,17 @@ from nn.data import batches, make_moons, make_spirals, make_xor
 from nn.losses import cross_entropy, hinge, l2, mse
 from nn.module import MLP
 from nn.optim import SGD, Adam
-from nn.train import History, Output, binary_accuracy, evaluate, fit, multiclass_accuracy, resolve_loss
+from nn.train import (
+    EarlyStopping,
+    History,
+    NonFiniteError,
+    Output,
+    binary_accuracy,
+    evaluate,
+    fit,
+    multiclass_accuracy,
+    resolve_loss,
+)
 
 seeds = st.integers(min_value=0, max_value=2**16)
 
@@ -388,3 +400,364 @@ def test_bad_arguments_are_refused(kwargs: dict[str, Any], message: str) -> None
     model = tiny(0)
     with pytest.raises(ValueError, match=message):
         fit(model, "hinge", [[0.0, 0.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), progress=False, **kwargs)
+
+
+# ------------------------------------------------------------------- validation and early stopping
+
+
+def test_x_val_is_evaluated_after_each_epoch_and_x_test_is_its_old_name() -> None:
+    """X_val/y_val give val_loss/val_accuracy per epoch; X_test/y_test give the same numbers under their old names."""
+    X, y = make_moons(20, 0.1, 4, signed=True)
+    X_val, y_val = make_moons(15, 0.1, 5, signed=True)
+    new, old = tiny(1, nouts=(8, 1)), tiny(1, nouts=(8, 1))
+    h_new = fit(new, "hinge", X, y, optimizer=SGD(new.parameters(), lr=0.2), epochs=4, X_val=X_val, y_val=y_val,
+                progress=False)
+    h_old = fit(old, "hinge", X, y, optimizer=SGD(old.parameters(), lr=0.2), epochs=4, X_test=X_val, y_test=y_val,
+                progress=False)
+    assert len(h_new.val_loss) == len(h_new.val_accuracy) == 4
+    assert (h_new.val_loss[-1], h_new.val_accuracy[-1]) == evaluate(new, "hinge", X_val, y_val)
+    assert (h_old.test_loss, h_old.test_accuracy) == (h_new.val_loss, h_new.val_accuracy)
+    assert h_old.epoch == h_new.epochs == [1, 2, 3, 4]
+    assert "val loss" in h_new.summary() and "test loss" in h_old.summary()
+
+
+@pytest.mark.parametrize("which", ["X_val", "X_test"])
+def test_empty_validation_data_is_refused_before_training(which: str) -> None:
+    """An empty X_val (or X_test) is refused before the first epoch: no loss computed, no weight moved."""
+    model = tiny(0)
+    before = weights(model)
+    calls = 0
+
+    def counting_hinge(outputs: list[Value], labels: list[int]) -> Value:
+        nonlocal calls
+        calls += 1
+        return hinge(outputs, labels)
+
+    target = "y_val" if which == "X_val" else "y_test"
+    empty: dict[str, Any] = {which: [], target: []}
+    with pytest.raises(ValueError, match=f"{which} is empty"):
+        fit(model, counting_hinge, [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=3,
+            progress=False, **empty)
+    assert calls == 0 and weights(model) == before
+
+
+def test_x_val_and_x_test_together_are_refused() -> None:
+    """Passing both the new and the old name of the validation data is a contradiction, refused."""
+    model = tiny(0)
+    with pytest.raises(ValueError, match="not both"):
+        fit(model, "hinge", [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
+            X_val=[[0.0, 0.0]], y_val=[1], X_test=[[0.0, 0.0]], y_test=[1])
+
+
+@settings(max_examples=40)  # each example trains up to 15 epochs with validation: a second per ~4 examples
+@given(seed=seeds, patience=st.integers(1, 4), min_delta=st.sampled_from([0.0, 1e-3]),
+       metric=st.sampled_from(["val_loss", "val_accuracy", "train_loss"]))
+def test_early_stopping_stops_after_patience_and_restores_the_best_epoch(
+    seed: int, patience: int, min_delta: float, metric: Any
+) -> None:
+    """Training stops once `patience` epochs failed to beat the best by min_delta; the model gets that epoch's weights."""
+    X, y = make_moons(12, 0.3, seed, signed=True)
+    X_val, y_val = make_moons(12, 0.3, seed + 1, signed=True)
+    model = tiny(seed, nouts=(6, 1))
+    snapshots: dict[int, list[float]] = {}
+    stopper = EarlyStopping(patience=patience, metric=metric, min_delta=min_delta)
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.5), epochs=15, X_val=X_val, y_val=y_val,
+                  early_stopping=stopper, progress=False, callback=lambda h: snapshots.update({h.epochs[-1]: weights(model)}))
+    values: list[float] = getattr(history, metric)
+    assert history.best_epoch is not None
+    best_index = history.epochs.index(history.best_epoch)
+    best = values[best_index]
+    # The best epoch is the last one that improved on everything before it.
+    running: float | None = None
+    last_improvement = 0
+    for i, value in enumerate(values):
+        if stopper.improved(value, running):
+            running, last_improvement = value, i
+    assert best_index == last_improvement and running == best
+    if history.stopped_early:
+        assert len(values) - 1 - best_index == patience < 15 - best_index
+    else:
+        assert len(values) == 15
+    assert weights(model) == snapshots[history.best_epoch]
+
+
+def test_early_stopping_rescues_an_overfitting_network() -> None:
+    """A large network on few noisy points: val loss turns up, training stops early, the best epoch's val loss is kept."""
+    X, y = make_moons(16, 0.35, 0, signed=True)
+    X_val, y_val = make_moons(60, 0.35, 1, signed=True)
+    model = MLP(2, [24, 24, 1], seed=0)
+    history = fit(model, "hinge", X, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=300, X_val=X_val, y_val=y_val,
+                  early_stopping=EarlyStopping(patience=20), progress=False)
+    assert history.stopped_early and len(history) < 300
+    assert history.best_epoch is not None and history.best_epoch == len(history) - 20
+    assert evaluate(model, "hinge", X_val, y_val)[0] == min(history.val_loss) < history.val_loss[-1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"patience": 0}, "patience must be"),
+        ({"metric": "test_loss"}, "metric must be one of"),
+        ({"min_delta": -1.0}, "min_delta must be"),
+        ({"min_delta": math.nan}, "min_delta must be"),
+    ],
+)
+def test_early_stopping_refuses_bad_settings(kwargs: dict[str, Any], message: str) -> None:
+    """EarlyStopping checks its settings when made, saying which is wrong."""
+    with pytest.raises(ValueError, match=message):
+        EarlyStopping(**kwargs)
+
+
+def test_early_stopping_on_validation_needs_validation_data() -> None:
+    """Early stopping on val_loss without X_val, or on an accuracy with mse, is refused before training."""
+    model = tiny(0)
+    with pytest.raises(ValueError, match="needs validation data"):
+        fit(model, "hinge", [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False,
+            early_stopping=EarlyStopping())
+    with pytest.raises(ValueError, match="needs an accuracy"):
+        fit(model, "mse", [[0.0, 1.0]], [1.0], optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False,
+            early_stopping=EarlyStopping(metric="train_accuracy"))
+
+
+# ----------------------------------------------------------------------------- table and plot
+
+
+def test_table_is_compact_and_marks_the_best_epoch() -> None:
+    """str(history) is the table: at most 12 epochs (first, last, best) with '...' for the rest, the best marked *."""
+    X, y = make_moons(12, 0.1, 0, signed=True)
+    X_val, y_val = make_moons(12, 0.1, 1, signed=True)
+    model = tiny(0)
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=40, X_val=X_val, y_val=y_val,
+                  progress=False)
+    lines = str(history).splitlines()
+    assert lines[0].split() == ["epoch", "step", "train", "loss", "train", "acc", "val", "loss", "val", "acc"]
+    rows = [line for line in lines[1:] if line.strip() != "..."]
+    assert 12 <= len(rows) <= 13 and any(line.strip() == "..." for line in lines)
+    epochs_shown = [int(line.split()[0].lstrip("*")) for line in rows]
+    assert epochs_shown[:6] == [1, 2, 3, 4, 5, 6] and epochs_shown[-6:] == list(range(35, 41))
+    assert history.best_epoch is not None and history.best_epoch in epochs_shown
+    [marked] = [line for line in rows if line.split()[0].startswith("*")]
+    best = history.best_epoch - 1
+    assert marked.split() == [f"*{history.best_epoch}", str(history.step[best]), f"{history.train_loss[best]:.4f}",
+                              f"{history.train_accuracy[best]:.1%}", f"{history.val_loss[best]:.4f}",
+                              f"{history.val_accuracy[best]:.1%}"]
+    assert history.val_loss[best] == min(history.val_loss)
+
+
+def test_plot_draws_the_learning_curves() -> None:
+    """History.plot draws train and val loss (and accuracies on a second axis) with the recorded numbers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y = make_moons(12, 0.1, 0, signed=True)
+    X_val, y_val = make_moons(12, 0.1, 1, signed=True)
+    model = tiny(0)
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=5, X_val=X_val, y_val=y_val,
+                  progress=False)
+    ax = history.plot()
+    lines = {line.get_label(): list(line.get_ydata()) for a in ax.figure.axes for line in a.get_lines()}
+    assert lines["train loss"] == history.train_loss and lines["val loss"] == history.val_loss
+    assert lines["train accuracy"] == history.train_accuracy and lines["val accuracy"] == history.val_accuracy
+    assert f"best epoch {history.best_epoch}" in lines
+    plt.close(ax.figure)
+
+
+# ----------------------------------------------------------------------------- non-finite values
+
+
+def test_a_model_with_nan_weights_does_not_train_fine() -> None:
+    """All-nan weights: fit stops at step 1 naming a nan parameter; nothing is updated."""
+    model = tiny(0)
+    for p in model.parameters():
+        p.data = math.nan
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    with pytest.raises(NonFiniteError, match=r"step 1 \(epoch 1\).*parameter 'layers\.0\.neurons\.0\.w\.0' is already nan"):
+        fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=3, progress=False)
+
+
+class InfAtStep(SGD):
+    """SGD whose k-th step also sets one parameter to inf, as an overflowing update would."""
+
+    def __init__(self, params: list[Value], lr: float, at_step: int, index: int) -> None:
+        super().__init__(params, lr)
+        self.at_step, self.index = at_step, index
+
+    def step(self) -> None:
+        super().step()
+        if self.steps == self.at_step:
+            self.params[self.index].data = math.inf
+
+
+@pytest.mark.parametrize(("at_step", "index"), [(1, 0), (3, 5)])
+def test_a_step_that_makes_a_parameter_inf_is_undone_and_named(at_step: int, index: int) -> None:
+    """A step leaving a parameter inf: the error names the step and the parameter; the model keeps the step before."""
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    model, expected = tiny(0), tiny(0)
+    name = model.parameters()[index].label
+    with pytest.raises(NonFiniteError, match=rf"step {at_step} \(epoch {at_step}\) made parameter '{name}' inf") as caught:
+        fit(model, "hinge", X, y, optimizer=InfAtStep(model.parameters(), 0.1, at_step, index), epochs=5, progress=False)
+    fit(expected, "hinge", X, y, optimizer=SGD(expected.parameters(), lr=0.1), epochs=at_step - 1, progress=False)
+    assert weights(model) == weights(expected)
+    assert f"restored to their values before step {at_step}" in str(caught.value)
+    assert caught.value.history.steps_done == at_step - 1 and len(caught.value.history) == at_step - 1
+
+
+def test_a_huge_learning_rate_stops_with_finite_weights() -> None:
+    """lr=1e308 no longer reports a loss of 0: fit raises at the first non-finite value, the weights stay finite."""
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    model = tiny(0)
+    with pytest.raises(NonFiniteError, match=r"step \d \(epoch \d\).*parameter 'layers\."):
+        fit(model, "mse", X, [5.0 * t for t in y], optimizer=SGD(model.parameters(), lr=1e308), epochs=3, progress=False)
+    assert all(math.isfinite(w) for w in weights(model))
+
+
+def test_divergence_stops_at_the_first_non_finite_step_with_the_history_so_far() -> None:
+    """Growing steps diverge: fit stops at the first non-finite value with the parameters of the step before."""
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    targets = [100.0 * t for t in y]
+    model = tiny(0)
+    with pytest.raises(NonFiniteError) as caught:
+        fit(model, "mse", X, targets, optimizer=SGD(model.parameters(), lr=lambda step: 10.0 ** (step * 20)), epochs=50,
+            progress=False)
+    history = caught.value.history
+    done = history.steps_done
+    assert 1 <= done < 50 and f"step {done + 1} " in str(caught.value)
+    expected = tiny(0)
+    fit(expected, "mse", X, targets, optimizer=SGD(expected.parameters(), lr=lambda step: 10.0 ** (step * 20)), steps=done,
+        progress=False)
+    assert weights(model) == weights(expected)
+    assert all(math.isfinite(w) for w in weights(model))
+
+
+def test_a_nan_input_is_named() -> None:
+    """A nan in the data stops fit at the step that meets it, naming the input."""
+    model = tiny(0)
+    with pytest.raises(NonFiniteError, match=r"input 1 of this batch holds a non-finite number"):
+        fit(model, "hinge", [[0.0, 1.0], [math.nan, 0.0]], [1, -1], optimizer=SGD(model.parameters(), lr=0.1), epochs=2,
+            progress=False)
+
+
+@pytest.mark.parametrize("l2_value", [math.nan, -1.0, math.inf])
+def test_bad_l2_is_refused(l2_value: float) -> None:
+    """l2 must be a finite number >= 0."""
+    model = tiny(0)
+    with pytest.raises(ValueError, match="l2 must be"):
+        fit(model, "hinge", [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, l2=l2_value,
+            progress=False)
+
+
+# ---------------------------------------------------------------------------------- numpy inputs
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_numpy_arrays_train_like_lists(compile_: bool, dtype: str) -> None:
+    """fit(model, 'hinge', np.array(X), np.array(y)) works, eager and compiled, and takes the list version's steps."""
+    np = pytest.importorskip("numpy")
+    X, y = make_moons(10, 0.1, 0, signed=True)
+    X_np = np.array(X, dtype=dtype)
+    from_lists, from_numpy = tiny(0), tiny(0)
+    fit(from_lists, "hinge", X_np.tolist(), y, optimizer=SGD(from_lists.parameters(), lr=0.1), epochs=3, progress=False,
+        compile=compile_)
+    history = fit(from_numpy, "hinge", X_np, np.array(y), optimizer=SGD(from_numpy.parameters(), lr=0.1), epochs=3,
+                  X_val=list(X_np), y_val=np.array(y), progress=False, compile=compile_)
+    assert weights(from_numpy) == weights(from_lists) and len(history.val_loss) == 3
+    rows_of_numbers = [[np.float32(a), np.float32(b)] for a, b in X]
+    fit(tiny(0), "hinge", rows_of_numbers, y, optimizer=SGD(tiny(0).parameters(), lr=0.1), epochs=1, progress=False,
+        compile=compile_)
+
+
+def test_empty_training_data_is_refused() -> None:
+    """No training examples (a list or an empty array) is refused with a clear error."""
+    model = tiny(0)
+    with pytest.raises(ValueError, match="X is empty"):
+        fit(model, "hinge", [], [], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+
+
+def test_progress_is_quiet_when_output_is_not_interactive(capsys: pytest.CaptureFixture[str]) -> None:
+    """progress=None (the default) draws nothing when stderr is not a terminal and no notebook is running."""
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    model = tiny(0)
+    fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=2)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+# ------------------------------------------------------------------------------ notebooks
+
+
+def _run_notebook(*sources: str) -> list[list[dict[str, Any]]]:
+    """Execute cells in a real Jupyter kernel (nbclient + ipykernel) with this checkout importable; their outputs."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    root = str(Path(__file__).resolve().parent.parent)
+    cells = [nbformat.v4.new_code_cell(f"import sys\nsys.path.insert(0, {root!r})"), *map(nbformat.v4.new_code_cell, sources)]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    return [list(cell.outputs) for cell in notebook.cells[1:]]
+
+
+_FIT_IN_A_NOTEBOOK = """\
+from nn import MLP, SGD, fit
+model = MLP(2, [3, 1], seed=0)
+history = fit(model, "hinge", [[0.0, 1.0], [1.0, 0.0]], [1, -1], optimizer=SGD(model.parameters(), lr=0.1), epochs=3{}){}"""
+
+
+@pytest.mark.slow
+def test_fit_shows_a_notebook_progress_bar_in_jupyter() -> None:
+    """In a Jupyter kernel fit's default progress is tqdm's widget (a widget MIME bundle); progress=False shows nothing."""
+    pytest.importorskip("ipywidgets")
+    bar, quiet = _run_notebook(_FIT_IN_A_NOTEBOOK.format("", ""), _FIT_IN_A_NOTEBOOK.format(", progress=False", ""))
+    widgets = [o for o in bar if o["output_type"] == "display_data"]
+    assert len(widgets) == 1 and "application/vnd.jupyter.widget-view+json" in widgets[0]["data"]
+    assert "epoch" in widgets[0]["data"]["text/plain"]
+    assert not any(o["output_type"] == "stream" and o["name"] == "stderr" for o in bar)
+    assert quiet == []
+
+
+@pytest.mark.slow
+def test_fit_falls_back_to_a_text_bar_in_jupyter_without_ipywidgets() -> None:
+    """Without ipywidgets the notebook gets tqdm's text bar on stderr with the last epoch's figures, and no warning."""
+    [outputs] = _run_notebook("sys.modules['ipywidgets'] = None  # as if not installed\n"
+                              + _FIT_IN_A_NOTEBOOK.format("", "\nprint(history.summary())"))
+    stderr = "".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr")
+    stdout = "".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stdout")
+    assert "3/3" in stderr and stdout.strip() in stderr  # the bar's last state shows the summary
+    assert "IProgress" not in stderr and not any(o["output_type"] == "display_data" for o in outputs)
+
+
+def test_ctrl_c_with_early_stopping_restores_the_best_epoch() -> None:
+    """Interrupted during a run with early stopping, fit still gives the model its best epoch's parameters."""
+    X, y = make_moons(16, 0.35, 0, signed=True)
+    X_val, y_val = make_moons(30, 0.35, 1, signed=True)
+    model = MLP(2, [12, 12, 1], seed=0)
+    snapshots: dict[int, list[float]] = {}
+
+    def record_then_stop(history: History) -> None:
+        snapshots[history.epochs[-1]] = weights(model)
+        if history.epochs[-1] == 40:
+            raise KeyboardInterrupt
+
+    history = fit(model, "hinge", X, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=300, X_val=X_val, y_val=y_val,
+                  early_stopping=EarlyStopping(patience=100), callback=record_then_stop, progress=False)
+    assert history.interrupted and not history.stopped_early and len(history) == 40
+    assert history.best_epoch is not None and history.best_epoch < 40
+    assert weights(model) == snapshots[history.best_epoch]
+
+
+def test_history_and_errors_cross_process_boundaries() -> None:
+    """History and NonFiniteError survive pickling (a search runs fit in worker processes), the error with its history."""
+    import pickle
+
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    model = tiny(0)
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=2, X_val=X, y_val=y,
+                  record_gradients=True, progress=False)
+    assert pickle.loads(pickle.dumps(history)) == history
+    with pytest.raises(NonFiniteError) as caught:
+        fit(model, "hinge", X, y, optimizer=InfAtStep(model.parameters(), 0.1, 1, 0), epochs=2, progress=False)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert str(again) == str(caught.value) and again.history == caught.value.history

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Value, grad, is_grad_enabled, no_grad
+from autograd import Value, apply, grad, is_grad_enabled, no_grad
 from autograd.testing import values
 
 # ------------------------------------------------------------------------------------------- construction
@@ -45,16 +45,22 @@ def test_value_refuses_non_reals_naming_the_type(bad: Any) -> None:
     )
 )
 def test_value_refuses_a_non_str_label_naming_its_type_and_value(label: object) -> None:
-    """Value(1.0, label=5) raises TypeError naming the label's type and value (None and str are the allowed labels)."""
-    with pytest.raises(TypeError, match=f"label must be a str or None, got {type(label).__name__}: ") as caught:
+    """Value(1.0, label=5) raises TypeError naming the label's type and value (a str is the allowed label)."""
+    with pytest.raises(TypeError, match=f"label must be a str, got {type(label).__name__}: ") as caught:
         Value(1.0, label=label)  # type: ignore[arg-type]
     assert repr(label) in str(caught.value)
 
 
-@given(st.one_of(st.none(), st.text()))
-def test_value_keeps_a_str_or_none_label(label: str | None) -> None:
-    """A str label (any text, even empty) or None is stored as given."""
+@given(st.text())
+def test_value_keeps_a_str_label(label: str) -> None:
+    """A str label (any text, even empty) is stored as given."""
     assert Value(1.0, label=label).label == label
+
+
+def test_an_unlabelled_node_has_the_empty_label_as_in_micrograd() -> None:
+    """label is '' (never None) for leaves, operator results and label=None from older code."""
+    x = Value(1.0)
+    assert x.label == "" and (x * 2).label == "" and (-x).label == "" and Value(1.0, label=None).label == ""  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", ["2.0", None, [1.0], 1j])
@@ -352,7 +358,7 @@ def test_create_graph_cycle_is_broken_by_zero_grad() -> None:
         x = Value(2.0)
         y = x**3
         y.backward(create_graph=True)
-        assert isinstance(x.grad, Value)
+        assert isinstance(x.grad_value, Value)
         y.zero_grad()
         refs = [weakref.ref(x), weakref.ref(y)]
         del x, y
@@ -370,3 +376,147 @@ def test_package_exports_every_public_name_it_lists_and_render_html() -> None:
 
     assert all(hasattr(autograd, name) for name in autograd.__all__)
     assert "render_html" in autograd.__all__ and autograd.render_html is autograd.html.render_html
+
+
+# ------------------------------------------------------------------------------------------- conventions users bring
+
+
+def test_item_detach_and_bool_follow_pytorch_and_floats() -> None:
+    """v.item() is data; v.detach() is a new leaf with the same data and label; bool(v) is bool(v.data)."""
+    x = Value(2.5, label="x")
+    y = x * x
+    assert y.item() == 6.25 and type(y.item()) is float
+    d = y.detach()
+    assert d.parents == () and d.data == 6.25 and d is not y
+    assert x.detach().label == "x"
+    assert bool(Value(0.0)) is False and bool(Value(-0.0)) is False and bool(Value(0.1)) is True
+    assert bool(Value(math.nan)) is True  # as bool(float('nan'))
+
+
+def test_bare_no_grad_decorator_and_called_one_are_the_same() -> None:
+    """@no_grad and @no_grad() both turn recording off inside the function and keep its name."""
+
+    @no_grad
+    def bare(v: Value) -> Value:
+        return v * v
+
+    @no_grad()
+    def called(v: Value) -> Value:
+        return v * v
+
+    x = Value(3.0)
+    assert bare(x).parents == () and called(x).parents == () and bare.__name__ == "bare"
+    assert (x * x).parents == (x, x)
+
+
+def test_one_no_grad_instance_shared_by_threads_keeps_each_thread_right() -> None:
+    """A module-level NG = no_grad() entered by two threads, exited first-in first-out: each thread stays right."""
+    import threading
+
+    shared = no_grad()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    results: dict[str, tuple[bool, bool]] = {}
+    errors: list[BaseException] = []
+
+    def work(name: str, wait_before: threading.Event | None, done: threading.Event, wait_exit: threading.Event | None) -> None:
+        try:
+            x = Value(1.0)
+            if wait_before is not None:
+                wait_before.wait(5)
+            with shared:
+                done.set()
+                if wait_exit is not None:
+                    wait_exit.wait(5)
+                inside = (x * 2).parents == ()
+            results[name] = (inside, len((x * 2).parents) == 2)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    # A enters, B enters, A leaves while B is still inside, then B leaves: not last-in first-out.
+    first = threading.Thread(target=work, args=("a", None, a_in, b_in))
+    second = threading.Thread(target=work, args=("b", a_in, b_in, a_out))
+    first.start()
+    second.start()
+    first.join()
+    a_out.set()
+    second.join()
+    assert not errors and results == {"a": (True, True), "b": (True, True)}
+
+
+def test_no_grad_is_per_asyncio_task_with_a_shared_instance() -> None:
+    """Two tasks share one no_grad instance and leave it in the order they entered: each task's state is its own."""
+    import asyncio
+
+    shared = no_grad()
+
+    async def task(delay_in: int, delay_out: int) -> list[bool]:
+        for _ in range(delay_in):
+            await asyncio.sleep(0)
+        seen = []
+        with shared:
+            for _ in range(delay_out):
+                seen.append(is_grad_enabled())
+                await asyncio.sleep(0)
+        seen.append(is_grad_enabled())
+        return seen
+
+    async def main() -> list[list[bool]]:
+        # The first task enters first and leaves first, while the second is still inside.
+        return list(await asyncio.gather(task(0, 2), task(1, 4)))
+
+    assert asyncio.run(main()) == [[False, False, True], [False, False, False, False, True]]
+
+
+def test_no_grad_decorates_generators_and_coroutines() -> None:
+    """@no_grad on a generator function and on an async def turns recording off while their code runs."""
+    import asyncio
+
+    x = Value(2.0)
+
+    @no_grad
+    def squares(n: int) -> Iterator[Value]:
+        for _ in range(n):
+            yield x * x
+
+    @no_grad()
+    async def square() -> Value:
+        await asyncio.sleep(0)
+        return x * x
+
+    made = list(squares(3))
+    assert [v.parents for v in made] == [(), (), ()] and is_grad_enabled()
+    assert asyncio.run(square()).parents == () and is_grad_enabled()
+
+
+# ------------------------------------------------------------------------------------------- nan and inf
+
+
+@pytest.mark.parametrize(
+    "op", ["relu", "log", "sqrt", "exp", "tanh", "sigmoid", "softplus", "sin", "cos", "abs", "neg", "leaky_relu", "softsign"]
+)
+def test_nan_goes_through_every_one_input_op_as_nan(op: str) -> None:
+    """Value(nan).op() is nan, as in IEEE and PyTorch: relu(nan) is not 0 and log/sqrt(nan) raise no domain error."""
+    out = apply(op, Value(math.nan))
+    assert math.isnan(out.data), op
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
+def test_nan_goes_through_every_two_input_op(op: str) -> None:
+    """nan on either side of a two-input op gives nan (nan ** 0 is 1.0, as in IEEE)."""
+    assert math.isnan(apply(op, Value(math.nan), Value(2.0)).data)
+    assert math.isnan(apply(op, Value(2.0), Value(math.nan)).data)
+    assert math.isnan(apply("**", Value(-2.0), Value(math.nan)).data)
+
+
+def test_infinities_give_inf_where_floats_do() -> None:
+    """inf * 2, inf + 1, relu(inf), tanh(inf) give what floats give."""
+    inf = math.inf
+    assert (Value(inf) * 2).data == inf and (Value(inf) + 1).data == inf
+    assert Value(inf).relu().data == inf and Value(inf).tanh().data == 1.0 and Value(-inf).exp().data == 0.0
+
+
+@pytest.mark.parametrize("op", ["sin", "cos"])
+def test_sine_of_infinity_names_the_op_and_the_value(op: str) -> None:
+    """Value(inf).sin() raises ValueError naming sin and inf (math.sin says only 'math domain error')."""
+    with pytest.raises(ValueError, match=f"{op}: input inf is outside the domain"):
+        getattr(Value(math.inf), op)()
