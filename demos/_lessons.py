@@ -5,15 +5,13 @@ training and validation loss after every epoch from ``fit``'s callback, by a com
 the model (``fit``'s own ``X_val`` evaluation runs eagerly, and for the overfitting demo's large
 network that costs ten times the training step), and stops early by ending ``fit`` with a
 ``KeyboardInterrupt`` from the callback (``fit`` documents that as a clean stop), then restores
-the best weights — the rule of ``EarlyStopping(patience, metric="val_loss")``. Per-layer gradient
-norms come from ``fit(record_gradients=True)`` when ``fit`` has it (the training room's API,
-the diagnosis's measurement) and from the callback otherwise.
+the best weights — the rule of ``EarlyStopping(patience, metric="val_loss")`` (a test checks they
+agree). Per-layer gradient norms come from ``fit(record_gradients=True)`` and ``nn.diagnose``:
+the diagnosis's own measurement.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import math
 import warnings
 from collections.abc import Sequence
@@ -21,20 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import compile_per_sample
-from nn.losses import mse
+from nn.diagnose import DiagnosisWarning, diagnose
 from nn.module import MLP
-from nn.train import LossName, Optimizer, fit, resolve_loss
-
-#: True once ``fit`` records per-layer gradient norms itself (``record_gradients=True``).
-NEW_FIT = "record_gradients" in inspect.signature(fit).parameters
-
-
-def _diagnosis_module() -> Any:
-    """``nn.diagnose`` (the training room's diagnosis, which ``fit`` also runs), or None where it does not exist yet."""
-    try:
-        return importlib.import_module("nn.diagnose")
-    except ImportError:
-        return None
+from nn.train import History, LossName, Optimizer, fit, resolve_loss
 
 
 @dataclass
@@ -49,44 +36,22 @@ class Curves:
     stopped_early: bool = False
     #: ``grad_norms[k][e]``: the gradient norm of layer ``k`` (input side first) in epoch ``e``.
     grad_norms: list[list[float]] = field(default_factory=list)
-    #: What ``fit``'s diagnosis found (``"vanishing: layers.0"``, …), where ``fit`` diagnoses.
+    #: What ``fit``'s diagnosis found (``"vanishing: layers.0"``, …).
     findings: list[str] = field(default_factory=list)
 
 
-def layer_gradient_norms(model: MLP) -> list[float]:
-    """The Euclidean norm of each layer's parameter gradients (weights and biases), first layer first.
-
-    >>> model = MLP(1, [2, 1], seed=0)
-    >>> for p in model.parameters():
-    ...     p.grad = 1.0
-    >>> [round(n, 3) for n in layer_gradient_norms(model)]
-    [2.0, 1.732]
-    """
-    return [math.sqrt(sum(p.grad * p.grad for p in layer.parameters())) for layer in model.layers]
-
-
 def initial_gradient_norms(model: MLP, X: Sequence[Any], y: Sequence[Any]) -> tuple[list[float], list[str]]:
-    """Each layer's gradient norm of the MSE on ``(X, y)`` now, and what ``nn.diagnose`` finds (where it exists).
+    """Each layer's gradient norm of the MSE on ``(X, y)`` now, and what ``nn.diagnose`` finds.
 
     ``nn.diagnose`` is the measurement ``fit(record_gradients=True)`` makes, so the numbers at
-    initialization and during training come from one implementation; before it exists the norms
-    are read after one ``backward()``.
+    initialization and during training come from one implementation.
 
     >>> norms, findings = initial_gradient_norms(MLP(1, [2, 1], seed=0), [[1.0]], [0.0])
     >>> len(norms)
     2
     """
-    diagnosis = _diagnosis_module()
-    if diagnosis is not None:
-        report = diagnosis.diagnose(model, X, y, loss="mse")
-        return [float(s.grad_norm) for s in report.layers], [f"{f.kind}: {f.layer}" for f in report.findings]
-    saved = [p.grad for p in model.parameters()]
-    model.zero_grad()
-    mse([model.outputs(x)[0] for x in X], list(y)).backward()
-    norms = layer_gradient_norms(model)
-    for p, g in zip(model.parameters(), saved):  # as diagnose does: the gradients are left as they were
-        p.grad = g
-    return norms, []
+    report = diagnose(model, X, y, loss="mse")
+    return [s.grad_norm for s in report.layers], [f"{f.kind}: {f.layer}" for f in report.findings]
 
 
 def replayed_loss(model: MLP, loss: LossName, X: Sequence[Any], y: Sequence[Any]) -> Any:
@@ -133,15 +98,12 @@ def train_with_curves(
     measure_train = replayed_loss(model, loss, X, y)
     measure = replayed_loss(model, loss, X_val, y_val)
     best = (math.inf, 0, model.state_dict())
-    own_norms: list[list[float]] = []
 
-    def after_epoch(history: Any) -> None:
+    def after_epoch(history: History) -> None:
         nonlocal best
-        curves.epochs.append(history.epoch[-1])
+        curves.epochs.append(history.epochs[-1])
         curves.train_loss.append(measure_train())
         curves.val_loss.append(measure())
-        if record_gradients and not NEW_FIT:
-            own_norms.append(layer_gradient_norms(model))
         if patience is not None:
             if curves.val_loss[-1] < best[0]:
                 best = (curves.val_loss[-1], curves.epochs[-1], model.state_dict())
@@ -149,21 +111,13 @@ def train_with_curves(
                 curves.stopped_early = True
                 raise KeyboardInterrupt  # fit's documented clean stop: the model keeps its last completed step
 
-    # With the training room's fit, its own per-layer gradient norms (the diagnosis's measurement).
-    extra = {"record_gradients": True} if record_gradients and NEW_FIT else {}
-    train: Any = fit
-    diagnosis = _diagnosis_module()
     with warnings.catch_warnings():
-        if diagnosis is not None:  # reported in curves.findings, one line each, instead of a warning a screen long
-            warnings.simplefilter("ignore", diagnosis.DiagnosisWarning)
-        history = train(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, callback=after_epoch,
-                        seed=seed, progress=False, compile=True, **extra)  # fmt: skip
-    curves.findings = [f"{f.kind}: {f.layer}" for f in getattr(history, "findings", [])]
+        warnings.simplefilter("ignore", DiagnosisWarning)  # reported in curves.findings, one line each
+        history = fit(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, callback=after_epoch,
+                      seed=seed, progress=False, compile=True, record_gradients=record_gradients)  # fmt: skip
+    curves.findings = [f"{f.kind}: {f.layer}" for f in history.findings]
     if patience is not None:
         model.load_state_dict(best[2])
         curves.best_epoch = best[1]
-    if NEW_FIT:
-        curves.grad_norms = [list(norms) for norms in history.grad_norms.values()]
-    else:
-        curves.grad_norms = [list(column) for column in zip(*own_norms)]  # per layer, over epochs
+    curves.grad_norms = [list(norms) for norms in history.grad_norms.values()]  # per layer, input side first
     return curves

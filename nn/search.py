@@ -23,7 +23,6 @@ seed, so a search gives the same table on one core, on many, or on a cluster.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
 import math
@@ -41,9 +40,10 @@ from typing import Any, Literal, Union
 
 from autograd.atomic import write_text_atomically
 from nn.data import Seed, rng_from, train_test_split
+from nn.diagnose import DiagnosisWarning
 from nn.module import MLP
 from nn.optim import SGD, Adam
-from nn.train import LossName, Optimizer, evaluate, fit
+from nn.train import EarlyStopping, LossName, Optimizer, evaluate, fit
 
 # ------------------------------------------------------------------------------------- the space
 
@@ -198,7 +198,7 @@ class TrialResult:
     seconds: float = 0.0
     #: The error a failed trial raised, as ``"Type: message"``.
     error: str = ""
-    #: What ``fit``'s diagnosis found during training (``"dead: layers.1"``, ``"vanishing: layers.0"``), where it diagnoses.
+    #: What ``fit``'s diagnosis found during training (``"dead: layers.1"``, ``"vanishing: layers.0"``).
     findings: tuple[str, ...] = ()
     #: Epochs trained (fewer than ``epochs`` when early stopping ended the trial; its weights are the best epoch's).
     epochs_run: int = 0
@@ -248,26 +248,6 @@ def outputs_for(loss: str, y: Sequence[Any]) -> int:
     return int(max(y)) + 1 if loss == "cross_entropy" else 1
 
 
-def _quiet_diagnosis() -> None:
-    """Silence ``fit``'s ``DiagnosisWarning`` inside a ``warnings.catch_warnings()`` block, where ``nn.diagnose`` exists."""
-    try:
-        diagnosis: Any = importlib.import_module("nn.diagnose")
-    except ImportError:  # a fit without a diagnosis has nothing to silence
-        return
-    warnings.simplefilter("ignore", diagnosis.DiagnosisWarning)
-
-
-def _early_stopping(patience: Any, task: Task) -> dict[str, Any]:
-    """``fit``'s keywords for early stopping on the validation loss with ``patience``, or none without it."""
-    if patience is None:
-        return {}
-    stopping = getattr(importlib.import_module("nn.train"), "EarlyStopping", None)
-    if stopping is None:
-        raise ValueError("patience: this fit has no early stopping (nn.train.EarlyStopping); leave patience out")
-    # The validation split is evaluated by fit every epoch here: it is what early stopping watches.
-    return {"X_val": task.X_val, "y_val": task.y_val, "early_stopping": stopping(patience=patience, metric="val_loss")}
-
-
 def run_trial(task: Task) -> TrialResult:
     """Train one trial's model on the training split and measure it on train and validation; never raises for a bad setting.
 
@@ -285,10 +265,15 @@ def run_trial(task: Task) -> TrialResult:
         settings = {**DEFAULTS, **task.settings}
         model = build_model(settings, len(task.X_train[0]), outputs_for(task.loss, task.y_train), task.seed)
         optimizer = build_optimizer(settings, model.parameters())
+        patience = settings["patience"]
+        # With patience, fit evaluates the validation split every epoch: it is what early stopping watches.
+        watched = (
+            (task.X_val, task.y_val, EarlyStopping(patience=patience, metric="val_loss")) if patience else (None, None, None)
+        )
         with warnings.catch_warnings():
-            _quiet_diagnosis()  # a trial's findings go into its row, not a warning per trial on the terminal
-            train: Any = fit  # the early-stopping keywords exist once the training room's fit is in
-            history = train(
+            # A trial's findings go into its row, not a warning per trial on the terminal.
+            warnings.simplefilter("ignore", DiagnosisWarning)
+            history = fit(
                 model,
                 task.loss,
                 task.X_train,
@@ -300,9 +285,11 @@ def run_trial(task: Task) -> TrialResult:
                 seed=task.seed,
                 progress=False,
                 compile=task.compile,
-                **_early_stopping(settings["patience"], task),
+                X_val=watched[0],
+                y_val=watched[1],
+                early_stopping=watched[2],
             )
-        findings = tuple(f"{f.kind}: {f.layer}" for f in getattr(history, "findings", ()))
+        findings = tuple(f"{f.kind}: {f.layer}" for f in history.findings)
         train_loss, train_accuracy = evaluate(model, task.loss, task.X_train, task.y_train)
         val_loss, val_accuracy = evaluate(model, task.loss, task.X_val, task.y_val)
     except Exception as error:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -96,13 +95,17 @@ def test_vanishing_demo_quick_run_prints_every_layer_and_the_ratio(tmp_path: Pat
     assert_picture(tmp_path / "vanishing_training.png")
 
 
-def test_layer_gradient_norms_are_the_norms_backward_leaves() -> None:
-    """The measured norm of a layer is the square root of the sum of its parameters' squared gradients after backward()."""
-    from demos._lessons import layer_gradient_norms
+def test_initial_gradient_norms_are_the_norms_backward_leaves() -> None:
+    """The norms at initialization are sqrt(Σ grad²) of each layer after backward() of the MSE; the grads are left alone."""
+    from demos._lessons import initial_gradient_norms
+    from nn.losses import mse
 
     model = MLP(2, [3, 3, 1], activation="sigmoid", seed=4)
-    model.outputs([0.5, -1.0])[0].backward()
-    for layer, norm in zip(model.layers, layer_gradient_norms(model)):
+    X, y = [[0.5, -1.0], [1.0, 2.0]], [1.0, 0.0]
+    norms, _ = initial_gradient_norms(model, X, y)
+    assert all(p.grad == 0.0 for p in model.parameters())
+    mse([model.outputs(x)[0] for x in X], y).backward()
+    for layer, norm in zip(model.layers, norms, strict=True):
         assert norm == pytest.approx(sum(p.grad**2 for p in layer.parameters()) ** 0.5, rel=1e-12) and norm > 0.0
 
 
@@ -257,21 +260,18 @@ def test_docstring_examples_run(name: str) -> None:
 
 def test_the_adapters_early_stopping_stops_where_fits_does() -> None:
     """train_with_curves(patience=p) keeps the epoch and the weights fit(early_stopping=EarlyStopping(p)) keeps."""
-    import nn.train
     from nn.data import make_sine
+    from nn.train import EarlyStopping, fit
 
-    if not hasattr(nn.train, "EarlyStopping"):
-        pytest.skip("EarlyStopping arrives with the training room's fit")
-    train: Any = nn.train
     X, y = make_sine(12, 0.3, seed=1)
     X_val, y_val = make_sine(40, 0.3, seed=2)
     ours, theirs = (MLP(1, [8, 8, 1], activation="tanh", seed=0) for _ in range(2))
     curves = train_with_curves(
         ours, "mse", X, y, X_val, y_val, optimizer=Adam(ours.parameters(), lr=0.05), epochs=150, patience=10
     )
-    history = train.fit(
+    history = fit(
         theirs, "mse", X, y, optimizer=Adam(theirs.parameters(), lr=0.05), epochs=150, X_val=X_val, y_val=y_val,
-        early_stopping=train.EarlyStopping(patience=10), progress=False, compile=True,
+        early_stopping=EarlyStopping(patience=10), progress=False, compile=True,
     )  # fmt: skip
     assert curves.stopped_early and history.stopped_early
     assert curves.best_epoch == history.best_epoch and curves.epochs[-1] == history.epochs[-1]

@@ -412,7 +412,6 @@ def test_the_table_shows_a_diagnosis_column_only_when_there_are_findings() -> No
 
 def test_a_trial_carries_what_fits_diagnosis_found() -> None:
     """A deep sigmoid network's trial row says its first layers' gradient vanished (where fit diagnoses), quietly."""
-    pytest.importorskip("nn.diagnose", reason="fit's diagnosis arrives with the training room's nn/diagnose.py")
     import warnings
 
     with warnings.catch_warnings():
@@ -431,23 +430,9 @@ def test_workers_and_executor_are_checked_by_name() -> None:
 
 def test_patience_stops_a_trial_early_on_the_validation_loss() -> None:
     """With patience, a long trial stops once validation loss stalls, keeps its best epoch, and the table says how long it ran."""
-    import nn.train
-
-    if not hasattr(nn.train, "EarlyStopping"):
-        pytest.skip("early stopping arrives with the training room's fit")
     search = small_search()
     results = search.grid({"patience": [None, 3]}, workers=1, epochs=300, lr=0.5, optimizer="adam", width=16)
     full, stopped = results.trials
     assert full.epochs_run == 300 and 3 < stopped.epochs_run < 300
     assert stopped.val_loss <= full.val_loss
     assert results.table(by="index").splitlines()[2].split()[-1] == str(stopped.epochs_run)
-
-
-def test_without_early_stopping_in_fit_patience_fails_the_trial_by_name() -> None:
-    """Where fit has no early stopping yet, a trial asking for patience fails with a row that says so."""
-    import nn.train
-
-    if hasattr(nn.train, "EarlyStopping"):
-        pytest.skip("this fit has early stopping")
-    results = small_search().grid({"patience": [5]}, workers=1, epochs=2)
-    assert results.trials[0].status == "failed" and "no early stopping" in results.trials[0].error
