@@ -27,7 +27,8 @@ def write_text_atomically(path: str | os.PathLike[str], text: str, *, make_paren
     ``os.replace`` is atomic on POSIX and Windows, so a crash or an error mid-write leaves the
     previous file intact (and no temporary file behind). The new file gets the mode the old one
     had, or the usual ``0o666 & ~umask`` for a new file (``mkstemp`` alone would make it private).
-    A missing folder is an error (as with ``open``) unless ``make_parents=True``.
+    A missing folder is an error (as with ``open``) unless ``make_parents=True``. A symlink is
+    written through: the file it points to is replaced and the link stays.
 
     >>> import os, tempfile
     >>> target = os.path.join(tempfile.mkdtemp(), "notes.txt")
@@ -35,6 +36,9 @@ def write_text_atomically(path: str | os.PathLike[str], text: str, *, make_paren
     'backprop\\n'
     """
     target = Path(path)
+    if target.is_symlink():
+        # Write through the link, as open() would; replacing the link itself would cut it loose.
+        target = Path(os.path.realpath(target))
     if make_parents:
         target.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -1,38 +1,30 @@
 """Small synthetic data sets, generated in code from a seed: moons, circles, XOR, spirals, regression.
 
-Every generator takes ``seed`` (an int or a ``random.Random``) and draws only from its own
-``random.Random``, never from the global random state, so the same call gives the same points
-on every run and on every machine. Points are plain lists of floats (no numpy needed); labels
-are ints (classes) or floats (regression targets).
+Every generator takes ``seed`` (an int or a ``random.Random``; see ``nn.seeding``) and draws only
+from that generator, never from the global random state, so the same call gives the same points
+on every run and on every machine. ``seed=None`` draws from Python's global ``random`` instead.
+Points are plain lists of floats (no numpy needed); labels are ints (classes) or floats
+(regression targets).
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import random
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar, Union
+from typing import TypeVar
 
-#: A seed: an int, or a ``random.Random`` that the function draws from (and so advances).
-Seed = Union[int, random.Random]
+# rng_from and Seed live in nn.seeding (one home for models, data and training); re-exported here
+# for callers that import them from nn.data.
+from nn.seeding import Seed as Seed
+from nn.seeding import rng_from as rng_from
+
 #: Inputs as a list of points, each point a list of floats.
 Points = list[list[float]]
 
 X_ = TypeVar("X_")
 Y_ = TypeVar("Y_")
-
-
-def rng_from(seed: Seed) -> random.Random:
-    """A ``random.Random`` for ``seed``: the same object if it already is one, else a fresh one seeded with it.
-
-    >>> rng_from(3).random() == rng_from(3).random()
-    True
-    """
-    if isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int or a random.Random, got {type(seed).__name__}: {seed!r}")
-    return random.Random(seed)
 
 
 def _linspace(start: float, stop: float, n: int, *, endpoint: bool = True) -> list[float]:
@@ -43,9 +35,22 @@ def _linspace(start: float, stop: float, n: int, *, endpoint: bool = True) -> li
     return [start + i * step for i in range(n)]
 
 
-def _check_n(n: int, where: str) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+def _as_int(value: object, minimum: int) -> int | None:
+    """``value`` as a plain int if it is an integer (numpy integers too, not bools) >= ``minimum``, else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]  # None below if it has no __index__
+    except TypeError:
+        return None
+    return number if number >= minimum else None
+
+
+def _check_n(n: int, where: str) -> int:
+    checked = _as_int(n, 0)
+    if checked is None:
         raise ValueError(f"{where}: the number of points must be an int >= 0, got {n!r}")
+    return checked
 
 
 def _check_noise(noise: float, where: str) -> None:
@@ -94,7 +99,7 @@ def make_moons(
     >>> make_moons(4, signed=True, shuffle=False)[1]
     [-1, -1, 1, 1]
     """
-    _check_n(n, "make_moons")
+    n = _check_n(n, "make_moons")
     _check_noise(noise, "make_moons")
     rng = rng_from(seed)
     n_out = n // 2
@@ -114,7 +119,7 @@ def make_circles(
     >>> [[round(c, 3) + 0.0 for c in p] for p in X], y
     ([[1.0, 0.0], [-1.0, 0.0], [0.5, 0.0], [-0.5, 0.0]], [0, 0, 1, 1])
     """
-    _check_n(n, "make_circles")
+    n = _check_n(n, "make_circles")
     _check_noise(noise, "make_circles")
     if not 0.0 <= factor < 1.0:
         raise ValueError(f"make_circles: factor (inner radius / outer radius) must be in [0, 1), got {factor!r}")
@@ -136,7 +141,7 @@ def make_xor(n: int = 100, noise: float = 0.0, seed: Seed = 0, *, signed: bool =
     >>> all(label == int((p[0] > 0) != (p[1] > 0)) for p, label in zip(X, y))
     True
     """
-    _check_n(n, "make_xor")
+    n = _check_n(n, "make_xor")
     _check_noise(noise, "make_xor")
     rng = rng_from(seed)
     points = [[rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)] for _ in range(n)]
@@ -157,10 +162,12 @@ def make_spirals(
     >>> y
     [0, 0, 1, 1, 2, 2]
     """
-    _check_n(n, "make_spirals")
+    n = _check_n(n, "make_spirals")
     _check_noise(noise, "make_spirals")
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+    checked_classes = _as_int(classes, 1)
+    if checked_classes is None:
         raise ValueError(f"make_spirals: classes must be an int >= 1, got {classes!r}")
+    classes = checked_classes
     rng = rng_from(seed)
     points: Points = []
     labels: list[int] = []
@@ -189,8 +196,12 @@ def make_regression(
     >>> all(abs(t - (p[0] + 2 * p[1])) < 1e-12 for p, t in zip(X, y))
     True
     """
-    _check_n(n, "make_regression")
+    n = _check_n(n, "make_regression")
     _check_noise(noise, "make_regression")
+    checked_nin = _as_int(nin, 1)
+    if checked_nin is None:
+        raise ValueError(f"make_regression: nin must be an int >= 1, got {nin!r}")
+    nin = checked_nin
     if not high > low:
         raise ValueError(f"make_regression: need low < high, got low={low!r}, high={high!r}")
     rng = rng_from(seed)
@@ -247,8 +258,10 @@ def batches(
     """
     if len(X) != len(y):
         raise ValueError(f"batches: {len(X)} inputs but {len(y)} labels")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+    checked_size = _as_int(size, 1)
+    if checked_size is None:
         raise ValueError(f"batches: size must be an int >= 1, got {size!r}")
+    size = checked_size
     order = list(range(len(X)))
     if shuffle:
         rng_from(seed).shuffle(order)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Sequence
-from typing import Union
 
 from autograd import Value, vsum
 
 #: A prediction, score or target: a ``Value`` or a plain number.
-Scalar = Union[Value, float, int]
+from nn.module import Scalar
 
 
 def _pairs(name: str, predictions: Iterable[Scalar], targets: Iterable[Scalar]) -> tuple[list[Scalar], list[Scalar]]:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import os
 import random
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Union, get_args
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Union, get_args
 
 from autograd import Value, dot
 from autograd._ops import ActivationOp
 from autograd.groups import Group, set_group
+from nn.seeding import Seed, rng_from
 
 if TYPE_CHECKING:
     import torch
@@ -30,8 +33,6 @@ Output = Union[Value, list[Value]]
 #: Every rule marked as an activation in autograd/rules.py, and "linear" (no activation node).
 Activation = Literal[ActivationOp, "linear"]
 Init = Literal["uniform", "xavier", "he"]
-#: Where initial weights come from: an int seed, a ``random.Random``, or None for fresh OS entropy.
-Seed = Union[int, random.Random, None]
 PathLike = Union[str, "os.PathLike[str]"]
 
 ACTIVATIONS: tuple[str, ...] = get_args(Activation)
@@ -46,24 +47,6 @@ _ACTIVATION_METHODS: dict[str, Callable[[Value], Value] | None] = {
 
 class StateDictError(ValueError):
     """A state dict does not fit a module: missing or extra names, or values that are not finite numbers."""
-
-
-def make_rng(seed: Seed) -> random.Random:
-    """A private ``random.Random`` for ``seed``; never the global random state.
-
-    An int gives a reproducible generator, a ``random.Random`` is used (and advanced) as is, and
-    None seeds a fresh generator from OS entropy.
-
-    >>> make_rng(1337).uniform(-1, 1) == make_rng(1337).uniform(-1, 1)
-    True
-    """
-    if isinstance(seed, random.Random):
-        return seed
-    if seed is None:
-        return random.Random()  # seeded from os.urandom; the module-level state is not consulted
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, a random.Random or None, got {type(seed).__name__}: {seed!r}")
-    return random.Random(seed)
 
 
 def init_weights(rng: random.Random, init: str, fan_in: int, fan_out: int, count: int) -> list[float]:
@@ -87,19 +70,77 @@ def init_weights(rng: random.Random, init: str, fan_in: int, fan_out: int, count
 
 
 def _check_count(what: str, n: object, *, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
-        raise ValueError(f"{what} must be an int >= {minimum}, got {n!r}")
-    return n
+    """``n`` as a plain int (numpy integers too), or ValueError naming the size."""
+    if not isinstance(n, bool):
+        try:
+            number = operator.index(n)  # type: ignore[arg-type]  # refused below if it has no __index__
+        except TypeError:
+            pass
+        else:
+            if number >= minimum:
+                return number
+    raise ValueError(f"{what} must be an int >= {minimum}, got {n!r}")
+
+
+class Outputs(list[Value]):
+    """Several outputs of one call, as the list micrograd returns; ``Value`` methods on it say which output to use.
+
+    >>> out = MLP(2, [3, 2], seed=0)([1.0, 2.0])
+    >>> len(out)
+    2
+    >>> out.backward()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: backward() needs one Value, but this call returned 2 outputs (a list): call it on one output, ...
+    """
+
+    def backward(self, *args: object, **kwargs: object) -> NoReturn:
+        """Always an error: backpropagation starts from one Value."""
+        raise TypeError(
+            f"backward() needs one Value, but this call returned {len(self)} outputs (a list): call it on one "
+            "output, out[i].backward(), or on a loss computed from all of them"
+        )
+
+    if not TYPE_CHECKING:  # at type-check time a list has no Value attributes, which is the point
+
+        def __getattr__(self, name: str) -> NoReturn:
+            if not name.startswith("__") and hasattr(Value, name):
+                raise AttributeError(
+                    f"{name!r} belongs to one Value, but this call returned {len(self)} outputs (a list): "
+                    f"use one of them, out[i].{name}"
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def _check_activation(what: str, activation: object) -> Activation:
-    if activation not in ACTIVATIONS:
+    if isinstance(activation, bool):
+        # micrograd's Neuron(nin, nonlin) passes a bool in this position.
+        raise ValueError(f"{what} must be an activation name, got {activation!r}; for micrograd's flag use nonlin={activation!r}")
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"{what} must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
     return activation  # type: ignore[return-value]  # narrowed by the membership test above
 
 
-def _as_finite_float(name: str, value: object) -> float:
-    """The float a state-dict entry stands for, or StateDictError naming the entry."""
+def _activation_from(what: str, activation: object, nonlin: object, default: Activation = "relu") -> Activation:
+    """The activation named by ``activation=`` or micrograd's ``nonlin=`` (True: ReLU, False: linear)."""
+    if nonlin is not None and not isinstance(nonlin, bool):
+        raise TypeError(f"{what} nonlin must be True or False (micrograd's flag), got {type(nonlin).__name__}: {nonlin!r}")
+    if activation is None:
+        if nonlin is None:
+            return default
+        return "relu" if nonlin else "linear"
+    checked = _check_activation(f"{what} activation", activation)
+    if nonlin is not None and nonlin != (checked != "linear"):
+        raise ValueError(f"{what}: nonlin={nonlin} contradicts activation={checked!r}; give only one of them")
+    return checked
+
+
+def as_finite_float(name: str, value: object) -> float:
+    """The float a state-dict entry stands for, or StateDictError naming the entry.
+
+    >>> as_finite_float("w.0", 2), as_finite_float("b", Value(0.5))
+    (2.0, 0.5)
+    """
     if isinstance(value, Value):
         value = value.data
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -126,13 +167,92 @@ def _as_input_list(module: Module, x: object, nin: int) -> list[Value]:
         return [x if isinstance(x, Value) else Value(float(x), label="x0")]
     if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
         raise TypeError(f"{module!r}: expected a list of {nin} numbers or Values, got {type(x).__name__}: {x!r}")
+    if isinstance(x, (Set, Mapping)):
+        # A set has no order: which number would meet which weight would change from run to run.
+        raise TypeError(f"{module!r}: inputs must be in a fixed order (a list or tuple), got a {type(x).__name__}: {x!r}")
     xs = list(x)
     if len(xs) != nin:
         raise ValueError(f"{module!r}: expected {nin} input{'s' if nin != 1 else ''}, got {len(xs)}")
     for i, xi in enumerate(xs):
         if not isinstance(xi, (Value, numbers.Real)):
             raise TypeError(f"{module!r}: input {i} must be a number or a Value, got {type(xi).__name__}: {xi!r}")
-    return [xi if isinstance(xi, Value) else Value(xi, label=f"x{i}") for i, xi in enumerate(xs)]
+    return [xi if isinstance(xi, Value) else Value(float(xi), label=f"x{i}") for i, xi in enumerate(xs)]
+
+
+# ------------------------------------------------------------------------------------- architectures
+# What a module's architecture() dict implies, computed from the dict alone: model files are
+# checked against these before anything is built (nn.serialize).
+
+
+def architecture_repr(architecture: Mapping[str, Any]) -> str:
+    """The constructor call of a module with this (valid) architecture: what its ``repr`` shows.
+
+    >>> architecture_repr({"type": "Layer", "nin": 3, "nout": 2, "activation": "tanh"})
+    "Layer(3, 2, activation='tanh')"
+    """
+    a = architecture
+    if a["type"] == "Neuron":
+        return f"Neuron({a['nin']}, activation={a['activation']!r})"
+    if a["type"] == "Layer":
+        return f"Layer({a['nin']}, {a['nout']}, activation={a['activation']!r})"
+    return f"MLP({a['nin']}, {a['nouts']}, activation={a['activation']!r}, output_activation={a['output_activation']!r})"
+
+
+def _layer_shapes(architecture: Mapping[str, Any]) -> list[tuple[str, int, int]]:
+    """``(name prefix, nin, nout)`` of each layer; a Neuron is a layer of one without a prefix."""
+    a = architecture
+    if a["type"] == "Neuron":
+        return [("", a["nin"], 1)]
+    if a["type"] == "Layer":
+        return [("neurons.", a["nin"], a["nout"])]
+    sizes = [a["nin"], *a["nouts"]]
+    return [(f"layers.{k}.neurons.", sizes[k], sizes[k + 1]) for k in range(len(a["nouts"]))]
+
+
+def parameter_count(architecture: Mapping[str, Any]) -> int:
+    """How many parameters a module of this (valid) architecture has, without building it.
+
+    >>> parameter_count({"type": "MLP", "nin": 2, "nouts": [16, 16, 1], "activation": "relu", "output_activation": "linear"})
+    337
+    """
+    return sum(nout * (nin + 1) for _, nin, nout in _layer_shapes(architecture))
+
+
+def parameter_names(architecture: Mapping[str, Any]) -> Iterator[str]:
+    """The dotted names of ``named_parameters()`` of a module of this (valid) architecture, one at a time.
+
+    >>> list(parameter_names({"type": "Layer", "nin": 1, "nout": 2, "activation": "relu"}))
+    ['neurons.0.w.0', 'neurons.0.b', 'neurons.1.w.0', 'neurons.1.b']
+    """
+    for prefix, nin, nout in _layer_shapes(architecture):
+        for i in range(nout):
+            neuron = f"{prefix}{i}." if prefix else ""
+            for j in range(nin):
+                yield f"{neuron}w.{j}"
+            yield f"{neuron}b"
+
+
+_INDEX = r"(0|[1-9][0-9]*)"  # as parameter_names writes indices: no sign, no leading zeros
+_NAME = re.compile(rf"(?:layers\.{_INDEX}\.)?(?:neurons\.{_INDEX}\.)?(?:w\.{_INDEX}|b)")
+
+
+def is_parameter_name(architecture: Mapping[str, Any], name: str) -> bool:
+    """Whether ``name`` is one of ``parameter_names(architecture)``, decided from the name alone (no list is made).
+
+    >>> arch = {"type": "MLP", "nin": 2, "nouts": [3, 1], "activation": "relu", "output_activation": "linear"}
+    >>> is_parameter_name(arch, "layers.1.neurons.0.w.2"), is_parameter_name(arch, "layers.1.neurons.1.b")
+    (True, False)
+    """
+    match = _NAME.fullmatch(name)
+    if match is None:
+        return False
+    layer, neuron, weight = (None if g is None else int(g) for g in match.groups())
+    shapes = _layer_shapes(architecture)
+    kind = architecture["type"]
+    if (layer is not None) != (kind == "MLP") or (neuron is not None) != (kind != "Neuron"):
+        return False
+    _, nin, nout = shapes[layer or 0] if (layer or 0) < len(shapes) else ("", 0, 0)
+    return (neuron or 0) < nout and (weight is None or weight < nin)
 
 
 class Module:
@@ -157,6 +277,9 @@ class Module:
 
     def __call__(self, x: Any) -> Output:
         raise NotImplementedError(f"{type(self).__name__} does not define a forward pass")
+
+    def __repr__(self) -> str:
+        return architecture_repr(self.architecture())
 
     def _label_parameters(self) -> None:
         # Called last in each constructor, so an MLP's names (and drawing groups) overwrite its layers' shorter ones.
@@ -201,11 +324,11 @@ class Module:
         if missing or extra:
             parts = []
             if missing:
-                parts.append(f"missing {len(missing)} parameter(s): {_preview(missing)}")
+                parts.append(f"missing {len(missing)} parameter(s): {preview(missing)}")
             if extra:
-                parts.append(f"unexpected {len(extra)} parameter(s): {_preview(extra)}")
+                parts.append(f"unexpected {len(extra)} parameter(s): {preview(extra)}")
             raise StateDictError(f"state dict does not fit {self!r}: {'; '.join(parts)}")
-        return [_as_finite_float(name, state[name]) for name in names]
+        return [as_finite_float(name, state[name]) for name in names]
 
     # ----------------------------------------------------------------------------- files
 
@@ -238,9 +361,29 @@ def _set_drawing_groups(named: list[tuple[str, Value]]) -> None:
         set_group([p], groups[neuron])
 
 
-def _preview(names: list[str], limit: int = 5) -> str:
+def preview(names: list[str], limit: int = 5) -> str:
+    """The first ``limit`` names, quoted, and how many more there are (for error messages about long lists).
+
+    >>> preview(["a", "b", "c"], limit=2)
+    "'a', 'b', ... (1 more)"
+    """
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _check_nouts(nin: int, nouts: object) -> list[int]:
+    """``nouts`` as a list of layer widths, or an error that says what to write."""
+    example = "e.g. MLP(2, [16, 16, 1]) for two hidden layers of 16 and one output"
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable):
+        hint = ""
+        if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
+            width = int(nouts)
+            hint = f"; for a single layer of {width} neuron{'s' if width != 1 else ''} write MLP({nin}, [{width}])"
+        raise TypeError(f"MLP nouts must be a list of layer sizes ({example}), got {type(nouts).__name__}: {nouts!r}{hint}")
+    widths = list(nouts)
+    if not widths:
+        raise ValueError("MLP nouts must list at least one layer width, got []")
+    return [_check_count("MLP layer width", n) for n in widths]
 
 
 class Neuron(Module):
@@ -253,12 +396,19 @@ class Neuron(Module):
     """
 
     def __init__(
-        self, nin: int, activation: Activation = "relu", *, init: Init = "uniform", seed: Seed = None, fan_out: int = 1
+        self,
+        nin: int,
+        activation: Activation | None = None,
+        *,
+        nonlin: bool | None = None,
+        init: Init = "uniform",
+        seed: Seed = None,
+        fan_out: int = 1,
     ) -> None:
         self.nin = _check_count("Neuron nin", nin)
-        self.activation: Activation = _check_activation("Neuron activation", activation)
+        self.activation: Activation = _activation_from("Neuron", activation, nonlin)
         _check_count("Neuron fan_out", fan_out)
-        rng = make_rng(seed)
+        rng = rng_from(seed)
         self.w = [Value(w) for w in init_weights(rng, init, nin, fan_out, nin)]
         self.b = Value(0.0)  # biases start at zero for every init, as in micrograd
         self._activate = _ACTIVATION_METHODS[self.activation]
@@ -280,9 +430,6 @@ class Neuron(Module):
         """``{"type": "Neuron", "nin": ..., "activation": ...}``."""
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
 
-    def __repr__(self) -> str:
-        return f"Neuron({self.nin}, activation={self.activation!r})"
-
 
 class Layer(Module):
     """``nout`` neurons reading the same inputs; calling returns a list, or one Value when nout == 1.
@@ -293,19 +440,26 @@ class Layer(Module):
     """
 
     def __init__(
-        self, nin: int, nout: int, activation: Activation = "relu", *, init: Init = "uniform", seed: Seed = None
+        self,
+        nin: int,
+        nout: int,
+        activation: Activation | None = None,
+        *,
+        nonlin: bool | None = None,
+        init: Init = "uniform",
+        seed: Seed = None,
     ) -> None:
         self.nin = _check_count("Layer nin", nin)
         self.nout = _check_count("Layer nout", nout)
-        self.activation: Activation = _check_activation("Layer activation", activation)
-        rng = make_rng(seed)
-        self.neurons = [Neuron(nin, activation, init=init, seed=rng, fan_out=nout) for _ in range(nout)]
+        self.activation: Activation = _activation_from("Layer", activation, nonlin)
+        rng = rng_from(seed)
+        self.neurons = [Neuron(self.nin, self.activation, init=init, seed=rng, fan_out=self.nout) for _ in range(self.nout)]
         self._label_parameters()
 
     def __call__(self, x: Any) -> Output:
         """The layer's outputs: a list of ``nout`` Values, or a single Value when nout == 1 (as in micrograd)."""
         out = self._forward(_as_input_list(self, x, self.nin))
-        return out[0] if len(out) == 1 else out
+        return out[0] if len(out) == 1 else Outputs(out)
 
     def outputs(self, x: Any) -> list[Value]:
         """Like calling the layer, but always a list (also for nout == 1)."""
@@ -322,15 +476,25 @@ class Layer(Module):
         """``{"type": "Layer", "nin": ..., "nout": ..., "activation": ...}``."""
         return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
 
-    def __repr__(self) -> str:
-        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
-
 
 class MLP(Module):
     """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` as in micrograd, the output layer linear by default.
 
-    With ``init="uniform"`` and an int seed, the weights are exactly those micrograd draws after
-    ``random.seed(seed)``, without touching the global random state.
+    ``nouts`` lists the width of every layer, the last one being the number of outputs. Hidden
+    layers use ``activation`` (ReLU unless said otherwise; micrograd's ``nonlin=False`` makes them
+    linear), the last layer ``output_activation``.
+
+    Seeds: without ``seed=`` the weights come from Python's global ``random``, in micrograd's
+    order, so ``random.seed(1337); MLP(2, [16, 16, 1])`` has exactly micrograd 0.1.0's weights.
+    With ``seed=`` (an int or a ``random.Random``) the model draws from its own generator, gives
+    micrograd's weights for ``random.seed(seed)`` with ``init="uniform"``, and leaves the global
+    state alone.
+
+    The lecture's network, tanh in every layer including the output:
+
+    >>> lecture = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+    >>> [layer.activation for layer in lecture.layers]
+    ['tanh', 'tanh', 'tanh']
 
     >>> model = MLP(2, [16, 16, 1], seed=1337)
     >>> model
@@ -345,35 +509,35 @@ class MLP(Module):
         self,
         nin: int,
         nouts: Iterable[int],
-        activation: Activation = "relu",
+        activation: Activation | None = None,
         output_activation: Activation = "linear",
         *,
+        nonlin: bool | None = None,
         init: Init = "uniform",
         seed: Seed = None,
     ) -> None:
         self.nin = _check_count("MLP nin", nin)
-        self.nouts = list(nouts)
-        if not self.nouts:
-            raise ValueError("MLP nouts must list at least one layer width, got []")
-        for n in self.nouts:
-            _check_count("MLP layer width", n)
-        self.activation: Activation = _check_activation("MLP activation", activation)
+        self.nouts = _check_nouts(self.nin, nouts)
+        self.activation: Activation = _activation_from("MLP", activation, nonlin)
         self.output_activation: Activation = _check_activation("MLP output_activation", output_activation)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
-        rng = make_rng(seed)
-        sizes = [nin, *self.nouts]
+        rng = rng_from(seed)
+        sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, init=init, seed=rng)
+            Layer(sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation, init=init, seed=rng)
             for i in range(len(self.nouts))
         ]
         self._label_parameters()
 
-    def __call__(self, x: Any) -> Output:
-        """The network's output: one Value if the last layer has one neuron, else a list."""
+    # Typed as one Value so that the micrograd loop (``model(x).relu()``, ``map(model, xs)``)
+    # type-checks; a model with several outputs still returns a list at run time, as micrograd's
+    # does, and typed code reaches those through ``outputs(x)``.
+    def __call__(self, x: Any) -> Value:
+        """The network's output: one Value if the last layer has one neuron (typed so), else a list (see ``outputs``)."""
         out = self.outputs(x)
-        return out[0] if len(out) == 1 else out
+        return out[0] if len(out) == 1 else Outputs(out)  # type: ignore[return-value]  # see the comment above
 
     def outputs(self, x: Any) -> list[Value]:
         """Like calling the model, but always a list of Values (also for a single output)."""
@@ -423,9 +587,6 @@ class MLP(Module):
         lines += [f"  {name}  {text:<{width}}  {count:>5} parameters" for name, text, count in rows]
         lines.append(f"  {'total':<{8}}  {'':<{width}}  {len(self.parameters()):>5} parameters")
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, output_activation={self.output_activation!r})"
 
     # ----------------------------------------------------------------------------- files and PyTorch
 

@@ -8,7 +8,8 @@ over when a model graduates to PyTorch.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+import numbers
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
@@ -116,14 +117,33 @@ class cosine:
 # ------------------------------------------------------------------------------------- optimizers
 
 
-def _check(optimizer: object, name: str, value: float, ok: bool, rule: str) -> float:
-    if not ok:
-        raise ValueError(f"{type(optimizer).__name__}: {name} must be {rule}, got {value!r}")
+def _number(optimizer: object, name: str, value: object) -> float:
+    """``value`` as a float, or TypeError naming the optimizer and the setting (bools are refused: a slip, not a rate)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{type(optimizer).__name__}: {name} must be a number, got {type(value).__name__}: {value!r}")
     return float(value)
 
 
+def _check(optimizer: object, name: str, value: object, ok: Callable[[float], bool], rule: str) -> float:
+    """``value`` as a float if it is a finite number obeying ``rule``, else an error naming optimizer, setting and value."""
+    number = _number(optimizer, name, value)
+    if not (math.isfinite(number) and ok(number)):
+        raise ValueError(f"{type(optimizer).__name__}: {name} must be a finite number {rule}, got {value!r}")
+    return number
+
+
+def _non_negative(x: float) -> bool:
+    return x >= 0.0
+
+
 class Optimizer:
-    """Shared bookkeeping: the parameter list, the learning rate or schedule, the step count."""
+    """Shared bookkeeping: the parameter list, the learning rate or schedule, the step count.
+
+    A step is all or nothing: every new value (parameters and the optimizer's own state) is
+    computed first, into copies, and only then written. An error anywhere in the step (a gradient
+    that is not a number, a schedule giving nan, a division by zero) leaves the parameters, their
+    gradients and the optimizer's state exactly as they were.
+    """
 
     def __init__(self, params: Iterable[Value], lr: LearningRate) -> None:
         self.params = list(params)
@@ -142,15 +162,24 @@ class Optimizer:
 
     @property
     def lr(self) -> float:
-        """The learning rate the next ``step()`` will use (the schedule's value at the current step)."""
-        return float(self.schedule(self.steps))
+        """The learning rate the next ``step()`` will use (the schedule's value at the current step), checked."""
+        value: object = self.schedule(self.steps)
+        where = f"{type(self).__name__}: the learning-rate schedule {self.schedule!r} gave"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{where} {type(value).__name__}: {value!r} at step {self.steps}; it must give a number")
+        rate = float(value)
+        if not (math.isfinite(rate) and rate >= 0.0):
+            raise ValueError(f"{where} {rate!r} at step {self.steps}; a learning rate must be a finite number >= 0")
+        return rate
 
     @lr.setter
     def lr(self, lr: LearningRate) -> None:
         if callable(lr):
             self.schedule = lr
-        else:
-            self.schedule = constant(_check(self, "lr", lr, lr >= 0.0, ">= 0"))
+            return
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+            raise TypeError(f"{type(self).__name__}: lr must be a number (or a schedule), got {type(lr).__name__}: {lr!r}")
+        self.schedule = constant(_check(self, "lr", lr, _non_negative, ">= 0"))
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.0."""
@@ -158,12 +187,51 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter once from its current ``grad``."""
+        """Update every parameter once from its current ``grad``: all of them, or on an error none (see the class)."""
         lr = self.lr
+        params = self.params
+        try:
+            # float(): a grad may be an int set by hand, a numpy number, or (older API) a Value.
+            grads = [float(p.grad) for p in params]
+        except (TypeError, ValueError):
+            self._refuse_gradients()
+            raise
+        t = self.steps + 1
+        self._stage(t)
+        update = self._update
+        updated: list[float] = []
+        i = 0
+        try:
+            for i, p in enumerate(params):
+                updated.append(update(i, p.data, grads[i], lr))
+        except ArithmeticError as e:
+            where = f"{type(self).__name__} step {t}: parameter {i} ({params[i].label or 'unlabelled'!r})"
+            raise type(e)(f"{where}: {e}{self._hint(e)}; nothing was changed") from None
+        # Everything is computed; only now is anything written.
+        for p, x in zip(params, updated):
+            p.data = x
+        self._commit()
+        self.steps = t
+
+    def _refuse_gradients(self) -> None:
+        """Raise TypeError naming the first parameter whose grad is not a number."""
         for i, p in enumerate(self.params):
-            # float(): after backward(create_graph=True) a grad is a Value.
-            p.data = self._update(i, p.data, float(p.grad), lr)
-        self.steps += 1
+            try:
+                float(p.grad)
+            except (TypeError, ValueError):
+                label = p.label or "unlabelled"
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} ({label!r}) has grad {p.grad!r}, not a number; nothing was changed"
+                ) from None
+
+    def _stage(self, t: int) -> None:
+        """Copy the optimizer's state for step ``t``; ``_update`` reads and writes only the copies."""
+
+    def _commit(self) -> None:
+        """Make the staged state the optimizer's state (called once every update has been computed)."""
+
+    def _hint(self, error: ArithmeticError) -> str:
+        return ""
 
     def _update(self, i: int, x: float, g: float, lr: float) -> float:
         raise NotImplementedError
@@ -192,22 +260,29 @@ class SGD(Optimizer):
         dampening: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _check(self, "momentum", momentum, momentum >= 0.0, ">= 0")
-        self.weight_decay = _check(self, "weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")
-        self.dampening = _check(self, "dampening", dampening, 0.0 <= dampening <= 1.0, "in [0, 1]")
+        self.momentum = _check(self, "momentum", momentum, _non_negative, ">= 0")
+        self.weight_decay = _check(self, "weight_decay", weight_decay, _non_negative, ">= 0")
+        self.dampening = _check(self, "dampening", dampening, lambda d: 0.0 <= d <= 1.0, "in [0, 1]")
         if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0 (as in PyTorch)")
         self.nesterov = nesterov
         #: Momentum buffers, one per parameter; None until the first step.
         self.buffers: list[float | None] = [None] * len(self.params)
+        self._next_buffers = self.buffers
+
+    def _stage(self, t: int) -> None:
+        self._next_buffers = list(self.buffers)
+
+    def _commit(self) -> None:
+        self.buffers = self._next_buffers
 
     def _update(self, i: int, x: float, g: float, lr: float) -> float:
         if self.weight_decay:
             g = g + self.weight_decay * x
         if self.momentum:
-            buf = self.buffers[i]
+            buf = self._next_buffers[i]
             buf = g if buf is None else self.momentum * buf + (1.0 - self.dampening) * g
-            self.buffers[i] = buf
+            self._next_buffers[i] = buf
             g = g + self.momentum * buf if self.nesterov else buf
         return x - lr * g
 
@@ -242,25 +317,36 @@ class Adam(Optimizer):
         decoupled: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        beta1, beta2 = betas
+        if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {type(betas).__name__}: {betas!r}")
+        in_unit = "in [0, 1)"
         self.betas = (
-            _check(self, "betas[0]", beta1, 0.0 <= beta1 < 1.0, "in [0, 1)"),
-            _check(self, "betas[1]", beta2, 0.0 <= beta2 < 1.0, "in [0, 1)"),
+            _check(self, "betas[0]", betas[0], lambda b: 0.0 <= b < 1.0, in_unit),
+            _check(self, "betas[1]", betas[1], lambda b: 0.0 <= b < 1.0, in_unit),
         )
-        self.eps = _check(self, "eps", eps, eps >= 0.0, ">= 0")
-        self.weight_decay = _check(self, "weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")
+        self.eps = _check(self, "eps", eps, _non_negative, ">= 0")
+        self.weight_decay = _check(self, "weight_decay", weight_decay, _non_negative, ">= 0")
         self.decoupled = decoupled
         #: First and second moment estimates, one per parameter.
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
+        self._next_m, self._next_v = self.m, self.v
+        self._correction1 = self._correction2 = 1.0
 
-    def step(self) -> None:
-        """Update every parameter once (bias corrections use this step's number t = steps + 1)."""
-        t = self.steps + 1
+    def _stage(self, t: int) -> None:
+        # Bias corrections use this step's number t = steps + 1.
         beta1, beta2 = self.betas
         self._correction1 = 1.0 - beta1**t
         self._correction2 = 1.0 - beta2**t
-        super().step()
+        self._next_m, self._next_v = list(self.m), list(self.v)
+
+    def _commit(self) -> None:
+        self.m, self.v = self._next_m, self._next_v
+
+    def _hint(self, error: ArithmeticError) -> str:
+        if isinstance(error, ZeroDivisionError) and self.eps == 0.0:
+            return " (its gradients have all been 0, so m / (sqrt(v) + eps) is 0 / 0 with eps=0.0; use eps > 0)"
+        return ""
 
     def _update(self, i: int, x: float, g: float, lr: float) -> float:
         beta1, beta2 = self.betas
@@ -269,8 +355,8 @@ class Adam(Optimizer):
                 x = x * (1.0 - lr * self.weight_decay)
             else:
                 g = g + self.weight_decay * x
-        m = self.m[i] = beta1 * self.m[i] + (1.0 - beta1) * g
-        v = self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g * g
+        m = self._next_m[i] = beta1 * self._next_m[i] + (1.0 - beta1) * g
+        v = self._next_v[i] = beta2 * self._next_v[i] + (1.0 - beta2) * g * g
         m_hat = m / self._correction1
         v_hat = v / self._correction2
         return x - lr * m_hat / (math.sqrt(v_hat) + self.eps)

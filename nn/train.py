@@ -25,10 +25,11 @@ from typing import Any, Literal, Protocol, Union, get_args
 
 from autograd import Value, no_grad
 from nn import losses
-from nn.data import Seed, batches, rng_from
+from nn.data import batches
 from nn.diagnose import Finding, GradientMonitor
 from nn.module import Output
 from nn.optim import Optimizer
+from nn.seeding import Seed, rng_from
 
 __all__ = [
     "AccuracyFn",

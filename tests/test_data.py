@@ -135,10 +135,24 @@ def test_bad_noise_is_rejected(bad: float) -> None:
         make_circles(10, bad, 0)
 
 
-def test_bad_seed_is_rejected() -> None:
-    """A seed that is neither an int nor a Random raises TypeError (None would silently mean 'unseeded')."""
+@pytest.mark.parametrize("bad", [1.5, "1", True])
+def test_bad_seed_is_rejected(bad: object) -> None:
+    """A seed that is neither an int, a Random nor None raises TypeError naming it."""
     with pytest.raises(TypeError, match="seed"):
-        rng_from(None)  # type: ignore[arg-type]
+        make_moons(10, seed=bad)  # type: ignore[arg-type]
+
+
+def test_seed_none_draws_from_the_global_random() -> None:
+    """seed=None means Python's global random, as for models: random.seed makes it reproducible."""
+    state = random.getstate()
+    try:
+        random.seed(3)
+        first = make_moons(20, noise=0.1, seed=None)
+        random.seed(3)
+        assert make_moons(20, noise=0.1, seed=None) == first
+        assert rng_from(None).random() != rng_from(None).random()
+    finally:
+        random.setstate(state)
 
 
 # ---------------------------------------------------------------------------------- other sets
@@ -270,3 +284,15 @@ def test_batches_reject_a_bad_size() -> None:
     """A batch size below 1 raises ValueError."""
     with pytest.raises(ValueError, match="size"):
         list(batches([1], [1], 0))
+
+
+def test_numpy_integers_are_accepted_for_sizes_and_seeds() -> None:
+    """make_moons(np.int64(n), seed=np.int64(1)), spirals' classes and batch sizes accept numpy integers like ints."""
+    import numpy as np
+
+    assert make_moons(np.int64(10), seed=np.int64(1)) == make_moons(10, seed=1)
+    assert make_spirals(np.int32(6), classes=np.int64(3), seed=np.int64(0)) == make_spirals(6, classes=3, seed=0)
+    first = make_regression(lambda p: p[0], np.int64(3), nin=np.int64(2), seed=0)
+    assert first == make_regression(lambda p: p[0], 3, nin=2, seed=0)
+    X, y = make_xor(5, seed=0)
+    assert list(batches(X, y, size=np.int64(2), seed=np.int64(3))) == list(batches(X, y, size=2, seed=3))

@@ -6,7 +6,9 @@ import math
 import random
 import statistics
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,7 +16,18 @@ from micrograd import nn as micrograd_nn
 
 import nn
 from autograd import RULES, Value, topological_order
-from nn.module import ACTIVATIONS, MLP, Layer, Neuron, StateDictError, init_weights
+from nn.module import (
+    ACTIVATIONS,
+    MLP,
+    Layer,
+    Neuron,
+    StateDictError,
+    architecture_repr,
+    init_weights,
+    is_parameter_name,
+    parameter_count,
+    parameter_names,
+)
 
 activations = st.sampled_from(ACTIVATIONS)
 seeds = st.integers(min_value=0, max_value=2**31)
@@ -86,14 +99,45 @@ def test_micrograd_demo_architecture_has_337_parameters() -> None:
 # ------------------------------------------------------------------------------------------ initialisation
 
 
-def test_init_never_touches_global_random_state() -> None:
-    """Building models with an int seed, a Random or no seed leaves the global random state as it was."""
+def test_seeded_init_never_touches_global_random_state() -> None:
+    """Building models with an int seed or a Random leaves the global random state as it was."""
     before = random.getstate()
     for init in ("uniform", "xavier", "he"):
         MLP(3, [4, 1], seed=5, init=init)
         MLP(3, [4, 1], seed=random.Random(5), init=init)
-        MLP(3, [4, 1], init=init)
     assert random.getstate() == before
+
+
+@pytest.mark.usefixtures("restore_global_random")
+def test_unseeded_mlp_draws_micrograds_weights_from_the_global_random() -> None:
+    """random.seed(1337); MLP(2, [16, 16, 1]) has micrograd 0.1.0's weights, and leaves the global state where micrograd does."""
+    random.seed(1337)
+    theirs = micrograd_nn.MLP(2, [16, 16, 1])
+    after_theirs = random.getstate()
+    random.seed(1337)
+    ours = MLP(2, [16, 16, 1])
+    assert [p.data for p in ours.parameters()] == [p.data for p in theirs.parameters()]
+    assert random.getstate() == after_theirs
+
+
+@given(seed=seeds, nin=st.integers(min_value=1, max_value=4), nout=st.integers(min_value=1, max_value=4))
+@pytest.mark.usefixtures("restore_global_random")
+def test_unseeded_neuron_and_layer_draw_from_the_global_random_in_micrograds_order(seed: int, nin: int, nout: int) -> None:
+    """Unseeded Neuron and Layer draw random.uniform(-1, 1) per weight in micrograd's order; biases are 0."""
+    random.seed(seed)
+    theirs = [p.data for p in micrograd_nn.Neuron(nin).parameters() + micrograd_nn.Layer(nin, nout).parameters()]
+    random.seed(seed)
+    ours = [p.data for p in Neuron(nin).parameters() + Layer(nin, nout).parameters()]
+    assert ours == theirs
+
+
+@pytest.mark.usefixtures("restore_global_random")
+def test_unseeded_he_init_draws_from_the_global_random() -> None:
+    """Without a seed every init draws from the global random, so random.seed makes it reproducible."""
+    random.seed(7)
+    a = MLP(3, [4, 1], init="he").state_dict()
+    random.seed(7)
+    assert MLP(3, [4, 1], init="he").state_dict() == a
 
 
 @given(seed=seeds, arch=architectures())
@@ -146,11 +190,70 @@ def test_unknown_init_is_refused() -> None:
         MLP(2, [3], init="normal", seed=0)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("seed", [1.5, "1", True])
+@pytest.mark.parametrize("seed", [1.5, "1", True, [1]])
 def test_bad_seed_is_refused(seed: object) -> None:
-    """A seed that is not an int, Random or None raises TypeError."""
+    """A seed that is not an int, a Random or None raises TypeError naming the seed."""
     with pytest.raises(TypeError, match="seed"):
         Neuron(2, seed=seed)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------ micrograd's nonlin=
+
+
+def test_nonlin_means_what_it_means_in_micrograd() -> None:
+    """nonlin=True is a ReLU neuron, nonlin=False a linear one, for Neuron, Layer and an MLP's hidden layers."""
+    assert Neuron(2, nonlin=False, seed=0).activation == "linear"
+    assert Neuron(2, nonlin=True, seed=0).activation == "relu"
+    assert Layer(2, 3, nonlin=False, seed=0).activation == "linear"
+    assert all(n.activation == "linear" for n in Layer(2, 3, nonlin=False, seed=0).neurons)
+    assert [layer.activation for layer in MLP(2, [3, 3, 1], nonlin=False, seed=0).layers] == ["linear"] * 3
+    assert Neuron(2, "tanh", nonlin=True, seed=0).activation == "tanh"
+
+
+@pytest.mark.usefixtures("restore_global_random")
+def test_linear_neuron_computes_micrograds_linear_neuron() -> None:
+    """Neuron(3, nonlin=False) after random.seed matches micrograd's Neuron(3, nonlin=False) output, negative included."""
+    random.seed(11)
+    theirs = micrograd_nn.Neuron(3, nonlin=False)
+    random.seed(11)
+    ours = Neuron(3, nonlin=False)
+    x = [-2.0, 0.5, -3.0]
+    assert ours(x).data == pytest.approx(theirs(x).data, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "pattern"),
+    [
+        (lambda: Neuron(2, "linear", nonlin=True), ValueError, "nonlin=True contradicts activation='linear'"),
+        (lambda: Layer(2, 2, "relu", nonlin=False), ValueError, "nonlin=False contradicts activation='relu'"),
+        (lambda: Neuron(2, nonlin="relu"), TypeError, "nonlin must be True or False"),  # type: ignore[arg-type]
+        (lambda: Neuron(2, False), ValueError, "use nonlin=False"),  # type: ignore[arg-type]
+    ],
+)
+def test_contradicting_or_misplaced_nonlin_is_refused(build: Callable[[], object], error: type[Exception], pattern: str) -> None:
+    """nonlin= contradicting activation=, a non-bool nonlin, or micrograd's positional flag: an error saying what to do."""
+    with pytest.raises(error, match=pattern):
+        build()
+
+
+LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lecture_tanh_network_trains_with_the_lectures_loop(seed: int) -> None:
+    """The lecture's tanh network and plain loop (sum of squares, p.data -= 0.05 * p.grad) reach loss < 0.1 in 20 steps."""
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=seed)
+    loss = Value(0.0)
+    for _ in range(20):
+        loss = Value(0.0)
+        for x, target in zip(LECTURE_XS, LECTURE_YS):
+            loss = loss + (model(x) - target) ** 2
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.05 * float(p.grad)
+    assert loss.data < 0.1
 
 
 # ------------------------------------------------------------------------------------------ forward
@@ -214,7 +317,7 @@ def test_hidden_layer_of_one_neuron_works() -> None:
     assert isinstance(out, Value)
     out.backward()
     assert len(model.outputs([0.5, -0.25])) == 1
-    assert MLP(2, [1], seed=0).outputs([1.0, 1.0])[0].data == MLP(2, [1], seed=0)([1.0, 1.0]).data  # type: ignore[union-attr]
+    assert MLP(2, [1], seed=0).outputs([1.0, 1.0])[0].data == MLP(2, [1], seed=0)([1.0, 1.0]).data
 
 
 def test_layer_returns_single_value_for_one_neuron_and_list_otherwise() -> None:
@@ -399,3 +502,152 @@ def test_state_dict_error_is_a_value_error_naming_the_model() -> None:
     """StateDictError is a ValueError and names the module it did not fit."""
     with pytest.raises(ValueError, match=r"does not fit MLP\(2, \[1\]"):
         MLP(2, [1], seed=0).load_state_dict({})
+
+
+# ------------------------------------------------------------------------------------------ common slips (issue 11.7)
+
+
+@pytest.mark.parametrize("nouts", [1, np.int64(3)])
+def test_int_nouts_says_it_must_be_a_list_of_layer_sizes(nouts: object) -> None:
+    """MLP(2, 1) raises TypeError saying nouts must be a list of layer sizes and what to write instead."""
+    with pytest.raises(TypeError, match=r"MLP nouts must be a list of layer sizes.*MLP\(2, \[16, 16, 1\]\).*MLP\(2, \[\d\]\)"):
+        MLP(2, nouts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("nouts", ["16", None, 2.5])
+def test_non_list_nouts_is_refused_clearly(nouts: object) -> None:
+    """A string, None or a float as nouts raises TypeError about nouts, not an iteration error."""
+    with pytest.raises(TypeError, match="MLP nouts must be a list of layer sizes"):
+        MLP(2, nouts)  # type: ignore[arg-type]
+
+
+def test_backward_on_several_outputs_says_which_output_to_call_it_on() -> None:
+    """backward() on a multi-output model's result raises TypeError naming the count and outputs[i].backward()."""
+    out = MLP(2, [3, 3], seed=0)([1.0, 2.0])
+    assert isinstance(out, list) and len(out) == 3
+    with pytest.raises(TypeError, match=r"3 outputs.*out\[i\]\.backward\(\)"):
+        out.backward()
+    with pytest.raises(TypeError, match=r"2 outputs"):
+        Layer(2, 2, seed=0)([1.0, 2.0]).backward()
+
+
+def test_value_attributes_on_several_outputs_say_which_output_to_use() -> None:
+    """A Value attribute (.data, .relu) on a list of outputs raises AttributeError pointing at one output."""
+    out = MLP(2, [3, 2], seed=0)([1.0, 2.0])
+    with pytest.raises(AttributeError, match=r"2 outputs.*out\[i\]\.data"):
+        out.data  # noqa: B018
+    with pytest.raises(AttributeError, match=r"out\[i\]\.relu"):
+        out.relu()
+    with pytest.raises(AttributeError, match="has no attribute 'nonsense'"):
+        out.nonsense  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_several_outputs_still_behave_as_a_plain_list() -> None:
+    """The multi-output result equals outputs(x) as a list and can be indexed, iterated and copied."""
+    model = MLP(2, [3, 2], seed=0)
+    out = model([1.0, 2.0])
+    assert isinstance(out, list)
+    assert [v.data for v in out] == [v.data for v in model.outputs([1.0, 2.0])]
+    assert [v.data for v in list(out)] == [out[0].data, out[1].data]
+
+
+USER_SCRIPT = """
+from autograd import Value
+from nn import MLP
+
+model = MLP(2, [16, 16, 1])
+inputs = [[1.0, 2.0], [-1.0, 0.5]]
+labels = [1, -1]
+scores = list(map(model, inputs))
+losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(labels, scores)]
+data_loss = losses[0] + losses[1]
+accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(labels, scores)]
+single: Value = model([1.0, 2.0]).tanh()
+several: list[Value] = MLP(2, [3]).outputs([1.0, 2.0])
+data_loss.backward()
+"""
+
+
+@pytest.mark.slow
+def test_micrograd_style_model_calls_type_check(tmp_path: Path) -> None:
+    """A user script calling a one-output MLP the micrograd way (model(x).relu(), map(model, ...)) passes mypy --strict."""
+    from mypy import api
+
+    script = tmp_path / "user_script.py"
+    script.write_text(USER_SCRIPT)
+    root = Path(__file__).resolve().parent.parent
+    stdout, stderr, status = api.run(
+        ["--strict", "--no-incremental", "--follow-imports=silent", "--config-file", str(root / "pyproject.toml"), str(script)]
+    )
+    assert status == 0, stdout + stderr
+
+
+# ------------------------------------------------------------------------------------------ odd inputs (issue 12.11)
+
+
+def test_numpy_integer_sizes_are_accepted_as_plain_ints() -> None:
+    """MLP(np.int64(2), [np.int64(3), 1]), Layer and Neuron accept numpy integers and store plain ints."""
+    model = MLP(np.int64(2), [np.int64(3), np.int32(1)], seed=np.int64(0))
+    assert model.nin == 2 and model.nouts == [3, 1]
+    assert type(model.nin) is int and all(type(n) is int for n in model.nouts)
+    assert model.architecture() == MLP(2, [3, 1]).architecture()
+    assert model.state_dict() == MLP(2, [3, 1], seed=0).state_dict()
+    assert type(Layer(np.int64(2), np.int64(3), seed=0).nout) is int
+    assert MLP(2, np.array([3, 1]), seed=0).nouts == [3, 1]
+
+
+@pytest.mark.parametrize("x", [{1.0, 2.0}, frozenset({1.0, 2.0}), {"a": 1.0, "b": 2.0}])
+def test_unordered_inputs_are_refused(x: object) -> None:
+    """A set (no order) or a dict as a model input raises TypeError asking for a list or tuple."""
+    with pytest.raises(TypeError, match=r"MLP\(2.*fixed order \(a list or tuple\)"):
+        MLP(2, [1], seed=0)(x)
+
+
+def test_numpy_inputs_become_float_leaves() -> None:
+    """A numpy row is accepted and its numbers become float input leaves, as a list of floats does."""
+    model = MLP(2, [3, 1], seed=0)
+    row = np.array([0.5, -1.5], dtype=np.float32)
+    out = model(row)
+    assert out.data == model([0.5, -1.5]).data
+    leaves = [v for v in topological_order(out) if v.label and v.label.startswith("x")]
+    assert [type(v.data) for v in leaves] == [float, float]
+
+
+# ------------------------------------------------------------------------------------------ architectures without building
+
+
+@given(arch=architectures(), kind=st.sampled_from(["MLP", "Layer", "Neuron"]))
+def test_architecture_alone_gives_repr_count_and_names(arch: tuple[int, list[int], str, str], kind: str) -> None:
+    """architecture_repr, parameter_count and parameter_names agree with the built module's repr and named_parameters."""
+    nin, nouts, act, out_act = arch
+    module: nn.Module
+    if kind == "MLP":
+        module = MLP(nin, nouts, act, out_act, seed=0)  # type: ignore[arg-type]
+    elif kind == "Layer":
+        module = Layer(nin, nouts[0], act, seed=0)  # type: ignore[arg-type]
+    else:
+        module = Neuron(nin, act, seed=0)  # type: ignore[arg-type]
+    architecture = module.architecture()
+    assert architecture_repr(architecture) == repr(module)
+    assert parameter_count(architecture) == len(module.parameters())
+    names = [name for name, _ in module.named_parameters()]
+    assert list(parameter_names(architecture)) == names
+    assert all(is_parameter_name(architecture, name) for name in names)
+
+
+@given(
+    arch=architectures(),
+    name=st.one_of(
+        st.text(alphabet="layersnuonwb.0123456789", max_size=30),
+        st.from_regex(r"\A(layers\.[0-9]{1,2}\.)?(neurons\.[0-9]{1,2}\.)?(w\.[0-9]{1,2}|b)\Z"),
+    ),
+)
+def test_is_parameter_name_agrees_with_the_list_of_names(arch: tuple[int, list[int], str, str], name: str) -> None:
+    """is_parameter_name(arch, name) is exactly name in parameter_names(arch), for MLPs, Layers and Neurons."""
+    nin, nouts, act, out_act = arch
+    for architecture in (
+        MLP(nin, nouts, act, out_act, seed=0).architecture(),  # type: ignore[arg-type]
+        Layer(nin, nouts[0], act, seed=0).architecture(),  # type: ignore[arg-type]
+        Neuron(nin, act, seed=0).architecture(),  # type: ignore[arg-type]
+    ):
+        assert is_parameter_name(architecture, name) == (name in set(parameter_names(architecture)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import pytest
@@ -187,8 +188,8 @@ def test_optimizers_match_torch_optim() -> None:
 # ------------------------------------------------------------------------------------------ shared behaviour
 
 
-def test_grad_may_be_a_value_after_create_graph() -> None:
-    """After backward(create_graph=True) grad_value is a Value and grad its float; step() uses the numbers."""
+def test_step_after_create_graph_uses_the_gradients_number() -> None:
+    """After backward(create_graph=True) step() uses the gradient's number, as after a plain backward."""
     a, b = Value(1.5), Value(1.5)
     (a * a * a).backward(create_graph=True)
     assert isinstance(a.grad_value, Value)
@@ -215,7 +216,7 @@ def test_training_an_mlp_with_sgd_lowers_the_loss() -> None:
     opt = SGD(model.parameters(), lr=0.1, momentum=0.5)
     losses = []
     for _ in range(30):
-        loss = mse([model(x) for x in xs], ys)  # type: ignore[misc]
+        loss = mse([model(x) for x in xs], ys)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -233,10 +234,10 @@ def test_parameters_listed_twice_are_refused() -> None:
 @pytest.mark.parametrize(
     ("build", "pattern"),
     [
-        (lambda: SGD([Value(0.0)], lr=-0.1), "lr must be >= 0"),
+        (lambda: SGD([Value(0.0)], lr=-0.1), "lr must be a finite number >= 0"),
         (lambda: SGD([Value(0.0)], lr=0.1, momentum=-0.5), "momentum"),
         (lambda: SGD([Value(0.0)], lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
-        (lambda: Adam([Value(0.0)], betas=(1.0, 0.999)), r"betas\[0\] must be in \[0, 1\)"),
+        (lambda: Adam([Value(0.0)], betas=(1.0, 0.999)), r"betas\[0\] must be a finite number in \[0, 1\)"),
         (lambda: Adam([Value(0.0)], eps=-1.0), "eps"),
         (lambda: Adam([Value(0.0)], weight_decay=-1.0), "weight_decay"),
         (lambda: SGD([1.0], lr=0.1), "parameter 0 is a float, not a Value"),  # type: ignore[list-item]
@@ -313,10 +314,18 @@ def test_schedules_refuse_non_positive_lengths(build: Callable[[], object]) -> N
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        (lambda: SGD([], lr=-1.0), "SGD: lr must be >= 0, got -1.0"),
-        (lambda: SGD([], lr=0.1, momentum=-0.5), "SGD: momentum must be >= 0, got -0.5"),
-        (lambda: Adam([], betas=(1.0, 0.999)), "Adam: betas[0] must be in [0, 1), got 1.0"),
-        (lambda: Adam([], eps=-1e-8), "Adam: eps must be >= 0, got -1e-08"),
+        (lambda: SGD([], lr=-1.0), "SGD: lr must be a finite number >= 0, got -1.0"),
+        (lambda: SGD([], lr=0.1, momentum=-0.5), "SGD: momentum must be a finite number >= 0, got -0.5"),
+        (lambda: Adam([], betas=(1.0, 0.999)), "Adam: betas[0] must be a finite number in [0, 1), got 1.0"),
+        (lambda: Adam([], eps=-1e-8), "Adam: eps must be a finite number >= 0, got -1e-08"),
+        (lambda: SGD([], lr=math.inf), "SGD: lr must be a finite number >= 0, got inf"),
+        (lambda: SGD([], lr=math.nan), "SGD: lr must be a finite number >= 0, got nan"),
+        (lambda: SGD([], lr=0.1, momentum=math.inf), "SGD: momentum must be a finite number >= 0, got inf"),
+        (lambda: SGD([], lr=0.1, weight_decay=math.inf), "SGD: weight_decay must be a finite number >= 0, got inf"),
+        (lambda: SGD([], lr=0.1, dampening=math.nan), "SGD: dampening must be a finite number in [0, 1], got nan"),
+        (lambda: Adam([], lr=0.1, weight_decay=math.nan), "Adam: weight_decay must be a finite number >= 0, got nan"),
+        (lambda: Adam([], eps=math.inf), "Adam: eps must be a finite number >= 0, got inf"),
+        (lambda: Adam([], betas=(0.9, math.nan)), "Adam: betas[1] must be a finite number in [0, 1), got nan"),
     ],
 )
 def test_bad_hyperparameters_name_the_optimizer_and_the_value(make: Callable[[], object], words: str) -> None:
@@ -324,3 +333,134 @@ def test_bad_hyperparameters_name_the_optimizer_and_the_value(make: Callable[[],
     with pytest.raises(ValueError) as error:
         make()
     assert str(error.value) == words
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: SGD([], lr="0.1"), "SGD: lr must be a number (or a schedule), got str: '0.1'"),  # type: ignore[arg-type]
+        (lambda: SGD([], lr=None), "SGD: lr must be a number (or a schedule), got NoneType: None"),  # type: ignore[arg-type]
+        (lambda: SGD([], lr=0.1, momentum=True), "SGD: momentum must be a number, got bool: True"),
+        (lambda: Adam([], betas=0.9), "Adam: betas must be a pair (beta1, beta2), got float: 0.9"),  # type: ignore[arg-type]
+    ],
+)
+def test_non_number_hyperparameters_are_refused(make: Callable[[], object], words: str) -> None:
+    """A hyperparameter that is not a number raises TypeError naming the optimizer, the setting and the value."""
+    with pytest.raises(TypeError) as error:
+        make()
+    assert str(error.value) == words
+
+
+def test_numpy_hyperparameters_are_accepted() -> None:
+    """numpy floats and ints are numbers like any other."""
+    import numpy as np
+
+    opt = Adam([Value(1.0)], lr=np.float64(0.1), betas=(np.float32(0.5), 0.9), eps=np.float64(1e-8))
+    assert opt.lr == 0.1 and opt.betas == (0.5, 0.9)
+
+
+# ------------------------------------------------------------------------------------------ all or nothing (issue 12.5)
+
+
+def snapshot(opt: SGD | Adam) -> tuple[object, ...]:
+    """Everything a step may change: parameter data and grads, the step count and the optimizer's buffers."""
+    state = (list(opt.buffers),) if isinstance(opt, SGD) else (list(opt.m), list(opt.v))
+    return ([p.data for p in opt.params], [p.grad for p in opt.params], opt.steps, *state)
+
+
+def test_adam_with_zero_eps_and_zero_gradient_fails_whole() -> None:
+    """Adam(eps=0.0) with a zero gradient: ZeroDivisionError naming the parameter, and nothing moved, m/v/steps kept."""
+    params = [Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")]
+    opt = Adam(params, lr=0.1, eps=0.0)
+    for p in params:
+        p.grad = 1.0
+    opt.step()
+    params[0].grad, params[1].grad, params[2].grad = 0.5, 0.0, 0.25
+    opt.v[1] = 0.0  # a parameter whose gradients have all been zero: v̂ = 0
+    before = snapshot(opt)
+    with pytest.raises(ZeroDivisionError, match=r"Adam step 2: parameter 1 \('b'\).*eps=0\.0.*nothing was changed"):
+        opt.step()
+    assert snapshot(opt) == before
+
+
+def test_bad_gradient_leaves_everything_as_it_was() -> None:
+    """A gradient that is not a number raises TypeError naming the parameter, before anything is written."""
+    params = [Value(1.0), Value(2.0, label="layers.0.neurons.0.b")]
+    opt = SGD(params, lr=0.1, momentum=0.9)
+    params[0].grad, params[1].grad = 0.5, None  # type: ignore[assignment]
+    before = snapshot(opt)
+    with pytest.raises(TypeError, match=r"SGD: parameter 1 \('layers.0.neurons.0.b'\) has grad None"):
+        opt.step()
+    assert snapshot(opt) == before
+
+
+@given(
+    x0=starts,
+    kind=st.sampled_from(["sgd", "momentum", "nesterov", "adam", "adamw"]),
+    warmup=st.integers(min_value=0, max_value=3),
+    data=st.data(),
+)
+def test_a_failing_step_changes_nothing(x0: list[float], kind: str, warmup: int, data: st.DataObject) -> None:
+    """Whichever parameter's update fails, after warm-up steps of any optimizer: parameters, grads and state unchanged."""
+    params = [Value(x, label=f"p{i}") for i, x in enumerate(x0)]
+    opt: SGD | Adam
+    if kind in ("sgd", "momentum", "nesterov"):
+        opt = SGD(params, lr=0.1, momentum=0.0 if kind == "sgd" else 0.9, nesterov=kind == "nesterov", weight_decay=0.01)
+    else:
+        opt = Adam(params, lr=0.1, weight_decay=0.01, decoupled=kind == "adamw")
+    run(opt, params, warmup)
+    for i, p in enumerate(params):
+        p.grad = gradient(i, p.data)
+    bad = data.draw(st.integers(min_value=0, max_value=len(params) - 1))
+    params[bad].grad = "not a number"  # type: ignore[assignment]
+    before = snapshot(opt)
+    with pytest.raises(TypeError, match=f"parameter {bad} \\('p{bad}'\\)"):
+        opt.step()
+    assert snapshot(opt) == before
+
+
+def test_a_failing_update_changes_nothing_even_late_in_the_list() -> None:
+    """An update that raises at the last parameter leaves the earlier parameters and buffers untouched."""
+
+    class Faulty(SGD):
+        def _update(self, i: int, x: float, g: float, lr: float) -> float:
+            if i == len(self.params) - 1:
+                raise OverflowError("simulated")
+            return super()._update(i, x, g, lr)
+
+    params = [Value(float(i)) for i in range(4)]
+    opt = Faulty(params, lr=0.1, momentum=0.9)
+    for p in params:
+        p.grad = 1.0
+    before = snapshot(opt)
+    with pytest.raises(OverflowError, match=r"step 1: parameter 3 .*simulated.*nothing was changed"):
+        opt.step()
+    assert snapshot(opt) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "words"),
+    [
+        (math.nan, ValueError, "gave nan at step 2"),
+        (-0.5, ValueError, "gave -0.5 at step 2"),
+        (math.inf, ValueError, "gave inf at step 2"),
+        ("fast", TypeError, "gave str: 'fast' at step 2"),
+        (None, TypeError, "gave NoneType: None at step 2"),
+    ],
+)
+def test_schedule_values_are_checked_at_use(value: object, error: type[Exception], words: str) -> None:
+    """A schedule giving nan, a negative, inf or a non-number raises (naming the optimizer and step) and changes nothing."""
+
+    def schedule(step: int) -> float:
+        return 0.1 if step < 2 else value  # type: ignore[return-value]
+
+    params = [Value(1.0), Value(-1.0)]
+    opt = Adam(params, lr=schedule)
+    for _ in range(2):
+        for p in params:
+            p.grad = 0.3
+        opt.step()
+    before = snapshot(opt)
+    with pytest.raises(error, match=f"Adam: the learning-rate schedule .* {re.escape(words)}"):
+        opt.step()
+    assert snapshot(opt) == before

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Value
-from nn.module import ACTIVATIONS, MLP, Layer, Neuron
+from nn.module import ACTIVATIONS, MLP, Layer, Neuron, parameter_names
 from nn.serialize import FORMAT, VERSION, ModelFileError, load, load_weights, read, save, to_json
 
 activations = st.sampled_from(ACTIVATIONS)
@@ -331,3 +333,347 @@ def test_truncated_string_message_reads_cleanly(tmp_path: Path) -> None:
     message = str(error.value)
     assert "Unterminated string starting at line 1 column 28" in message and " at at " not in message
     assert "truncated" in message
+
+
+# ------------------------------------------------------------------------------------------ hostile files (issue 12.1, 12.2)
+
+
+def _file(architecture: object, parameters: object = None, **top: object) -> bytes:
+    doc = {"format": FORMAT, "version": VERSION, "architecture": architecture, "parameters": parameters or {}}
+    doc.update(top)
+    return json.dumps(doc).encode()
+
+
+def _mlp(
+    nin: object = 1, nouts: object = (1,), activation: object = "relu", output_activation: object = "linear"
+) -> dict[str, object]:
+    nouts = list(nouts) if isinstance(nouts, tuple) else nouts
+    return {"type": "MLP", "nin": nin, "nouts": nouts, "activation": activation, "output_activation": output_activation}
+
+
+def _many_short_keys(n: int) -> dict[str, float]:
+    return {f"k{i}": 0.0 for i in range(n)}
+
+
+HOSTILE: dict[str, tuple[bytes, str]] = {
+    "a million units, no parameters": (_file(_mlp(nouts=[1_000_000])), r"has 2000000 parameters, but the file holds only 0"),
+    "a billion units": (_file(_mlp(nouts=[10**9])), r"has 2000000000 parameters"),
+    "nin 10**18": (_file(_mlp(nin=10**18)), r"has 1000000000000000001 parameters"),
+    "Layer nout 10**12": (_file({"type": "Layer", "nin": 3, "nout": 10**12, "activation": "relu"}), r"parameters, but the file"),
+    "Neuron nin 10**15": (_file({"type": "Neuron", "nin": 10**15, "activation": "relu"}), r"parameters, but the file"),
+    "ten thousand huge layers": (_file(_mlp(nouts=[10**6] * 10_000)), r"parameters, but the file holds only 0"),
+    "huge architecture, many parameters": (
+        _file(_mlp(nouts=[10**6]), _many_short_keys(30_000)),
+        r"but the file holds only 30000",
+    ),
+    "right count, wrong names": (
+        _file(_mlp(nin=99, nouts=[100]), _many_short_keys(10_000)),
+        r"missing 10000 parameter\(s\): 'layers.0.neurons.0.w.0'.*unexpected 10000 parameter\(s\): 'k0'",
+    ),
+    "nested arrays": (
+        b'{"format": "valuegrad.nn", "version": 1, "architecture": ' + b"[" * 100_000,
+        r"nests arrays or objects too deeply",
+    ),
+    "nested objects": (b'{"a":' * 50_000, r"nests arrays or objects too deeply"),
+    "nested parameter value": (
+        _file({"type": "Neuron", "nin": 1, "activation": "relu"}, {"w.0": 0.0}).replace(
+            b'"w.0": 0.0', b'"w.0": ' + b"[" * 50_000
+        ),
+        r"nests arrays or objects too deeply",
+    ),
+    "type is a list": (_file({**_mlp(), "type": ["MLP"]}), r"architecture type an array of 1 is not one of"),
+    "type is an object": (_file({**_mlp(), "type": {"MLP": 1}}), r"architecture type an object of 1 keys"),
+    "version true": (_file(_mlp(), version=True), r"unknown format version True"),
+    "version 1.0": (_file(_mlp(), version=1.0), r"unknown format version 1\.0"),
+    "nin true": (_file(_mlp(nin=True)), r"MLP nin must be an integer >= 1, got True"),
+    "nin 2.0": (_file(_mlp(nin=2.0)), r"MLP nin must be an integer >= 1, got 2\.0"),
+    "nin a 4000-digit number": (_file(_mlp(nin=10**3999)), r"MLP nin must be an integer|parameters, but the file"),
+    "nin 5000 digits": (
+        b'{"format": "valuegrad.nn", "version": 1, "architecture": {"nin": 1' + b"0" * 5000 + b"}}",
+        r"not a valid model file",
+    ),
+    "nouts a string": (_file(_mlp(nouts="16")), r"nouts must be a non-empty list of layer sizes, got '16'"),
+    "nouts an object": (_file(_mlp(nouts={"0": 16})), r"nouts must be a non-empty list of layer sizes, got an object"),
+    "nouts of bools": (_file(_mlp(nouts=[True])), r"MLP nouts\[0\] must be an integer >= 1, got True"),
+    "nouts nested": (_file(_mlp(nouts=[[16]])), r"MLP nouts\[0\] must be an integer >= 1, got an array of 1"),
+    "activation a list": (_file(_mlp(activation=["relu"])), r"activation must be one of .*, got an array of 1"),
+    "activation null": (_file(_mlp(output_activation=None)), r"output_activation must be one of .*, got None"),
+    "a long string as type": (_file({**_mlp(), "type": "M" * 100_000}), r"architecture type 'MMMM.*\(100002 characters\)"),
+    "parameter value 1e400": (
+        _file({"type": "Neuron", "nin": 1, "activation": "relu"}, {"w.0": 0.0, "b": 0.0}).replace(b'"b": 0.0', b'"b": 1e400'),
+        r"'b' must be finite, got inf",
+    ),
+}
+
+
+def _cpu_watchdog(seconds: float) -> Any:
+    """A context manager that raises TimeoutError once the process has used ``seconds`` of CPU time.
+
+    CPU time, not wall time: a busy machine does not make it fire. It is a bound against the
+    hangs of issue 12 (minutes to forever), far above what loading takes, not a speed check.
+    """
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def watch() -> Any:
+        def expire(signum: int, frame: object) -> None:
+            raise TimeoutError(f"loading used more than {seconds} s of CPU time")
+
+        previous = signal.signal(signal.SIGPROF, expire)
+        signal.setitimer(signal.ITIMER_PROF, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
+
+    return watch()
+
+
+MEMORY_FACTOR = 40  # what the module docstring of nn.serialize promises, with a fixed 2 MB on top
+MEMORY_BASE = 2 * 1024 * 1024
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs signal.setitimer (POSIX)")
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_files_are_refused_within_bounded_time_and_memory(name: str, tmp_path: Path) -> None:
+    """Each hostile file raises ModelFileError naming the problem, using < 40x its size + 2 MB and < 20 s CPU; nothing built."""
+    import tracemalloc
+
+    content, pattern = HOSTILE[name]
+    path = tmp_path / "hostile.json"
+    path.write_bytes(content)
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    for attempt in (lambda: load(path), lambda: load_weights(model, path)):
+        tracemalloc.start()
+        try:
+            with _cpu_watchdog(20.0), pytest.raises(ModelFileError) as error:
+                attempt()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < MEMORY_FACTOR * len(content) + MEMORY_BASE, f"{name}: peak {peak} bytes for a {len(content)}-byte file"
+        assert str(error.value).startswith(f"{path}: ")
+    assert model.state_dict() == before
+    with pytest.raises(ModelFileError, match=pattern):
+        load(path)
+
+
+def test_load_weights_never_builds_the_files_network(saved: Path, model: MLP) -> None:
+    """A mismatching architecture is described from the file alone: no Neuron is constructed (issue 12.1)."""
+    _edit(saved, lambda d: d["architecture"].update({"nouts": [10**6, 1]}))
+    built: list[int] = []
+    original = Neuron.__init__
+
+    def counting(self: Neuron, *args: Any, **kwargs: Any) -> None:
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    Neuron.__init__ = counting  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ModelFileError, match=r"holds MLP\(2, \[1000000, 1\].*does not match the model MLP\(2, \[3, 1\]"):
+            model.load_weights(saved)
+    finally:
+        Neuron.__init__ = original  # type: ignore[method-assign]
+    assert built == []
+
+
+# ------------------------------------------------------------------------------------------ fuzzing the reader (issue 12)
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([0, 1, 2, 3, 10**6, 10**9, 10**18, 2**63, -1]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["MLP", "Layer", "Neuron", *ACTIVATIONS, FORMAT]),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+sizes = st.one_of(st.integers(min_value=1, max_value=3), json_scalars)
+
+
+@st.composite
+def model_like_documents(draw: st.DrawFn) -> object:
+    """Documents shaped like model files, each field usually plausible and sometimes anything at all."""
+
+    def mostly(good: st.SearchStrategy[Any]) -> Any:
+        # Hypothesis favours the ends of a range, so the rare branch is a middle value.
+        return draw(json_values if draw(st.integers(0, 4)) == 2 else good)
+
+    kind = mostly(st.sampled_from(["MLP", "Layer", "Neuron"]))
+    small = st.integers(min_value=1, max_value=3)
+    architecture: dict[str, object] = {"type": kind, "nin": mostly(small), "activation": mostly(st.sampled_from(ACTIVATIONS))}
+    if kind == "MLP" or draw(st.integers(0, 4)) == 2:
+        architecture["nouts"] = mostly(st.lists(small | sizes, min_size=1, max_size=3))
+        architecture["output_activation"] = mostly(st.sampled_from(ACTIVATIONS))
+    if kind == "Layer" or draw(st.integers(0, 4)) == 2:
+        architecture["nout"] = mostly(small)
+    weights = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6)
+    try:
+        # The architecture's own names, when it has any and not too many (it may ask for 10**18).
+        exact = list(itertools.islice(parameter_names(architecture), 101))
+    except (KeyError, TypeError, IndexError, ValueError):
+        exact = []
+    if 0 < len(exact) <= 100 and draw(st.integers(0, 4)) != 2:
+        parameters = {name: mostly(weights) for name in exact}
+    else:
+        names = st.from_regex(r"\A(layers\.[0-2]\.)?(neurons\.[0-2]\.)?(w\.[0-2]|b)\Z") | st.text(max_size=10)
+        parameters = draw(st.dictionaries(names, weights | json_scalars, max_size=30))
+    return {
+        "format": mostly(st.just(FORMAT)),
+        "version": mostly(st.just(VERSION)),
+        "architecture": mostly(st.just(architecture)),
+        "parameters": mostly(st.just(parameters)),
+    }
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every path (tuple of keys and indices) to a value inside a JSON document."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += _paths(inner, (*prefix, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _paths(inner, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated_files(draw: st.DrawFn) -> bytes:
+    """A valid file of MLP(2, [3, 1]) (the model load_weights targets) with one random change, in its JSON or its bytes."""
+    source = MLP(2, [3, 1], "tanh", seed=draw(st.integers(0, 3)))
+    text = to_json(source)
+    how = draw(st.sampled_from(["replace", "delete", "add", "truncate", "insert", "overwrite", "reweigh", "reorder", "resize"]))
+    if how == "resize":
+        # The denial-of-service shape of issue 12: a size the parameter list cannot back.
+        doc = json.loads(text)
+        architecture = doc["architecture"]
+        where = draw(st.sampled_from(["nin", 0, 1]))
+        size = draw(sizes | st.integers(min_value=1, max_value=10**20))
+        if where == "nin":
+            architecture["nin"] = size
+        else:
+            architecture["nouts"][where] = size
+        return json.dumps(doc).encode()
+    if how in ("reweigh", "reorder"):
+        # Changes that keep a valid file: other numbers, the parameters in another order.
+        doc = json.loads(text)
+        names = list(doc["parameters"])
+        if how == "reorder":
+            names = draw(st.permutations(names))
+        weights = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6)
+        doc["parameters"] = {name: draw(weights) if how == "reweigh" else doc["parameters"][name] for name in names}
+        return json.dumps(doc).encode()
+    if how in ("truncate", "insert", "overwrite"):
+        data = text.encode()
+        at = draw(st.integers(min_value=0, max_value=len(data)))
+        if how == "truncate":
+            return data[:at]
+        chunk = draw(st.binary(min_size=1, max_size=4) | st.sampled_from([b"[", b"{", b'"', b"-", b"1e999", b"0", b"true"]))
+        return data[:at] + chunk + data[at + (len(chunk) if how == "overwrite" else 0) :]
+    doc = json.loads(text)
+    path = draw(st.sampled_from(_paths(doc)[1:]))
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    last = path[-1]
+    if how == "replace":
+        parent[last] = draw(json_values)
+    elif how == "delete":
+        del parent[last]
+    elif isinstance(parent, dict):
+        parent[draw(st.text(max_size=25) | st.from_regex(r"\Alayers\.[0-3]\.neurons\.[0-3]\.(w\.[0-3]|b)\Z"))] = draw(json_values)
+    else:
+        parent.insert(last, draw(json_values))
+    return json.dumps(doc).encode()
+
+
+def _expected_state(content: bytes) -> dict[str, float]:
+    """The parameters a file that loaded must have given (json.loads of the same bytes)."""
+    parameters = json.loads(content)["parameters"]
+    return {name: float(value) for name, value in parameters.items()}
+
+
+def _check_reader_on(content: bytes, tmp_path: Path) -> None:
+    """load gives a correct module or ModelFileError; load_weights fills the model or leaves it untouched; both bounded."""
+    import tracemalloc
+
+    path = tmp_path / "fuzz.json"
+    path.write_bytes(content)
+    bound = MEMORY_FACTOR * len(content) + MEMORY_BASE
+    tracemalloc.start()
+    try:
+        with _cpu_watchdog(20.0):
+            try:
+                module = load(path)
+            except ModelFileError as e:
+                assert str(e).startswith(f"{path}: ")
+            else:
+                assert module.architecture() == json.loads(content)["architecture"]
+                assert module.state_dict() == _expected_state(content)
+            target = MLP(2, [3, 1], "tanh", seed=5)
+            for i, p in enumerate(target.parameters()):
+                p.grad = float(i)
+            before = (target.state_dict(), [p.grad for p in target.parameters()])
+            try:
+                load_weights(target, path)
+            except ModelFileError:
+                assert (target.state_dict(), [p.grad for p in target.parameters()]) == before
+            else:
+                assert target.state_dict() == _expected_state(content)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < bound
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs signal.setitimer (POSIX)")
+@given(document=st.one_of(json_values, model_like_documents()))
+def test_fuzz_random_documents_load_correctly_or_raise_model_file_error(document: object) -> None:
+    """Random JSON documents, and model-shaped ones with odd values: a correct model or ModelFileError, bounded."""
+    with tempfile.TemporaryDirectory() as directory:
+        _check_reader_on(json.dumps(document).encode(), Path(directory))
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs signal.setitimer (POSIX)")
+@given(content=mutated_files())
+def test_fuzz_mutated_files_load_correctly_or_raise_model_file_error(content: bytes) -> None:
+    """One random change to a valid file: a correct model or ModelFileError, and load_weights' target untouched on failure."""
+    with tempfile.TemporaryDirectory() as directory:
+        _check_reader_on(content, Path(directory))
+
+
+# ------------------------------------------------------------------------------------------ symlinks (issue 12.11)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_save_to_a_symlink_writes_through_the_link(model: MLP, tmp_path: Path) -> None:
+    """Saving to a symlink replaces the file it points to (atomically) and keeps the link, as open() would."""
+    real_dir = tmp_path / "store"
+    real_dir.mkdir()
+    target = real_dir / "model.json"
+    target.write_text("old")
+    link = tmp_path / "current.json"
+    link.symlink_to(os.path.relpath(target, tmp_path))
+    model.save(link)
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text() == to_json(model)
+    assert sorted(p.name for p in real_dir.iterdir()) == ["model.json"]  # no temporary file left
+    assert repr(nn.load(link)) == repr(model)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_save_to_a_dangling_symlink_creates_its_target(model: MLP, tmp_path: Path) -> None:
+    """A link to a file that does not exist yet gets that file, and stays a link."""
+    link = tmp_path / "latest.json"
+    link.symlink_to(tmp_path / "run1.json")
+    model.save(link)
+    assert link.is_symlink() and (tmp_path / "run1.json").read_text() == to_json(model)

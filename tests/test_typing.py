@@ -104,7 +104,6 @@ def test_micrograd_style_loop_type_checks_and_sum_without_start_does_not(tmp_pat
     assert run.returncode == 0, run.stderr
 
 
-@pytest.mark.xfail(reason="needs nn's MLP.__call__ typed Value for a one-output MLP (issue 11.6, nn's side)", strict=False)
 def test_micrograd_loop_on_an_mlp_type_checks(tmp_path: Path, cache: Path) -> None:
     """model(x).relu() on MLP(2, [16, 16, 1]) type-checks once nn types a one-output call as Value."""
     assert mypy(tmp_path, cache, mlp_loop=MLP_LOOP)["mlp_loop"] == []
