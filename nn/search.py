@@ -258,7 +258,7 @@ def run_trial(task: Task) -> TrialResult:
     >>> X, y = make_moons(20, seed=0, signed=True)
     >>> bad = Task(0, {"lr": -1.0}, "hinge", X[:15], y[:15], X[15:], y[15:], seed=0, compile=False)
     >>> run_trial(bad).status, run_trial(bad).error
-    ('failed', 'ValueError: SGD: lr must be >= 0, got -1.0')
+    ('failed', 'ValueError: SGD: lr must be a finite number >= 0, got -1.0')
     """
     started = time.perf_counter()
     try:

@@ -137,7 +137,7 @@ def test_a_failing_trial_becomes_a_row_and_the_others_finish() -> None:
     results = search.grid({"lr": [0.1, -1.0, 0.3]}, workers=1, epochs=3)
     failed = [t for t in results.trials if t.status == "failed"]
     assert len(failed) == 1 and failed[0].settings["lr"] == -1.0
-    assert "ValueError" in failed[0].error and "lr must be >= 0" in failed[0].error
+    assert "ValueError" in failed[0].error and "lr must be a finite number >= 0" in failed[0].error
     assert results.best.settings["lr"] != -1.0 and len(results.finished) == 2
     assert results.sorted()[-1] is failed[0]
     assert "failed:" in results.table().splitlines()[-1]
@@ -356,7 +356,7 @@ def test_save_writes_every_row_as_json_with_nan_as_null(tmp_path: Path) -> None:
     rows = [
         TrialResult(0, {"lr": 9.0}, "ok", val_loss=math.nan, val_accuracy=0.5),
         TrialResult(1, {"lr": 0.1}, "ok", 0.3, 0.9, 0.4, 0.85, 0.5),
-        TrialResult(2, {"lr": -1.0}, "failed", error="ValueError: SGD: lr must be >= 0, got -1.0"),
+        TrialResult(2, {"lr": -1.0}, "failed", error="ValueError: SGD: lr must be a finite number >= 0, got -1.0"),
     ]
     path = tmp_path / "trials.json"
     path.write_text("an older, longer file " * 100)
