@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from autograd.groups import Group, group_of
 from autograd.rules import RULES
-from autograd.text import NodeNames
+from autograd.text import NodeNames, fmt, label_text, printable
 from autograd.value import Value
 
 if TYPE_CHECKING:
@@ -168,60 +168,33 @@ def _group_ids(order: list[Value], neurons: dict[Value, Group]) -> dict[Group, s
 
 
 def _num(x: float) -> str:
-    """Numbers in drawings: 4 decimals like micrograd, scientific where 4 decimals would hide them."""
-    x = float(x)
-    if math.isnan(x) or math.isinf(x):
-        return str(x)
-    if x != 0.0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
-        return f"{x:.3e}"
-    return f"{x:.4f}"
+    """Numbers in drawings: ``fmt``, the one format of the stepper's lines and the web page's live updates.
 
-
-def _visible(text: str) -> str:
-    r"""``text`` with what a drawing cannot show replaced by visible stand-ins; a newline stays (a line break).
-
-    Control characters (NUL, tab, ...) become their Unicode control pictures (``␀``, ``␉``): a NUL
-    cannot be in DOT text at all, and Graphviz drops the others silently. Noncharacters and lone
-    surrogates (``U+FFFE``), which make the SVG invalid XML, become the text ``\uFFFE``.
-
-    >>> _visible("a\tb\x00"), _visible("x\ufffe")
-    ('a␉b␀', 'x\\uFFFE')
+    >>> _num(2.0), _num(0.8), _num(0.88259343)
+    ('2.0', '0.8', '0.882593')
     """
-    if text.isascii() and text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch == "\n":
-            out.append(ch)
-        elif code < 0x20:
-            out.append(chr(0x2400 + code))
-        elif code == 0x7F:
-            out.append("\u2421")
-        elif 0xD800 <= code <= 0xDFFF or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
-            out.append(f"\\u{code:04X}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return fmt(x)
 
 
 def _escape_text(text: str) -> str:
     """Any text as a Graphviz label that draws exactly as written (for cluster labels; records add their own).
 
-    ``&`` is escaped because Graphviz reads ``&amp;`` and ``&#60;`` as entities; a newline becomes
-    Graphviz's line break.
+    ``&`` is escaped because Graphviz reads ``&amp;`` and ``&#60;`` as entities; what cannot be drawn
+    (a NUL, a newline, U+FFFE) is shown ``printable``, as in the text view and on the web page.
     """
-    return _visible(text).replace("\\", "\\\\").replace("&", "&amp;").replace("\n", "\\n")
+    return printable(text).replace("\\", "\\\\").replace("&", "&amp;")
 
 
 def _escape_record(text: str) -> str:
-    r"""Escape the characters that structure a record label (and what ``_escape_text`` escapes), so any label draws as written.
+    """Escape what structures a record label or starts an entity, so any user label draws as written.
 
-    >>> _escape_record("a|b&amp;c")
-    'a\\|b&amp;amp;c'
+    Graphviz reads ``&amp;`` and ``&#60;`` in any label as entities: ``&`` is sent as ``&amp;``.
+    Characters that cannot be drawn (a NUL ends Graphviz's string) are shown as escapes first.
+
+    >>> _escape_record("a|b &amp; &#60;")
+    'a\\\\|b &amp;amp; &amp;#60;'
     """
-    escaped = re.sub(r'([\\{}|<>"])', r"\\\1", _visible(text))
-    return escaped.replace("&", "&amp;").replace("\n", "\\n")
+    return re.sub(r'([\\{}|<>"])', r"\\\1", printable(text)).replace("&", "&amp;")
 
 
 def _op_text(op: str) -> str:
@@ -336,7 +309,7 @@ def draw_dot(
     >>> c = a * b; c.label = "c"
     >>> g = draw_dot(c, legend=False)
     >>> print(g.source.splitlines()[5].strip())
-    n0 [label="{ a | data 2.0000 | grad 0.0000 }" fillcolor="#dbeafe" id=n0]
+    n0 [label="{ a | data 2.0 | grad 0.0 }" fillcolor="#dbeafe" id=n0]
     """
     if collapse not in (None, "neuron", "layer"):
         raise ValueError(f"draw_dot: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
@@ -458,7 +431,7 @@ def _group_attrs(
         fields = [group.title, f"{activation}(w.x + b), {len(params)} parameters"]
     if len(outputs) == 1:
         output = outputs[0]
-        named = [names.name(output)] if output.label is not None or output in names.display else []
+        named = [names.name(output)] if label_text(output) is not None or output in names.display else []
         fields += [*named, f"data {_num(output.data)}", f"grad {_num(float(output.grad))}"]
     else:
         fields.append(f"{len(outputs)} outputs")

@@ -244,6 +244,12 @@ class Backprop:
             raise ValueError(f"Backprop.{where}: {node!r} is not in the graph of this stepper's root {self.root!r}")
         return node
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the drawing with this step highlighted, and its chain rule (``autograd.notebook``)."""
+        from autograd.notebook import stepper_html
+
+        return stepper_html(self)
+
     def __repr__(self) -> str:
         nxt = self.next_node
         upcoming = "done" if nxt is None else f"next: {self.names.ref(nxt)} = {self.names.expression(nxt)}"
@@ -414,6 +420,12 @@ class Explanation:
 
     __repr__ = __str__
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the terms as a table (``autograd.notebook.explanation_html``)."""
+        from autograd.notebook import explanation_html
+
+        return explanation_html(self)
+
 
 def explain(node: Value, root: Value | Backprop | None = None, *, names: Mapping[Value, str] | None = None) -> Explanation:
     """Why ``node.grad`` is what it is: one line per edge out of it (child, local, child's grad, contribution) and their sum.
@@ -447,24 +459,20 @@ def explain(node: Value, root: Value | Backprop | None = None, *, names: Mapping
     total = 0.0
     if seed:
         total += 1.0
-    # Children in the order backward processes them, so the sum below is formed in backward's order.
-    for child in reversed(node_names.order):
-        parents = child.parents
-        if node not in parents:
-            continue
+    # Uses in the order backward processes them, so the sum below is formed in backward's order. The
+    # index of uses is built once per NodeNames: explaining every node of a graph is linear, not quadratic.
+    for child, k in node_names.uses(node):
         processed = stepper.is_processed(child) if stepper is not None else True
         child_grad = float(child.grad)
-        for k, (parent, local) in enumerate(zip(parents, child.local_grads)):
-            if parent is not node:
-                continue
-            contribution = local * child_grad
-            formula = _parenthesize(node_names.local_formula(child, k))
-            child_name = node_names.ref(child)
-            text = (
-                f"{child_name} = {node_names.expression(child)}  →  {formula} * {child_name}.grad"
-                f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
-            )
-            terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))
-            if processed:
-                total += contribution
+        local = child.local_grads[k]
+        contribution = local * child_grad
+        formula = _parenthesize(node_names.local_formula(child, k))
+        child_name = node_names.ref(child)
+        text = (
+            f"{child_name} = {node_names.short_expression(child)}  →  {formula} * {child_name}.grad"
+            f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
+        )
+        terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))
+        if processed:
+            total += contribution
     return Explanation(node, node_names.ref(node), float(node.grad), seed, tuple(terms), total)

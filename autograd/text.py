@@ -1,8 +1,9 @@
 """Seeing a graph without a picture: stable node names, number formatting and an indented text listing.
 
-The names given here (a node's label, else ``n<i>`` for the node at index ``i`` of
-``topological_order(root)``) are the ones the stepper, ``explain`` and ``draw_dot`` use too, so a
-node is called the same thing in the terminal, in a drawing and on the web page.
+The names given here (a node's label, else its op and position, ``tanh#3`` for the unlabelled
+``tanh`` node at index 3 of ``topological_order(root)``) are the ones the stepper, ``explain`` and
+``draw_dot`` use too, so a node is called the same thing in the terminal, in a drawing and on the
+web page. ``fmt`` is the one number format of all of them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Union
 
-from autograd.rules import FORMULA_NAME, substitute
+from autograd.rules import FORMULA_NAME, Formulas, substitute
 from autograd.value import Grad, Value, rule_of, topological_order
 
-__all__ = ["NodeNames", "fmt", "label_text", "show", "tree"]
+__all__ = ["NodeNames", "fmt", "label_text", "printable", "show", "tree"]
 
 
 def fmt(x: float | Grad) -> str:
@@ -34,26 +35,63 @@ def fmt(x: float | Grad) -> str:
 
 
 def label_text(node: Value) -> str | None:
-    """The node's label as text, or None: ``str(label)``, so a non-str label assigned after construction still reads.
+    """The node's label as text, or None when it has none (``''`` and None alike): ``str(label)`` for a non-str label.
 
     >>> from autograd import Value
     >>> v = Value(1.0, label="x")
-    >>> label_text(v), label_text(Value(2.0))
-    ('x', None)
+    >>> label_text(v), label_text(Value(2.0)), label_text(Value(3.0, label=""))
+    ('x', None, None)
     >>> setattr(v, "label", 7)  # Value() refuses this; a later assignment is not checked
     >>> label_text(v)
     '7'
     """
     label = node.label
-    if label is None or label == "":  # unlabelled ('' since micrograd's constructor; None from older code)
+    if label is None or label == "":
         return None
     return label if type(label) is str else str(label)
 
 
-class NodeNames:
-    """Stable, unique names for the nodes of one graph: the label, else ``n<i>`` (its index in topological order).
+# Characters that would change or break what is drawn if shown as they are: control characters (a
+# NUL ends Graphviz's strings; most are not allowed in XML), surrogates, line and paragraph
+# separators, and the noncharacters (U+FFFE is not allowed in XML either).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_NAMED_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
-    A label shared by several nodes gets the index appended (``x[n3]``), so every name points at one node.
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group(0)
+    named = _NAMED_ESCAPES.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that cannot be shown as it is written the way Python writes it in a string.
+
+    Newlines, tabs, NULs and other control characters, surrogates and noncharacters become
+    ``\\n``, ``\\t``, ``\\x00``, ``\\ufffe`` ..., so a label reads on one line, literally, in the
+    terminal, a drawing and the web page (and the page's SVG stays valid XML). Anything else,
+    including ``&amp;`` and ``<``, is left as it is: the places that show it escape it.
+
+    >>> print(printable("a\\nb\\t&amp;\\x00\\ufffe"))
+    a\\nb\\t&amp;\\x00\\ufffe
+    """
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+#: The word for an operator in the name of an unlabelled node (``mul#4``); other ops are words already.
+OP_WORDS: dict[str, str] = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "": "leaf"}
+
+
+class NodeNames:
+    """Stable, unique names for the nodes of one graph: the label, else the op and the node's position.
+
+    An unlabelled node at index ``i`` of the topological order is ``<op>#<i>`` (``tanh#3``,
+    ``mul#2``, ``const#1``; ``leaf#0`` for an unlabelled input), so the number is also its id
+    ``n<i>`` in drawings. A label shared by several nodes gets the id appended (``x[n3]``), so every
+    name points at one node. Labels are shown ``printable``: a newline reads as ``\\n``.
     ``names`` maps nodes to names to show instead of their labels (a notation, such as the one
     ``nn``'s ``MLP.lecture_names`` builds); the ids ``n<i>`` never change.
 
@@ -61,10 +99,10 @@ class NodeNames:
     >>> a = Value(2.0, label="a")
     >>> names = NodeNames(a * 3.0)
     >>> [names.name(n) for n in names.order]
-    ['a', 'n1', 'n2']
+    ['a', 'const#1', 'mul#2']
     >>> named = NodeNames(a * 3.0, names={a: "x₁⁽¹⁾"})
     >>> [named.name(n) for n in named.order]
-    ['x₁⁽¹⁾', 'n1', 'n2']
+    ['x₁⁽¹⁾', 'const#1', 'mul#2']
     """
 
     def __init__(self, root: Value, order: Sequence[Value] | None = None, *, names: Mapping[Value, str] | None = None) -> None:
@@ -76,13 +114,35 @@ class NodeNames:
         self.index: dict[Value, int] = {node: i for i, node in enumerate(self.order)}
         shown = [self.display.get(node, label_text(node)) for node in self.order]
         counts = Counter(label for label in shown if label is not None)
-        self._names = [self._make_name(label, i, counts) for i, label in enumerate(shown)]
+        self._names = [self._make_name(node, label, i, counts) for i, (node, label) in enumerate(zip(self.order, shown))]
+        self._expressions: dict[Value, str] = {}
+        self._positions: dict[int, tuple[Formulas, dict[str, int]]] = {}
+        self._uses: dict[Value, list[tuple[Value, int]]] | None = None
 
     @staticmethod
-    def _make_name(label: str | None, i: int, counts: Counter[str]) -> str:
+    def _make_name(node: Value, label: str | None, i: int, counts: Counter[str]) -> str:
         if label is None:
-            return f"n{i}"
-        return label if counts[label] == 1 else f"{label}[n{i}]"
+            return f"{OP_WORDS.get(node.op, node.op)}#{i}"
+        return printable(label) if counts[label] == 1 else f"{printable(label)}[n{i}]"
+
+    def uses(self, node: Value) -> list[tuple[Value, int]]:
+        """Every use of ``node``: ``(child, k)`` with ``node`` as the child's k-th input, in the order backward processes them.
+
+        The index of all uses is built once per graph, so asking for every node costs O(edges), not O(nodes²).
+
+        >>> from autograd import Value
+        >>> a = Value(1.0, label="a")
+        >>> b = a * a; b.label = "b"
+        >>> [(NodeNames(b).name(child), k) for child, k in NodeNames(b).uses(a)]
+        [('b', 0), ('b', 1)]
+        """
+        if self._uses is None:
+            uses: dict[Value, list[tuple[Value, int]]] = {}
+            for child in reversed(self.order):
+                for k, parent in enumerate(child.parents):
+                    uses.setdefault(parent, []).append((child, k))
+            self._uses = uses
+        return self._uses.get(node, [])
 
     def id(self, node: Value) -> str:
         """The node's id in drawings and JSON: ``n<i>``."""
@@ -105,24 +165,48 @@ class NodeNames:
 
     def data_ref(self, node: Value) -> str:
         """How a formula refers to the node's value: ``a.data``, or the number itself for a constant."""
-        if node.op == "const" and not node.label:
+        if node.op == "const" and label_text(node) is None:
             return fmt(node.data)
         return f"{self.ref(node)}.data"
 
     def operand(self, node: Value) -> str:
         """How an expression names the node as an operand: its name, or the number for a constant."""
-        if node.op == "const" and not node.label:
+        if node.op == "const" and label_text(node) is None:
             return fmt(node.data)
         return self.ref(node)
 
     def expression(self, node: Value) -> str:
         """The forward computation of ``node`` over its parents' names, e.g. ``a * b``, ``tanh(n)``, ``w0*x0 + b``."""
+        # Kept: explain asks for a child's expression once per use, and a sum of n terms has n uses.
+        known = self._expressions.get(node)
+        if known is not None:
+            return known
         parents = node.parents
         rule = rule_of(node)
         if rule is None:  # a custom op (a _backward closure, or an op no rule names): op(parents)
-            return f"{node.op or 'op'}({', '.join(self.operand(p) for p in parents)})"
-        formulas = rule.formulas(len(parents))
-        return substitute(formulas.display, {name: self.operand(p) for name, p in zip(formulas.inputs, parents)})
+            text = f"{node.op or 'op'}({', '.join(self.operand(p) for p in parents)})"
+        else:
+            formulas = rule.formulas(len(parents))
+            text = substitute(formulas.display, {name: self.operand(p) for name, p in zip(formulas.inputs, parents)})
+        self._expressions[node] = text
+        return text
+
+    def short_expression(self, node: Value, limit: int = 72) -> str:
+        """``expression(node)``, cut after about ``limit`` characters with how many inputs it has (``a + b + … (500 inputs)``).
+
+        Explaining each of a big sum's inputs quotes the sum: cut, that stays linear in the graph's size.
+
+        >>> from autograd import Value, vsum
+        >>> xs = [Value(float(i), label=f"x{i}") for i in range(100)]
+        >>> s = vsum(xs)
+        >>> NodeNames(s).short_expression(s, limit=20)
+        'x0 + x1 + x2 + x3 + … (100 inputs)'
+        """
+        text = self.expression(node)
+        if len(text) <= limit:
+            return text
+        cut = text.rfind(" ", 0, limit)
+        return f"{text[: cut if cut > 0 else limit]} … ({len(node.parents)} inputs)"
 
     def local_formula(self, node: Value, k: int) -> str:
         """d node / d parent k as text over names, e.g. ``b.data`` for ``c = a * b`` and k = 0."""
@@ -133,7 +217,11 @@ class NodeNames:
         formulas = rule.formulas(len(parents))
         formula = formulas.local[k]
         # Only the names this one formula uses are looked up: a sum of n terms costs O(1) per edge, not O(n).
-        position = _positions(formulas.inputs)
+        # (Kept by the formulas' identity: hashing their n input names on every edge would cost O(n) again.)
+        kept = self._positions.get(id(formulas))
+        if kept is None or kept[0] is not formulas:
+            kept = self._positions[id(formulas)] = (formulas, _positions(formulas.inputs))
+        position = kept[1]
         refs = {
             name: self.data_ref(parents[position[name]]) if name in position else f"{self.ref(node)}.data"
             for name in _names_in(formula)
@@ -142,9 +230,9 @@ class NodeNames:
         return substitute(formula, refs)
 
 
-# A label that reads as one name in a formula: letters, digits (sub- and superscript ones too), _,
-# dots, superscript parentheses (the layer in w₁₃⁽²⁾) and an [n<i>] suffix.
-_PLAIN = re.compile(r"^[\w.⁽⁾]+(?:\[n\d+\])?$")
+# A name that reads as one word in a formula: letters, digits (sub- and superscript ones too), _, dots,
+# superscript parentheses (the layer in w₁₃⁽²⁾) and an [n<i>] or #<i> suffix.
+_PLAIN = re.compile(r"^[\w.⁽⁾]+(?:\[n\d+\]|#\d+)?$")
 
 
 
@@ -219,7 +307,8 @@ def _describe(node: Value, names: NodeNames) -> str:
     numbers = f"data={fmt(node.data)}  grad={fmt(node.grad)}"
     if node.parents:
         return f"{names.ref(node)} = {names.expression(node)}   {numbers}"
-    kind = "  (const)" if node.op == "const" else ""
+    # An unlabelled constant's name says so already (const#1).
+    kind = "  (const)" if node.op == "const" and label_text(node) is not None else ""
     return f"{names.name(node)}{kind}   {numbers}"
 
 
@@ -228,8 +317,8 @@ def show(root: Value, *, names: Mapping[Value, str] | None = None) -> None:
 
     >>> from autograd import Value
     >>> show(Value(1.0, label="x") + 2)
-    n2 = x + 2.0   data=3.0  grad=0.0
+    add#2 = x + 2.0   data=3.0  grad=0.0
     ├── x   data=1.0  grad=0.0
-    └── n1  (const)   data=2.0  grad=0.0
+    └── const#1   data=2.0  grad=0.0
     """
     print(tree(root, names=names))

@@ -294,6 +294,12 @@ class Value(_ops.Operators):
         # As a float: false exactly at 0.0. Told to a compile trace as the comparison it is.
         return _decided(self, "!=", 0.0, self.data != 0.0)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: label, data, grad and op on one line (``autograd.notebook.value_html``)."""
+        from autograd.notebook import value_html
+
+        return value_html(self)
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"

@@ -1,6 +1,6 @@
 """Write self-contained web pages that replay backprop node by node: open them in any browser, offline.
 
-    python -m demos.webpage [--out DIR] [--seed N] [--screenshot PNG]
+    python -m demos.webpage [--out DIR] [--seed N] [--screenshot PNG] [--network-screenshot PNG]
 
 Writes three pages into ``DIR`` (default ``out/``):
 
@@ -9,7 +9,8 @@ Writes three pages into ``DIR`` (default ``out/``):
   every weight drawn, grouped by neuron and layer;
 - ``mlp.html``: one sample through a whole ``MLP(2, [16, 16, 1])``, each neuron drawn as one box.
 
-``--screenshot PNG`` also saves a picture of the walkthrough page mid-way, using Playwright and a
+``--screenshot PNG`` also saves a picture of the walkthrough page mid-way, and ``--network-screenshot
+PNG`` one of the network's page, as a 1280x720 laptop screen shows them, using Playwright and a
 system Chromium (see ``.ci/install-browser.sh``); the pages themselves need neither.
 """
 
@@ -57,8 +58,11 @@ def write_pages(out: Path, seed: int = 0) -> list[Path]:
     return pages
 
 
-def screenshot(page: Path, png: Path, steps: int = 2) -> Path:
-    """Save a PNG of ``page`` after ``steps`` presses of "next", in headless Chromium (needs Playwright and a Chromium)."""
+def screenshot(page: Path, png: Path, steps: int = 2, click: str = "#n0", size: tuple[int, int] = (1280, 720)) -> Path:
+    """Save a PNG of ``page`` after ``steps`` presses of "next" and a click on ``click``, in headless Chromium.
+
+    Needs Playwright and a Chromium on PATH.
+    """
     import shutil
 
     from playwright.sync_api import sync_playwright
@@ -77,14 +81,14 @@ def screenshot(page: Path, png: Path, steps: int = 2) -> Path:
             executable_path=executable,
             headless=True,
             args=flags,
-            viewport={"width": 1280, "height": 640},
+            viewport={"width": size[0], "height": size[1]},
         )
         try:
             browser_page = context.new_page()
             browser_page.goto(page.resolve().as_uri())
             for _ in range(steps):
-                browser_page.click("#vg-next")
-            browser_page.click("#n0")  # show a node's details too
+                browser_page.click(".vg-next")
+            browser_page.click(click)  # show a node's details too
             png.parent.mkdir(parents=True, exist_ok=True)
             browser_page.screenshot(path=str(png))
         finally:
@@ -98,12 +102,15 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the pages (default: out/)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the networks' initial weights (default 0)")
     parser.add_argument("--screenshot", type=Path, default=None, help="also save a PNG of the walkthrough page")
+    parser.add_argument("--network-screenshot", type=Path, default=None, help="also save a PNG of the network's page")
     args = parser.parse_args(argv)
     pages = write_pages(args.out, args.seed)
     for page in pages:
         print(f"wrote {page} ({page.stat().st_size // 1024} KiB): open it in a browser")
     if args.screenshot is not None:
         print(f"wrote {screenshot(pages[0], args.screenshot)}")
+    if args.network_screenshot is not None:
+        print(f"wrote {screenshot(pages[1], args.network_screenshot, steps=6, click='g.node.vg-current')}")
     return pages
 
 

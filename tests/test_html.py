@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
@@ -56,7 +56,7 @@ def _same(x: float, y: float) -> bool:
 
 
 def _embedded(page: str) -> dict[str, Any]:
-    match = re.search(r'<script type="application/json" id="vg-data">(.*?)</script>', page, re.DOTALL)
+    match = re.search(r'<script type="application/json" class="vg-data">(.*?)</script>', page, re.DOTALL)
     assert match is not None, "the page embeds no step data"
     data: dict[str, Any] = json.loads(match.group(1))
     return data
@@ -200,16 +200,13 @@ def test_to_html_writes_atomically_and_readably(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["page.html"]
 
 
-def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
-    """When writing fails half-way (a label that is not encodable), the previous page is untouched and no temp file stays."""
+def test_a_label_utf8_cannot_encode_is_written_as_an_escape(tmp_path: Path) -> None:
+    """A lone surrogate in a label (UTF-8 cannot encode it; writing the page failed) reads as \\ud800 on the page."""
     target = tmp_path / "page.html"
-    to_html(_lecture(), target)
-    before = target.read_bytes()
-    bad = Value(1.0, label="\ud800")  # a lone surrogate: UTF-8 cannot encode it
-    with pytest.raises(UnicodeEncodeError):
-        to_html(bad * 2.0, target)
-    assert target.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+    bad = Value(1.0, label="\ud800")
+    to_html(bad * 2.0, target)
+    data = _embedded(target.read_text(encoding="utf-8"))
+    assert data["nodes"][0]["name"] == data["nodes"][0]["label"] == "\\ud800"
 
 
 def test_collapsed_neurons_point_each_hidden_node_at_its_box() -> None:
@@ -243,7 +240,7 @@ def _open(browser: tuple[Any, Recorder], path: Path) -> Any:
     recorder.console_errors.clear()
     recorder.page_errors.clear()
     page.goto(path.as_uri())
-    page.wait_for_selector("body[data-position]")
+    page.wait_for_selector(".vg-page[data-position]")
     return page
 
 
@@ -266,7 +263,7 @@ def _assert_shows(page: Any, order: list[Value], nodes: list[dict[str, Any]]) ->
 
 
 def _position(page: Any) -> int:
-    return int(page.get_attribute("body", "data-position"))
+    return int(page.get_attribute(".vg-page", "data-position"))
 
 
 @pytest.mark.browser
@@ -274,12 +271,12 @@ def test_the_page_loads_without_errors_or_network(browser: tuple[Any, Recorder],
     """Opened from disk, the page logs no console or script error and requests nothing but itself."""
     path = to_html(_lecture(), tmp_path / "lecture.html")
     page = _open(browser, path)
-    page.click("#vg-next")
+    page.click(".vg-next")
     page.click("#n0")
     _, recorder = browser
     assert recorder.console_errors == [] and recorder.page_errors == []
     assert recorder.requests == [path.as_uri()]
-    assert page.inner_text("#vg-position").startswith("step 1 / 3")
+    assert page.inner_text(".vg-position").startswith("step 1 / 3")
 
 
 @pytest.mark.browser
@@ -305,17 +302,17 @@ def test_next_n_times_shows_the_grads_of_the_stepper_after_n_steps(browser: tupl
     _assert_shows(page, stepper.order, nodes)
     while not stepper.done:
         step = stepper.step()
-        page.click("#vg-next")
+        page.click(".vg-next")
         assert _position(page) == stepper.position
         _assert_shows(page, stepper.order, nodes)
-        assert page.inner_text("#vg-chain") == str(step)
+        assert page.inner_text(".vg-chain") == str(step)
         # The node just processed and its op are highlighted; so are the edges into the op.
         ident = f"n{stepper.order.index(step.node)}"
         assert "vg-current" in page.get_attribute(f"#{ident}", "class")
         assert "vg-current" in page.get_attribute(f"#{ident}_op", "class")
         for k in range(len(step.node.parents)):
             assert "vg-active" in page.get_attribute(f"#{ident}_in{k}", "class")
-    assert page.is_disabled("#vg-next") and page.is_disabled("#vg-end")
+    assert page.is_disabled(".vg-next") and page.is_disabled(".vg-end")
 
 
 @pytest.mark.browser
@@ -326,7 +323,7 @@ def test_end_shows_backward_and_previous_undoes_a_step(browser: tuple[Any, Recor
     nodes = page_data(root)["nodes"]
     page = _open(browser, path)
     order = topological_order(root)
-    page.click("#vg-end")
+    page.click(".vg-end")
     root.backward()
     _assert_shows(page, order, nodes)
     assert _position(page) == 3
@@ -334,11 +331,11 @@ def test_end_shows_backward_and_previous_undoes_a_step(browser: tuple[Any, Recor
     root.zero_grad()  # the page started from zero grads, so the stepper must too
     stepper = Backprop(root)
     stepper.run()
-    page.click("#vg-prev")
+    page.click(".vg-prev")
     stepper.back()
     assert _position(page) == 2
     _assert_shows(page, order, nodes)
-    page.click("#vg-start")
+    page.click(".vg-start")
     while stepper.position:
         stepper.back()
     assert _position(page) == 0
@@ -354,7 +351,7 @@ def test_keyboard_and_slider_move_like_the_buttons(browser: tuple[Any, Recorder]
     states = []
     for _ in range(3):
         states.append(_shown(page))
-        page.click("#vg-next")
+        page.click(".vg-next")
     states.append(_shown(page))
     page.keyboard.press("Home")
     assert _position(page) == 0 and _shown(page) == states[0]
@@ -365,10 +362,10 @@ def test_keyboard_and_slider_move_like_the_buttons(browser: tuple[Any, Recorder]
     assert _position(page) == 1 and _shown(page) == states[1]
     page.keyboard.press("End")
     assert _position(page) == 3 and _shown(page) == states[3]
-    page.fill("#vg-slider", "1")
+    page.fill(".vg-slider", "1")
     assert _position(page) == 1 and _shown(page) == states[1]
     # Keys pressed while the slider has focus act once, not twice (the slider would move on its own too).
-    page.focus("#vg-slider")
+    page.focus(".vg-slider")
     page.keyboard.press("ArrowRight")
     assert _position(page) == 2
 
@@ -379,13 +376,13 @@ def test_play_runs_to_the_end_and_stops(browser: tuple[Any, Recorder], tmp_path:
     root = _lecture()
     path = to_html(root, tmp_path / "lecture.html")
     page = _open(browser, path)
-    page.select_option("#vg-speed", "10")
-    page.click("#vg-play")
-    assert page.inner_text("#vg-play") == "pause"
-    page.wait_for_function("document.body.getAttribute('data-position') === '3'")
-    page.wait_for_function("document.getElementById('vg-play').textContent === 'play'")
+    page.select_option(".vg-speed", "10")
+    page.click(".vg-play")
+    assert page.inner_text(".vg-play") == "pause"
+    page.wait_for_function("document.querySelector('.vg-page').getAttribute('data-position') === '3'")
+    page.wait_for_function("document.querySelector('.vg-play').textContent === 'play'")
     page.keyboard.press("Space")  # at the end, play starts over from the beginning
-    page.wait_for_function("document.body.getAttribute('data-position') === '3'")
+    page.wait_for_function("document.querySelector('.vg-page').getAttribute('data-position') === '3'")
     root.backward()
     _assert_shows(page, topological_order(root), page_data(root)["nodes"])
 
@@ -396,14 +393,14 @@ def test_clicking_a_node_shows_its_numbers_and_explanation(browser: tuple[Any, R
     root = _lecture()
     path = to_html(root, tmp_path / "lecture.html")
     page = _open(browser, path)
-    page.click("#vg-end")
+    page.click(".vg-end")
     order = topological_order(root)
     root.backward()
     for name in ("a", "e", "L"):
         node = next(n for n in order if n.label == name)
         page.click(f"#n{order.index(node)}")
-        details = page.inner_text("#vg-node")
-        assert page.inner_text("#vg-node .vg-explain") == str(explain(node, root))
+        details = page.inner_text(".vg-node")
+        assert page.inner_text(".vg-node .vg-explain") == str(explain(node, root))
         for expected in (name, node.op or "leaf", fmt(node.data), fmt(node.grad)):
             assert expected in details
 
@@ -418,7 +415,7 @@ def test_a_whole_mlp_steps_to_the_grads_of_backward(browser: tuple[Any, Recorder
     _, recorder = browser
     stepper = Backprop(root)
     half = len(stepper) // 2
-    page.fill("#vg-slider", str(half))
+    page.fill(".vg-slider", str(half))
     for _ in range(half):
         stepper.step()
     _assert_shows(page, stepper.order, nodes)
@@ -436,32 +433,32 @@ def test_a_collapsed_mlp_highlights_boxes_and_pans_and_zooms(browser: tuple[Any,
     path = to_html(root, tmp_path / "mlp.html", collapse="neuron")
     data = page_data(root)
     page = _open(browser, path)
-    page.click("#vg-next")
+    page.click(".vg-next")
     assert page.locator("g.node.vg-current").count() == 1
     assert page.get_attribute("g.node.vg-current", "id") == "neuron_layers_2_neurons_0"
-    page.click("#vg-end")
+    page.click(".vg-end")
     root.backward()
     _assert_shows(page, topological_order(root), data["nodes"])
     assert len(_shown(page)) > 32  # the 2 inputs and every one of the 33 neurons' boxes
 
-    viewbox = page.get_attribute("#vg-graph", "viewBox")
-    page.click("#vg-fit")
-    fitted = page.get_attribute("#vg-graph", "viewBox")
-    page.click("#vg-zoom-in")
-    zoomed = page.get_attribute("#vg-graph", "viewBox")
+    viewbox = page.get_attribute(".vg-graph", "viewBox")
+    page.click(".vg-fit")
+    fitted = page.get_attribute(".vg-graph", "viewBox")
+    page.click(".vg-zoom-in")
+    zoomed = page.get_attribute(".vg-graph", "viewBox")
     assert float(zoomed.split()[2]) < float(fitted.split()[2]) and viewbox is not None
-    box = page.locator("#vg-viewport").bounding_box()
+    box = page.locator(".vg-viewport").bounding_box()
     page.mouse.move(box["x"] + 100, box["y"] + 300)
     page.mouse.wheel(0, 300)
-    assert float(page.get_attribute("#vg-graph", "viewBox").split()[2]) > float(zoomed.split()[2])
-    before_drag = page.get_attribute("#vg-graph", "viewBox")
+    assert float(page.get_attribute(".vg-graph", "viewBox").split()[2]) > float(zoomed.split()[2])
+    before_drag = page.get_attribute(".vg-graph", "viewBox")
     page.mouse.down()
     page.mouse.move(box["x"] + 250, box["y"] + 350, steps=5)
     page.mouse.up()
-    after = page.get_attribute("#vg-graph", "viewBox").split()
+    after = page.get_attribute(".vg-graph", "viewBox").split()
     assert float(after[0]) < float(before_drag.split()[0])  # dragged right: the view moved left
     page.click("g.node#neuron_layers_0_neurons_3")
-    assert "layers.0.neurons.3" in page.inner_text("#vg-node")
+    assert "layers.0.neurons.3" in page.inner_text(".vg-node")
 
 
 @pytest.mark.browser
@@ -471,8 +468,8 @@ def test_a_screenshot_of_the_page_is_not_blank(browser: tuple[Any, Recorder], tm
 
     path = to_html(_lecture(), tmp_path / "lecture.html")
     page = _open(browser, path)
-    page.click("#vg-next")
-    pixels = image.imread(io.BytesIO(page.locator("#vg-viewport").screenshot()), format="png")
+    page.click(".vg-next")
+    pixels = image.imread(io.BytesIO(page.locator(".vg-viewport").screenshot()), format="png")
     grey = pixels[..., :3].mean(axis=2)
     assert grey.std() > 0.05, grey.std()
     assert (grey < 0.9).mean() > 0.01
@@ -490,3 +487,208 @@ def test_the_demo_writes_three_identical_pages_every_run(tmp_path: Path) -> None
     walkthrough = _embedded(first[0].read_text(encoding="utf-8"))
     assert [n["name"] for n in walkthrough["nodes"]] == ["a", "b", "e", "c", "d", "f", "L"]
     assert _embedded(first[1].read_text(encoding="utf-8"))["nodes"][-1]["name"] == "loss"
+
+
+# ------------------------------------------------------------------------------------- sizes, scope, odd labels
+
+
+def _chain(n: int) -> Value:
+    """A chain of ``n`` unary ops (tanh and * 1.0001 in turn): about 1.5 n nodes."""
+    y = Value(0.5, label="x")
+    for i in range(n):
+        y = y * 1.0001 if i % 2 else y.tanh()
+    return y
+
+
+def test_making_a_page_walks_the_graph_a_linear_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """page_data of a 10x longer chain reads nodes' parents at most ~11x as often (explain scanned the graph per node)."""
+    reads = [0]
+    original: Any = Value.__dict__["parents"]
+
+    def counted(self: Value) -> tuple[Value, ...]:
+        reads[0] += 1
+        parents: tuple[Value, ...] = original.fget(self)
+        return parents
+
+    monkeypatch.setattr(Value, "parents", property(counted))
+    counts = []
+    for n in (200, 2000):
+        root = _chain(n)
+        reads[0] = 0
+        page_data(root)
+        counts.append(reads[0])
+    assert counts[1] <= 11 * counts[0], counts
+
+
+def test_the_css_is_scoped_to_the_page() -> None:
+    """Every rule of the page's stylesheet starts with .vg-page: embedded in a notebook, it restyles nothing else."""
+    from autograd.html import _asset
+
+    css = re.sub(r"/\*.*?\*/", "", _asset("page.css"), flags=re.DOTALL)
+    selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", css) for s in block.split(",")]
+    assert len(selectors) > 40
+    assert [s for s in selectors if not s.startswith(".vg-page")] == []
+
+
+def test_the_page_has_one_legend_for_node_kinds_and_step_states() -> None:
+    """The drawing carries no legend of its own; the page's legend lists the kinds present and every step state."""
+    page = render_html(_mlp([2, 1]), collapse="neuron")
+    assert 'id="legend"' not in page
+    legend = re.search(r'<div class="vg-legend">(.*?)\n    </div>', page, re.DOTALL)
+    assert legend is not None
+    kinds = re.findall(r'<span class="vg-kind"[^>]*>([^<]*)</span>', legend.group(1))
+    assert kinds == ["input", "output", "neuron (one box)"]
+    lecture = render_html(_lecture())
+    assert re.findall(r'<span class="vg-kind"[^>]*>([^<]*)</span>', lecture) == ["input", "intermediate", "output"]
+    for state in ("processing", "grad updated", "done", "next", "grad not final yet"):
+        assert f">{state}</span>" in legend.group(1)
+
+
+def test_odd_labels_show_literally_and_keep_the_svg_valid_xml() -> None:
+    """NUL, &amp;, &#60;, &#1;, U+FFFE, newline, tab in labels: the page renders, its SVG is XML, names read literally."""
+    import xml.etree.ElementTree as ET
+
+    labels = ["nul\x00", "&amp;", "&#60;", "&#1;", "x\ufffe", "a\nb", "t\tt"]
+    nodes = [Value(float(i), label=label) for i, label in enumerate(labels)]
+    root = nodes[0]
+    for node in nodes[1:]:
+        root = root * node
+    page = render_html(root)
+    svg = re.search(r"<svg\b.*?</svg>", page, re.DOTALL)
+    assert svg is not None
+    texts = ["".join(t.itertext()) for t in ET.fromstring(svg.group(0)).iter("{http://www.w3.org/2000/svg}text")]
+    shown = ["nul\\x00", "&amp;", "&#60;", "&#1;", "x\\ufffe", "a\\nb", "t\\tt"]
+    assert all(name in texts for name in shown), texts
+    data = _embedded(page)
+    assert [n["name"] for n in data["nodes"] if n["op"] == ""] == shown
+    assert "mul#" in data["steps"][0]["text"] or "nul\\x00" in data["steps"][-1]["text"]
+
+
+def test_a_huge_graph_is_paged_without_a_drawing() -> None:
+    """Above DRAW_LIMIT drawn nodes the page leaves the drawing out (and says so) but keeps every step."""
+    from autograd.html import DRAW_LIMIT
+
+    root = _chain(DRAW_LIMIT)
+    page = render_html(root)
+    assert "<svg" not in page and "too many to lay out" in page
+    assert len(_embedded(page)["steps"]) == DRAW_LIMIT
+
+
+_OVERFLOWING_LINES = """root => Array.from(root.querySelectorAll('.vg-chain, .vg-log pre'))
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+_TEXT_SIZES = """svg => Array.from(svg.querySelectorAll('g.node text')).map(
+    t => Number(t.getAttribute('font-size')) * t.getScreenCTM().a)"""
+
+# Texts of records (name, data, grad) wider than their box, in graph units (after the page fitted them).
+_OVERFLOWING_NUMBERS = """svg => Array.from(svg.querySelectorAll('g.node')).flatMap(g => {
+    const outline = g.querySelector('polygon, ellipse, path');
+    if (!outline) return [];
+    const box = outline.getBBox();
+    return Array.from(g.querySelectorAll('text')).filter(t => {
+        const b = t.getBBox();
+        return b.x < box.x - 0.5 || b.x + b.width > box.x + box.width + 0.5;
+    }).map(t => t.textContent);
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_the_page_reads_well_on_a_laptop_screen(browser: tuple[Any, Recorder], size: tuple[int, int], tmp_path: Path) -> None:
+    """At 1280x720 and 1366x768: step lines wrap (nothing hidden), small graphs open with text >= 11 px, numbers fit."""
+    from demos.webpage import small_network
+
+    pages = {
+        "lecture": to_html(_lecture(), tmp_path / "lecture.html"),
+        "mlp": to_html(_mlp([4, 1]), tmp_path / "mlp.html"),  # the issue's page: 18 of 68 numbers overflowed
+        "mlp8": to_html(_mlp([8, 1]), tmp_path / "mlp8.html"),  # 53 nodes
+        "network": to_html(small_network(0, [4, 4, 1]), tmp_path / "network.html"),
+    }
+    page, recorder = browser
+    recorder.console_errors.clear()
+    recorder.page_errors.clear()
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    try:
+        for name, path in pages.items():
+            page.goto(path.as_uri())
+            page.wait_for_selector(".vg-page[data-position]")
+            root = page.locator(".vg-page")
+            svg = page.locator(".vg-graph")
+            if name != "network":  # the ~50-node graphs (the network has 110)
+                sizes = svg.evaluate(_TEXT_SIZES)
+                assert min(sizes) >= 11, (name, min(sizes))
+            total = int(page.get_attribute(".vg-slider", "max"))
+            # Every position of the small graphs; the network's longest lines are all in the log at the end.
+            positions = range(total + 1) if name != "network" else [0, total // 2, total]
+            for position in positions:
+                page.fill(".vg-slider", str(position))
+                assert root.evaluate(_OVERFLOWING_LINES) == [], (name, position)
+                assert svg.evaluate(_OVERFLOWING_NUMBERS) == [], (name, position)
+            assert page.locator(".vg-log pre").count() == total
+        assert recorder.console_errors == [] and recorder.page_errors == []
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})  # the module's page, as the other tests expect it
+
+
+def test_the_drawing_and_the_page_print_numbers_alike() -> None:
+    """Every record's data and grad field in the page's drawing reads exactly as fmt prints them, as the live updates do."""
+    root = _mlp([4, 1])
+    page = render_html(root)
+    data = _embedded(page)
+    texts = [html.unescape(t) for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", page)]
+    for node in data["nodes"]:
+        assert f"data {node['dataText']}" in texts, node["name"]
+    tagged = re.findall(r'<text class="vg-grad" data-node="(\d+)"[^>]*>([^<]*)</text>', page)
+    assert len(tagged) == len(data["nodes"])
+    for i, text in tagged:
+        assert html.unescape(text) == "grad " + data["nodes"][int(i)]["grad0Text"]
+
+
+def test_a_page_of_a_wide_sum_grows_linearly() -> None:
+    """One input used by every term of a big sum: 10x the terms gives at most ~11x the page data (each use quoted the sum)."""
+    from autograd import vsum
+
+    sizes = []
+    for n in (100, 1000):
+        x = Value(0.5, label="x")
+        root = vsum([x * (1.0 + i / n) for i in range(n)])
+        sizes.append(len(json.dumps(page_data(root))))
+    assert sizes[1] <= 11 * sizes[0], sizes
+
+
+@pytest.mark.browser
+def test_a_page_without_a_drawing_still_steps(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """draw=False (what a graph over DRAW_LIMIT gets): the buttons, step lines and log work, with no script error."""
+    root = _lecture()
+    path = to_html(root, tmp_path / "plain.html", draw=False)
+    page = _open(browser, path)
+    _, recorder = browser
+    steps = Backprop(root).run()
+    for step in steps:
+        page.click(".vg-next")
+        assert page.inner_text(".vg-chain") == str(step)
+    assert page.locator(".vg-log pre").count() == len(steps)
+    page.keyboard.press("Home")
+    assert _position(page) == 0 and page.locator(".vg-log pre").count() == 0
+    assert "No drawing (draw=False)" in page.inner_text(".vg-viewport")
+    assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(max_size=12))
+def test_any_label_renders_as_valid_xml_and_reads_literally(label: str) -> None:
+    """Whatever text a label holds, the page is made, its SVG is valid XML, and the label's printable form is drawn."""
+    import xml.etree.ElementTree as ET
+
+    from autograd.text import printable
+
+    x = Value(1.5, label=label or "x")
+    y = x * 2.0
+    y.label = "y"
+    page = render_html(y)
+    svg = re.search(r"<svg\b.*?</svg>", page, re.DOTALL)
+    assert svg is not None
+    texts = ["".join(t.itertext()) for t in ET.fromstring(svg.group(0)).iter("{http://www.w3.org/2000/svg}text")]
+    # (Graphviz trims the spaces around a record field's text, as it does for every label.)
+    assert printable(label or "x").strip() in [t.strip() for t in texts]

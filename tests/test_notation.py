@@ -69,7 +69,7 @@ def test_the_text_view_writes_the_lectures_equations() -> None:
     _, out, names = _feedforward_network()
     listing = tree(out, names=names)
     for state, weighted_sum in _lecture_equations():
-        line = re.search(rf"{re.escape(state)} = tanh\((n\d+)\)", listing)
+        line = re.search(rf"{re.escape(state)} = tanh\((dot#\d+)\)", listing)
         assert line, state
         assert f"{line.group(1)} = {weighted_sum}   data=" in listing
 
@@ -81,11 +81,11 @@ def test_the_stepper_states_the_chain_rule_in_the_lectures_names() -> None:
     first, second = bp.step(), bp.step()
     assert str(first).startswith("x₁⁽³⁾ = tanh(")
     assert "w₁₁⁽³⁾*x₁⁽²⁾ + w₁₂⁽³⁾*x₂⁽²⁾" in second.header
-    assert re.search(r"w₁₁⁽³⁾\.grad \+= x₁⁽²⁾\.data \* n\d+\.grad", str(second))
-    assert re.search(r"x₅⁽²⁾\.grad \+= w₁₅⁽³⁾\.data \* n\d+\.grad", str(second))
+    assert re.search(r"w₁₁⁽³⁾\.grad \+= x₁⁽²⁾\.data \* dot#\d+\.grad", str(second))
+    assert re.search(r"x₅⁽²⁾\.grad \+= w₁₅⁽³⁾\.data \* dot#\d+\.grad", str(second))
     steps = bp.run()
-    hidden = next(step for step in steps if step.header.startswith("n") and "b₁⁽²⁾" in step.header)
-    assert re.search(r"w₁₃⁽²⁾\.grad \+= x₃⁽¹⁾\.data \* n\d+\.grad", str(hidden))
+    hidden = next(step for step in steps if step.header.startswith("dot#") and "b₁⁽²⁾" in step.header)
+    assert re.search(r"w₁₃⁽²⁾\.grad \+= x₃⁽¹⁾\.data \* dot#\d+\.grad", str(hidden))
     assert all(bp.names.name(p) == names[p] for p in model.parameters())
 
 
@@ -136,7 +136,7 @@ def test_the_feedforward_demo_steps_one_example_in_the_lectures_names(tmp_path: 
     printed = capsys.readouterr().out
     assert "One example in the lecture's names" in printed
     for n in range(1, 6):
-        assert re.search(rf"w₁{'₀₁₂₃₄₅'[n]}⁽³⁾\.grad \+= x{'₀₁₂₃₄₅'[n]}⁽²⁾\.data \* n\d+\.grad", printed)
+        assert re.search(rf"w₁{'₀₁₂₃₄₅'[n]}⁽³⁾\.grad \+= x{'₀₁₂₃₄₅'[n]}⁽²⁾\.data \* dot#\d+\.grad", printed)
     svg = (tmp_path / "feedforward_notation.svg").read_text(encoding="utf-8")
     assert all(f">{name}</text>" in svg for name in ("w₁₃⁽²⁾", "b₅⁽²⁾", "x₃⁽¹⁾", "x₁⁽³⁾", "L"))
 
@@ -150,4 +150,4 @@ def test_explain_uses_the_lectures_names() -> None:
     state = next(node for node, name in names.items() if name == "x₁⁽²⁾")
     text = str(explain(state, out, names=names))
     assert text.startswith("x₁⁽²⁾.grad = ")
-    assert re.search(r"n\d+ = w₁₁⁽³⁾\*x₁⁽²⁾ \+ .* →  w₁₁⁽³⁾\.data \* n\d+\.grad", text)
+    assert re.search(r"dot#\d+ = w₁₁⁽³⁾\*x₁⁽²⁾ \+ .* →  w₁₁⁽³⁾\.data \* dot#\d+\.grad", text)

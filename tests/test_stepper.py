@@ -166,8 +166,8 @@ def test_step_text_shows_accumulation_and_compound_formulas() -> None:
     o = (b * 2.0).tanh()
     o.label = "o"
     steps = Backprop(o).run()
-    assert steps[0].lines()[0].startswith("o = tanh(n3)  →  n3.grad += (1.0 - o.data * o.data) * o.grad = ")
-    assert steps[1].lines()[0].startswith("n3 = b * 2.0  →  b.grad += 2.0 * n3.grad")
+    assert steps[0].lines()[0].startswith("o = tanh(mul#3)  →  mul#3.grad += (1.0 - o.data * o.data) * o.grad = ")
+    assert steps[1].lines()[0].startswith("mul#3 = b * 2.0  →  b.grad += 2.0 * mul#3.grad")
     second = steps[2].lines()[1]
     assert second.strip().startswith("a.grad += a.data * b.grad = 0.5 * ")
     before, contribution = steps[2].edges[1].before, steps[2].edges[1].contribution
@@ -192,9 +192,9 @@ def test_a_non_str_label_assigned_later_steps_and_serialises_as_its_str() -> Non
     x.label = 5  # type: ignore[assignment]
     bp = Backprop(x * x)
     step = bp.step()
-    assert step.edge_text(step.edges[0]).startswith("5.grad += 5.data * n1.grad")
+    assert step.edge_text(step.edges[0]).startswith("5.grad += 5.data * mul#1.grad")
     nodes = json.loads(json.dumps(bp.to_dict(), allow_nan=False))["nodes"]
-    assert [(n["name"], n["label"]) for n in nodes] == [("5", "5"), ("n1", None)]
+    assert [(n["name"], n["label"]) for n in nodes] == [("5", "5"), ("mul#1", None)]
 
 
 def test_to_dict_turns_non_finite_numbers_into_null() -> None:

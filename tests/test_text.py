@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from autograd import Value, show, topological_order, tree
 from autograd.testing import Expression, expressions
-from autograd.text import TREE_INDENT_LEVELS, NodeNames, fmt
+from autograd.text import TREE_INDENT_LEVELS, NodeNames, fmt, label_text, printable
 from demos.walkthrough import lecture_expression
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +76,8 @@ def test_shared_subexpression_is_printed_once() -> None:
     s = x.tanh()
     y = s * s + s
     listing = tree(y)
-    assert listing.count("n1 = tanh(x)") == 1
-    assert listing.count("↑ n1 (see above)") == 2
+    assert listing.count("tanh#1 = tanh(x)") == 1
+    assert listing.count("↑ tanh#1 (see above)") == 2
 
 
 def test_tree_handles_deep_graphs_with_bounded_lines() -> None:
@@ -146,3 +147,36 @@ def test_tree_is_identical_in_a_fresh_process() -> None:
     namespace: dict[str, object] = {}
     exec(program.replace("print(tree(z))", "listing = tree(z)"), namespace)
     assert runs[0].stdout == runs[1].stdout == f"{namespace['listing']}\n"
+
+
+def test_unlabelled_nodes_are_named_by_op_and_position() -> None:
+    """A node with no label (None or '') is called <op>#<index>: add/mul/... for operators, leaf and const for leaves."""
+    x = Value(2.0)
+    x.label = ""  # the empty label reads as no label at all
+    y = (x * 3.0).tanh() + x
+    names = NodeNames(y)
+    assert [names.name(n) for n in names.order] == ["leaf#0", "const#1", "mul#2", "tanh#3", "add#4"]
+    assert names.ref(names.order[3]) == "tanh#3"  # a plain word inside a formula: no parentheses
+    assert label_text(x) is None
+
+
+def test_odd_labels_read_literally_on_one_line() -> None:
+    """Control characters, newlines, tabs, a NUL, surrogates and noncharacters in a label are written as escapes."""
+    assert printable("a\nb\tc\rd\x00\x01\x7f\x85\u2028\ufffe\uffff\ud800") == (
+        "a\\nb\\tc\\rd\\x00\\x01\\x7f\\x85\\u2028\\ufffe\\uffff\\ud800"
+    )
+    assert printable("&amp; &#60; <b> é ∂ 😀") == "&amp; &#60; <b> é ∂ 😀"
+    x = Value(1.0, label="line1\nline2\x00")
+    names = NodeNames(x * 2.0)
+    assert names.name(x) == "line1\\nline2\\x00"
+    assert "\n" not in tree(x * 2.0).splitlines()[1]
+
+
+@given(st.text())
+def test_printable_text_has_no_unprintable_character(text: str) -> None:
+    """Whatever the label, its printable form holds only characters valid in XML 1.0 and no line break."""
+    shown = printable(text)
+    assert all(c == "\t" or c >= " " for c in shown) and "\t" not in shown and "\n" not in shown
+    assert not any("\ud800" <= c <= "\udfff" or c in "\ufffe\uffff\u2028\u2029" for c in shown)
+    if all(" " <= c < "\x7f" and c != "\\" for c in text):
+        assert shown == text

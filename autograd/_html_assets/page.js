@@ -1,25 +1,44 @@
-// valuegrad backprop page: replays backward() one node at a time over the graphviz SVG above.
-// All numbers and their printed forms come from Python (the step records in #vg-data), so the page
+// valuegrad backprop page: replays backward() one node at a time over the graphviz SVG beside it.
+// All numbers and their printed forms come from Python (the step records in .vg-data), so the page
 // shows exactly what autograd.Backprop prints; this script only moves between recorded states.
-(function () {
+// Everything is looked up inside this page's own root element, so several pages can share one
+// document (a notebook) and each steps on its own.
+(function (root) {
   "use strict";
+  if (!root || root.getAttribute("data-vg-started")) { return; }
+  root.setAttribute("data-vg-started", "1");
 
-  var data = JSON.parse(document.getElementById("vg-data").textContent);
+  function q(cls) { return root.querySelector("." + cls); }
+  var data = JSON.parse(q("vg-data").textContent);
   // Non-finite floats travel as the strings "NaN", "Infinity", "-Infinity" (JSON has no literal for them).
   function num(x) { return typeof x === "string" ? Number(x) : x; }
 
   var nodes = data.nodes;
   var steps = data.steps;
   var total = steps.length;
-  var svg = document.querySelector("#vg-viewport > svg");
-  var $ = function (id) { return document.getElementById(id); };
-  var slider = $("vg-slider");
+  var svg = root.querySelector(".vg-viewport > svg");
+  var slider = q("vg-slider");
+  var standalone = root.classList.contains("vg-standalone");
 
   // ------------------------------------------------------------------ find the SVG pieces of each node
-  function byId(id) { return id ? document.getElementById(id) : null; }
+  // An embedded page's SVG ids carry a per-page prefix (ids must be unique in a document): strip it.
+  var prefix = root.getAttribute("data-vg-prefix") || "";
+  var elements = {};
+  if (svg) {
+    Array.prototype.forEach.call(svg.querySelectorAll("[id]"), function (el) {
+      var id = el.getAttribute("id");
+      elements[id.indexOf(prefix) === 0 ? id.slice(prefix.length) : id] = el;
+    });
+  }
+  function byId(id) { return id ? elements[id] || null : null; }
   var shape = nodes.map(function (n) { return byId(n.svg); });
   var opShape = nodes.map(function (n) { return byId(n.opSvg); });
-  var gradText = nodes.map(function (n, i) { return svg.querySelector('text.vg-grad[data-node="' + i + '"]'); });
+  var gradText = nodes.map(function () { return null; });
+  if (svg) {
+    Array.prototype.forEach.call(svg.querySelectorAll("text.vg-grad"), function (t) {
+      gradText[Number(t.getAttribute("data-node"))] = t;
+    });
+  }
   // Which nodes an SVG element stands for (one for a record or op node, many for a collapsed box).
   var standsFor = {};
   nodes.forEach(function (n, i) {
@@ -27,11 +46,37 @@
   });
   // graphviz titles every edge "tail->head" with the DOT node names, which are our element ids.
   var edges = {};
-  Array.prototype.forEach.call(svg.querySelectorAll("g.edge"), function (g) {
-    var title = g.querySelector("title");
-    if (title) { edges[title.textContent.replace(/:[^-]*(?=->)|:[^>]*$/g, "")] = g; }
-  });
+  if (svg) {
+    Array.prototype.forEach.call(svg.querySelectorAll("g.edge"), function (g) {
+      var title = g.querySelector("title");
+      if (title) { edges[title.textContent.replace(/:[^-]*(?=->)|:[^>]*$/g, "")] = g; }
+    });
+  }
   function edge(from, to) { return from && to && from !== to ? edges[from + "->" + to] || null : null; }
+
+  // ------------------------------------------------------------------ numbers that fit their boxes
+  // The drawing was laid out with each grad field at its widest text, so the numbers fit; a browser
+  // font wider than the one graphviz measured with is squeezed into the box rather than spilling out.
+  var dirty = [];
+  function fitTexts(texts) {
+    var jobs = [];
+    texts.forEach(function (t) {
+      var g = t.parentNode;
+      var outline = g && g.querySelector("polygon, ellipse, path");
+      if (!outline) { return; }
+      t.removeAttribute("textLength");
+      t.removeAttribute("lengthAdjust");
+      jobs.push([t, outline]);
+    });
+    // All reads after all writes: one layout, however many texts.
+    var sizes = jobs.map(function (job) { return [job[0].getComputedTextLength(), job[1].getBBox().width - 6]; });
+    jobs.forEach(function (job, k) {
+      if (sizes[k][0] > sizes[k][1] && sizes[k][1] > 0) {
+        job[0].setAttribute("textLength", String(sizes[k][1]));
+        job[0].setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
+    });
+  }
 
   // ------------------------------------------------------------------ state: grads after `position` steps
   var position = 0;
@@ -45,6 +90,7 @@
     if (t) {
       t.textContent = (t.getAttribute("data-prefix") || "") + text;
       t.setAttribute("data-grad", String(value));
+      dirty.push(t);
     }
   }
 
@@ -68,10 +114,12 @@
 
   function render() {
     clearMarks();
-    for (var s = 0; s < position; s++) {
-      var done = steps[s].node;
-      mark(shape[done], "vg-done");
-      mark(opShape[done], "vg-done");
+    if (svg) {
+      for (var s = 0; s < position; s++) {
+        var done = steps[s].node;
+        mark(shape[done], "vg-done");
+        mark(opShape[done], "vg-done");
+      }
     }
     var focus = null;
     if (position > 0) {
@@ -87,44 +135,49 @@
         mark(gradText[p], "vg-changed");
       });
       focus = shape[k] || opShape[k];
-      $("vg-chain").textContent = step.text;
+      q("vg-chain").textContent = step.text;
     } else {
-      $("vg-chain").textContent = data.startText;
+      q("vg-chain").textContent = data.startText;
     }
     if (position < total) {
       var nextNode = steps[position].node;
-      mark(shape[nextNode], "vg-next");
-      mark(opShape[nextNode], "vg-next");
+      mark(shape[nextNode], "vg-upnext");
+      mark(opShape[nextNode], "vg-upnext");
       if (!focus) { focus = shape[nextNode] || opShape[nextNode]; }
     }
-    nodes.forEach(function (n, i) { if (position < n.final) { mark(gradText[i], "vg-pending"); } });
+    if (svg) {
+      nodes.forEach(function (n, i) { if (position < n.final) { mark(gradText[i], "vg-pending"); } });
+    }
+    if (dirty.length) { fitTexts(dirty); dirty = []; }
 
     slider.value = String(position);
     var nextLabel = position < total ? " \u00b7 next: " + nodeName(steps[position].node) : " \u00b7 done";
-    $("vg-position").textContent = "step " + position + " / " + total + nextLabel;
-    document.body.setAttribute("data-position", String(position));
-    $("vg-prev").disabled = $("vg-start").disabled = position === 0;
-    $("vg-next").disabled = $("vg-end").disabled = position === total;
+    q("vg-position").textContent = "step " + position + " / " + total + nextLabel;
+    root.setAttribute("data-position", String(position));
+    q("vg-prev").disabled = q("vg-start").disabled = position === 0;
+    q("vg-next").disabled = q("vg-end").disabled = position === total;
     renderLog();
     if (selected !== null) { showNode(selected); }
-    if (focus && $("vg-follow").checked) { follow(focus); }
+    if (focus && q("vg-follow").checked) { follow(focus); }
   }
 
-  var logLines = steps.map(function (step) {
-    var pre = document.createElement("pre");
-    pre.textContent = step.text;
-    pre.hidden = true;
-    $("vg-log").appendChild(pre);
-    return pre;
-  });
+  // The log holds one line per step taken, made when first shown: a 100,000-step page stays light.
+  var log = q("vg-log");
+  var logLines = [];
   function renderLog() {
-    logLines.forEach(function (pre, s) {
-      pre.hidden = s >= position;
-      pre.classList.toggle("current", s === position - 1);
-    });
+    while (logLines.length < position) {
+      var pre = document.createElement("pre");
+      pre.textContent = steps[logLines.length].text;
+      log.appendChild(pre);
+      logLines.push(pre);
+    }
+    while (logLines.length > position) { log.removeChild(logLines.pop()); }
+    var current = log.querySelector("pre.vg-current-line");
+    if (current) { current.classList.remove("vg-current-line"); }
     if (position > 0) {
-      var box = $("vg-log"), line = logLines[position - 1];
-      box.scrollTop = line.offsetTop - box.offsetTop - box.clientHeight + line.offsetHeight + 8;
+      var line = logLines[position - 1];
+      line.classList.add("vg-current-line");
+      log.scrollTop = line.offsetTop - log.offsetTop - log.clientHeight + line.offsetHeight + 8;
     }
   }
 
@@ -137,34 +190,34 @@
 
   // ------------------------------------------------------------------ play / pause
   var timer = null;
-  function speed() { return Number($("vg-speed").value) || 1; }
+  function speed() { return Number(q("vg-speed").value) || 1; }
   function pause() {
     if (timer !== null) { clearInterval(timer); timer = null; }
-    $("vg-play").textContent = "play";
-    $("vg-play").setAttribute("aria-label", "play");
+    q("vg-play").textContent = "play";
+    q("vg-play").setAttribute("aria-label", "play");
   }
   function play() {
     pause();
     if (position === total) { goTo(0); }
-    $("vg-play").textContent = "pause";
-    $("vg-play").setAttribute("aria-label", "pause");
+    q("vg-play").textContent = "pause";
+    q("vg-play").setAttribute("aria-label", "pause");
     timer = setInterval(function () {
       if (position >= total) { pause(); } else { goTo(position + 1); }
     }, 1000 / speed());
   }
   function toggle() { if (timer === null) { play(); } else { pause(); } }
 
-  $("vg-start").addEventListener("click", function () { pause(); goTo(0); });
-  $("vg-prev").addEventListener("click", function () { pause(); goTo(position - 1); });
-  $("vg-next").addEventListener("click", function () { pause(); goTo(position + 1); });
-  $("vg-end").addEventListener("click", function () { pause(); goTo(total); });
-  $("vg-play").addEventListener("click", toggle);
-  $("vg-speed").addEventListener("change", function () { if (timer !== null) { play(); } });
+  q("vg-start").addEventListener("click", function () { pause(); goTo(0); });
+  q("vg-prev").addEventListener("click", function () { pause(); goTo(position - 1); });
+  q("vg-next").addEventListener("click", function () { pause(); goTo(position + 1); });
+  q("vg-end").addEventListener("click", function () { pause(); goTo(total); });
+  q("vg-play").addEventListener("click", toggle);
+  q("vg-speed").addEventListener("change", function () { if (timer !== null) { play(); } });
   slider.max = String(total);
   slider.addEventListener("input", function () { pause(); goTo(Number(slider.value)); });
 
-  document.addEventListener("keydown", function (ev) {
-    if (ev.altKey || ev.ctrlKey || ev.metaKey) { return; }
+  function onKey(ev) {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.defaultPrevented) { return; }
     var tag = ev.target && ev.target.tagName;
     if (tag === "SELECT") { return; }  // let the speed menu keep its own arrow keys
     var handled = true;
@@ -180,8 +233,19 @@
       default: handled = false;
     }
     // The slider and buttons would act on these keys a second time; this handler is the only one.
-    if (handled) { ev.preventDefault(); }
+    if (handled) { ev.preventDefault(); ev.stopPropagation(); }
+  }
+  // Keys act on the page that has the focus (a notebook may hold several); a page of its own also
+  // takes the keys pressed when nothing in particular is focused.
+  root.addEventListener("keydown", onKey);
+  root.addEventListener("pointerdown", function (ev) {
+    if (!ev.target.closest("button, input, select, label")) { root.focus({ preventScroll: true }); }
   });
+  if (standalone) {
+    document.addEventListener("keydown", function (ev) {
+      if (ev.target === document.body || ev.target === document.documentElement) { onKey(ev); }
+    });
+  }
 
   // ------------------------------------------------------------------ node details on click
   var selected = null;
@@ -194,7 +258,7 @@
   }
   function showNode(i) {
     selected = i;
-    var n = nodes[i], box = $("vg-node");
+    var n = nodes[i], box = q("vg-node");
     box.textContent = "";
     var dl = document.createElement("dl");
     fmtRow(dl, "node", n.name + (n.svg ? "  (" + n.svg + ")" : ""));
@@ -211,7 +275,7 @@
   }
   function showGroup(id, members) {
     selected = null;
-    var box = $("vg-node");
+    var box = q("vg-node");
     box.textContent = "";
     var dl = document.createElement("dl");
     fmtRow(dl, "box", id);
@@ -223,22 +287,9 @@
     }).join("\n");
     box.appendChild(pre);
   }
-  var selectedShape = null;
-  svg.addEventListener("click", function (ev) {
-    if (dragged) { return; }
-    var g = ev.target.closest ? ev.target.closest("g.node") : null;
-    if (!g || !standsFor[g.id]) { return; }
-    if (selectedShape) { selectedShape.classList.remove("vg-selected"); }
-    selectedShape = g;
-    g.classList.add("vg-selected");
-    var members = standsFor[g.id];
-    if (members.length === 1) { showNode(members[0]); } else { showGroup(g.id, members); }
-  });
 
   // ------------------------------------------------------------------ pan and zoom (by the SVG's viewBox)
-  var full = svg.viewBox.baseVal;
-  var home = { x: full.x, y: full.y, w: full.width, h: full.height };
-  var view = { x: home.x, y: home.y, w: home.w, h: home.h };
+  var home = null, view = null, drag = null, dragged = false;
   function applyView() { svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].join(" ")); }
   function toGraph(clientX, clientY) {
     var m = svg.getScreenCTM();
@@ -247,6 +298,7 @@
     return m ? pt.matrixTransform(m.inverse()) : { x: view.x + view.w / 2, y: view.y + view.h / 2 };
   }
   function zoomAt(factor, cx, cy) {
+    if (!svg) { return; }
     var w = Math.max(home.w / 60, Math.min(home.w * 4, view.w * factor));
     var f = w / view.w;
     view.x = cx - (cx - view.x) * f;
@@ -255,10 +307,10 @@
     view.h *= f;
     applyView();
   }
-  function zoomBy(factor) { zoomAt(factor, view.x + view.w / 2, view.y + view.h / 2); }
-  function fit() { view = { x: home.x, y: home.y, w: home.w, h: home.h }; applyView(); }
+  function zoomBy(factor) { if (svg) { zoomAt(factor, view.x + view.w / 2, view.y + view.h / 2); } }
+  function fit() { if (svg) { view = { x: home.x, y: home.y, w: home.w, h: home.h }; applyView(); } }
   function follow(el) {
-    if (view.w >= home.w * 0.999 && view.h >= home.h * 0.999) { return; }  // whole graph in view already
+    if (!svg || (view.w >= home.w * 0.999 && view.h >= home.h * 0.999)) { return; }  // whole graph in view already
     var r = el.getBoundingClientRect();
     var a = toGraph(r.left, r.top), b = toGraph(r.right, r.bottom);
     var inside = a.x >= view.x && b.x <= view.x + view.w && a.y >= view.y && b.y <= view.y + view.h;
@@ -268,59 +320,86 @@
       applyView();
     }
   }
-  $("vg-zoom-in").addEventListener("click", function () { zoomBy(1 / 1.25); });
-  $("vg-zoom-out").addEventListener("click", function () { zoomBy(1.25); });
-  $("vg-fit").addEventListener("click", fit);
-  svg.addEventListener("wheel", function (ev) {
-    ev.preventDefault();
-    var p = toGraph(ev.clientX, ev.clientY);
-    zoomAt(Math.exp(ev.deltaY * 0.0015), p.x, p.y);
-  }, { passive: false });
+  q("vg-zoom-in").addEventListener("click", function () { zoomBy(1 / 1.25); });
+  q("vg-zoom-out").addEventListener("click", function () { zoomBy(1.25); });
+  q("vg-fit").addEventListener("click", fit);
 
-  var drag = null, dragged = false;
-  svg.addEventListener("pointerdown", function (ev) {
-    if (ev.button !== 0) { return; }
-    drag = { x: ev.clientX, y: ev.clientY, vx: view.x, vy: view.y, id: ev.pointerId };
-    dragged = false;
-  });
-  svg.addEventListener("pointermove", function (ev) {
-    if (!drag) { return; }
-    var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
-    if (!dragged && Math.abs(dx) + Math.abs(dy) < 4) { return; }  // a click, not a drag (yet)
-    if (!dragged) { dragged = true; svg.setPointerCapture(drag.id); $("vg-viewport").classList.add("dragging"); }
-    var m = svg.getScreenCTM();
-    var scale = m ? m.a : 1;
-    view.x = drag.vx - dx / scale;
-    view.y = drag.vy - dy / scale;
-    applyView();
-  });
-  function endDrag() {
-    drag = null;
-    $("vg-viewport").classList.remove("dragging");
-    // `dragged` stays set until the click that ends this gesture has been ignored.
-    setTimeout(function () { dragged = false; }, 0);
+  if (svg) {
+    var full = svg.viewBox.baseVal;
+    home = { x: full.x, y: full.y, w: full.width, h: full.height };
+    view = { x: home.x, y: home.y, w: home.w, h: home.h };
+    var selectedShape = null;
+    svg.addEventListener("click", function (ev) {
+      if (dragged) { return; }
+      var g = ev.target.closest ? ev.target.closest("g.node") : null;
+      var id = g && g.getAttribute("id");
+      if (id && id.indexOf(prefix) === 0) { id = id.slice(prefix.length); }
+      if (!g || !standsFor[id]) { return; }
+      if (selectedShape) { selectedShape.classList.remove("vg-selected"); }
+      selectedShape = g;
+      g.classList.add("vg-selected");
+      var members = standsFor[id];
+      if (members.length === 1) { showNode(members[0]); } else { showGroup(id, members); }
+    });
+    svg.addEventListener("wheel", function (ev) {
+      ev.preventDefault();
+      var p = toGraph(ev.clientX, ev.clientY);
+      zoomAt(Math.exp(ev.deltaY * 0.0015), p.x, p.y);
+    }, { passive: false });
+    svg.addEventListener("pointerdown", function (ev) {
+      if (ev.button !== 0) { return; }
+      drag = { x: ev.clientX, y: ev.clientY, vx: view.x, vy: view.y, id: ev.pointerId };
+      dragged = false;
+    });
+    svg.addEventListener("pointermove", function (ev) {
+      if (!drag) { return; }
+      var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+      if (!dragged && Math.abs(dx) + Math.abs(dy) < 4) { return; }  // a click, not a drag (yet)
+      if (!dragged) { dragged = true; svg.setPointerCapture(drag.id); q("vg-viewport").classList.add("vg-dragging"); }
+      var m = svg.getScreenCTM();
+      var scale = m ? m.a : 1;
+      view.x = drag.vx - dx / scale;
+      view.y = drag.vy - dy / scale;
+      applyView();
+    });
+    var endDrag = function () {
+      drag = null;
+      q("vg-viewport").classList.remove("vg-dragging");
+      // `dragged` stays set until the click that ends this gesture has been ignored.
+      setTimeout(function () { dragged = false; }, 0);
+    };
+    svg.addEventListener("pointerup", endDrag);
+    svg.addEventListener("pointercancel", endDrag);
   }
-  svg.addEventListener("pointerup", endDrag);
-  svg.addEventListener("pointercancel", endDrag);
 
   // ------------------------------------------------------------------ start
   nodes.forEach(function (n, i) { setGrad(i, n.grad0, n.grad0Text); });
-  // A big graph fitted into the window is too small to read: start closer, at the output, and let
-  // "follow" keep the node being processed in view from there.
+  if (svg) {
+    dirty = Array.prototype.slice.call(svg.querySelectorAll("g.node text"));
+    fitTexts(dirty);
+    dirty = [];
+  }
+  // Open with readable text (at least 11 px, whatever the graph's size): if the whole graph fitted
+  // into the viewport would be smaller than that, start zoomed in at the output, and let "follow"
+  // keep the node being processed in view from there.
   (function startView() {
+    if (!svg) { return; }
     var box = svg.getBoundingClientRect();
     var fitScale = Math.min(box.width / home.w, box.height / home.h);
-    if (!(fitScale > 0) || fitScale >= 0.45) { return; }
-    var root = shape[data.root] || opShape[data.root];
-    if (!root) { return; }
-    var r = root.getBoundingClientRect();
-    var c = toGraph((r.left + r.right) / 2, (r.top + r.bottom) / 2);
-    var factor = fitScale / 0.8;  // about 80 % of the drawing's natural size
-    view.w = home.w * factor;
-    view.h = home.h * factor;
-    view.x = c.x - view.w * 0.75;
+    var sample = svg.querySelector("g.node text");
+    var fontSize = sample ? Number(sample.getAttribute("font-size")) || 12 : 12;
+    var readable = 12 / fontSize;  // screen pixels per graph unit for 12 px text
+    if (!(fitScale > 0) || fitScale >= readable) { return; }
+    var start = shape[data.root] || opShape[data.root];
+    if (!start) { return; }
+    var r = start.getBoundingClientRect();
+    var c = toGraph((r.left + r.right) / 2, (r.top + r.bottom) / 2), corner = toGraph(r.right, r.bottom);
+    view.w = box.width / readable;
+    view.h = box.height / readable;
+    // The output sits at the right of a left-to-right drawing: keep it in view, with what feeds it.
+    view.x = Math.min(corner.x + 10, home.x + home.w) - view.w;
     view.y = c.y - view.h / 2;
     applyView();
   })();
   render();
-})();
+})((document.currentScript && document.currentScript.closest(".vg-page")) || document.getElementById("{{ROOT}}"));
