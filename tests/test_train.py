@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, is_grad_enabled
 from nn.data import batches, make_moons, make_spirals, make_xor
+from nn.diagnose import DiagnosisWarning
 from nn.losses import cross_entropy, hinge, l2, mse
 from nn.module import MLP
 from nn.optim import SGD, Adam
@@ -73,6 +74,9 @@ def hand_loop(
 # ---------------------------------------------------------------------------------- the loop
 
 
+# Some random tiny networks start with a dead ReLU layer, and fit rightly says so; what this test pins
+# is the arithmetic of the loop, which a warning does not change.
+@pytest.mark.filterwarnings("ignore::nn.diagnose.DiagnosisWarning")
 @given(seed=seeds, n=st.integers(min_value=2, max_value=12), steps=st.integers(min_value=0, max_value=4),
        alpha=st.sampled_from([0.0, 1e-2]), size=st.sampled_from([None, 1, 3, 5]))
 def test_fit_is_the_hand_written_loop(seed: int, n: int, steps: int, alpha: float, size: int | None) -> None:
@@ -618,15 +622,18 @@ def test_divergence_stops_at_the_first_non_finite_step_with_the_history_so_far()
     X, y = make_moons(6, 0.1, 0, signed=True)
     targets = [100.0 * t for t in y]
     model = tiny(0)
-    with pytest.raises(NonFiniteError) as caught:
+    # The schedule multiplies the rate by 1e20 a step, so the gradients explode before anything is
+    # non-finite: both runs warn about it, as they should.
+    with pytest.warns(DiagnosisWarning, match="exploding gradient"), pytest.raises(NonFiniteError) as caught:
         fit(model, "mse", X, targets, optimizer=SGD(model.parameters(), lr=lambda step: 10.0 ** (step * 20)), epochs=50,
             progress=False)
     history = caught.value.history
     done = history.steps_done
     assert 1 <= done < 50 and f"step {done + 1} " in str(caught.value)
     expected = tiny(0)
-    fit(expected, "mse", X, targets, optimizer=SGD(expected.parameters(), lr=lambda step: 10.0 ** (step * 20)), steps=done,
-        progress=False)
+    with pytest.warns(DiagnosisWarning, match="exploding gradient"):
+        fit(expected, "mse", X, targets, optimizer=SGD(expected.parameters(), lr=lambda step: 10.0 ** (step * 20)),
+            steps=done, progress=False)
     assert weights(model) == weights(expected)
     assert all(math.isfinite(w) for w in weights(model))
 
