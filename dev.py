@@ -1,9 +1,9 @@
 """Set up a virtual environment and run the project's tasks, with nothing but Python >= 3.10.
 
     python3 dev.py demo    # create .venv (first time), install valuegrad, run the main demo
-    python3 dev.py test    # the same set-up, then the whole test suite
+    python3 dev.py test    # the same set-up, then the whole test suite, on the C engine and on the pure one
     python3 dev.py lint    # ruff and mypy --strict
-    python3 dev.py generate  # rewrite autograd/_ops.py from autograd/rules.py (after changing a rule)
+    python3 dev.py generate  # rewrite autograd/_ops.py and autograd/_native/_ops.h from autograd/rules.py
 
 Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
 ``python3 dev.py test --fast`` skips the tests marked slow and runs fewer Hypothesis examples (under
@@ -28,6 +28,11 @@ STAMP = VENV / ".installed"
 def run(*args: str | Path) -> None:
     print("+", " ".join(str(a) for a in args), flush=True)
     subprocess.run([str(a) for a in args], cwd=ROOT, check=True)
+
+
+def run_env(env: dict[str, str], *args: str | Path) -> None:
+    print("+", " ".join(f"{k}={v}" for k, v in env.items()), " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True, env={**os.environ, **env})
 
 
 def ensure_venv() -> None:
@@ -61,7 +66,9 @@ def main(argv: list[str]) -> int:
         run(PYTHON, "-m", "demos.moons", *extra)
     elif task == "test":
         ensure_venv()
+        # The whole suite on each engine: the C one (where it is built), then the pure reference.
         run(PYTHON, "-m", "pytest", *extra)
+        run_env({"VALUEGRAD_PURE": "1"}, PYTHON, "-m", "pytest", *extra)
     elif task == "lint":
         ensure_venv()
         run(BIN / "ruff", "check", ".")
@@ -69,6 +76,7 @@ def main(argv: list[str]) -> int:
     elif task == "generate":
         # Plain Python and the standard library only, so it runs before any set-up.
         run(sys.executable, "-m", "tools.codegen.python_ops", *extra)
+        run(sys.executable, "-m", "tools.codegen.c_ops", *extra)  # the C engine's operators, from the same rows
     elif task == "setup":
         ensure_venv()
     else:

@@ -21,6 +21,7 @@ from autograd.rules import RULES, Rule
 from autograd.stepper import Backprop, BackpropDone, Step, explain
 from autograd.text import show, tree
 from autograd.value import (
+    BACKEND,
     Value,
     apply,
     backprop_grads,
@@ -48,6 +49,7 @@ def __getattr__(name: str) -> str:
 
 
 __all__ = [
+    "BACKEND",
     "RULES",
     "Backprop",
     "BackpropDone",

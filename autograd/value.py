@@ -788,3 +788,12 @@ def gradients(output: Value, inputs: Iterable[Value], *, create_graph: bool = Fa
     """
     grads = backprop_grads(output, create_graph=create_graph)
     return [grads.get(x, 0.0) for x in inputs]
+
+
+# ------------------------------------------------------------------------------------- the C engine
+# When the C extension (autograd/_native) is built, it replaces Value and the graph walks above
+# with the same interface in C -- the heapq/_heapq pattern: this file stays the readable reference.
+# VALUEGRAD_PURE=1 keeps the pure engine. autograd.BACKEND says which one is in use.
+from autograd._native import install as _install_native  # noqa: E402
+
+BACKEND = _install_native(globals())

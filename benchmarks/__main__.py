@@ -3,8 +3,10 @@
 Each engine runs in its own child process (so one engine's garbage never slows another's
 collector), all are warmed up, then timed in interleaved rounds (engine order rotating each
 round) so the machine's load drifts over all of them alike. Reported: median, min and max over
-the rounds of each round's median step time, ratios, ns per node on long chains, bytes per
-node and peak RSS.
+the rounds of each round's median step time (wall clock, and CPU time, which a shared machine
+disturbs less), ratios, ns per node on long chains, bytes per node, peak RSS and the moons demo's
+training time. valuegrad runs on its C engine and, in the rows marked [pure], on its pure-Python
+engine (``VALUEGRAD_PURE=1``).
 
     python -m benchmarks               # the full run (several minutes: micrograd takes seconds a step)
     python -m benchmarks --quick       # a smoke run on 8 points, seconds
@@ -24,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.workloads import ENGINES
+from benchmarks.workloads import ENGINES, PURE_SUFFIX
 
 RECIPE = "valuegrad eager (micrograd recipe)"
 MICROGRAD = "micrograd 0.1.0"
@@ -36,6 +38,9 @@ class Worker:
 
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
+        env = {k: v for k, v in env.items() if k != "VALUEGRAD_PURE"}
+        if name.endswith(PURE_SUFFIX):
+            env["VALUEGRAD_PURE"] = "1"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.worker", name],
             stdin=subprocess.PIPE,
@@ -81,17 +86,24 @@ def _available(names: list[str]) -> tuple[list[str], list[str]]:
     return run, notes
 
 
-def _steps(names: list[str], rounds: int, steps: dict[str, int], env: dict[str, str]) -> dict[str, list[float]]:
+def _steps(
+    names: list[str], rounds: int, steps: dict[str, int], env: dict[str, str]
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, str | None]]:
     workers = [Worker(name, env) for name in names]
     try:
-        for worker in workers:
-            worker.read()  # ready after warm-up
+        backends = {worker.name: worker.read().get("backend") for worker in workers}  # ready after warm-up
         seconds: dict[str, list[float]] = {name: [] for name in names}
+        cpu: dict[str, list[float]] = {name: [] for name in names}
         for r in range(rounds):
             for worker in workers[r % len(workers) :] + workers[: r % len(workers)]:
-                seconds[worker.name].append(worker.ask(f"run {steps[worker.name]}")["seconds"])
-                print(f"  round {r + 1}/{rounds} {worker.name}: {seconds[worker.name][-1] * 1000:.1f} ms", file=sys.stderr)
-        return seconds
+                reply = worker.ask(f"run {steps[worker.name]}")
+                seconds[worker.name].append(reply["seconds"])
+                cpu[worker.name].append(reply["cpu"])
+                print(
+                    f"  round {r + 1}/{rounds} {worker.name}: {reply['seconds'] * 1000:.1f} ms, cpu {reply['cpu'] * 1000:.1f} ms",
+                    file=sys.stderr,
+                )
+        return seconds, cpu, backends
     finally:
         for worker in workers:
             worker.close()
@@ -104,6 +116,12 @@ def _one_shot(name: str, command: str, env: dict[str, str]) -> dict[str, Any]:
         return worker.ask(command)
     finally:
         worker.close()
+
+
+def _chain_median(name: str, command: str, env: dict[str, str], repeats: int) -> dict[str, Any]:
+    """The chain run whose total (forward + backward) is the median of ``repeats`` fresh processes."""
+    runs = sorted((_one_shot(name, command, env) for _ in range(repeats)), key=lambda r: r["forward_ns"] + r["backward_ns"])
+    return runs[len(runs) // 2]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,13 +139,33 @@ def main(argv: list[str] | None = None) -> None:
     names, notes = _available(args.engines)
     # Steps per round: enough that each round takes ~0.5 s or more for the fast engines, one for the slow.
     slow = {MICROGRAD: 1, "torch 0-dim scalars": 1}
-    steps = {name: (1 if args.quick else slow.get(name, 5 if "eager" in name or "vectorised" in name else 40)) for name in names}
-    print(f"timing {len(names)} engines, {rounds} interleaved rounds", file=sys.stderr)
-    seconds = _steps(names, rounds, steps, env)
+    def per_round(name: str) -> int:
+        if args.quick:
+            return 1
+        if name in slow:
+            return slow[name]
+        if "eager" in name or "vectorised" in name:
+            return 5 if name.endswith(PURE_SUFFIX) else 20
+        return 40
 
-    memory = {name: _one_shot(name, "memory", env) for name in (RECIPE, MICROGRAD) if name in names}
-    chain_rows = {n: (_one_shot(RECIPE, f"chain {n}", env), _one_shot(RECIPE, f"chain {n} nogc", env)) for n in chains}
-    _write(args.out, args.quick, rounds, steps, seconds, memory, chain_rows, notes)
+    steps = {name: per_round(name) for name in names}
+    print(f"timing {len(names)} engines, {rounds} interleaved rounds", file=sys.stderr)
+    seconds, cpu, backends = _steps(names, rounds, steps, env)
+
+    memory = {name: _one_shot(name, "memory", env) for name in (RECIPE, RECIPE + PURE_SUFFIX, MICROGRAD) if name in names}
+    repeats = 1 if args.quick else 3
+    chain_rows = {
+        engine: {
+            n: (_chain_median(engine, f"chain {n}", env, repeats), _chain_median(engine, f"chain {n} nogc", env, repeats))
+            for n in chains
+        }
+        for engine in (RECIPE, RECIPE + PURE_SUFFIX)
+        if engine in names
+    }
+    moons = {}
+    if not args.quick:  # 100 training steps per engine: not a smoke run's business
+        moons = {engine: _one_shot(engine, "moons", env) for engine in (RECIPE, RECIPE + PURE_SUFFIX) if engine in names}
+    _write(args.out, args.quick, rounds, steps, seconds, cpu, backends, memory, chain_rows, moons, notes)
     print(args.out.read_text())
 
 
@@ -137,11 +175,15 @@ def _write(
     rounds: int,
     steps: dict[str, int],
     seconds: dict[str, list[float]],
+    cpu: dict[str, list[float]],
+    backends: dict[str, str | None],
     memory: dict[str, dict[str, Any]],
-    chains: dict[int, tuple[dict[str, Any], dict[str, Any]]],
+    chain_engines: dict[str, dict[int, tuple[dict[str, Any], dict[str, Any]]]],
+    moons: dict[str, dict[str, float]],
     notes: list[str],
 ) -> None:
     medians = {name: statistics.median(times) for name, times in seconds.items()}
+    cpu_medians = {name: statistics.median(times) for name, times in cpu.items()}
     lines = [
         "# Benchmark results" + (" (--quick smoke run: 8 points, not comparable)" if quick else ""),
         "",
@@ -153,40 +195,56 @@ def _write(
         "",
         "## micrograd's demo step (forward + backward + SGD, 100 points, MLP(2, [16, 16, 1]))",
         "",
-        "| engine | median ms/step | min | max | micrograd / engine | engine / hand-written |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| engine | backend | median ms/step (wall) | min | max | CPU ms/step | min | max "
+        "| micrograd / engine (CPU) | engine / hand-written (CPU) | engine / hand-written (wall) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, times in seconds.items():
-        mg = medians.get(MICROGRAD)
-        hw = medians.get(HANDWRITTEN)
-        speedup = f"{mg / medians[name]:.1f}×" if mg else "–"
-        vs_hw = f"{medians[name] / hw:.2f}×" if hw else "–"
+        mg, hw, hw_wall = cpu_medians.get(MICROGRAD), cpu_medians.get(HANDWRITTEN), medians.get(HANDWRITTEN)
+        speedup = f"{mg / cpu_medians[name]:.1f}×" if mg else "–"
+        vs_hw = f"{cpu_medians[name] / hw:.2f}×" if hw else "–"
+        vs_hw_wall = f"{medians[name] / hw_wall:.2f}×" if hw_wall else "–"
+        c = cpu[name]
         lines.append(
-            f"| {name} | {medians[name] * 1000:.1f} | {min(times) * 1000:.1f} | {max(times) * 1000:.1f} | {speedup} | {vs_hw} |"
+            f"| {name} | {backends.get(name) or '–'} | {medians[name] * 1000:.1f} "
+            f"| {min(times) * 1000:.1f} | {max(times) * 1000:.1f} "
+            f"| {cpu_medians[name] * 1000:.2f} | {min(c) * 1000:.2f} | {max(c) * 1000:.2f} | {speedup} | {vs_hw} | {vs_hw_wall} |"
         )
     lines += ["", "Each round's figure is the median of " + ", ".join(f"{n}: {k}" for n, k in steps.items()) + " steps."]
-    if "torch 0-dim scalars" in medians and RECIPE in medians:
-        lines.append(f"valuegrad eager (recipe) vs torch 0-dim: {medians['torch 0-dim scalars'] / medians[RECIPE]:.1f}× faster.")
+    if "torch 0-dim scalars" in cpu_medians and RECIPE in cpu_medians:
+        ratio = cpu_medians["torch 0-dim scalars"] / cpu_medians[RECIPE]
+        lines.append(f"valuegrad eager (recipe) vs torch 0-dim: {ratio:.1f}× faster (CPU time).")
+    for name in (RECIPE, "valuegrad eager (nn.MLP)", "valuegrad compiled"):
+        if name in cpu_medians and name + PURE_SUFFIX in cpu_medians:
+            ratio = cpu_medians[name + PURE_SUFFIX] / cpu_medians[name]
+            lines.append(f"{name}: the C engine is {ratio:.1f}× the pure engine's speed (CPU time).")
     lines += notes and ["", *(f"- {note}" for note in notes)]
     lines += ["", "## Memory: one forward graph of the demo (tracemalloc); peak RSS of a worker after warm-up and that graph", ""]
-    lines += ["| engine | nodes | bytes per node | peak RSS MB |", "|---|---:|---:|---:|"]
+    lines += ["| engine | nodes | bytes per node | peak RSS MB |", "|---|---|---:|---:|"]
     for name, row in memory.items():
         lines.append(f"| {name} | {row['nodes']} | {row['bytes_per_node']:.0f} | {row['peak_rss_mb']:.0f} |")
     if RECIPE in memory and MICROGRAD in memory:
         share = memory[RECIPE]["bytes_per_node"] / memory[MICROGRAD]["bytes_per_node"]
-        lines.append(f"\nvaluegrad uses {share:.0%} of micrograd's bytes per node.")
-    lines += ["", "## Chains y = (y * w) + w ..., valuegrad eager, ns per node (each in a fresh process)", ""]
-    lines += ["| ops | forward | backward | forward, GC off | backward, GC off |", "|---:|---:|---:|---:|---:|"]
-    for n, (on, off) in chains.items():
-        cells = [on["forward_ns"], on["backward_ns"], off["forward_ns"], off["backward_ns"]]
-        lines.append(f"| {n:,} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
-    sizes = sorted(chains)
-    if len(sizes) >= 2:
-        a, b = sizes[-2], sizes[-1]
-        for label, k in (("default GC", 0), ("GC off", 1)):
-            total = {n: (chains[n][k]["forward_ns"] + chains[n][k]["backward_ns"]) * n for n in (a, b)}
-            lines.append(f"\nTotal time ({label}) grows {total[b] / total[a]:.1f}× from {a:,} to {b:,} ops ({b // a}× the ops).")
-    lines.append("(micrograd's recursive topological sort cannot backprop chains this deep.)")
+        lines.append(f"\nvaluegrad (C engine) uses {share:.0%} of micrograd's bytes per node.")
+    for engine, chains in chain_engines.items():
+        lines += ["", f"## Chains y = (y * w) + w ..., {engine}, CPU ns per node (median of 3 fresh processes)", ""]
+        lines += ["| ops | forward | backward | forward, GC off | backward, GC off |", "|---:|---:|---:|---:|---:|"]
+        for n, (on, off) in chains.items():
+            cells = [on["forward_ns"], on["backward_ns"], off["forward_ns"], off["backward_ns"]]
+            lines.append(f"| {n:,} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
+        sizes = sorted(chains)
+        if len(sizes) >= 2:
+            a, b = sizes[-2], sizes[-1]
+            for label, k in (("default GC", 0), ("GC off", 1)):
+                total = {n: (chains[n][k]["forward_ns"] + chains[n][k]["backward_ns"]) * n for n in (a, b)}
+                growth = total[b] / total[a]
+                lines.append(f"\nTotal time ({label}) grows {growth:.1f}× from {a:,} to {b:,} ops ({b // a}× the ops).")
+    lines.append("\n(micrograd's recursive topological sort cannot backprop chains this deep.)")
+    if moons:
+        lines += ["", "## `python -m demos.moons`: its 100 training steps (fit, eager), one run each", ""]
+        lines += ["| engine | wall s | CPU s |", "|---|---:|---:|"]
+        for engine, row in moons.items():
+            lines.append(f"| {engine} | {row['seconds']:.2f} | {row['cpu']:.2f} |")
     out.write_text("\n".join(lines) + "\n")
 
 

@@ -294,11 +294,17 @@ def handwritten() -> Step:
     return step
 
 
+#: Engines whose name ends with this run in a process with ``VALUEGRAD_PURE=1``: the pure-Python engine.
+PURE_SUFFIX = " [pure]"
+
 #: name -> (setup, what it is, module it needs or None)
 ENGINES: dict[str, tuple[Callable[[], Step], str, str | None]] = {
     "valuegrad eager (micrograd recipe)": (valuegrad_recipe, "micrograd's demo code on autograd.Value", None),
     "valuegrad eager (nn.MLP)": (valuegrad_nn, "nn.MLP with fused dot nodes, nn.hinge + nn.l2", None),
     "valuegrad compiled": (valuegrad_compiled, "autograd.compile replay of the recipe", None),
+    "valuegrad eager (micrograd recipe)" + PURE_SUFFIX: (valuegrad_recipe, "the recipe on the pure-Python engine", None),
+    "valuegrad eager (nn.MLP)" + PURE_SUFFIX: (valuegrad_nn, "nn.MLP on the pure-Python engine", None),
+    "valuegrad compiled" + PURE_SUFFIX: (valuegrad_compiled, "compile's replay, traced on the pure engine", None),
     "valuegrad compiled per sample": (valuegrad_per_sample, "autograd.compile_per_sample replay (fit's path)", None),
     "hand-written floats": (handwritten, "benchmarks/handwritten.py", None),
     "micrograd 0.1.0": (micrograd, "micrograd's engine and nn", "micrograd"),

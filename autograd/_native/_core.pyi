@@ -1,0 +1,36 @@
+"""Type stubs for the C extension (autograd/_native/_core.c)."""
+
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Any
+
+NODE_BYTES: int
+RULES_DIGEST: str
+
+class Value:
+    """The C engine's node; autograd.value.Value's interface (typed there)."""
+
+    data: float
+    grad: float
+    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None: ...
+    def __getattr__(self, name: str) -> Any: ...
+
+def topological_order(root: Value) -> list[Value]: ...
+def apply(op: str, *inputs: Value | float) -> Value: ...
+def vsum(values: Iterable[Value | float]) -> Value: ...
+def dot(weights: Iterable[Value | float], inputs: Iterable[Value | float], bias: Value | float = 0.0) -> Value: ...
+def _make_node(op: str, parents: Iterable[Value], data: float, locals: Iterable[float]) -> Value: ...
+def _configure(
+    *,
+    grad_enabled: ContextVar[bool],
+    float_helpers: dict[str, Any],
+    real: type,
+    create_graph_backward: Callable[[Any], None],
+    apply: Callable[..., Any],
+    missing_backward: Callable[[Any], None],
+    custom_locals: Callable[[str, tuple[float, ...], float], tuple[float, ...] | None],
+    closure_locals: Callable[[Any], Any],
+    pure_value: Callable[..., Any],
+) -> None: ...
+def memory_stats() -> dict[str, int]: ...
+def release_memory() -> int: ...

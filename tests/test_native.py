@@ -1,0 +1,262 @@
+"""The C engine's promises: no leaks, no crashes, nodes the cycle collector ignores until they could form a cycle.
+
+The memory and depth tests run on whichever engine is active (the suite runs once per engine);
+the tracking and allocator tests are about the C engine and skip on the pure one.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import tracemalloc
+import weakref
+from pathlib import Path
+
+import pytest
+
+import autograd
+from autograd import Value, topological_order, vsum
+from nn.module import MLP
+
+ROOT = Path(__file__).resolve().parent.parent
+native_only = pytest.mark.skipif(autograd.BACKEND != "native", reason="about the C engine, which is not in use")
+
+
+def _tracked(v: Value) -> bool:
+    return gc.is_tracked(v)
+
+
+def _chain(n: int) -> tuple[Value, Value]:
+    x = Value(0.5)
+    w = Value(1.0)
+    y = x
+    for _ in range(n):
+        y = y * w
+    return x, y
+
+
+# ------------------------------------------------------------------------------------------ tracking
+
+
+@native_only
+def test_a_plain_graph_is_invisible_to_the_cycle_collector() -> None:
+    """Nodes holding only floats, parents and str labels are not tracked (like tuples of atoms)."""
+    a, b = Value(1.0, label="a"), Value(2.0)
+    nodes = [a, b, a * b, (a * b).tanh(), vsum([a, b, 3.0]), autograd.dot([a], [b], 1.0)]
+    assert not any(_tracked(v) for v in nodes)
+
+
+@native_only
+def test_a_value_gradient_tracks_the_node_and_everything_its_cycle_could_pass_through() -> None:
+    """After backward(create_graph=True) the graph can hold cycles (x -> grad_value -> ... -> x): all of it is tracked."""
+    x = Value(2.0)
+    y = (x * x).tanh()
+    y.backward(create_graph=True)
+    assert all(_tracked(n) for n in topological_order(y))
+    assert x.grad_value is not None and _tracked(x.grad_value)
+
+
+@native_only
+def test_closures_non_str_labels_and_subclasses_are_tracked() -> None:
+    """A custom _backward closure, a label that is not a str, and a subclass instance can each close a cycle."""
+    a = Value(1.0)
+    out = Value(a.data * 2, (a,), "double")
+
+    def _backward() -> None:
+        a.grad += 2.0 * out.grad
+
+    out._backward = _backward
+    assert _tracked(out) and _tracked(a)
+    labelled = Value(3.0)
+    labelled.label = ["a", "list"]  # type: ignore[assignment]
+    assert _tracked(labelled)
+
+    class Sub(Value):
+        pass
+
+    assert _tracked(Sub(1.0))
+    assert _tracked(a * out)  # a child of a tracked node is tracked from birth
+
+
+@native_only
+def test_zero_grad_untracks_leaves_so_later_graphs_are_untracked_again() -> None:
+    """After create_graph and zero_grad the parameters hold floats again, and new graphs on them cost the collector nothing."""
+    w = Value(0.3, label="w")
+    (w * w).backward(create_graph=True)
+    assert _tracked(w)
+    (w * w).zero_grad()
+    assert not _tracked(w) and w.grad_value is None
+    assert not _tracked(w * 2.0)
+
+
+def test_create_graph_cycles_are_collected() -> None:
+    """Graphs whose gradients are Values (x -> grad_value -> graph -> x) are freed by the cycle collector."""
+    gc.collect()
+    x = Value(2.0)
+    y = (x**3).tanh()
+    y.backward(create_graph=True)
+    probes = [weakref.ref(n) for n in topological_order(y)]
+    del x, y
+    gc.collect()
+    assert all(p() is None for p in probes)
+
+
+def test_custom_closure_cycles_are_collected() -> None:
+    """micrograd-style closures (out -> closure -> out) are freed by the cycle collector."""
+    gc.collect()
+
+    def square(a: Value) -> Value:
+        out = Value(a.data**2, (a,), "square")
+
+        def _backward() -> None:
+            a.grad += 2 * a.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    a = Value(1.5)
+    result = square(a)
+    result.backward()
+    assert a.grad == 3.0
+    probe = weakref.ref(result)
+    del result
+    gc.collect()
+    assert probe() is None
+
+
+# ------------------------------------------------------------------------------------------ memory
+
+
+def _traced_after(steps: int, step: object) -> list[int]:
+    gc.collect()
+    tracemalloc.start()
+    sizes = []
+    try:
+        for i in range(steps):
+            step(i)  # type: ignore[operator]
+            if i in (steps // 10, steps - 1):
+                gc.collect()
+                sizes.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    return sizes
+
+
+def test_a_thousand_training_steps_keep_memory_flat() -> None:
+    """1,000 steps of forward, backward and SGD on nn.MLP allocate nothing that stays."""
+    model = MLP(2, [8, 1], seed=0)
+    params = model.parameters()
+    X = [[0.1 * i, -0.2 * i] for i in range(4)]
+    y = [1.0, -1.0, 1.0, -1.0]
+
+    def step(i: int) -> None:
+        loss = vsum([(1 - yi * model(x)).relu() for x, yi in zip(X, y)])
+        model.zero_grad()
+        loss.backward()
+        for p in params:
+            p.data -= 0.01 * float(p.grad)
+
+    first, last = _traced_after(1000, step)
+    assert last - first < 64 * 1024, f"memory grew by {last - first} bytes over 900 steps"
+
+
+def test_a_thousand_create_graph_round_trips_keep_memory_flat() -> None:
+    """1,000 second-derivative computations (create_graph, backprop of the gradient, zero_grad) leave nothing behind."""
+    x = Value(0.7)
+
+    def step(i: int) -> None:
+        y = (x * x * x).tanh()
+        y.backward(create_graph=True)
+        dy = x.grad_value if hasattr(x, "grad_value") and x.grad_value is not None else x.grad
+        assert isinstance(dy, Value)
+        x.zero_grad()
+        dy.backward()
+        y.zero_grad()
+        dy.zero_grad()
+
+    first, last = _traced_after(1000, step)
+    assert last - first < 64 * 1024, f"memory grew by {last - first} bytes over 900 round trips"
+
+
+def test_deep_and_wide_graphs_are_freed_without_stack_overflow() -> None:
+    """A 10**6-op chain and a node with 10**6 parents are built, backpropagated and freed (no recursion anywhere)."""
+    x, y = _chain(1_000_000)
+    y.backward()
+    assert x.grad == 1.0
+    probe = weakref.ref(y)
+    del y
+    assert probe() is None
+    leaves = [Value(float(i)) for i in range(1_000_000)]
+    wide = vsum(leaves) * 2.0
+    wide.backward()
+    assert leaves[-1].grad == 2.0
+    del wide, leaves
+
+
+@pytest.mark.slow
+def test_a_ten_million_op_chain_is_built_backpropagated_and_freed() -> None:
+    """10**7 ops: built, backward, freed in a subprocess (its memory goes with it), exit status 0."""
+    script = (
+        "from autograd import Value\n"
+        "x = Value(0.5); w = Value(1.0); y = x\n"
+        "for _ in range(10_000_000): y = y * w\n"
+        "y.backward(); assert x.grad == 1.0, x.grad\n"
+        "del y\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600, env=os.environ)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+@native_only
+def test_the_allocator_returns_memory_after_a_huge_graph() -> None:
+    """After a 10**6-node graph is dropped the allocator keeps at most its cap of empty slabs, and release_memory frees them."""
+    from autograd._native import _core
+
+    _, y = _chain(1_000_000)
+    held = _core.memory_stats()
+    assert held["slabs"] * held["slab_bytes"] >= 1_000_000 * held["node_bytes"]
+    del y
+    after = _core.memory_stats()
+    assert after["empty_slabs"] <= after["keep_empty"]
+    _core.release_memory()
+    assert _core.memory_stats()["empty_slabs"] == 0
+
+
+@native_only
+def test_a_node_is_under_a_hundred_bytes() -> None:
+    """96 bytes per node including the collector's header (micrograd's node: ~680 with its set, closure and dict)."""
+    from autograd._native import _core
+
+    assert _core.NODE_BYTES <= 100
+    tracemalloc.start()
+    try:
+        x = Value(1.0)
+        before = tracemalloc.get_traced_memory()[0]
+        nodes = [x]
+        for _ in range(100_000):
+            nodes.append(nodes[-1] * x)
+        per_node = (tracemalloc.get_traced_memory()[0] - before - sys.getsizeof(nodes)) / 100_000
+    finally:
+        tracemalloc.stop()
+    assert per_node <= 100, per_node
+
+
+@native_only
+def test_nodes_support_weak_references_and_subclasses() -> None:
+    """weakref.ref works on C nodes, and a subclass keeps its own attributes and every operator."""
+    v = Value(2.0)
+    ref = weakref.ref(v)
+    assert ref() is v
+
+    class Named(Value):
+        def __init__(self, data: float, note: str) -> None:
+            super().__init__(data)
+            self.note = note
+
+    n = Named(3.0, "hi")
+    assert n.note == "hi" and (n * v).data == 6.0 and isinstance(n * v, Value)
+    del v
+    assert ref() is None
