@@ -7,7 +7,7 @@ import inspect
 import math
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -486,6 +486,42 @@ def test_no_grad_decorates_generators_and_coroutines() -> None:
     made = list(squares(3))
     assert [v.parents for v in made] == [(), (), ()] and is_grad_enabled()
     assert asyncio.run(square()).parents == () and is_grad_enabled()
+
+
+def test_no_grad_decorates_async_generators() -> None:
+    """@no_grad on an async generator turns recording off in each piece it runs, and only there (asend/athrow too)."""
+    import asyncio
+
+    x = Value(2.0)
+
+    @no_grad
+    async def squares(n: int) -> AsyncIterator[Value]:
+        for _ in range(n):
+            await asyncio.sleep(0)
+            yield x * x
+
+    @no_grad()
+    async def echo() -> AsyncGenerator[Value, float]:
+        received = yield x * x
+        while True:
+            try:
+                received = yield x * received
+            except KeyError:
+                received = yield x + 1.0
+
+    async def main() -> tuple[list[Value], list[Value], bool]:
+        made = [v async for v in squares(3)]
+        outside = is_grad_enabled()
+        gen = echo()
+        sent = [await gen.__anext__(), await gen.asend(3.0), await gen.athrow(KeyError()), await gen.asend(4.0)]
+        await gen.aclose()
+        return made, sent, outside and is_grad_enabled()
+
+    made, sent, enabled_outside = asyncio.run(main())
+    assert [v.parents for v in made] == [(), (), ()]
+    assert [v.parents for v in sent] == [(), (), (), ()] and [v.data for v in sent] == [4.0, 6.0, 3.0, 8.0]
+    assert enabled_outside and is_grad_enabled()
+    assert squares.__name__ == "squares"
 
 
 # ------------------------------------------------------------------------------------------- nan and inf
