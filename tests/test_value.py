@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Value, apply, grad, is_grad_enabled, no_grad
+from autograd import RULES, Value, apply, grad, is_grad_enabled, no_grad
 from autograd.testing import values
 
 # ------------------------------------------------------------------------------------------- construction
@@ -534,6 +534,22 @@ def test_nan_goes_through_every_one_input_op_as_nan(op: str) -> None:
     """Value(nan).op() is nan, as in IEEE and PyTorch: relu(nan) is not 0 and log/sqrt(nan) raise no domain error."""
     out = apply(op, Value(math.nan))
     assert math.isnan(out.data), op
+
+
+@pytest.mark.parametrize("op", sorted(RULES))
+def test_nan_in_any_input_of_every_rule_gives_nan(op: str) -> None:
+    """Every row of RULES (a row added later too, unlike the lists above) turns nan in any input position into nan."""
+    from autograd import dot, vsum
+
+    rule = RULES[op]
+    if rule.arity is None:  # the fused n-ary rows: nan anywhere in a sum or a dot product
+        assert math.isnan(vsum([1.0, Value(math.nan), 2.0]).data)
+        assert math.isnan(dot([Value(math.nan), 1.0], [1.0, 2.0]).data) and math.isnan(dot([1.0], [1.0], Value(math.nan)).data)
+        return
+    for k in range(rule.arity):
+        inputs = [Value(0.5) for _ in range(rule.arity)]
+        inputs[k] = Value(math.nan)
+        assert math.isnan(apply(op, *inputs).data), (op, k)
 
 
 @pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
