@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
@@ -14,6 +15,9 @@ Partials = Union[Grad, tuple[Grad, ...]]
 
 
 def _positions(argnums: int | Sequence[int], n: int, name: str) -> tuple[int, ...]:
+    if not isinstance(argnums, (int, tuple, list)):
+        # A float or None would otherwise fail inside tuple() with "object is not iterable".
+        raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
     chosen = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for k in chosen:
         if not isinstance(k, int) or isinstance(k, bool):
@@ -40,8 +44,13 @@ def value_and_grad(
     >>> value_and_grad(lambda x, y: x * y + y, argnums=(0, 1))(2.0, 3.0)
     (9.0, (3.0, 3.0))
     """
-    name = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    return _value_and_grad(f, argnums, has_aux, f"value_and_grad({getattr(f, '__name__', 'f')})")
 
+
+def _value_and_grad(
+    f: Callable[..., Any], argnums: int | Sequence[int], has_aux: bool, name: str
+) -> Callable[..., tuple[Any, Partials]]:
+    # ``name`` is the caller's (grad's or value_and_grad's), so errors name the function the user called.
     def wrapped(*args: Value | Number) -> tuple[Any, Partials]:
         positions = _positions(argnums, len(args), name)
         nested = any(isinstance(a, Value) for a in args)
@@ -58,9 +67,15 @@ def value_and_grad(
             if not nested:
                 partials = [float(p) for p in partials]
             value: Any = result if nested else result.data
-        else:
+        elif isinstance(result, numbers.Real):
             # f ignored its inputs: a constant has zero gradient everywhere.
             partials, value = [0.0] * len(chosen), float(result)
+        else:
+            hint = " (for f returning (output, aux) pass has_aux=True)" if isinstance(result, tuple) and not has_aux else ""
+            raise TypeError(
+                f"{name}: f must return one Value or number (a scalar) to be differentiated, "
+                f"got {type(result).__name__}: {result!r}{hint}"
+            )
         gradient: Partials = partials[0] if isinstance(argnums, int) else tuple(partials)
         return ((value, aux) if has_aux else value), gradient
 
@@ -84,7 +99,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool 
     >>> grad(grad(lambda x: x ** 3))(2.0)
     12.0
     """
-    with_value = value_and_grad(f, argnums, has_aux)
+    with_value = _value_and_grad(f, argnums, has_aux, f"grad({getattr(f, '__name__', 'f')})")
 
     def wrapped(*args: Value | Number) -> Any:
         value, gradient = with_value(*args)

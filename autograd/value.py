@@ -28,7 +28,7 @@ import contextlib
 import functools
 import inspect
 import numbers
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, Union, overload
@@ -79,7 +79,7 @@ class NoGrad:
         _GRAD_ENABLED.set(saved[-1] if saved else True)
 
     def __call__(self, fn: Callable[_P, _R]) -> Callable[_P, _R]:
-        """Decorate ``fn`` (a function, generator function or ``async def``) to run under ``no_grad``."""
+        """Decorate ``fn`` (a function, generator function, ``async def`` or async generator) to run under ``no_grad``."""
         return _decorate(fn)
 
 
@@ -110,6 +110,32 @@ def _decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
                 return stop.value
 
         wrapper = gen_wrapper
+    elif inspect.isasyncgenfunction(fn):
+        # Same as a generator: each piece (up to its next yield) runs under no_grad, the caller's code between
+        # pieces does not. An async generator cannot ``return`` a value, so StopAsyncIteration just ends it.
+        async def agen_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+            agen = fn(*args, **kwargs)
+            assert isinstance(agen, AsyncGenerator)
+            try:
+                with NoGrad():
+                    response = await agen.__anext__()
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with NoGrad():
+                            await agen.aclose()
+                        raise
+                    except BaseException as error:
+                        with NoGrad():
+                            response = await agen.athrow(error)
+                    else:
+                        with NoGrad():
+                            response = await agen.asend(request)
+            except StopAsyncIteration:
+                return
+
+        wrapper = agen_wrapper
     elif inspect.iscoroutinefunction(fn):
 
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -138,7 +164,7 @@ def no_grad(fn: Callable[_P, _R]) -> Callable[_P, _R]: ...
 def no_grad(fn: Callable[_P, _R] | None = None) -> NoGrad | Callable[_P, _R]:
     """Turn graph recording off: ``with no_grad():``, or as a decorator, bare ``@no_grad`` or ``@no_grad()``.
 
-    Per thread and per asyncio task; a decorated generator or ``async def`` runs under it too.
+    Per thread and per asyncio task; a decorated generator, ``async def`` or async generator runs under it too.
 
     >>> from autograd import Value, no_grad
     >>> x = Value(3.0)

@@ -49,6 +49,11 @@ def test_has_aux_passes_the_auxiliary_output_through() -> None:
         grad(lambda x: x * x, has_aux=True)(3.0)
 
 
+def mul(x: Value, y: Value) -> Value:
+    """x * y, a named function for the error messages."""
+    return x * y
+
+
 def test_bad_argnums_are_refused_naming_them() -> None:
     """argnums out of range or not ints raise, naming the argnums and the function."""
     with pytest.raises(ValueError, match="argnums 2 is out of range"):
@@ -56,6 +61,30 @@ def test_bad_argnums_are_refused_naming_them() -> None:
     with pytest.raises(TypeError, match="argnums must be an int"):
         grad(lambda x: x, argnums="0")(1.0)
 
+
+
+@pytest.mark.parametrize("argnums", [1.0, None, (0, 1.0), True])
+def test_argnums_of_the_wrong_type_get_the_argnums_error_naming_grad(argnums: Any) -> None:
+    """A float, None, a float inside a tuple or a bool as argnums is refused as argnums, in grad's own name."""
+    with pytest.raises(TypeError, match=r"^grad\(mul\): argnums must be an int or a tuple of ints, got "):
+        grad(mul, argnums=argnums)(1.0, 2.0)
+    with pytest.raises(TypeError, match=r"^value_and_grad\(mul\): argnums must be an int or a tuple of ints"):
+        value_and_grad(mul, argnums=argnums)(1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("result", "shown"),
+    [
+        ((Value(1.0), "aux"), r"tuple: .*pass has_aux=True"),
+        ([Value(1.0)], "list: "),
+        ("1.0", "str: '1.0'"),
+        (None, "NoneType: None$"),
+    ],
+)
+def test_a_non_scalar_output_is_refused_naming_it(result: Any, shown: str) -> None:
+    """f must return one Value or number (jax.grad's rule), else TypeError naming grad(f) and what f gave."""
+    with pytest.raises(TypeError, match=r"^grad\(<lambda>\): f must return one Value or number .*got " + shown):
+        grad(lambda x: result)(1.0)
 
 def test_grad_of_grad_gives_higher_derivatives() -> None:
     """grad(grad(f)) is f'' and grad(grad(grad(f))) is f''': for x³ at 2, 12 and 6."""

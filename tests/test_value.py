@@ -7,7 +7,7 @@ import inspect
 import math
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Value, apply, grad, is_grad_enabled, no_grad
+from autograd import RULES, Value, apply, grad, is_grad_enabled, no_grad
 from autograd.testing import values
 
 # ------------------------------------------------------------------------------------------- construction
@@ -488,6 +488,42 @@ def test_no_grad_decorates_generators_and_coroutines() -> None:
     assert asyncio.run(square()).parents == () and is_grad_enabled()
 
 
+def test_no_grad_decorates_async_generators() -> None:
+    """@no_grad on an async generator turns recording off in each piece it runs, and only there (asend/athrow too)."""
+    import asyncio
+
+    x = Value(2.0)
+
+    @no_grad
+    async def squares(n: int) -> AsyncIterator[Value]:
+        for _ in range(n):
+            await asyncio.sleep(0)
+            yield x * x
+
+    @no_grad()
+    async def echo() -> AsyncGenerator[Value, float]:
+        received = yield x * x
+        while True:
+            try:
+                received = yield x * received
+            except KeyError:
+                received = yield x + 1.0
+
+    async def main() -> tuple[list[Value], list[Value], bool]:
+        made = [v async for v in squares(3)]
+        outside = is_grad_enabled()
+        gen = echo()
+        sent = [await gen.__anext__(), await gen.asend(3.0), await gen.athrow(KeyError()), await gen.asend(4.0)]
+        await gen.aclose()
+        return made, sent, outside and is_grad_enabled()
+
+    made, sent, enabled_outside = asyncio.run(main())
+    assert [v.parents for v in made] == [(), (), ()]
+    assert [v.parents for v in sent] == [(), (), (), ()] and [v.data for v in sent] == [4.0, 6.0, 3.0, 8.0]
+    assert enabled_outside and is_grad_enabled()
+    assert squares.__name__ == "squares"
+
+
 # ------------------------------------------------------------------------------------------- nan and inf
 
 
@@ -498,6 +534,22 @@ def test_nan_goes_through_every_one_input_op_as_nan(op: str) -> None:
     """Value(nan).op() is nan, as in IEEE and PyTorch: relu(nan) is not 0 and log/sqrt(nan) raise no domain error."""
     out = apply(op, Value(math.nan))
     assert math.isnan(out.data), op
+
+
+@pytest.mark.parametrize("op", sorted(RULES))
+def test_nan_in_any_input_of_every_rule_gives_nan(op: str) -> None:
+    """Every row of RULES (a row added later too, unlike the lists above) turns nan in any input position into nan."""
+    from autograd import dot, vsum
+
+    rule = RULES[op]
+    if rule.arity is None:  # the fused n-ary rows: nan anywhere in a sum or a dot product
+        assert math.isnan(vsum([1.0, Value(math.nan), 2.0]).data)
+        assert math.isnan(dot([Value(math.nan), 1.0], [1.0, 2.0]).data) and math.isnan(dot([1.0], [1.0], Value(math.nan)).data)
+        return
+    for k in range(rule.arity):
+        inputs = [Value(0.5) for _ in range(rule.arity)]
+        inputs[k] = Value(math.nan)
+        assert math.isnan(apply(op, *inputs).data), (op, k)
 
 
 @pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
