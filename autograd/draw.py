@@ -39,6 +39,7 @@ __all__ = [
     "ROLE_COLOURS",
     "Drawing",
     "GraphvizNotFound",
+    "LayoutTimeout",
     "collapsed_boxes",
     "draw_dot",
     "graphviz_command",
@@ -539,8 +540,16 @@ def graphviz_command() -> str:
     )
 
 
-def pipe(source: str, format: str = "svg", *, engine: str | None = None) -> bytes:
+class LayoutTimeout(TimeoutError):
+    """Graphviz did not finish laying out a drawing within the time it was given (``pipe(..., timeout=)``)."""
+
+
+def pipe(source: str, format: str = "svg", *, engine: str | None = None, timeout: float | None = None) -> bytes:
     """Lay out DOT ``source`` and return the rendered bytes (``format``: svg, png, pdf, ...).
+
+    ``timeout`` (seconds) stops a layout that takes longer and raises ``LayoutTimeout``: Graphviz's
+    layout is not linear in a graph's size, and some shapes of a few hundred nodes (one input
+    feeding hundreds of ops) take minutes.
 
     >>> pipe("digraph { a -> b }")[:5]
     b'<?xml'
@@ -548,7 +557,12 @@ def pipe(source: str, format: str = "svg", *, engine: str | None = None) -> byte
     command = [graphviz_command(), f"-T{format}"]
     if engine is not None:
         command.append(f"-K{engine}")
-    result = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, check=False)
+    try:
+        result = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:  # subprocess.run has already killed the layout
+        raise LayoutTimeout(
+            f"{command[0]} -T{format}: laying out {len(source):,} bytes of DOT took longer than {timeout} s; it was stopped"
+        ) from None
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"{command[0]} -T{format} failed with exit code {result.returncode}: {message}")

@@ -52,7 +52,7 @@ from autograd.stepper import Backprop, explain
 from autograd.text import fmt, label_text, printable
 from autograd.value import Value, topological_order
 
-__all__ = ["DRAW_LIMIT", "FORMAT", "page_data", "render_fragment", "render_html", "to_html"]
+__all__ = ["DRAW_LIMIT", "DRAW_SECONDS", "FORMAT", "page_data", "render_fragment", "render_html", "to_html"]
 
 #: How ``draw_dot`` may collapse an ``nn`` model's graph: each neuron or each layer as one box.
 Collapse = Union[Literal["neuron", "layer"], None]
@@ -63,6 +63,10 @@ FORMAT = "valuegrad-backprop/1"
 #: Drawn nodes (records, op nodes and boxes) above which a page leaves the drawing out unless asked
 #: (``draw=True``): Graphviz lays out 5,000 in about a second here, but 7,500 in half a minute.
 DRAW_LIMIT = 4000
+#: Seconds the layout of a page's drawing may take unless it was asked for (``draw=True``): Graphviz is
+#: not linear in the graph's shape either (one input feeding hundreds of ops takes minutes at ~600
+#: nodes), so past this the page is written without a drawing, as it is above ``DRAW_LIMIT``.
+DRAW_SECONDS = 20.0
 
 
 def to_html(
@@ -151,8 +155,9 @@ def _page(
         svg = '<p class="vg-nodrawing">No drawing (draw=False): the page replays the steps as text.</p>'
     elif svg is None:
         svg = (
-            f'<p class="vg-nodrawing">This graph has {len(data["nodes"])} nodes: too many to lay out quickly, so the '
-            "page replays its steps without a drawing. Pass draw=True to draw it anyway, or collapse=\"neuron\" or "
+            f'<p class="vg-nodrawing">This graph has {len(data["nodes"])} nodes: too many, or too tangled, to lay out '
+            f"within {DRAW_SECONDS:g} s, so the page replays its steps without a drawing. Pass draw=True to draw it "
+            "anyway, or collapse=\"neuron\" or "
             '"layer" to draw a network\'s neurons or layers as boxes.</p>'
         )
     return heading, _fill(
@@ -356,7 +361,7 @@ def _drawing(root: Value, *, collapse: Collapse, rankdir: str, draw: bool | None
 
     The page's legend covers node kinds and step states, so the drawing has none of its own.
     """
-    from autograd.draw import draw_dot, pipe
+    from autograd.draw import LayoutTimeout, draw_dot, pipe
 
     if draw is False:
         return None
@@ -369,7 +374,12 @@ def _drawing(root: Value, *, collapse: Collapse, rankdir: str, draw: bool | None
     source = draw_dot(root, rankdir=rankdir, collapse=collapse, legend=False).source
     if draw is None and len(_DOT_NODE_STATEMENT.findall(source)) > DRAW_LIMIT:
         return None
-    return pipe(source, "svg").decode("utf-8")
+    if draw:
+        return pipe(source, "svg").decode("utf-8")
+    try:
+        return pipe(source, "svg", timeout=DRAW_SECONDS).decode("utf-8")
+    except LayoutTimeout:
+        return None
 
 
 _SUBGRAPH = re.compile(r"^\s*subgraph (cluster_\w+) \{")

@@ -570,8 +570,38 @@ def test_a_huge_graph_is_paged_without_a_drawing() -> None:
 
     root = _chain(DRAW_LIMIT)
     page = render_html(root)
-    assert "<svg" not in page and "too many to lay out" in page
+    assert "<svg" not in page and "too many, or too tangled, to lay out" in page
     assert len(_embedded(page)["steps"]) == DRAW_LIMIT
+
+
+def _fan_out(n: int) -> Value:
+    """y = y * w + x, n times: one leaf feeding every step, the shape Graphviz lays out slowest (minutes at ~600 nodes)."""
+    w, x = Value(0.5, label="w"), Value(0.1, label="x")
+    y = Value(1.0, label="y")
+    for _ in range(n):
+        y = y * w + x
+    return y
+
+
+def test_a_layout_over_its_time_budget_leaves_the_drawing_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A graph far below DRAW_LIMIT whose layout overruns DRAW_SECONDS gets the text page, not a hang (issue 12.7)."""
+    import autograd.html
+
+    root = _fan_out(150)  # 453 drawn nodes; its layout takes seconds here, far over the budget below
+    monkeypatch.setattr(autograd.html, "DRAW_SECONDS", 0.01)
+    page = render_html(root)
+    assert "<svg" not in page and "within 0.01 s" in page
+    assert len(_embedded(page)["steps"]) == 2 * 150
+    monkeypatch.undo()
+    assert "<svg" in render_html(_fan_out(3))  # a small one is still drawn within the default budget
+
+
+def test_pipe_stops_a_layout_at_its_timeout() -> None:
+    """pipe(timeout=) kills Graphviz and raises LayoutTimeout naming the limit, instead of waiting for it."""
+    from autograd.draw import LayoutTimeout, draw_dot, pipe
+
+    with pytest.raises(LayoutTimeout, match=r"longer than 0.01 s"):
+        pipe(draw_dot(_fan_out(150)).source, "svg", timeout=0.01)
 
 
 _OVERFLOWING_LINES = """root => Array.from(root.querySelectorAll('.vg-chain, .vg-log pre'))
