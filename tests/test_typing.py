@@ -5,9 +5,10 @@ What passes and what does not (and why) is pinned here, so the README's typing n
 * ``p.data -= lr * p.grad``: ``grad`` is always a float (create_graph gradients are ``grad_value``).
 * ``neuron(x).relu()``, ``(1 + -y * score).relu()``, ``loss.backward()``, ``vsum(losses).backward()``
   and ``sum(losses, Value(0.0)).backward()`` pass.
-* ``sum(losses).backward()`` does not, and nothing in valuegrad can change that: typeshed types
-  ``sum(iterable)`` as ``T | Literal[0]`` (the empty sum is the int 0). Write ``vsum(losses)``
-  (one node, and typed ``Value``) or ``sum(losses, Value(0.0))``.
+* ``sum(losses).backward()`` does not on its own: typeshed types ``sum(iterable)`` as
+  ``T | Literal[0]`` (the empty sum is the int 0). With ``plugins = autograd.mypy_plugin`` in the
+  user's mypy configuration it does; without it, write ``vsum(losses)`` (one node, and typed
+  ``Value``) or ``sum(losses, Value(0.0))``.
 """
 
 from __future__ import annotations
@@ -76,12 +77,16 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mypy-cache")
 
 
-def mypy(tmp_path: Path, cache: Path, **scripts: str) -> dict[str, list[str]]:
-    """Run the real mypy --strict once over the scripts; each script's error lines, by name."""
+def mypy(tmp_path: Path, cache: Path, *, plugin: bool = False, **scripts: str) -> dict[str, list[str]]:
+    """Run the real mypy --strict once over the scripts (with autograd's plugin if asked); each script's error lines, by name."""
     for name, text in scripts.items():
         (tmp_path / f"{name}.py").write_text(text, encoding="utf-8")
-    env = {**os.environ, "MYPYPATH": str(ROOT)}
-    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), *(f"{n}.py" for n in scripts)]
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n" + ("plugins = autograd.mypy_plugin\n" if plugin else ""), encoding="utf-8")
+    # PYTHONPATH: mypy imports a plugin as a Python module, from its own sys.path.
+    env = {**os.environ, "MYPYPATH": str(ROOT), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(config), "--cache-dir", str(cache)]
+    command += [f"{n}.py" for n in scripts]
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
     errors: dict[str, list[str]] = {name: [] for name in scripts}
     for line in result.stdout.splitlines():
@@ -107,3 +112,15 @@ def test_micrograd_style_loop_type_checks_and_sum_without_start_does_not(tmp_pat
 def test_micrograd_loop_on_an_mlp_type_checks(tmp_path: Path, cache: Path) -> None:
     """model(x).relu() on MLP(2, [16, 16, 1]) type-checks once nn types a one-output call as Value."""
     assert mypy(tmp_path, cache, mlp_loop=MLP_LOOP)["mlp_loop"] == []
+
+
+def test_with_the_plugin_sum_of_values_is_a_value(tmp_path: Path) -> None:
+    """plugins = autograd.mypy_plugin: micrograd's sum(losses).backward() passes mypy --strict; other sums keep their types."""
+    other_sums = HEADER + """
+ints: int = sum([1, 2, 3])
+floats: float = sum([0.5, 1.5])
+started = sum([Value(1.0), Value(2.0)], Value(0.0))
+started.backward()
+"""
+    errors = mypy(tmp_path, tmp_path / "cache", plugin=True, plain_sum=PLAIN_SUM, other_sums=other_sums)
+    assert errors == {"plain_sum": [], "other_sums": []}
