@@ -634,6 +634,17 @@ def _lift(x: object, op: str) -> Value:
 vars(_ops).update(Value=Value, _lift=_lift, _grad_enabled=_grad_enabled)
 
 
+def _rule_to_apply(op: str, count: int) -> Rule:
+    """The rule ``apply(op, ...)`` runs on ``count`` inputs, or the error both engines give for an unknown op or count."""
+    try:
+        rule = RULES[op]
+    except KeyError:
+        raise ValueError(f"apply: no rule named {op!r}; known ops: {', '.join(RULES)}") from None
+    if rule.arity is not None and count != rule.arity:
+        raise TypeError(f"{op}: takes {rule.arity} input(s), got {count}")
+    return rule
+
+
 def apply(op: str, *inputs: Value | Number) -> Value:
     """Apply the rule named ``op`` (see ``autograd.rules.RULES``) to any number of inputs.
 
@@ -645,12 +656,7 @@ def apply(op: str, *inputs: Value | Number) -> Value:
     >>> apply("*", Value(2.0), 3).local_grads
     (3.0, 2.0)
     """
-    try:
-        rule = RULES[op]
-    except KeyError:
-        raise ValueError(f"apply: no rule named {op!r}; known ops: {', '.join(RULES)}") from None
-    if rule.arity is not None and len(inputs) != rule.arity:
-        raise TypeError(f"{op}: takes {rule.arity} input(s), got {len(inputs)}")
+    rule = _rule_to_apply(op, len(inputs))
     parents = tuple(_lift(x, op) for x in inputs)
     datas = tuple(p.data for p in parents)
     out = rule.forward(*datas)

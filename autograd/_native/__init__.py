@@ -95,6 +95,7 @@ def install(namespace: dict[str, Any]) -> str:
     from autograd.rules import FLOAT_HELPERS, RULES
 
     grad_enabled = namespace["_GRAD_ENABLED"]
+    rule_to_apply = namespace["_rule_to_apply"]
     make_node = core._make_node
 
     def lift(x: object, op: str) -> Any:
@@ -106,12 +107,7 @@ def install(namespace: dict[str, Any]) -> str:
 
     def python_apply(op: str, *inputs: Any) -> Any:
         """``apply`` for what the C engine does not handle itself: ops made by ``define_op``, and errors."""
-        try:
-            rule = RULES[op]
-        except KeyError:
-            raise ValueError(f"apply: no rule named {op!r}; known ops: {', '.join(RULES)}") from None
-        if rule.arity is not None and len(inputs) != rule.arity:
-            raise TypeError(f"{op}: takes {rule.arity} input(s), got {len(inputs)}")
+        rule = rule_to_apply(op, len(inputs))  # the pure engine's lookup and errors, shared
         parents = tuple(lift(x, op) for x in inputs)
         datas = tuple(p.data for p in parents)
         out = rule.forward(*datas)
