@@ -114,6 +114,13 @@ def from_torch(seq: torch.nn.Module) -> MLP:
             )
         if not linears or len(activations) == len(linears):
             raise ValueError(f"from_torch: layer ({index}) {type(module).__name__} does not directly follow a Linear layer")
+        # valuegrad's rows are the modules' defaults (leaky_relu's slope is LeakyReLU()'s 0.01): other
+        # settings would be dropped silently and the model would compute something else.
+        if name != "linear" and module.extra_repr() != type(module)().extra_repr():
+            raise ValueError(
+                f"from_torch: layer ({index}) is {module!r}; valuegrad's {name} is {type(module).__name__}() "
+                "with its default settings, so this one has no equivalent"
+            )
         activations.append(name)
     if not linears:
         raise ValueError("from_torch: the Sequential has no Linear layer")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from typing import Any
 
@@ -168,3 +169,16 @@ def test_from_torch_refuses_non_sequential() -> None:
     """A bare Linear (not a Sequential) raises TypeError saying what is expected."""
     with pytest.raises(TypeError, match=r"expected a torch\.nn\.Sequential, got Linear"):
         MLP.from_torch(torch.nn.Linear(2, 1))
+
+
+def test_an_activation_with_other_settings_is_refused_not_changed() -> None:
+    """LeakyReLU(0.2) or Softplus(beta=2) would silently become the default slope/beta: from_torch refuses them by name."""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
+    for module, shown in ((torch.nn.LeakyReLU(0.2), "LeakyReLU(negative_slope=0.2)"), (torch.nn.Softplus(beta=2.0), "Softplus(")):
+        seq = torch.nn.Sequential(torch.nn.Linear(2, 3), module, torch.nn.Linear(3, 1))
+        with pytest.raises(ValueError, match=re.escape(shown)):
+            MLP.from_torch(seq)
+    default = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU(), torch.nn.Linear(3, 1)).double()
+    model = MLP.from_torch(default)
+    x = [0.5, -1.0]
+    assert model(x).data == pytest.approx(default(torch.tensor(x, dtype=torch.float64)).item(), rel=1e-12)
