@@ -67,8 +67,10 @@ def main(argv: list[str]) -> int:
     elif task == "test":
         ensure_venv()
         # The whole suite on each engine: the C one (where it is built), then the pure reference.
+        # --fast is the quick check while working: the default engine only (CI runs both, in full).
         run(PYTHON, "-m", "pytest", *extra)
-        run_env({"VALUEGRAD_PURE": "1"}, PYTHON, "-m", "pytest", *extra)
+        if "--fast" not in argv[1:]:
+            run_env({"VALUEGRAD_PURE": "1"}, PYTHON, "-m", "pytest", *extra)
     elif task == "lint":
         ensure_venv()
         run(BIN / "ruff", "check", ".")
