@@ -1593,19 +1593,8 @@ node_get_local_grads(PyObject *o, void *closure)
         Py_DECREF(measured);
         return t;
     }
-    if (self->flags & F_NARY) {
-        Ext *ext = EXT(self);
-        PyObject *t = PyTuple_New(ext->nlocals);
-        for (Py_ssize_t i = 0; t != NULL && i < ext->nlocals; i++) {
-            PyObject *f = PyFloat_FromDouble(ext->locals[i]);
-            if (f == NULL) {
-                Py_CLEAR(t);
-                break;
-            }
-            PyTuple_SET_ITEM(t, i, f);
-        }
-        return t;
-    }
+    if (self->flags & F_NARY)
+        return vg_locals_tuple(self);
     if (self->p0 == NULL)
         return PyTuple_New(0);
     if (P1(self) == NULL)
