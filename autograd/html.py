@@ -374,10 +374,8 @@ def _drawing(root: Value, *, collapse: Collapse, rankdir: str, draw: bool | None
     source = draw_dot(root, rankdir=rankdir, collapse=collapse, legend=False).source
     if draw is None and len(_DOT_NODE_STATEMENT.findall(source)) > DRAW_LIMIT:
         return None
-    if draw:
-        return pipe(source, "svg").decode("utf-8")
-    try:
-        return pipe(source, "svg", timeout=DRAW_SECONDS).decode("utf-8")
+    try:  # a drawing asked for (draw=True) waits for its layout however long it takes
+        return pipe(source, "svg", timeout=None if draw else DRAW_SECONDS).decode("utf-8")
     except LayoutTimeout:
         return None
 
