@@ -51,21 +51,23 @@
 
 #define VG_OP_CUSTOM 255 /* op name in ext->opname */
 
-/* Field order matters: walks and deallocation read the refcount, the parents and the mark word of
- * every node, so those come first and share a cache line (with the 16-byte GC header in front, a
- * slot is 96 bytes: every other node starts mid-line); data, grad and locals come after. */
+/* Field order matters. A slot is 96 bytes (the 16-byte GC header, then this), so of every two
+ * slots one starts on a cache line and one mid-line. The fields backward reads and writes for a
+ * node and its parents (the parents, the mark, grad) come right after the object header, so they
+ * share one line in either kind of slot and the walk and the parents' updates touch one line per
+ * node; the local derivatives follow, and what backward never reads (data, weakreflist) goes last. */
 typedef struct {
     PyObject_HEAD
     PyObject *p0;          /* first parent (a node) or NULL */
     void *p1;              /* second parent, or the Ext when F_EXT */
-    uint32_t mark;         /* == vg_epoch while a walk has visited it */
+    uint32_t mark;         /* the walk's epoch once a walk has visited it (see vg_next_epoch) */
     uint8_t op;
     uint8_t flags;
     uint16_t slab;         /* slab index + 1, or 0 when allocated by Python (subclasses, overflow) */
-    PyObject *weakreflist;
-    double data;
     double grad;
     double l0, l1;         /* local derivatives of p0 and p1 */
+    double data;
+    PyObject *weakreflist;
 } Node;                     /* 80 bytes + 16 of GC header: 96 bytes per node */
 
 /* What few nodes need: kept out of the node so every node stays small. */
@@ -210,9 +212,10 @@ slab_release(Py_ssize_t index)
         vg_nslabs--;
 }
 
-/* A zeroed node-sized block (with its GC header), or NULL when slabs are exhausted. */
+/* A node-sized block (with its GC header) from the lowest slab with a free slot, or NULL when
+ * slabs are exhausted. The slot is not cleared: vg_new writes every field. */
 static Node *
-slab_alloc(void)
+slab_alloc_slow(void)
 {
     Py_ssize_t s = vg_cursor;
     while (s < vg_nslabs && (vg_slabs[s] == NULL || vg_slabs[s]->nfree == 0))
@@ -232,12 +235,38 @@ slab_alloc(void)
     slab->free[w] &= ~((uint64_t)1 << bit);
     if (slab->nfree-- == SLAB_SLOTS)
         vg_empty--;
-    char *slot = slab->mem + (size_t)(w * 64 + bit) * SLOT_SIZE;
-    memset(slot, 0, SLOT_SIZE);
-    Node *node = (Node *)(slot + VG_GC_HEAD);
+    Node *node = (Node *)(slab->mem + (size_t)(w * 64 + bit) * SLOT_SIZE + VG_GC_HEAD);
     node->slab = (uint16_t)(s + 1);
     vg_live_nodes++;
     return node;
+}
+
+/* The common case inline: the cursor's slab has a free slot in its hint word (a graph being built
+ * takes slot after slot of one word), so a node costs a few loads, a bit clear and no call. */
+static inline Node *
+slab_alloc(void)
+{
+    if (vg_cursor < vg_nslabs) {
+        Slab *slab = vg_slabs[vg_cursor];
+        if (slab != NULL && slab->nfree != 0 && slab->nfree != SLAB_SLOTS) {
+            uint64_t word = slab->free[slab->hint];
+            if (word != 0) {
+                int bit = __builtin_ctzll(word);
+                slab->free[slab->hint] = word & (word - 1);
+                slab->nfree--;
+                size_t index = (size_t)(slab->hint * 64 + bit);
+                Node *node = (Node *)(slab->mem + index * SLOT_SIZE + VG_GC_HEAD);
+                /* The next nodes usually take the next slots: start fetching those lines for writing
+                 * now (a freed graph's memory is out in the last-level cache). */
+                if (index + 4 < SLAB_SLOTS)
+                    __builtin_prefetch(slab->mem + (index + 4) * SLOT_SIZE + VG_GC_HEAD, 1);
+                node->slab = (uint16_t)(vg_cursor + 1);
+                vg_live_nodes++;
+                return node;
+            }
+        }
+    }
+    return slab_alloc_slow();
 }
 
 static void
@@ -291,6 +320,8 @@ vg_release(PyObject *o)
     vg_pending[vg_npending++] = o;
 }
 
+static void slab_free(Node *node);
+
 static void
 vg_drain(void)
 {
@@ -301,6 +332,19 @@ vg_drain(void)
         PyObject *o = vg_pending[--vg_npending];
         if (vg_npending > 0) /* freeing is memory-bound: fetch the next node while this one is freed */
             __builtin_prefetch(vg_pending[vg_npending - 1], 1);
+        Node *node = (Node *)o;
+        /* Most nodes hold nothing but their parents: free those here, without the call through
+         * tp_dealloc (whose work for them is exactly this). The queue held the last reference. */
+        if (Py_REFCNT(o) == 1 && Py_IS_TYPE(o, NodeType) && node->slab != 0 && !(node->flags & (F_EXT | F_TRACKED)) &&
+            node->weakreflist == NULL) {
+            PyObject *p0 = node->p0, *p1 = (PyObject *)node->p1;
+            Py_SET_REFCNT(o, 0);
+            slab_free(node);
+            Py_DECREF(NodeType);
+            vg_release(p1);
+            vg_release(p0);
+            continue;
+        }
         Py_DECREF(o);
     }
     vg_draining = 0;
@@ -516,8 +560,10 @@ vg_call_hook(PyObject *hook, PyObject *arg)
     return PyObject_CallOneArg(hook, arg);
 }
 
-static PyObject *vg_binary(PyObject *x, PyObject *y, int op);
-static PyObject *vg_unary(PyObject *x, int op);
+/* Inlined into each generated slot, so the op is a constant there and the rule a direct call. */
+#define VG_INLINE static inline __attribute__((always_inline))
+VG_INLINE PyObject *vg_binary(PyObject *x, PyObject *y, int op);
+VG_INLINE PyObject *vg_unary(PyObject *x, int op);
 static PyObject *vg_power(PyObject *x, PyObject *y, PyObject *z, int op);
 
 #include "_ops.h"
@@ -605,7 +651,7 @@ vg_ext(Node *node)
 /* Making nodes                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
 
-static Node *
+static inline Node *
 vg_new(double data, int op)
 {
     Node *node = slab_alloc();
@@ -618,7 +664,23 @@ vg_new(double data, int op)
         node->slab = 0;
     }
     else {
-        PyObject_Init((PyObject *)node, NodeType);
+        /* Every field written once, instead of a memset and PyObject_Init: an untracked object's
+         * GC header is two zero words. _Py_NewReference is skipped: its only other work is
+         * tracemalloc's per-object traceback, and slabs are traced as whole blocks. */
+        uintptr_t *gc = (uintptr_t *)((char *)node - VG_GC_HEAD);
+        gc[0] = 0;
+        gc[1] = 0;
+        Py_SET_REFCNT(node, 1);
+        Py_SET_TYPE(node, NodeType);
+        Py_INCREF(NodeType);
+        node->p0 = NULL;
+        node->p1 = NULL;
+        node->mark = 0;
+        node->flags = 0;
+        node->weakreflist = NULL;
+        node->grad = 0.0;
+        node->l0 = 0.0;
+        node->l1 = 0.0;
     }
     node->data = data;
     node->op = (uint8_t)op;
@@ -686,7 +748,7 @@ vg_as_float(PyObject *x, const char *where, double *out)
 }
 
 /* A new reference to a node for an operand: nodes pass through, numbers become 'const' leaves. */
-static PyObject *
+VG_INLINE PyObject *
 vg_lift(PyObject *x, int op)
 {
     if (IS_NODE(x)) {
@@ -715,7 +777,7 @@ vg_any_tracked2(PyObject *a, PyObject *b)
     return (((Node *)a)->flags & F_TRACKED) || (b != NULL && (((Node *)b)->flags & F_TRACKED));
 }
 
-static PyObject *
+VG_INLINE PyObject *
 vg_binary(PyObject *x, PyObject *y, int op)
 {
     PyObject *a = vg_lift(x, op);
@@ -748,7 +810,7 @@ vg_binary(PyObject *x, PyObject *y, int op)
     return (PyObject *)node;
 }
 
-static PyObject *
+VG_INLINE PyObject *
 vg_unary(PyObject *x, int op)
 {
     double in[1] = {((Node *)x)->data}, res[2];
@@ -859,32 +921,75 @@ vg_apply_nary(int op, PyObject **parents, Py_ssize_t n)
 typedef struct {
     Node **items;
     Py_ssize_t len, cap;
+    int shared; /* items is vg_spare_order's buffer, lent for this walk */
 } NodeVec;
 
-static int
-vec_push(NodeVec *v, Node *node)
+/* One buffer, lent to each walk in turn: a walk over a big graph otherwise grows its buffers from
+ * nothing each call, and every block above malloc's mmap threshold (128 KB) comes back as fresh
+ * pages to fault in (on a virtual machine, a microsecond a page). A walk started while it is lent
+ * (a custom _backward closure calling backward) makes its own. Up to VG_KEEP_WALK entries (8 MB)
+ * are kept between walks; release_memory() frees them. */
+#define VG_KEEP_WALK ((Py_ssize_t)1 << 20)
+static Node **vg_spare_order = NULL;
+static Py_ssize_t vg_spare_order_cap = 0;
+static int vg_spare_order_lent = 0;
+
+static void
+vec_borrow(NodeVec *v)
 {
-    if (v->len == v->cap) {
-        Py_ssize_t cap = v->cap ? v->cap * 2 : 256;
-        Node **grown = (Node **)PyMem_Realloc(v->items, (size_t)cap * sizeof(Node *));
-        if (grown == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        v->items = grown;
-        v->cap = cap;
+    v->len = 0;
+    v->shared = !vg_spare_order_lent;
+    if (v->shared) {
+        vg_spare_order_lent = 1;
+        v->items = vg_spare_order;
+        v->cap = vg_spare_order_cap;
     }
-    v->items[v->len++] = node;
-    return 0;
+    else {
+        v->items = NULL;
+        v->cap = 0;
+    }
+}
+
+static void
+vec_release(NodeVec *v)
+{
+    if (v->shared && v->cap <= VG_KEEP_WALK) {
+        vg_spare_order = v->items;
+        vg_spare_order_cap = v->cap;
+    }
+    else {
+        PyMem_Free(v->items);
+        if (v->shared) {
+            vg_spare_order = NULL;
+            vg_spare_order_cap = 0;
+        }
+    }
+    if (v->shared)
+        vg_spare_order_lent = 0;
+    v->items = NULL;
+    v->cap = v->len = 0;
+}
+
+static void
+vg_free_walk_buffers(void)
+{
+    if (!vg_spare_order_lent) {
+        PyMem_Free(vg_spare_order);
+        vg_spare_order = NULL;
+        vg_spare_order_cap = 0;
+    }
 }
 
 static uint32_t vg_epoch = 0;
 
+/* Each walk takes two epochs, E and E + 1. A visited node is marked E + 1 if it is a leaf and E if
+ * not; backward then moves an interior node to E + 1 when its grad receives its first contribution
+ * (see vg_accumulate). So "visited" is mark - E <= 1. Returns E. */
 static uint32_t
 vg_next_epoch(void)
 {
-    if (++vg_epoch == 0) {
-        /* 2**32 walks: clear every mark once so an old mark can never equal a new epoch. */
+    if (vg_epoch >= UINT32_MAX - 2) {
+        /* 2**31 walks: clear every mark once so an old mark can never equal a new epoch. */
         for (Py_ssize_t s = 0; s < vg_nslabs; s++) {
             Slab *slab = vg_slabs[s];
             if (slab == NULL)
@@ -892,23 +997,31 @@ vg_next_epoch(void)
             for (int i = 0; i < SLAB_SLOTS; i++)
                 ((Node *)(slab->mem + (size_t)i * SLOT_SIZE + VG_GC_HEAD))->mark = 0;
         }
-        vg_epoch = 1;
+        vg_epoch = 0;
     }
-    return vg_epoch;
+    vg_epoch += 2;
+    return vg_epoch - 1;
 }
+
+#define VISITED(node, epoch) ((uint32_t)((node)->mark - (epoch)) <= 1u)
 
 /* The post-order of a depth-first walk from root, parents in argument order (leaves optional):
  * exactly autograd.value's _depth_first, i.e. the recursive
  *     visit(node): mark node; for p in parents: if p unmarked: visit(p); emit(node)
- * with an explicit stack of (node, next parent to look at). The nodes are borrowed: all are kept
- * alive by root. With ``zero``, each emitted node's grad is set to 0.0 (backward's first step,
- * done here to save a pass over memory) and *custom is set when a node needs Python code. */
+ * with an explicit stack of frames (node, next parent to look at). The nodes are borrowed: all are
+ * kept alive by root. With ``zero``, each emitted node's grad is set to 0.0 (backward's first step,
+ * done here to save a pass over memory) and *custom is set when a node needs Python code.
+ *
+ * The frames live in the order's own buffer: the order grows from the front and the frames down
+ * from the back; a node is in one or the other, so together they never need more than the graph
+ * (a 10**6-op chain: 8 MB, where a separate stack of (node, index) pairs added 16 MB). A frame is
+ * one word for a node with at most two parents: its address, with the next parent to look at in
+ * the two low bits (objects are at least 8-byte aligned); an n-ary node's frame is two words, its
+ * address tagged FRAME_NARY and the index of its next parent. */
 static int vg_has_closure(Node *node);
 
-typedef struct {
-    Node *node;
-    Py_ssize_t next;
-} Frame;
+#define FRAME_NARY ((uintptr_t)3)
+#define FRAME_NODE(word) ((Node *)((word) & ~(uintptr_t)3))
 
 static inline Node *
 vg_parent(Node *node, Py_ssize_t i)
@@ -920,67 +1033,137 @@ vg_parent(Node *node, Py_ssize_t i)
     return i == 1 ? (Node *)P1(node) : NULL;
 }
 
+static inline int
+vg_is_leaf(Node *node)
+{
+    return node->p0 == NULL && !((node->flags & F_NARY) && EXT(node)->n > 0);
+}
+
+/* Double the buffer, keeping the order at the front and moving the frames to the new back. */
+static int
+walk_grow(NodeVec *order, Py_ssize_t *top)
+{
+    Py_ssize_t cap = order->cap, frames = cap - *top;
+    Py_ssize_t grown_cap = cap ? cap * 2 : 4096;
+    Node **grown = (Node **)PyMem_Realloc(order->items, (size_t)grown_cap * sizeof(Node *));
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+#if defined(VG_USE_MMAP) && defined(__linux__)
+    /* The new half is fresh pages: have the kernel fault them in with one call, not one trap a page. */
+    if (grown_cap * (Py_ssize_t)sizeof(Node *) >= ((Py_ssize_t)1 << 18)) {
+        uintptr_t page = 4096, start = ((uintptr_t)(grown + cap) + page - 1) & ~(page - 1);
+        uintptr_t end = ((uintptr_t)(grown + grown_cap)) & ~(page - 1);
+        if (end > start)
+            (void)madvise((void *)start, end - start, 23 /* MADV_POPULATE_WRITE, Linux 5.14 */);
+    }
+#endif
+    memmove(grown + grown_cap - frames, grown + *top, (size_t)frames * sizeof(Node *));
+    order->items = grown;
+    order->cap = grown_cap;
+    *top = grown_cap - frames;
+    return 0;
+}
+
 static int
 vg_walk_ex(Node *root, int include_leaves, NodeVec *order, int zero, int *custom)
 {
     uint32_t epoch = vg_next_epoch();
-    Py_ssize_t len = 0, cap = 256;
-    Frame *stack = (Frame *)PyMem_Malloc((size_t)cap * sizeof(Frame));
-    if (stack == NULL) {
-        PyErr_NoMemory();
+    Py_ssize_t top = order->cap; /* frames are items[top:cap], the order items[0:len] */
+    uintptr_t *frames;
+    if (top - order->len < 2 && walk_grow(order, &top) < 0)
         return -1;
+    frames = (uintptr_t *)order->items;
+    int root_is_leaf = vg_is_leaf(root);
+    root->mark = root_is_leaf ? epoch + 1 : epoch;
+    if (root->flags & F_NARY) {
+        frames[--top] = 0;
+        frames[--top] = (uintptr_t)root | FRAME_NARY;
     }
-    root->mark = epoch;
-    stack[len].node = root;
-    stack[len++].next = 0;
-    while (len > 0) {
-        Frame *top = &stack[len - 1];
-        Node *node = top->node;
-        Node *parent = vg_parent(node, top->next);
-        while (parent != NULL && parent->mark == epoch)
-            parent = vg_parent(node, ++top->next);
+    else {
+        frames[--top] = (uintptr_t)root;
+    }
+    while (top < order->cap) {
+        uintptr_t word = frames[top];
+        Node *node = FRAME_NODE(word);
+        Node *parent = NULL;
+        if ((word & 3) == 0 || ((word & 3) == FRAME_NARY && frames[top + 1] == 0)) {
+            /* First look at this node (its line is in cache now): does it need Python code? */
+            if (zero && ((node->flags & F_CUSTOM) || vg_has_closure(node)))
+                *custom = 1;
+        }
+        if ((word & 3) != FRAME_NARY) {
+            /* Most nodes have one or two parents: look at each once. State 0: the first parent
+             * next; 1: the second next; 2: done. */
+            switch (word & 3) {
+            case 0: {
+                parent = (Node *)node->p0;
+                Node *second = (Node *)P1(node);
+                /* A second parent already visited stays visited: decide now, so that coming back
+                 * up from the first parent's subtree needs nothing from this node's memory. */
+                frames[top] = (uintptr_t)node | ((second == NULL || VISITED(second, epoch)) ? 2 : 1);
+                if (parent != NULL && !VISITED(parent, epoch))
+                    break;
+                if ((frames[top] & 3) == 2) {
+                    parent = NULL;
+                    break;
+                }
+            }
+                /* fall through */
+            case 1:
+                frames[top] = (uintptr_t)node | 2;
+                parent = (Node *)P1(node);
+                if (parent != NULL && !VISITED(parent, epoch))
+                    break;
+                /* fall through */
+            default:
+                parent = NULL;
+            }
+        }
+        else {
+            Py_ssize_t next = (Py_ssize_t)frames[top + 1];
+            parent = vg_parent(node, next);
+            while (parent != NULL && VISITED(parent, epoch))
+                parent = vg_parent(node, ++next);
+            if (parent != NULL)
+                next++;
+            frames[top + 1] = (uintptr_t)next;
+        }
         if (parent != NULL) {
-            top->next++;
-            parent->mark = epoch;
-            if (parent->p0 == NULL && !((parent->flags & F_NARY) && EXT(parent)->n > 0)) {
+            if (top - order->len < 2) {
+                if (walk_grow(order, &top) < 0)
+                    return -1;
+                frames = (uintptr_t *)order->items;
+            }
+            if (vg_is_leaf(parent)) {
                 /* a leaf: emitted at once, never expanded */
-                if (include_leaves && vec_push(order, parent) < 0)
-                    goto fail;
+                parent->mark = epoch + 1;
+                if (include_leaves)
+                    order->items[order->len++] = parent;
                 continue;
             }
-            if (len == cap) {
-                cap *= 2;
-                Frame *grown = (Frame *)PyMem_Realloc(stack, (size_t)cap * sizeof(Frame));
-                if (grown == NULL) {
-                    PyErr_NoMemory();
-                    goto fail;
-                }
-                stack = grown;
-            }
+            parent->mark = epoch;
             /* Its parents are the next nodes looked at: start fetching them (memory, not arithmetic, is the cost). */
             __builtin_prefetch(parent->p0);
             __builtin_prefetch(parent->p1);
-            stack[len].node = parent;
-            stack[len++].next = 0;
+            if (parent->flags & F_NARY) {
+                frames[--top] = 0;
+                frames[--top] = (uintptr_t)parent | FRAME_NARY;
+            }
+            else {
+                frames[--top] = (uintptr_t)parent;
+            }
             continue;
         }
-        len--;
-        int leaf = node->p0 == NULL && !((node->flags & F_NARY) && EXT(node)->n > 0);
-        if (leaf && !include_leaves)
+        /* Done with node: pop its frame (which frees a word for its place in the order). Only the
+         * root can be a leaf here: every other frame was pushed for an interior node. */
+        top += (word & 3) == FRAME_NARY ? 2 : 1;
+        if (node == root && root_is_leaf && !include_leaves)
             continue;
-        if (zero && !leaf) {
-            node->grad = 0.0;
-            if ((node->flags & F_CUSTOM) || vg_has_closure(node))
-                *custom = 1;
-        }
-        if (vec_push(order, node) < 0)
-            goto fail;
+        order->items[order->len++] = node;
     }
-    PyMem_Free(stack);
     return 0;
-fail:
-    PyMem_Free(stack);
-    return -1;
 }
 
 static int
@@ -996,9 +1179,10 @@ vg_topological_order(PyObject *module, PyObject *root)
         PyErr_Format(PyExc_TypeError, "topological_order: expected a Value, got %R", root);
         return NULL;
     }
-    NodeVec order = {NULL, 0, 0};
+    NodeVec order;
+    vec_borrow(&order);
     if (vg_walk((Node *)root, 1, &order) < 0) {
-        PyMem_Free(order.items);
+        vec_release(&order);
         return NULL;
     }
     PyObject *list = PyList_New(order.len);
@@ -1008,7 +1192,7 @@ vg_topological_order(PyObject *module, PyObject *root)
             PyList_SET_ITEM(list, i, (PyObject *)order.items[i]);
         }
     }
-    PyMem_Free(order.items);
+    vec_release(&order);
     return list;
 }
 
@@ -1033,6 +1217,39 @@ vg_step(Node *node)
     Node *second = (Node *)P1(node);
     if (second != NULL)
         second->grad += node->l1 * g;
+}
+
+/* backward's version of vg_step. ``fresh`` is the walk's epoch E: a parent still marked E is an
+ * interior node receiving its first contribution, so its grad from an earlier backward is
+ * replaced, not added to. */
+static inline void
+vg_accumulate(Node *node, double contribution, uint32_t fresh)
+{
+    if (node->mark == fresh) {
+        node->mark = fresh + 1;
+        node->grad = 0.0 + contribution;
+    }
+    else {
+        node->grad += contribution;
+    }
+}
+
+static inline void
+vg_step_fresh(Node *node, uint32_t fresh)
+{
+    double g = node->grad;
+    if (node->flags & F_NARY) {
+        Ext *ext = EXT(node);
+        for (Py_ssize_t i = 0; i < ext->nlocals; i++)
+            vg_accumulate((Node *)ext->parents[i], ext->locals[i] * g, fresh);
+        return;
+    }
+    if (node->p0 == NULL)
+        return;
+    vg_accumulate((Node *)node->p0, node->l0 * g, fresh);
+    Node *second = (Node *)P1(node);
+    if (second != NULL)
+        vg_accumulate(second, node->l1 * g, fresh);
 }
 
 static int
@@ -1087,42 +1304,55 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
     if (create_graph)
         return vg_call_hook(vg_hook_create_graph, self);
 
-    NodeVec order = {NULL, 0, 0};
+    NodeVec order;
+    vec_borrow(&order);
     int custom = 0;
-    /* The walk also sets every interior node's grad to 0.0: leaves accumulate, interior nodes start fresh. */
     if (vg_walk_ex((Node *)self, 0, &order, 1, &custom) < 0) {
-        PyMem_Free(order.items);
+        vec_release(&order);
         return NULL;
     }
-    ((Node *)self)->grad += 1.0;
-    if (custom) {
-        /* Keep the nodes alive whatever a closure does to the graph. */
-        for (Py_ssize_t i = 0; i < order.len; i++)
-            Py_INCREF(order.items[i]);
-    }
+    /* The walk's epoch E marks the interior nodes it visited; their grads start fresh. */
+    uint32_t fresh = vg_epoch - 1;
     int failed = 0;
-    for (Py_ssize_t i = order.len - 1; i >= 0; i--) {
-        Node *node = order.items[i];
-        if (!custom) {
-            /* The graph is bigger than the caches: fetch the nodes a few steps ahead. */
+    if (!custom) {
+        /* Leaves accumulate; an interior node's first contribution replaces its old grad (0.0 + c,
+         * exactly what zeroing first and adding gives, -0.0 included), which saves a pass that
+         * writes every node. */
+        vg_accumulate((Node *)self, 1.0, fresh);
+        for (Py_ssize_t i = order.len - 1; i >= 0; i--) {
+            /* The graph may be bigger than the caches: fetch nodes well ahead (a DRAM load takes
+             * some 20 steps), and their parents once the nodes themselves have arrived. */
+            if (i >= 32) {
+                char *far = (char *)order.items[i - 32];
+                __builtin_prefetch(far, 1);
+                __builtin_prefetch(far + 64, 1);
+            }
             if (i >= 8) {
                 Node *ahead = order.items[i - 8];
                 __builtin_prefetch(ahead->p0, 1);
                 __builtin_prefetch(ahead->p1, 1);
             }
-            vg_step(node);
-            continue;
+            vg_step_fresh(order.items[i], fresh);
         }
-        if (vg_custom_step(node) < 0) {
+        vec_release(&order);
+        Py_RETURN_NONE;
+    }
+    /* Python code runs in the steps: interior grads start at 0.0 and every step adds, as in the
+     * pure engine; and the nodes are kept alive whatever a closure does to the graph. */
+    for (Py_ssize_t i = 0; i < order.len; i++) {
+        order.items[i]->grad = 0.0;
+        Py_INCREF(order.items[i]);
+    }
+    ((Node *)self)->grad += 1.0;
+    for (Py_ssize_t i = order.len - 1; i >= 0; i--) {
+        if (vg_custom_step(order.items[i]) < 0) {
             failed = 1;
             break;
         }
     }
-    if (custom) {
-        for (Py_ssize_t i = 0; i < order.len; i++)
-            Py_DECREF(order.items[i]);
-    }
-    PyMem_Free(order.items);
+    for (Py_ssize_t i = 0; i < order.len; i++)
+        Py_DECREF(order.items[i]);
+    vec_release(&order);
     if (failed)
         return NULL;
     Py_RETURN_NONE;
@@ -1131,9 +1361,10 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
 static PyObject *
 node_zero_grad(PyObject *self, PyObject *Py_UNUSED(unused))
 {
-    NodeVec order = {NULL, 0, 0};
+    NodeVec order;
+    vec_borrow(&order);
     if (vg_walk((Node *)self, 1, &order) < 0) {
-        PyMem_Free(order.items);
+        vec_release(&order);
         return NULL;
     }
     for (Py_ssize_t i = 0; i < order.len; i++)
@@ -1158,7 +1389,7 @@ node_zero_grad(PyObject *self, PyObject *Py_UNUSED(unused))
     }
     for (Py_ssize_t i = 0; i < order.len; i++)
         Py_DECREF(order.items[i]);
-    PyMem_Free(order.items);
+    vec_release(&order);
     Py_RETURN_NONE;
 }
 
@@ -2105,6 +2336,7 @@ vg_release_memory(PyObject *module, PyObject *Py_UNUSED(unused))
     }
     if (vg_cursor > vg_nslabs)
         vg_cursor = vg_nslabs;
+    vg_free_walk_buffers();
     return PyLong_FromSsize_t(released * (Py_ssize_t)SLAB_BYTES);
 }
 
