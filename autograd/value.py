@@ -47,6 +47,11 @@ _GRAD_ENABLED: ContextVar[bool] = ContextVar("valuegrad_grad_enabled", default=T
 _SAVED: ContextVar[tuple[bool, ...]] = ContextVar("valuegrad_no_grad_saved", default=())
 _grad_enabled = _GRAD_ENABLED.get
 
+
+def _grad_mode_changed() -> None:
+    """Called after every set or reset of ``_GRAD_ENABLED``: the C engine, which caches the flag, puts its own here."""
+
+
 #: While ``autograd.compile`` traces a function: called with every data-dependent decision made on a
 #: Value (a comparison, or ``float(v)``), so the replay can re-check it. None otherwise.
 _TRACER: ContextVar[Callable[[Value, str, object, object], None] | None] = ContextVar("valuegrad_tracer", default=None)
@@ -72,11 +77,13 @@ class NoGrad:
             raise RuntimeError("no_grad inside a function being compiled: its results would be frozen at trace time")
         _SAVED.set((*_SAVED.get(), _GRAD_ENABLED.get()))
         _GRAD_ENABLED.set(False)
+        _grad_mode_changed()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         saved = _SAVED.get()
         _SAVED.set(saved[:-1])
         _GRAD_ENABLED.set(saved[-1] if saved else True)
+        _grad_mode_changed()
 
     def __call__(self, fn: Callable[_P, _R]) -> Callable[_P, _R]:
         """Decorate ``fn`` (a function, generator function, ``async def`` or async generator) to run under ``no_grad``."""
@@ -781,6 +788,7 @@ def backprop_grads(root: Value, order: list[Value] | None = None, *, create_grap
         order = topological_order(root)
     grads: dict[Value, Grad] = {root: 1.0}
     token = None if create_graph else _GRAD_ENABLED.set(False)
+    _grad_mode_changed()
     try:
         for node in reversed(order):
             g = grads.get(node)
@@ -808,6 +816,7 @@ def backprop_grads(root: Value, order: list[Value] | None = None, *, create_grap
     finally:
         if token is not None:
             _GRAD_ENABLED.reset(token)
+            _grad_mode_changed()
     return grads
 
 

@@ -467,6 +467,72 @@ def test_no_grad_is_per_asyncio_task_with_a_shared_instance() -> None:
     assert asyncio.run(main()) == [[False, False, True], [False, False, False, False, True]]
 
 
+def test_operators_record_by_the_grad_mode_of_their_own_context_thread_and_task() -> None:
+    """Recording follows no_grad in whichever context, thread or task runs the operator, however they interleave.
+
+    The C engine keeps the last grad mode it read; this is what would go wrong if that copy outlived its context.
+    """
+    import asyncio
+    import contextvars
+
+    def records() -> bool:
+        return bool((Value(1.0) * 2).parents)
+
+    with no_grad():
+        inside = contextvars.copy_context()
+    assert records()
+    assert not inside.run(records)  # a context copied under no_grad keeps it after the with block ended
+    assert records()
+    outside = contextvars.copy_context()
+    with no_grad():
+        assert not records()
+        assert outside.run(records)
+        assert not records()
+    assert records()
+
+    seen: dict[str, list[bool]] = {"worker": [], "main": []}
+    step = [threading.Event() for _ in range(4)]
+
+    def worker() -> None:
+        with no_grad():
+            step[0].set()
+            step[1].wait(5)
+            seen["worker"].append(records())
+            step[2].set()
+            step[3].wait(5)
+        seen["worker"].append(records())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    step[0].wait(5)
+    seen["main"].append(records())  # the worker is inside no_grad right now
+    step[1].set()
+    step[2].wait(5)
+    seen["main"].append(records())
+    step[3].set()
+    thread.join(5)
+    assert seen == {"worker": [False, True], "main": [True, True]}
+
+    async def task(inside_no_grad: bool) -> list[bool]:
+        out = []
+        if inside_no_grad:
+            with no_grad():
+                for _ in range(3):
+                    out.append(records())
+                    await asyncio.sleep(0)
+        else:
+            for _ in range(3):
+                out.append(records())
+                await asyncio.sleep(0)
+        out.append(records())
+        return out
+
+    async def main() -> list[list[bool]]:
+        return list(await asyncio.gather(task(True), task(False)))
+
+    assert asyncio.run(main()) == [[False, False, False, True], [True, True, True, True]]
+
+
 def test_no_grad_decorates_generators_and_coroutines() -> None:
     """@no_grad on a generator function and on an async def turns recording off while their code runs."""
     import asyncio

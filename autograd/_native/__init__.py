@@ -95,6 +95,7 @@ def install(namespace: dict[str, Any]) -> str:
     from autograd.rules import FLOAT_HELPERS, RULES
 
     grad_enabled = namespace["_GRAD_ENABLED"]
+    namespace["_grad_mode_changed"] = core.grad_mode_changed
     rule_to_apply = namespace["_rule_to_apply"]
     make_node = core._make_node
 

@@ -687,8 +687,19 @@ vg_new(double data, int op)
     return node;
 }
 
+/* Whether graphs are being recorded: no_grad's ContextVar. Reading it is a call per operator, and
+ * it can only change when this thread's context changes (ts->context_ver), on another thread
+ * (ts->id), or when autograd sets it, which it follows by calling grad_mode_changed() (bumping
+ * vg_grad_version). So the last answer is kept with those three and reused while they hold. */
+static uint64_t vg_grad_version = 1;
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030F0000 && !defined(Py_LIMITED_API)
+#define VG_CACHE_GRAD_MODE 1
+static uint64_t vg_gm_tsid = 0, vg_gm_context_ver = 0, vg_gm_version = 0;
+static int vg_gm_enabled = 1;
+#endif
+
 static int
-vg_grad_enabled(void)
+vg_grad_enabled_slow(void)
 {
     if (vg_grad_enabled_var == NULL)
         return 1;
@@ -698,6 +709,33 @@ vg_grad_enabled(void)
     int enabled = value != Py_False;
     Py_XDECREF(value);
     return enabled;
+}
+
+static inline int
+vg_grad_enabled(void)
+{
+#ifdef VG_CACHE_GRAD_MODE
+    PyThreadState *ts = PyThreadState_Get();
+    if (ts->id == vg_gm_tsid && ts->context_ver == vg_gm_context_ver && vg_gm_version == vg_grad_version)
+        return vg_gm_enabled;
+    int enabled = vg_grad_enabled_slow();
+    if (enabled >= 0) {
+        vg_gm_tsid = ts->id;
+        vg_gm_context_ver = ts->context_ver;
+        vg_gm_version = vg_grad_version;
+        vg_gm_enabled = enabled;
+    }
+    return enabled;
+#else
+    return vg_grad_enabled_slow();
+#endif
+}
+
+static PyObject *
+vg_grad_mode_changed(PyObject *module, PyObject *Py_UNUSED(unused))
+{
+    vg_grad_version++;
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -2303,6 +2341,7 @@ vg_configure(PyObject *module, PyObject *args, PyObject *kwds)
     }
     Py_INCREF(a);
     Py_XSETREF(vg_grad_enabled_var, a);
+    vg_grad_version++;
     Py_INCREF(b);
     Py_XSETREF(vg_float_helpers, b);
     Py_INCREF(c);
@@ -2350,6 +2389,8 @@ static PyMethodDef module_methods[] = {
     {"_configure", (PyCFunction)(void (*)(void))vg_configure, METH_VARARGS | METH_KEYWORDS,
      "Connect the engine to autograd.value's context variables and hooks."},
     {"memory_stats", vg_memory_stats, METH_NOARGS, "Live nodes and slabs held by the allocator."},
+    {"grad_mode_changed", vg_grad_mode_changed, METH_NOARGS,
+     "Tell the C engine no_grad's ContextVar was set or reset (it caches the flag per thread and context)."},
     {"release_memory", vg_release_memory, METH_NOARGS, "Return every empty slab to the OS now; returns the bytes freed."},
     {NULL},
 };
