@@ -269,7 +269,7 @@ slab_alloc(void)
     return slab_alloc_slow();
 }
 
-static void
+static inline void
 slab_free(Node *node)
 {
     Py_ssize_t s = node->slab - 1;
@@ -298,7 +298,7 @@ static Py_ssize_t vg_npending = 0, vg_cappending = 0;
 static int vg_draining = 0;
 
 /* Drop a reference that may free a node: when it would, queue it for the outermost dealloc. */
-static void
+static inline void
 vg_release(PyObject *o)
 {
     if (o == NULL)
@@ -320,7 +320,7 @@ vg_release(PyObject *o)
     vg_pending[vg_npending++] = o;
 }
 
-static void slab_free(Node *node);
+static inline void slab_free(Node *node);
 
 static void
 vg_drain(void)
