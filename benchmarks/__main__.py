@@ -118,10 +118,30 @@ def _one_shot(name: str, command: str, env: dict[str, str]) -> dict[str, Any]:
         worker.close()
 
 
-def _chain_median(name: str, command: str, env: dict[str, str], repeats: int) -> dict[str, Any]:
-    """The chain run whose total (forward + backward) is the median of ``repeats`` fresh processes."""
-    runs = sorted((_one_shot(name, command, env) for _ in range(repeats)), key=lambda r: r["forward_ns"] + r["backward_ns"])
-    return runs[len(runs) // 2]
+ChainRuns = dict[int, tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+"""Per chain length: the runs with the collector on, and with it off."""
+
+
+def _chain_runs(name: str, sizes: list[int], env: dict[str, str], repeats: int) -> ChainRuns:
+    """``repeats`` rounds; in each, every size once with the collector on and once off, each in a fresh process.
+
+    The sizes take turns within a round, so a change in the machine's load falls on all of them alike.
+    """
+    runs: ChainRuns = {n: ([], []) for n in sizes}
+    for _ in range(repeats):
+        for n in sizes:
+            runs[n][0].append(_one_shot(name, f"chain {n}", env))
+            runs[n][1].append(_one_shot(name, f"chain {n} nogc", env))
+    return runs
+
+
+def _total(run: dict[str, Any]) -> float:
+    return float(run["forward_ns"] + run["backward_ns"])
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose total (forward + backward per node) is the median."""
+    return sorted(runs, key=_total)[len(runs) // 2]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -139,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     names, notes = _available(args.engines)
     # Steps per round: enough that each round takes ~0.5 s or more for the fast engines, one for the slow.
     slow = {MICROGRAD: 1, "torch 0-dim scalars": 1}
+
     def per_round(name: str) -> int:
         if args.quick:
             return 1
@@ -153,14 +174,9 @@ def main(argv: list[str] | None = None) -> None:
     seconds, cpu, backends = _steps(names, rounds, steps, env)
 
     memory = {name: _one_shot(name, "memory", env) for name in (RECIPE, RECIPE + PURE_SUFFIX, MICROGRAD) if name in names}
-    repeats = 1 if args.quick else 3
+    repeats = 1 if args.quick else 5
     chain_rows = {
-        engine: {
-            n: (_chain_median(engine, f"chain {n}", env, repeats), _chain_median(engine, f"chain {n} nogc", env, repeats))
-            for n in chains
-        }
-        for engine in (RECIPE, RECIPE + PURE_SUFFIX)
-        if engine in names
+        engine: _chain_runs(engine, chains, env, repeats) for engine in (RECIPE, RECIPE + PURE_SUFFIX) if engine in names
     }
     moons = {}
     if not args.quick:  # 100 training steps per engine: not a smoke run's business
@@ -178,7 +194,7 @@ def _write(
     cpu: dict[str, list[float]],
     backends: dict[str, str | None],
     memory: dict[str, dict[str, Any]],
-    chain_engines: dict[str, dict[int, tuple[dict[str, Any], dict[str, Any]]]],
+    chain_engines: dict[str, ChainRuns],
     moons: dict[str, dict[str, float]],
     notes: list[str],
 ) -> None:
@@ -227,18 +243,28 @@ def _write(
         share = memory[RECIPE]["bytes_per_node"] / memory[MICROGRAD]["bytes_per_node"]
         lines.append(f"\nvaluegrad (C engine) uses {share:.0%} of micrograd's bytes per node.")
     for engine, chains in chain_engines.items():
-        lines += ["", f"## Chains y = (y * w) + w ..., {engine}, CPU ns per node (median of 3 fresh processes)", ""]
+        repeats = len(next(iter(chains.values()))[0])
+        lines += ["", f"## Chains y = (y * w) + w ..., {engine}, CPU ns per node", ""]
+        lines += [
+            f"Each figure is from the run with the median total of {repeats} fresh processes per size and setting, the sizes "
+            "taking turns; every chain starts from an allocator holding no memory, so each size pays for its fresh pages.",
+            "",
+        ]
         lines += ["| ops | forward | backward | forward, GC off | backward, GC off |", "|---:|---:|---:|---:|---:|"]
         for n, (on, off) in chains.items():
-            cells = [on["forward_ns"], on["backward_ns"], off["forward_ns"], off["backward_ns"]]
+            m_on, m_off = _median_run(on), _median_run(off)
+            cells = [m_on["forward_ns"], m_on["backward_ns"], m_off["forward_ns"], m_off["backward_ns"]]
             lines.append(f"| {n:,} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
         sizes = sorted(chains)
         if len(sizes) >= 2:
             a, b = sizes[-2], sizes[-1]
             for label, k in (("default GC", 0), ("GC off", 1)):
-                total = {n: (chains[n][k]["forward_ns"] + chains[n][k]["backward_ns"]) * n for n in (a, b)}
-                growth = total[b] / total[a]
-                lines.append(f"\nTotal time ({label}) grows {growth:.1f}× from {a:,} to {b:,} ops ({b // a}× the ops).")
+                growth = _total(_median_run(chains[b][k])) * b / (_total(_median_run(chains[a][k])) * a)
+                paired = sorted(_total(y) * b / (_total(x) * a) for x, y in zip(chains[a][k], chains[b][k]))
+                lines.append(
+                    f"\nTotal time ({label}) grows {growth:.1f}× from {a:,} to {b:,} ops ({b // a}× the ops); "
+                    f"round by round {paired[0]:.1f}–{paired[-1]:.1f}×."
+                )
     lines.append("\n(micrograd's recursive topological sort cannot backprop chains this deep.)")
     if moons:
         lines += ["", "## `python -m demos.moons`: its 100 training steps (fit, eager), one run each", ""]
