@@ -4,15 +4,18 @@
         --errors-for-leak-kinds=definite python tools/valgrind_native.py
 
 Allocation, every operator and its error paths, backward (float and create_graph), custom
-closures, the cycle collector on create_graph graphs, deep and wide graphs freed, subclasses,
-weak references and the allocator giving slabs back. Prints ``ok`` at the end.
+closures (one running a backward of its own), repeated backward and interior roots, the grad
+mode across threads and contexts, the cycle collector on create_graph graphs, deep and wide graphs
+freed, subclasses, weak references and the allocator giving slabs back. Prints ``ok`` at the end.
 """
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import math
 import sys
+import threading
 import weakref
 from pathlib import Path
 
@@ -61,6 +64,42 @@ def main() -> None:
     a = Value(1.5)
     (_square(a) * 3).backward()
     assert a.grad == 9.0
+    # a closure that runs a backward of its own while the outer one holds the walk buffer
+    inner_leaf = Value(2.0)
+
+    def _nested(b: Value) -> Value:
+        out = Value(b.data, (b,), "nested")
+
+        def _backward() -> None:
+            inner = inner_leaf
+            for _ in range(5_000):
+                inner = inner * 1.0 + 0.0
+            inner.backward()
+            b.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    n = _nested(Value(1.0)) * 2
+    n.backward()
+    assert inner_leaf.grad == 1.0
+    # backward twice, then from an interior node: interior grads start fresh, leaves accumulate
+    p, q = Value(0.3), Value(-1.2)
+    mid = p * q
+    top = mid.relu() + mid * mid
+    top.backward()
+    top.backward()
+    mid.backward()
+    assert mid.grad == 1.0 and p.grad == 2 * (2 * mid.data * q.data) + q.data
+    # the grad mode from another thread and from a context copied under no_grad
+    with no_grad():
+        frozen = contextvars.copy_context()
+    assert not frozen.run(lambda: (Value(1.0) * 2).parents)
+    seen: list[bool] = []
+    worker = threading.Thread(target=lambda: seen.append(bool(no_grad()(lambda: (Value(1.0) * 2).parents)())))
+    worker.start()
+    worker.join()
+    assert seen == [False] and (Value(1.0) * 2).parents
     # n-ary and subclasses, weakrefs
     class Sub(Value):
         pass
