@@ -226,6 +226,26 @@ def test_the_allocator_returns_memory_after_a_huge_graph() -> None:
 
 
 @native_only
+def test_the_walk_buffer_is_kept_up_to_its_cap_and_released_on_request() -> None:
+    """backward keeps its order buffer for the next walk while it is at most 8 MB; a bigger one is freed at once."""
+    from autograd._native import _core
+
+    _core.release_memory()
+    assert _core.memory_stats()["walk_buffer_bytes"] == 0
+    _, y = _chain(100_000)
+    y.backward()
+    stats = _core.memory_stats()
+    assert 100_000 * 8 <= stats["walk_buffer_bytes"] <= stats["keep_walk_buffer_bytes"]
+    del y
+    _, y = _chain(stats["keep_walk_buffer_bytes"] // 8 + 10)  # more interior nodes than the kept buffer has words
+    y.backward()
+    assert _core.memory_stats()["walk_buffer_bytes"] == 0
+    del y
+    _core.release_memory()
+    assert _core.memory_stats()["walk_buffer_bytes"] == 0
+
+
+@native_only
 def test_a_node_is_under_a_hundred_bytes() -> None:
     """96 bytes per node including the collector's header (micrograd's node: ~680 with its set, closure and dict)."""
     from autograd._native import _core

@@ -2358,9 +2358,11 @@ vg_configure(PyObject *module, PyObject *args, PyObject *kwds)
 static PyObject *
 vg_memory_stats(PyObject *module, PyObject *Py_UNUSED(unused))
 {
-    return Py_BuildValue("{s:L,s:n,s:n,s:n,s:n,s:n}", "live_nodes", vg_live_nodes, "slabs", vg_live_slabs, "empty_slabs",
-                         vg_empty, "slab_bytes", (Py_ssize_t)SLAB_BYTES, "node_bytes", (Py_ssize_t)SLOT_SIZE,
-                         "keep_empty", (Py_ssize_t)VG_KEEP_EMPTY);
+    return Py_BuildValue("{s:L,s:n,s:n,s:n,s:n,s:n,s:n,s:n}", "live_nodes", vg_live_nodes, "slabs", vg_live_slabs,
+                         "empty_slabs", vg_empty, "slab_bytes", (Py_ssize_t)SLAB_BYTES, "node_bytes", (Py_ssize_t)SLOT_SIZE,
+                         "keep_empty", (Py_ssize_t)VG_KEEP_EMPTY, "walk_buffer_bytes",
+                         vg_spare_order_cap * (Py_ssize_t)sizeof(Node *), "keep_walk_buffer_bytes",
+                         VG_KEEP_WALK * (Py_ssize_t)sizeof(Node *));
 }
 
 static PyObject *
@@ -2388,7 +2390,7 @@ static PyMethodDef module_methods[] = {
     {"_make_node", vg_make_node, METH_VARARGS, "A node for a rule the C engine does not know: (op, parents, data, locals)."},
     {"_configure", (PyCFunction)(void (*)(void))vg_configure, METH_VARARGS | METH_KEYWORDS,
      "Connect the engine to autograd.value's context variables and hooks."},
-    {"memory_stats", vg_memory_stats, METH_NOARGS, "Live nodes and slabs held by the allocator."},
+    {"memory_stats", vg_memory_stats, METH_NOARGS, "Live nodes, slabs and the walk buffer held by the allocator."},
     {"grad_mode_changed", vg_grad_mode_changed, METH_NOARGS,
      "Tell the C engine no_grad's ContextVar was set or reset (it caches the flag per thread and context)."},
     {"release_memory", vg_release_memory, METH_NOARGS, "Return every empty slab to the OS now; returns the bytes freed."},
