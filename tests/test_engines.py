@@ -84,7 +84,7 @@ def test_repeated_backward_and_interior_roots_give_bit_identical_grads(expr: Exp
     The C engine does not zero interior grads before backward; it replaces a grad at its first
     contribution (and leaves accumulate). Stale grads from the earlier calls would show here.
     """
-    outcomes = []
+    outcomes: list[Outcome] = []
     for engine in (active, pure_value_module()):
         namespace: dict[str, Any] = {"vsum": engine.vsum, "dot": engine.dot, "apply": engine.apply}
         exec(expr.source, namespace)
