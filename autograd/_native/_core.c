@@ -1047,8 +1047,8 @@ vg_next_epoch(void)
  * exactly autograd.value's _depth_first, i.e. the recursive
  *     visit(node): mark node; for p in parents: if p unmarked: visit(p); emit(node)
  * with an explicit stack of frames (node, next parent to look at). The nodes are borrowed: all are
- * kept alive by root. With ``zero``, each emitted node's grad is set to 0.0 (backward's first step,
- * done here to save a pass over memory) and *custom is set when a node needs Python code.
+ * kept alive by root. With ``custom`` (backward's walk), *custom is set when a node needs Python
+ * code (a closure, or a custom node's rule).
  *
  * The frames live in the order's own buffer: the order grows from the front and the frames down
  * from the back; a node is in one or the other, so together they never need more than the graph
@@ -1105,7 +1105,7 @@ walk_grow(NodeVec *order, Py_ssize_t *top)
 }
 
 static int
-vg_walk_ex(Node *root, int include_leaves, NodeVec *order, int zero, int *custom)
+vg_walk_ex(Node *root, int include_leaves, NodeVec *order, int *custom)
 {
     uint32_t epoch = vg_next_epoch();
     Py_ssize_t top = order->cap; /* frames are items[top:cap], the order items[0:len] */
@@ -1128,7 +1128,7 @@ vg_walk_ex(Node *root, int include_leaves, NodeVec *order, int zero, int *custom
         Node *parent = NULL;
         if ((word & 3) == 0 || ((word & 3) == FRAME_NARY && frames[top + 1] == 0)) {
             /* First look at this node (its line is in cache now): does it need Python code? */
-            if (zero && ((node->flags & F_CUSTOM) || vg_has_closure(node)))
+            if (custom != NULL && ((node->flags & F_CUSTOM) || vg_has_closure(node)))
                 *custom = 1;
         }
         if ((word & 3) != FRAME_NARY) {
@@ -1207,7 +1207,7 @@ vg_walk_ex(Node *root, int include_leaves, NodeVec *order, int zero, int *custom
 static int
 vg_walk(Node *root, int include_leaves, NodeVec *order)
 {
-    return vg_walk_ex(root, include_leaves, order, 0, NULL);
+    return vg_walk_ex(root, include_leaves, order, NULL);
 }
 
 static PyObject *
@@ -1238,32 +1238,14 @@ vg_topological_order(PyObject *module, PyObject *root)
 /* Backprop                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* This node's own chain-rule step: each parent's grad += local derivative * this node's grad. */
-static void
-vg_step(Node *node)
-{
-    double g = node->grad;
-    if (node->flags & F_NARY) {
-        Ext *ext = EXT(node);
-        for (Py_ssize_t i = 0; i < ext->nlocals; i++)
-            ((Node *)ext->parents[i])->grad += ext->locals[i] * g;
-        return;
-    }
-    if (node->p0 == NULL)
-        return;
-    ((Node *)node->p0)->grad += node->l0 * g;
-    Node *second = (Node *)P1(node);
-    if (second != NULL)
-        second->grad += node->l1 * g;
-}
-
-/* backward's version of vg_step. ``fresh`` is the walk's epoch E: a parent still marked E is an
- * interior node receiving its first contribution, so its grad from an earlier backward is
- * replaced, not added to. */
+/* Add one contribution to a parent's grad. In backward, ``fresh`` is the walk's epoch E: a parent
+ * still marked E is an interior node receiving its first contribution, so its grad from an
+ * earlier backward is replaced (0.0 + c, bit for bit what zeroing and adding gave) and its mark
+ * moves to E + 1. Outside backward (a node's own _backward() called by hand) every parent adds. */
 static inline void
-vg_accumulate(Node *node, double contribution, uint32_t fresh)
+vg_accumulate(Node *node, double contribution, int in_backward, uint32_t fresh)
 {
-    if (node->mark == fresh) {
+    if (in_backward && node->mark == fresh) {
         node->mark = fresh + 1;
         node->grad = 0.0 + contribution;
     }
@@ -1272,22 +1254,31 @@ vg_accumulate(Node *node, double contribution, uint32_t fresh)
     }
 }
 
+/* A node's chain-rule step: each parent's grad gets local derivative * this node's grad. Inlined
+ * into its two callers, so each gets the loop for its own constant ``in_backward``. */
 static inline void
-vg_step_fresh(Node *node, uint32_t fresh)
+vg_step_ex(Node *node, int in_backward, uint32_t fresh)
 {
     double g = node->grad;
     if (node->flags & F_NARY) {
         Ext *ext = EXT(node);
         for (Py_ssize_t i = 0; i < ext->nlocals; i++)
-            vg_accumulate((Node *)ext->parents[i], ext->locals[i] * g, fresh);
+            vg_accumulate((Node *)ext->parents[i], ext->locals[i] * g, in_backward, fresh);
         return;
     }
     if (node->p0 == NULL)
         return;
-    vg_accumulate((Node *)node->p0, node->l0 * g, fresh);
+    vg_accumulate((Node *)node->p0, node->l0 * g, in_backward, fresh);
     Node *second = (Node *)P1(node);
     if (second != NULL)
-        vg_accumulate(second, node->l1 * g, fresh);
+        vg_accumulate(second, node->l1 * g, in_backward, fresh);
+}
+
+/* This node's own chain-rule step: each parent's grad += local derivative * this node's grad. */
+static void
+vg_step(Node *node)
+{
+    vg_step_ex(node, 0, 0);
 }
 
 static int
@@ -1345,7 +1336,7 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
     NodeVec order;
     vec_borrow(&order);
     int custom = 0;
-    if (vg_walk_ex((Node *)self, 0, &order, 1, &custom) < 0) {
+    if (vg_walk_ex((Node *)self, 0, &order, &custom) < 0) {
         vec_release(&order);
         return NULL;
     }
@@ -1356,7 +1347,7 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
         /* Leaves accumulate; an interior node's first contribution replaces its old grad (0.0 + c,
          * exactly what zeroing first and adding gives, -0.0 included), which saves a pass that
          * writes every node. */
-        vg_accumulate((Node *)self, 1.0, fresh);
+        vg_accumulate((Node *)self, 1.0, 1, fresh);
         for (Py_ssize_t i = order.len - 1; i >= 0; i--) {
             /* The graph may be bigger than the caches: fetch nodes well ahead (a DRAM load takes
              * some 20 steps), and their parents once the nodes themselves have arrived. */
@@ -1370,7 +1361,7 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
                 __builtin_prefetch(ahead->p0, 1);
                 __builtin_prefetch(ahead->p1, 1);
             }
-            vg_step_fresh(order.items[i], fresh);
+            vg_step_ex(order.items[i], 1, fresh);
         }
         vec_release(&order);
         Py_RETURN_NONE;
