@@ -788,7 +788,8 @@ def backprop_grads(root: Value, order: list[Value] | None = None, *, create_grap
         order = topological_order(root)
     grads: dict[Value, Grad] = {root: 1.0}
     token = None if create_graph else _GRAD_ENABLED.set(False)
-    _grad_mode_changed()
+    if token is not None:
+        _grad_mode_changed()
     try:
         for node in reversed(order):
             g = grads.get(node)

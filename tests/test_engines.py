@@ -32,11 +32,17 @@ def _bits(x: float) -> bytes:
     return b"nan" if math.isnan(x) else struct.pack("<d", x)
 
 
-def _run(engine: types.ModuleType, expr: Expression, inputs: tuple[float, ...], *, second_order: bool = False) -> Outcome:
-    """Build ``expr`` from its public-API source on ``engine``, backprop, and record everything numeric."""
+def _function(engine: types.ModuleType, expr: Expression) -> Callable[..., Any]:
+    """``expr``'s function, built from its public-API source on ``engine``."""
     namespace: dict[str, Any] = {"vsum": engine.vsum, "dot": engine.dot, "apply": engine.apply}
     exec(expr.source, namespace)
     f: Callable[..., Any] = namespace["f"]
+    return f
+
+
+def _run(engine: types.ModuleType, expr: Expression, inputs: tuple[float, ...], *, second_order: bool = False) -> Outcome:
+    """Build ``expr`` from its public-API source on ``engine``, backprop, and record everything numeric."""
+    f = _function(engine, expr)
     xs = [engine.Value(x) for x in inputs]
     try:
         out = f(*xs)
@@ -86,11 +92,10 @@ def test_repeated_backward_and_interior_roots_give_bit_identical_grads(expr: Exp
     """
     outcomes: list[Outcome] = []
     for engine in (active, pure_value_module()):
-        namespace: dict[str, Any] = {"vsum": engine.vsum, "dot": engine.dot, "apply": engine.apply}
-        exec(expr.source, namespace)
+        f = _function(engine, expr)
         xs = [engine.Value(x) for x in expr.inputs]
         try:
-            out = namespace["f"](*xs)
+            out = f(*xs)
             order = engine.topological_order(out)
             out.backward()
             out.backward()
