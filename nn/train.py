@@ -176,6 +176,20 @@ class EarlyStopping:
         return value > best + self.min_delta
 
 
+def _legend(ax: Any, twin: Any, loc: str) -> None:
+    """One legend for the lines of ``ax`` and of its second axis ``twin`` (or None).
+
+    It goes on the topmost axes, or the second axis's lines would be drawn over it.
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    top = ax
+    if twin is not None:
+        more_handles, more_labels = twin.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+        top = twin
+    top.legend(handles, labels, loc=loc, fontsize="small", framealpha=0.9)
+
+
 @dataclass
 class History:
     """What ``fit`` measured, one entry per completed epoch (validation lists stay empty without validation data).
@@ -305,8 +319,7 @@ class History:
             ax.axvline(self.best_epoch, color="#6b7280", linestyle=":", label=f"best epoch {self.best_epoch}")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        handles, labels = ax.get_legend_handles_labels()
-        top = ax
+        twin = None
         if self.train_accuracy or self.val_accuracy:
             twin = ax.twinx()
             if self.train_accuracy:
@@ -314,11 +327,7 @@ class History:
             if self.val_accuracy:
                 twin.plot(self.epochs, self.val_accuracy, color="#dc2626", linestyle="--", label=f"{self.val_name} accuracy")
             twin.set_ylabel("accuracy")
-            more_handles, more_labels = twin.get_legend_handles_labels()
-            handles, labels = handles + more_handles, labels + more_labels
-            top = twin
-        # On the topmost axes, or the second axis's lines would be drawn over the legend.
-        top.legend(handles, labels, loc="center right", fontsize="small", framealpha=0.9)
+        _legend(ax, twin, "center right")
         return ax
 
     def plot_gradients(self, ax: Any = None) -> Any:
@@ -347,18 +356,14 @@ class History:
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_ylabel("gradient norm")
-        handles, labels = ax.get_legend_handles_labels()
-        top = ax
+        twin = None
         if any(any(f > 0 for f in fractions) for fractions in self.dead_fraction.values()):
             twin = ax.twinx()
             for color, (name, fractions) in zip(colors, self.dead_fraction.items()):
                 twin.plot(self.epochs, fractions, color=color, linestyle=":", label=f"{name} dead")
             twin.set_ylim(-0.05, 1.05)
             twin.set_ylabel("fraction of dead units")
-            more_handles, more_labels = twin.get_legend_handles_labels()
-            handles, labels = handles + more_handles, labels + more_labels
-            top = twin
-        top.legend(handles, labels, loc="best", fontsize="small", framealpha=0.9)
+        _legend(ax, twin, "best")
         return ax
 
 
