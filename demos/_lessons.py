@@ -1,27 +1,23 @@
 """What the lecture's lesson demos share: learning curves with early stopping and per-layer gradient norms.
 
-``train_with_curves`` is a thin adapter over ``nn.train.fit(compile=True)``. It measures the
-training and validation loss after every epoch from ``fit``'s callback, by a compiled replay of
-the model (``fit``'s own ``X_val`` evaluation runs eagerly, and for the overfitting demo's large
-network that costs ten times the training step), and stops early by ending ``fit`` with a
-``KeyboardInterrupt`` from the callback (``fit`` documents that as a clean stop), then restores
-the best weights — the rule of ``EarlyStopping(patience, metric="val_loss")`` (a test checks they
-agree). Per-layer gradient norms come from ``fit(record_gradients=True)`` and ``nn.diagnose``:
-the diagnosis's own measurement.
+``train_with_curves`` is ``nn.fit(compile=True)`` itself — its compiled validation pass, its
+``EarlyStopping`` callback (which restores the best epoch) and its gradient diagnosis — with the
+``History`` read out into the per-epoch lists the demos draw. The graph of these networks does not
+depend on the data, so the compiled path (traced once, replayed as float code) is always taken.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import compile_per_sample
+from nn.callbacks import EarlyStopping
 from nn.diagnose import DiagnosisWarning, diagnose
 from nn.module import MLP
-from nn.train import History, LossName, Optimizer, fit, resolve_loss
+from nn.train import LossName, Optimizer, fit, resolve_loss
 
 
 @dataclass
@@ -91,33 +87,18 @@ def train_with_curves(
     >>> len(curves.train_loss) == len(curves.val_loss) == 20
     True
     """
-    curves = Curves()
-    # Both measured after the epoch's updates, so the two curves compare the same weights. Replayed
-    # rather than evaluated eagerly: the large network's validation pass would otherwise cost ten
-    # times its training step, every epoch.
-    measure_train = replayed_loss(model, loss, X, y)
-    measure = replayed_loss(model, loss, X_val, y_val)
-    best = (math.inf, 0, model.state_dict())
-
-    def after_epoch(history: History) -> None:
-        nonlocal best
-        curves.epochs.append(history.epochs[-1])
-        curves.train_loss.append(measure_train())
-        curves.val_loss.append(measure())
-        if patience is not None:
-            if curves.val_loss[-1] < best[0]:
-                best = (curves.val_loss[-1], curves.epochs[-1], model.state_dict())
-            elif curves.epochs[-1] - best[1] >= patience:
-                curves.stopped_early = True
-                raise KeyboardInterrupt  # fit's documented clean stop: the model keeps its last completed step
-
+    stopping = [EarlyStopping(patience=patience, metric="val_loss")] if patience is not None else []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DiagnosisWarning)  # reported in curves.findings, one line each
-        history = fit(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, callback=after_epoch,
-                      seed=seed, progress=False, compile=True, record_gradients=record_gradients)  # fmt: skip
-    curves.findings = [f"{f.kind}: {f.layer}" for f in history.findings]
-    if patience is not None:
-        model.load_state_dict(best[2])
-        curves.best_epoch = best[1]
-    curves.grad_norms = [list(norms) for norms in history.grad_norms.values()]  # per layer, input side first
-    return curves
+        history = fit(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                      validation=(X_val, y_val), callbacks=stopping, seed=seed, progress=False, compile=True,
+                      record_gradients=record_gradients)  # fmt: skip
+    return Curves(
+        epochs=list(history.epochs),
+        train_loss=list(history.train_loss),
+        val_loss=list(history.val_loss),
+        best_epoch=history.best_epoch if patience is not None else None,
+        stopped_early=history.stopped_early,
+        grad_norms=[list(norms) for norms in history.grad_norms.values()],  # per layer, input side first
+        findings=[f"{f.kind}: {f.layer}" for f in history.findings],
+    )

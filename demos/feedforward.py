@@ -15,14 +15,19 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from autograd import Backprop, Value, draw_dot, no_grad, render
 from demos._common import demo_parser, new_figure, save, steps_from
 from nn import notation
+from nn.callbacks import TrainState
 from nn.data import make_regression, rng_from, train_test_split
 from nn.losses import mse
 from nn.module import MLP
+from nn.optim import SGD
+from nn.train import fit
 
 STEPS = 300
 QUICK_STEPS = 5
@@ -71,6 +76,17 @@ def loss_on(model: MLP, X: list[list[float]], y: list[float]) -> float:
         return mse(outputs(model, X), y).data
 
 
+class OnStep:
+    """A callback running ``fn(state)`` after every step ``fit`` keeps."""
+
+    def __init__(self, fn: Callable[[TrainState], None]) -> None:
+        self.fn = fn
+
+    def on_step_end(self, state: TrainState) -> None:
+        """Call the function."""
+        self.fn(state)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo with command-line arguments ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     parser = demo_parser(__doc__.splitlines()[0], steps=STEPS, quick_steps=QUICK_STEPS, seed=SEED)
@@ -107,31 +123,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.notation:
         show_notation(model, X_train[0], y_train[0], args.out)
 
-    params = model.parameters()
     followed = shown_parameters(model)
-    train_curve: list[float] = []
-    test_curve: list[tuple[int, float]] = [(0, untrained)]
+    index = {id(p): i for i, p in enumerate(model.parameters())}
     untrained_predictions = [p.data for p in _predict(model, X_test)]
-    for step in range(1, steps + 1):
-        for p in params:
-            p.grad = 0.0  # gradients accumulate across backward calls, so clear last step's
-        loss = mse(outputs(model, X_train), y_train)
-        loss.backward()
-        show = step in SHOWN_STEPS or step == steps
-        if show:
-            print(f"step {step}: L = {loss.data:.5f}")
-            before = [(name, p.data, float(p.grad)) for name, p in followed]
-        for p in params:
-            p.data -= LEARNING_RATE * float(p.grad)  # w ← w − α ∂L/∂w
-        train_curve.append(loss.data)
-        if show:
-            for name, old, g in before:
-                new = old - LEARNING_RATE * g
-                print(f"  {name} ← {name} − α ∂L/∂{name} = {old:+.5f} − {LEARNING_RATE} × ({g:+.5f}) = {new:+.5f}")
-        if step % 10 == 0 or step == steps:
-            test_curve.append((step, loss_on(model, X_test, y_test)))
-        if step % 50 == 0 and not show:
-            print(f"step {step}: L = {loss.data:.5f}, test L = {test_curve[-1][1]:.5f}")
+
+    def show_update(state: TrainState) -> None:
+        # After fit's step: state.before holds each weight before it, p.grad the gradient it used.
+        step = state.step
+        if step in SHOWN_STEPS or step == steps:
+            print(f"step {step}: L = {state.loss:.5f}")
+            for name, p in followed:
+                old, g = state.before[index[id(p)]], float(p.grad)
+                print(f"  {name} ← {name} − α ∂L/∂{name} = {old:+.5f} − {LEARNING_RATE} × ({g:+.5f}) = {p.data:+.5f}")
+        elif step % 50 == 0:
+            print(f"step {step}: L = {state.loss:.5f}")
+
+    started = time.perf_counter()
+    # Full batch: one step per epoch, so the validation pass (the test data) measures L after every step.
+    history = fit(model, "mse", X_train, y_train, optimizer=SGD(model.parameters(), lr=LEARNING_RATE), epochs=steps,
+                  validation=(X_test, y_test), callbacks=[OnStep(show_update)], progress=False, compile=True)  # fmt: skip
+    print(f"(fit(compile=True) took {time.perf_counter() - started:.2f} s)")
+    train_curve = list(history.train_loss)
+    test_curve = [(0, untrained), *zip(history.step, history.val_loss)]
 
     trained = loss_on(model, X_test, y_test)
     print(f"Trained for {steps} steps: training L = {loss_on(model, X_train, y_train):.5f}")

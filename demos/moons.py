@@ -72,9 +72,9 @@ def run(seed: int = SEED, steps: int = STEPS, *, test_points: int = TEST_POINTS,
             print(f"  step {k:3d}  loss {history.train_loss[-1]:.4f}  accuracy {history.train_accuracy[-1]:6.1%}")
 
     started = time.perf_counter()
-    callback = show if log else None
     history = fit(
-        model, "hinge", X, y, optimizer=optimizer, steps=steps, l2=ALPHA, callback=callback, progress=False, compile=compile
+        model, "hinge", X, y, optimizer=optimizer, steps=steps, l2=ALPHA, callbacks=[show] if log else [], progress=False,
+        compile=compile,
     )
     seconds = time.perf_counter() - started
     if compile:  # the same sign test as evaluate's accuracy, on scores from the replayed forward

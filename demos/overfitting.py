@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Noisy sin(x): {TRAIN_POINTS} training, {VAL_POINTS} validation, {TEST_POINTS} test points, noise σ = {NOISE}")
     print(f"(no model beats MSE ≈ σ² = {floor:.2f} on new points); tanh, Adam lr {LEARNING_RATE}, {epochs} full-batch epochs")
     fits, X, y = run(args.seed, epochs)
+    print(f"Trained with fit(compile=True) in {sum(f.seconds for f in fits):.1f} s")
     columns = ("network", "hidden+out", "params", "train", "val", "best val (epoch)", "test")
     print("  {:<24} {:<11} {:>6} {:>6} {:>6} {:>17} {:>6}  verdict".format(*columns))
     for f in fits:

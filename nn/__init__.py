@@ -13,13 +13,16 @@ True
 # _valuegrad_autograd first: it checks that this autograd is valuegrad's, not PyPI's HIPS autograd.
 # ``nn.diagnose`` is the function (``from nn.diagnose import ...`` still reaches the module), as the
 # one call for people with their own training loop.
-from nn import _valuegrad_autograd, data, losses, optim, train
+from nn import _valuegrad_autograd, callbacks, data, losses, optim, train
+from nn.callbacks import EarlyStopping, Progress, Stop
 from nn.diagnose import DiagnosisWarning, diagnose
+from nn.history import History
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from nn.module import MLP, Layer, Module, Neuron, StateDictError
+from nn.nonfinite import NonFiniteError
 from nn.optim import SGD, Adam, constant, cosine, linear_decay, step_decay
 from nn.serialize import ModelFileError, load
-from nn.train import EarlyStopping, History, NonFiniteError, fit
+from nn.train import fit
 
 
 def __getattr__(name: str) -> str:
@@ -41,8 +44,11 @@ __all__ = [
     "Module",
     "Neuron",
     "NonFiniteError",
+    "Progress",
     "StateDictError",
+    "Stop",
     "binary_cross_entropy",
+    "callbacks",
     "constant",
     "cosine",
     "cross_entropy",

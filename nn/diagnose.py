@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from autograd import Value, no_grad, vsum
+from nn.tables import Table
 
 #: A layer whose gradient norm is below this fraction of the largest layer's has a vanishing gradient.
 VANISHING_RATIO = 1e-4
@@ -73,6 +74,9 @@ class Finding:
     def __str__(self) -> str:
         return self.message
 
+    def _repr_html_(self) -> str:
+        return Table(["kind", "layer", "epoch", "finding"], [[self.kind, self.layer, str(self.epoch or ""), self.message]]).html()
+
 
 @dataclass(frozen=True)
 class Diagnosis:
@@ -97,15 +101,19 @@ class Diagnosis:
         """True when nothing was found."""
         return not self.findings
 
+    def _table(self) -> Table:
+        rows = [[s.name, s.activation, str(s.units), f"{s.grad_norm:.3g}", f"{s.dead_fraction:.0%}"] for s in self.layers]
+        notes = [f"- {f.message}" for f in self.findings] or ["no dead layer, vanishing or exploding gradient found"]
+        return Table(["layer", "activation", "units", "grad norm", "dead"], rows, numeric={2, 3, 4}, notes=notes)
+
     def __str__(self) -> str:
-        width = max(len(s.name) for s in self.layers)
-        lines = [f"{'layer':<{width}}  {'activation':<10}  {'units':>5}  {'grad norm':>10}  {'dead':>6}"]
-        lines += [
-            f"{s.name:<{width}}  {s.activation:<10}  {s.units:>5}  {s.grad_norm:>10.3g}  {s.dead_fraction:>6.0%}"
-            for s in self.layers
-        ]
-        lines += [f"- {f.message}" for f in self.findings] or ["no dead layer, vanishing or exploding gradient found"]
-        return "\n".join(lines)
+        return self._table().text()
+
+    def __repr__(self) -> str:
+        return f"Diagnosis({self.examples} examples)\n{self}"
+
+    def _repr_html_(self) -> str:
+        return self._table().html()
 
 
 # ------------------------------------------------------------------------------------- layers
@@ -273,10 +281,11 @@ def diagnose(model: Any, X: Sequence[Any], y: Sequence[Any] | None = None, loss:
     {'layers.0': 0.25, 'layers.1': 1.0, 'layers.2': 0.0}
     """
     layers = _require_layers(model)
-    from nn.train import _examples, resolve_loss
+    from nn.inputs import examples
+    from nn.metrics import resolve_loss
 
-    X = _examples(X, "X")  # numpy arrays as lists of Python numbers, as fit takes them
-    y = None if y is None else _examples(y, "y")
+    X = examples(X, "X")  # numpy arrays as lists of Python numbers, as fit takes them
+    y = None if y is None else examples(y, "y")
     if not X:
         raise ValueError("diagnose: X is empty; give at least one example")
     if y is not None and len(y) != len(X):
@@ -316,6 +325,7 @@ class GradientMonitor:
 
     def __init__(self, model: Any, X: Sequence[Any], *, record: bool, l2: float = 0.0) -> None:
         self.layers = find_layers(model)
+        self._order: list[Value] = list(model.parameters()) if self.layers is not None else []
         if record and self.layers is None:
             _require_layers(model)  # raises, saying what record_gradients needs
         self.X = X
@@ -326,24 +336,36 @@ class GradientMonitor:
         self._suspects: frozenset[int] = frozenset()
         self._reported: set[tuple[str, str]] = set()
         self.findings: list[Finding] = []
+        #: How far up the stack the warning points: at the caller of ``fit`` (fit -> callback -> here).
+        self.stacklevel = 3
 
     @property
     def active(self) -> bool:
         """False for models whose layers cannot be found (then fit trains without a diagnosis)."""
         return self.layers is not None
 
-    def after_backward(self) -> None:
-        """Add this step's per-layer gradient norms (of the data loss, before the optimizer steps)."""
+    def after_backward(self, before: Sequence[float] | None = None) -> None:
+        """Add this step's per-layer gradient norms (of the data loss).
+
+        ``before``: every parameter's value before the optimizer stepped, in ``model.parameters()``
+        order (fit calls this after the step); without it the parameters are read as they are now.
+        """
         if self.layers is None:
             return
         twice = 2.0 * self.l2
+        values = self._values(before) if twice else {}
         for k, layer in enumerate(self.layers):
             if twice:
-                squares = math.fsum((p.grad - twice * p.data) ** 2 for p in layer.params)
+                squares = math.fsum((p.grad - twice * values.get(id(p), p.data)) ** 2 for p in layer.params)
             else:
                 squares = math.fsum(p.grad * p.grad for p in layer.params)
             self._sums[k] += math.sqrt(squares)
         self._steps += 1
+
+    def _values(self, before: Sequence[float] | None) -> dict[int, float]:
+        if before is None:
+            return {}
+        return {id(p): x for p, x in zip(self._order, before)}
 
     def end_epoch(self, epoch: int) -> list[LayerStats] | None:
         """This epoch's stats (mean gradient norm over its steps); warns about problems not reported yet."""
@@ -366,5 +388,5 @@ class GradientMonitor:
             self._reported.update((f.kind, f.layer) for f in new)
             self.findings.extend(replace(f, epoch=epoch) for f in new)
             text = "\n".join(f"- {f.message}" for f in new)
-            warnings.warn(f"fit: after epoch {epoch}:\n{text}", DiagnosisWarning, stacklevel=3)
+            warnings.warn(f"fit: after epoch {epoch}:\n{text}", DiagnosisWarning, stacklevel=self.stacklevel)
         return stats

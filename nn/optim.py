@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
 from autograd import Value
+from nn.interrupts import critical
 
 #: A learning rate: a number, or a schedule mapping the step index (0, 1, 2, ...) to a number.
 LearningRate = Union[float, Callable[[int], float]]
@@ -136,6 +138,11 @@ def _non_negative(x: float) -> bool:
     return x >= 0.0
 
 
+def _copy(value: object) -> object:
+    # The state holds numbers and lists of numbers (or None): a shallow copy of a list is a full one.
+    return list(value) if isinstance(value, list) else value
+
+
 class Optimizer:
     """Shared bookkeeping: the parameter list, the learning rate or schedule, the step count.
 
@@ -181,6 +188,31 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}: lr must be a number (or a schedule), got {type(lr).__name__}: {lr!r}")
         self.schedule = constant(_check(self, "lr", lr, _non_negative, ">= 0"))
 
+    #: The attributes that make up the optimizer's state between steps (``state()`` copies them).
+    _state_names: tuple[str, ...] = ("steps",)
+
+    def state(self) -> dict[str, object]:
+        """A copy of the optimizer's state (step count, and momentum buffers or moment estimates) for ``restore``.
+
+        The learning-rate schedule is a function of the step count, so restoring the count restores it.
+
+        >>> p = Value(1.0)
+        >>> p.grad = 0.5
+        >>> sgd = SGD([p], lr=0.1, momentum=0.9)
+        >>> saved = sgd.state()
+        >>> sgd.step()
+        >>> sgd.restore(saved)
+        >>> sgd.steps, sgd.buffers
+        (0, [None])
+        """
+        return {name: _copy(getattr(self, name)) for name in self._state_names}
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Put back a ``state()`` copy: the optimizer continues as if the steps since were never taken."""
+        with critical():
+            for name in self._state_names:
+                setattr(self, name, _copy(state[name]))
+
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.0."""
         for p in self.params:
@@ -207,11 +239,12 @@ class Optimizer:
         except ArithmeticError as e:
             where = f"{type(self).__name__} step {t}: parameter {i} ({params[i].label or 'unlabelled'!r})"
             raise type(e)(f"{where}: {e}{self._hint(e)}; nothing was changed") from None
-        # Everything is computed; only now is anything written.
-        for p, x in zip(params, updated):
-            p.data = x
-        self._commit()
-        self.steps = t
+        # Everything is computed; only now is anything written, as one block Ctrl-C cannot cut in two.
+        with critical():
+            for p, x in zip(params, updated):
+                p.data = x
+            self._commit()
+            self.steps = t
 
     def _refuse_gradients(self) -> None:
         """Raise TypeError naming the first parameter whose grad is not a number."""
@@ -270,6 +303,8 @@ class SGD(Optimizer):
         self.buffers: list[float | None] = [None] * len(self.params)
         self._next_buffers = self.buffers
 
+    _state_names = ("steps", "buffers")
+
     def _stage(self, t: int) -> None:
         self._next_buffers = list(self.buffers)
 
@@ -327,11 +362,30 @@ class Adam(Optimizer):
         self.eps = _check(self, "eps", eps, _non_negative, ">= 0")
         self.weight_decay = _check(self, "weight_decay", weight_decay, _non_negative, ">= 0")
         self.decoupled = decoupled
+        if self.weight_decay and not decoupled:
+            self._check_weight_decay()
         #: First and second moment estimates, one per parameter.
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
         self._next_m, self._next_v = self.m, self.v
         self._correction1 = self._correction2 = 1.0
+
+    _state_names = ("steps", "m", "v")
+
+    def _check_weight_decay(self) -> None:
+        """Refuse a weight decay whose second moment overflows at the first step, even with a zero gradient.
+
+        Then g = weight_decay·p and v = (1 − β₂)·g²: past sqrt(float max / (1 − β₂)) / |p| that is
+        inf, every update becomes m / inf = 0 and training stalls while every number looks fine.
+        """
+        largest = max([1.0, *(abs(p.data) for p in self.params if math.isfinite(p.data))])
+        limit = math.sqrt(sys.float_info.max / (1.0 - self.betas[1])) / largest
+        if self.weight_decay >= limit:
+            raise ValueError(
+                f"Adam: weight_decay={self.weight_decay!r} makes the second moment (1 - beta2)·(weight_decay·p)² "
+                f"overflow at the first step for parameters up to {largest!r}; it must be below {limit:.4g} "
+                "(or use decoupled=True, AdamW)"
+            )
 
     def _stage(self, t: int) -> None:
         # Bias corrections use this step's number t = steps + 1.
@@ -357,6 +411,9 @@ class Adam(Optimizer):
                 g = g + self.weight_decay * x
         m = self._next_m[i] = beta1 * self._next_m[i] + (1.0 - beta1) * g
         v = self._next_v[i] = beta2 * self._next_v[i] + (1.0 - beta2) * g * g
+        if v == math.inf:
+            # m / (sqrt(inf) + eps) is 0: the parameter would stop moving while everything looks finite.
+            raise OverflowError(f"the second moment v = (1 - beta2)·g² overflows for the gradient g = {g!r}")
         m_hat = m / self._correction1
         v_hat = v / self._correction2
         return x - lr * m_hat / (math.sqrt(v_hat) + self.eps)

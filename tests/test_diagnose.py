@@ -271,16 +271,19 @@ def test_plot_gradients_draws_one_line_per_layer() -> None:
     with pytest.warns(DiagnosisWarning):
         history = fit(model, sse, XS, YS, optimizer=SGD(model.parameters(), lr=LECTURE_LR), epochs=20,
                       record_gradients=True, progress=False)
-    ax = history.plot_gradients()
-    lines = {line.get_label(): [0.0 if math.isnan(v) else v for v in line.get_ydata()] for line in ax.get_lines()}
-    assert lines == {f"{name} grad norm": norms for name, norms in history.grad_norms.items()}
-    assert math.isnan(ax.get_lines()[0].get_ydata()[-1])  # the dead network's first layer: its line ends
-    assert ax.get_yscale() == "log"
-    twin = [other for other in ax.figure.axes if other is not ax]
+    plot = history.plot_gradients()
+    norms_drawn = {line.get_label().split(" (")[0]: [0.0 if math.isnan(v) else v for v in line.get_ydata()]
+                   for line in plot.get_lines() if not line.get_label().startswith("_")}  # fmt: skip
+    assert norms_drawn == {f"{name} grad norm": norms for name, norms in history.grad_norms.items()}
+    assert math.isnan(plot.get_lines()[0].get_ydata()[-1])  # the dead network's first layer: its line ends...
+    dead = [name for name, norms in history.grad_norms.items() if 0.0 in norms]
+    marks = {line.get_label(): list(line.get_xdata()) for line in plot.get_lines() if line.get_label().startswith("_")}
+    # ...and is marked from the epoch its norm became exactly 0, with the legend saying so
+    assert dead and marks == {f"_{n} dead": [e for e, v in zip(history.epochs, history.grad_norms[n]) if v == 0.0] for n in dead}
+    assert all(any("(dead from epoch" in line.get_label() for line in plot.get_lines()) for _ in dead)
+    assert plot.get_yscale() == "log"
+    twin = [other for other in plot.figure.axes if other is not plot.ax]
     assert twin and {line.get_label() for line in twin[0].get_lines()} == {f"{n} dead" for n in history.dead_fraction}
-    import matplotlib.pyplot as plt
-
-    plt.close(ax.figure)
     with pytest.raises(ValueError, match="record_gradients=True"), pytest.warns(DiagnosisWarning):
         fit(model, sse, XS, YS, optimizer=SGD(model.parameters(), lr=0.0), epochs=1, progress=False).plot_gradients()
 

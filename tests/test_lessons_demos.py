@@ -259,7 +259,7 @@ def test_docstring_examples_run(name: str) -> None:
 
 
 def test_the_adapters_early_stopping_stops_where_fits_does() -> None:
-    """train_with_curves(patience=p) keeps the epoch and the weights fit(early_stopping=EarlyStopping(p)) keeps."""
+    """train_with_curves(patience=p) keeps the epoch and the weights fit(callbacks=[EarlyStopping(p)]) keeps."""
     from nn.data import make_sine
     from nn.train import EarlyStopping, fit
 
@@ -270,8 +270,8 @@ def test_the_adapters_early_stopping_stops_where_fits_does() -> None:
         ours, "mse", X, y, X_val, y_val, optimizer=Adam(ours.parameters(), lr=0.05), epochs=150, patience=10
     )
     history = fit(
-        theirs, "mse", X, y, optimizer=Adam(theirs.parameters(), lr=0.05), epochs=150, X_val=X_val, y_val=y_val,
-        early_stopping=EarlyStopping(patience=10), progress=False, compile=True,
+        theirs, "mse", X, y, optimizer=Adam(theirs.parameters(), lr=0.05), epochs=150, validation=(X_val, y_val),
+        callbacks=[EarlyStopping(patience=10)], progress=False, compile=True,
     )  # fmt: skip
     assert curves.stopped_early and history.stopped_early
     assert curves.best_epoch == history.best_epoch and curves.epochs[-1] == history.epochs[-1]

@@ -333,13 +333,16 @@ def test_ranking_puts_the_best_validation_accuracy_first_and_failures_last(rows:
 
 
 def test_docstring_examples_run() -> None:
-    """The runnable examples in nn.search's docstrings print what they say."""
+    """The runnable examples in the search's modules (space, trial, results, search) print what they say."""
     import doctest
 
+    import nn.results
     import nn.search
+    import nn.space
+    import nn.trial
 
-    result = doctest.testmod(nn.search, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted >= 30
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in (nn.search, nn.space, nn.trial, nn.results)]
+    assert sum(r.failed for r in results) == 0 and sum(r.attempted for r in results) >= 30
 
 
 def test_a_search_where_every_trial_diverges_has_no_best() -> None:

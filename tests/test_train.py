@@ -101,7 +101,7 @@ def test_history_has_one_entry_per_epoch_with_cumulative_steps(n: int, size: int
     assert history.epoch == list(range(1, epochs + 1)) and len(history) == epochs
     assert history.step == [per_epoch * e for e in history.epoch]
     assert len(history.train_loss) == len(history.train_accuracy) == epochs
-    assert history.test_loss == history.test_accuracy == []
+    assert history.val_loss == history.val_accuracy == []
 
 
 def test_steps_can_end_inside_an_epoch() -> None:
@@ -123,15 +123,26 @@ def test_full_batch_train_loss_is_the_loss_before_each_step() -> None:
         assert history.train_loss[k] == hinge(scores(replay, X), y).data
 
 
-def test_test_metrics_are_measured_after_each_epoch() -> None:
-    """test_loss/test_accuracy of the last epoch equal evaluate() on the trained model."""
+def test_validation_metrics_are_measured_after_each_epoch() -> None:
+    """val_loss/val_accuracy of the last epoch equal evaluate() on the trained model."""
     X, y = make_moons(20, 0.1, 4, signed=True)
-    X_test, y_test = make_moons(15, 0.1, 5, signed=True)
+    X_val, y_val = make_moons(15, 0.1, 5, signed=True)
     model = tiny(1, nouts=(8, 1))
-    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.2), epochs=4, X_test=X_test, y_test=y_test,
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.2), epochs=4, validation=(X_val, y_val),
                   progress=False)
-    assert len(history.test_loss) == len(history.test_accuracy) == 4
-    assert (history.test_loss[-1], history.test_accuracy[-1]) == evaluate(model, "hinge", X_test, y_test)
+    assert len(history.val_loss) == len(history.val_accuracy) == 4
+    assert (history.val_loss[-1], history.val_accuracy[-1]) == evaluate(model, "hinge", X_val, y_val)
+
+
+def test_compiled_validation_equals_eager_validation() -> None:
+    """With compile=True the validation pass is replayed code, and gives evaluate()'s numbers (to rounding)."""
+    X, y = make_moons(20, 0.1, 4, signed=True)
+    X_val, y_val = make_moons(15, 0.1, 5, signed=True)
+    model = tiny(1, nouts=(8, 1))
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.2), epochs=3, validation=(X_val, y_val),
+                  progress=False, compile=True)
+    loss, accuracy = evaluate(model, "hinge", X_val, y_val)
+    assert math.isclose(history.val_loss[-1], loss, rel_tol=1e-12) and history.val_accuracy[-1] == accuracy
 
 
 def test_fit_learns_xor() -> None:
@@ -173,7 +184,7 @@ def test_callback_sees_the_history_after_every_epoch() -> None:
     model = tiny(0)
     seen: list[int] = []
     fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=3, progress=False,
-        callback=lambda h: seen.append(h.epoch[-1]))
+        callbacks=[lambda h: seen.append(h.epoch[-1])])
     assert seen == [1, 2, 3]
 
 
@@ -226,7 +237,7 @@ def test_interrupt_in_the_callback_returns_the_history_so_far() -> None:
             raise KeyboardInterrupt
 
     model, expected = tiny(5), tiny(5)
-    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.3), epochs=10, callback=stop_after_three,
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.3), epochs=10, callbacks=[stop_after_three],
                   progress=False)
     fit(expected, "hinge", X, y, optimizer=SGD(expected.parameters(), lr=0.3), epochs=3, progress=False)
     assert history.interrupted and history.epoch == [1, 2, 3]
@@ -396,7 +407,7 @@ def test_compiled_fit_raises_when_the_model_branches_on_data() -> None:
         ({}, "exactly one"),
         ({"epochs": -1}, "epochs must be"),
         ({"epochs": 1, "batch_size": 0}, "batch_size"),
-        ({"epochs": 1, "X_test": [[0.0, 0.0]]}, "X_test and y_test"),
+        ({"epochs": 1, "validation": ([[0.0, 0.0]], [1, 1])}, "1 inputs but 2 targets in X_val/y_val"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs: dict[str, Any], message: str) -> None:
@@ -409,25 +420,18 @@ def test_bad_arguments_are_refused(kwargs: dict[str, Any], message: str) -> None
 # ------------------------------------------------------------------- validation and early stopping
 
 
-def test_x_val_is_evaluated_after_each_epoch_and_x_test_is_its_old_name() -> None:
-    """X_val/y_val give val_loss/val_accuracy per epoch; X_test/y_test give the same numbers under their old names."""
-    X, y = make_moons(20, 0.1, 4, signed=True)
-    X_val, y_val = make_moons(15, 0.1, 5, signed=True)
-    new, old = tiny(1, nouts=(8, 1)), tiny(1, nouts=(8, 1))
-    h_new = fit(new, "hinge", X, y, optimizer=SGD(new.parameters(), lr=0.2), epochs=4, X_val=X_val, y_val=y_val,
-                progress=False)
-    h_old = fit(old, "hinge", X, y, optimizer=SGD(old.parameters(), lr=0.2), epochs=4, X_test=X_val, y_test=y_val,
-                progress=False)
-    assert len(h_new.val_loss) == len(h_new.val_accuracy) == 4
-    assert (h_new.val_loss[-1], h_new.val_accuracy[-1]) == evaluate(new, "hinge", X_val, y_val)
-    assert (h_old.test_loss, h_old.test_accuracy) == (h_new.val_loss, h_new.val_accuracy)
-    assert h_old.epoch == h_new.epochs == [1, 2, 3, 4]
-    assert "val loss" in h_new.summary() and "test loss" in h_old.summary()
+def test_the_old_validation_names_are_gone() -> None:
+    """X_test/y_test (and X_val/y_val keywords) are refused: validation=(X_val, y_val) is the one way."""
+    model = tiny(0)
+    for old in ({"X_test": [[0.0, 0.0]], "y_test": [1]}, {"X_val": [[0.0, 0.0]], "y_val": [1]}):
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            fit(model, "hinge", [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
+                **old)
+    assert not hasattr(History(), "test_loss")
 
 
-@pytest.mark.parametrize("which", ["X_val", "X_test"])
-def test_empty_validation_data_is_refused_before_training(which: str) -> None:
-    """An empty X_val (or X_test) is refused before the first epoch: no loss computed, no weight moved."""
+def test_empty_validation_data_is_refused_before_training() -> None:
+    """An empty validation set is refused before the first epoch: no loss computed, no weight moved."""
     model = tiny(0)
     before = weights(model)
     calls = 0
@@ -437,20 +441,10 @@ def test_empty_validation_data_is_refused_before_training(which: str) -> None:
         calls += 1
         return hinge(outputs, labels)
 
-    target = "y_val" if which == "X_val" else "y_test"
-    empty: dict[str, Any] = {which: [], target: []}
-    with pytest.raises(ValueError, match=f"{which} is empty"):
+    with pytest.raises(ValueError, match="X_val is empty"):
         fit(model, counting_hinge, [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=3,
-            progress=False, **empty)
+            progress=False, validation=([], []))
     assert calls == 0 and weights(model) == before
-
-
-def test_x_val_and_x_test_together_are_refused() -> None:
-    """Passing both the new and the old name of the validation data is a contradiction, refused."""
-    model = tiny(0)
-    with pytest.raises(ValueError, match="not both"):
-        fit(model, "hinge", [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
-            X_val=[[0.0, 0.0]], y_val=[1], X_test=[[0.0, 0.0]], y_test=[1])
 
 
 @settings(max_examples=40)  # each example trains up to 15 epochs with validation: a second per ~4 examples
@@ -465,8 +459,8 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_epoch(
     model = tiny(seed, nouts=(6, 1))
     snapshots: dict[int, list[float]] = {}
     stopper = EarlyStopping(patience=patience, metric=metric, min_delta=min_delta)
-    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.5), epochs=15, X_val=X_val, y_val=y_val,
-                  early_stopping=stopper, progress=False, callback=lambda h: snapshots.update({h.epochs[-1]: weights(model)}))
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.5), epochs=15, validation=(X_val, y_val),
+                  callbacks=[lambda h: snapshots.update({h.epochs[-1]: weights(model)}), stopper], progress=False)
     values: list[float] = getattr(history, metric)
     assert history.best_epoch is not None
     best_index = history.epochs.index(history.best_epoch)
@@ -490,8 +484,8 @@ def test_early_stopping_rescues_an_overfitting_network() -> None:
     X, y = make_moons(16, 0.35, 0, signed=True)
     X_val, y_val = make_moons(60, 0.35, 1, signed=True)
     model = MLP(2, [24, 24, 1], seed=0)
-    history = fit(model, "hinge", X, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=300, X_val=X_val, y_val=y_val,
-                  early_stopping=EarlyStopping(patience=20), progress=False)
+    history = fit(model, "hinge", X, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=300, validation=(X_val, y_val),
+                  callbacks=[EarlyStopping(patience=20)], progress=False)
     assert history.stopped_early and len(history) < 300
     assert history.best_epoch is not None and history.best_epoch == len(history) - 20
     assert evaluate(model, "hinge", X_val, y_val)[0] == min(history.val_loss) < history.val_loss[-1]
@@ -517,10 +511,10 @@ def test_early_stopping_on_validation_needs_validation_data() -> None:
     model = tiny(0)
     with pytest.raises(ValueError, match="needs validation data"):
         fit(model, "hinge", [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False,
-            early_stopping=EarlyStopping())
+            callbacks=[EarlyStopping()])
     with pytest.raises(ValueError, match="needs an accuracy"):
         fit(model, "mse", [[0.0, 1.0]], [1.0], optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False,
-            early_stopping=EarlyStopping(metric="train_accuracy"))
+            callbacks=[EarlyStopping(metric="train_accuracy")])
 
 
 # ----------------------------------------------------------------------------- table and plot
@@ -531,7 +525,7 @@ def test_table_is_compact_and_marks_the_best_epoch() -> None:
     X, y = make_moons(12, 0.1, 0, signed=True)
     X_val, y_val = make_moons(12, 0.1, 1, signed=True)
     model = tiny(0)
-    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=40, X_val=X_val, y_val=y_val,
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=40, validation=(X_val, y_val),
                   progress=False)
     lines = str(history).splitlines()
     assert lines[0].split() == ["epoch", "step", "train", "loss", "train", "acc", "val", "loss", "val", "acc"]
@@ -558,7 +552,7 @@ def test_plot_draws_the_learning_curves() -> None:
     X, y = make_moons(12, 0.1, 0, signed=True)
     X_val, y_val = make_moons(12, 0.1, 1, signed=True)
     model = tiny(0)
-    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=5, X_val=X_val, y_val=y_val,
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=5, validation=(X_val, y_val),
                   progress=False)
     ax = history.plot()
     lines = {line.get_label(): list(line.get_ydata()) for a in ax.figure.axes for line in a.get_lines()}
@@ -669,7 +663,7 @@ def test_numpy_arrays_train_like_lists(compile_: bool, dtype: str) -> None:
     fit(from_lists, "hinge", X_np.tolist(), y, optimizer=SGD(from_lists.parameters(), lr=0.1), epochs=3, progress=False,
         compile=compile_)
     history = fit(from_numpy, "hinge", X_np, np.array(y), optimizer=SGD(from_numpy.parameters(), lr=0.1), epochs=3,
-                  X_val=list(X_np), y_val=np.array(y), progress=False, compile=compile_)
+                  validation=(list(X_np), np.array(y)), progress=False, compile=compile_)
     assert weights(from_numpy) == weights(from_lists) and len(history.val_loss) == 3
     rows_of_numbers = [[np.float32(a), np.float32(b)] for a, b in X]
     fit(tiny(0), "hinge", rows_of_numbers, y, optimizer=SGD(tiny(0).parameters(), lr=0.1), epochs=1, progress=False,
@@ -748,8 +742,8 @@ def test_ctrl_c_with_early_stopping_restores_the_best_epoch() -> None:
         if history.epochs[-1] == 40:
             raise KeyboardInterrupt
 
-    history = fit(model, "hinge", X, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=300, X_val=X_val, y_val=y_val,
-                  early_stopping=EarlyStopping(patience=100), callback=record_then_stop, progress=False)
+    history = fit(model, "hinge", X, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=300, validation=(X_val, y_val),
+                  callbacks=[EarlyStopping(patience=100), record_then_stop], progress=False)
     assert history.interrupted and not history.stopped_early and len(history) == 40
     assert history.best_epoch is not None and history.best_epoch < 40
     assert weights(model) == snapshots[history.best_epoch]
@@ -761,7 +755,7 @@ def test_history_and_errors_cross_process_boundaries() -> None:
 
     X, y = make_moons(6, 0.1, 0, signed=True)
     model = tiny(0)
-    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=2, X_val=X, y_val=y,
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=2, validation=(X, y),
                   record_gradients=True, progress=False)
     assert pickle.loads(pickle.dumps(history)) == history
     with pytest.raises(NonFiniteError) as caught:
