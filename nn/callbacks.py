@@ -211,7 +211,7 @@ class EarlyStopping:
             return None
         self._waited += 1
         if self._waited >= self.patience:
-            return Stop(f"early stopping: {self.metric} did not improve for {self.patience} epochs after epoch {self.best_epoch}")
+            return Stop(f"{self.metric} has not improved for {self.patience} epochs since epoch {self.best_epoch}")
         return None
 
     def on_fit_end(self, history: History) -> None:

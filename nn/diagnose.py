@@ -104,7 +104,8 @@ class Diagnosis:
     def _table(self) -> Table:
         rows = [[s.name, s.activation, str(s.units), f"{s.grad_norm:.3g}", f"{s.dead_fraction:.0%}"] for s in self.layers]
         notes = [f"- {f.message}" for f in self.findings] or ["no dead layer, vanishing or exploding gradient found"]
-        return Table(["layer", "activation", "units", "grad norm", "dead"], rows, numeric={2, 3, 4}, notes=notes)
+        header = ["layer", "activation", "units", f"{'grad norm':>10}", f"{'dead':>6}"]  # the widths of the numbers
+        return Table(header, rows, numeric={2, 3, 4}, notes=notes)
 
     def __str__(self) -> str:
         return self._table().text()

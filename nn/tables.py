@@ -40,7 +40,7 @@ class Table:
         lines = []
         for row in [self.header, *self.rows]:
             if row is None:
-                lines.append(indent + "...")
+                lines.append(indent + "  ...")
                 continue
             parts = [c.rjust(w) if i in self.numeric else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
             lines.append((indent + "  ".join(parts)).rstrip())
