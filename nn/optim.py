@@ -379,7 +379,7 @@ class Adam(Optimizer):
         inf, every update becomes m / inf = 0 and training stalls while every number looks fine.
         """
         largest = max([1.0, *(abs(p.data) for p in self.params if math.isfinite(p.data))])
-        limit = math.sqrt(sys.float_info.max / (1.0 - self.betas[1])) / largest
+        limit = math.sqrt(sys.float_info.max) / math.sqrt(1.0 - self.betas[1]) / largest
         if self.weight_decay >= limit:
             raise ValueError(
                 f"Adam: weight_decay={self.weight_decay!r} makes the second moment (1 - beta2)·(weight_decay·p)² "

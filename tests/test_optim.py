@@ -478,3 +478,37 @@ def test_schedule_values_are_checked_at_use(value: object, error: type[Exception
     with pytest.raises(error, match=f"Adam: the learning-rate schedule .* {re.escape(words)}"):
         opt.step()
     assert snapshot(opt) == before
+
+
+def test_adam_refuses_a_weight_decay_whose_second_moment_overflows_at_the_first_step() -> None:
+    """Adam(weight_decay=1e308) is refused when made, naming the limit; just below the limit is accepted."""
+    p = Value(1.0)
+    with pytest.raises(ValueError, match=r"weight_decay=1e\+308 .* overflow at the first step .* must be below 4\.2"):
+        Adam([p], weight_decay=1e308)
+    Adam([p], weight_decay=1e150)
+    Adam([p], weight_decay=1e308, decoupled=True)  # AdamW's decay never enters the moments
+
+
+def test_adam_refuses_a_step_whose_second_moment_overflows_and_changes_nothing() -> None:
+    """A gradient so large that v = (1 - beta2)·g² is inf raises OverflowError; parameters and state stay as they were."""
+    p = Value(1.0)
+    p.grad = 1e200
+    adam = Adam([p], lr=0.1)
+    with pytest.raises(OverflowError, match="second moment"):
+        adam.step()
+    assert p.data == 1.0 and adam.steps == 0 and adam.m == adam.v == [0.0]
+
+
+def test_state_and_restore_round_trip_every_optimizer() -> None:
+    """restore(state()) after a step puts back the step count and every buffer: the next step is the first one again."""
+    for make in (lambda ps: SGD(ps, lr=0.1, momentum=0.9), lambda ps: Adam(ps, lr=0.1)):
+        p = Value(1.0)
+        p.grad = 0.5
+        optimizer = make([p])
+        saved = optimizer.state()
+        optimizer.step()
+        first = p.data
+        optimizer.restore(saved)
+        p.data = 1.0
+        optimizer.step()
+        assert p.data == first and optimizer.steps == 1

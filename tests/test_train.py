@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 import signal
 import sys
@@ -762,3 +763,128 @@ def test_history_and_errors_cross_process_boundaries() -> None:
         fit(model, "hinge", X, y, optimizer=InfAtStep(model.parameters(), 0.1, 1, 0), epochs=2, progress=False)
     again = pickle.loads(pickle.dumps(caught.value))
     assert str(again) == str(caught.value) and again.history == caught.value.history
+
+
+# ------------------------------------------------------------------- all or nothing (issue 20.5)
+
+
+class InfOnceAtStep(Adam):
+    """Adam whose k-th step (the first time only) also sets one parameter to inf, as an overflowing update would."""
+
+    def __init__(self, params: list[Value], lr: float, at_step: int) -> None:
+        super().__init__(params, lr)
+        self.at_step, self.fired = at_step, False
+
+    def step(self) -> None:
+        super().step()
+        if self.steps == self.at_step and not self.fired:
+            self.fired = True
+            self.params[0].data = math.inf
+
+
+@pytest.mark.parametrize("at_step", [1, 3])
+def test_an_undone_step_restores_the_optimizers_state_so_resuming_equals_never_taking_it(at_step: int) -> None:
+    """After the undo, step count and Adam's moments are those of k-1 steps, and training on equals a run without it."""
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    model, expected = tiny(0), tiny(0)
+    optimizer = InfOnceAtStep(model.parameters(), 0.05, at_step)
+    with pytest.raises(NonFiniteError, match="so is the optimizer's state") as caught:
+        fit(model, "hinge", X, y, optimizer=optimizer, epochs=5, progress=False)
+    reference = Adam(expected.parameters(), lr=0.05)
+    fit(expected, "hinge", X, y, optimizer=reference, epochs=at_step - 1, progress=False)
+    assert caught.value.history.steps_done == optimizer.steps == reference.steps == at_step - 1
+    assert (optimizer.m, optimizer.v) == (reference.m, reference.v) and weights(model) == weights(expected)
+    fit(model, "hinge", X, y, optimizer=optimizer, epochs=3, progress=False)  # resume: the bad step never happened
+    fit(expected, "hinge", X, y, optimizer=reference, epochs=3, progress=False)
+    assert weights(model) == weights(expected) and optimizer.steps == reference.steps == at_step + 2
+
+
+def test_an_undone_sgd_step_restores_its_momentum_buffers() -> None:
+    """SGD with momentum: the undone first step leaves the buffers unset (None), as before it."""
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    model = tiny(0)
+    optimizer = InfAtStep(model.parameters(), 0.1, 1, 0)
+    optimizer.momentum = 0.9
+    with pytest.raises(NonFiniteError):
+        fit(model, "hinge", X, y, optimizer=optimizer, epochs=2, progress=False)
+    assert optimizer.steps == 0 and optimizer.buffers == [None] * len(optimizer.params)
+
+
+class SignalDuring(list):  # type: ignore[type-arg]
+    """A parameter list that, once armed, sends this process a real SIGINT halfway through being iterated (a restore)."""
+
+    armed = False
+
+    def __iter__(self) -> Any:
+        for i, item in enumerate(super().__iter__()):
+            if self.armed and i == len(self) // 2:
+                self.armed = False
+                os.kill(os.getpid(), signal.SIGINT)
+            yield item
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) ends the process on Windows")
+def test_a_second_ctrl_c_during_the_best_epoch_restore_leaves_all_of_the_best_epoch() -> None:
+    """Ctrl-C stops the run, a second one lands mid-restore: the restore completes and fit returns, interrupted."""
+    X, y = make_moons(16, 0.35, 0, signed=True)
+    X_val, y_val = make_moons(30, 0.35, 1, signed=True)
+    model = MLP(2, [12, 12, 1], seed=0)
+    snapshots: dict[int, list[float]] = {}
+
+    params = SignalDuring()
+
+    class Stopper(EarlyStopping):
+        def on_fit_start(self, state: Any) -> None:
+            super().on_fit_start(state)
+            params.extend(self._params)
+            self._params = params
+
+    def record_then_ctrl_c(history: History) -> None:
+        snapshots[history.epochs[-1]] = weights(model)
+        if history.epochs[-1] == 30:
+            params.armed = True  # the second Ctrl-C comes halfway through the restore
+            os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C
+
+    history = fit(model, "hinge", X, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=300,
+                  validation=(X_val, y_val), callbacks=[Stopper(patience=100), record_then_ctrl_c], progress=False)
+    assert history.interrupted and history.best_epoch is not None and history.best_epoch < 30
+    assert weights(model) == snapshots[history.best_epoch]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class SignalInCommit(SGD):
+    """SGD that sends itself a real SIGINT after writing the new parameters, before its own state is committed."""
+
+    def _commit(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        super()._commit()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) ends the process on Windows")
+def test_ctrl_c_inside_optimizer_step_outside_fit_applies_the_whole_step() -> None:
+    """Optimizer.step() in a hand-written loop: a Ctrl-C during its write-back is raised after all of it, never half."""
+    params = [Value(1.0), Value(2.0), Value(3.0)]
+    for p in params:
+        p.grad = 1.0
+    optimizer = SignalInCommit(params, lr=0.5, momentum=0.9)
+    with pytest.raises(KeyboardInterrupt):
+        optimizer.step()
+    assert [p.data for p in params] == [0.5, 1.5, 2.5] and optimizer.steps == 1 and optimizer.buffers == [1.0] * 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_numpy_scalars_are_numbers_everywhere() -> None:
+    """epochs, steps, batch_size, l2, lr and EarlyStopping's settings accept numpy integers and floats."""
+    np = pytest.importorskip("numpy")
+    X, y = make_moons(8, 0.1, 0, signed=True)
+    model, expected = tiny(0), tiny(0)
+    history = fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=np.float32(0.25)), epochs=np.int64(2),
+                  batch_size=np.int32(4), l2=np.float64(0.01), progress=False,
+                  callbacks=[EarlyStopping(patience=np.int64(3), metric="train_loss", min_delta=np.float64(0.0))])
+    fit(expected, "hinge", X, y, optimizer=SGD(expected.parameters(), lr=float(np.float32(0.25))), epochs=2, batch_size=4,
+        l2=0.01, progress=False)
+    assert len(history) == 2 and history.step == [2, 4] and weights(model) == weights(expected)
+    steps = fit(tiny(0), "hinge", X, y, optimizer=SGD(tiny(0).parameters(), lr=0.1), steps=np.uint8(3), progress=False)
+    assert steps.steps_done == 3
+    with pytest.raises(ValueError, match="epochs must be an int"):
+        fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=np.float64(2.0), progress=False)
