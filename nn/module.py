@@ -15,7 +15,7 @@ import operator
 import os
 import random
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, Union, get_args
 
 from autograd import Value, dot
@@ -198,8 +198,12 @@ def architecture_repr(architecture: Mapping[str, Any]) -> str:
     return f"MLP({a['nin']}, {a['nouts']}, activation={a['activation']!r}, output_activation={a['output_activation']!r})"
 
 
-def _layer_shapes(architecture: Mapping[str, Any]) -> list[tuple[str, int, int]]:
-    """``(name prefix, nin, nout)`` of each layer; a Neuron is a layer of one without a prefix."""
+def layer_shapes(architecture: Mapping[str, Any]) -> list[tuple[str, int, int]]:
+    """``(name prefix, nin, nout)`` of each layer; a Neuron is a layer of one without a prefix.
+
+    >>> layer_shapes({"type": "Neuron", "nin": 2, "activation": "relu"})
+    [('', 2, 1)]
+    """
     a = architecture
     if a["type"] == "Neuron":
         return [("", a["nin"], 1)]
@@ -215,7 +219,7 @@ def parameter_count(architecture: Mapping[str, Any]) -> int:
     >>> parameter_count({"type": "MLP", "nin": 2, "nouts": [16, 16, 1], "activation": "relu", "output_activation": "linear"})
     337
     """
-    return sum(nout * (nin + 1) for _, nin, nout in _layer_shapes(architecture))
+    return sum(nout * (nin + 1) for _, nin, nout in layer_shapes(architecture))
 
 
 def parameter_names(architecture: Mapping[str, Any]) -> Iterator[str]:
@@ -224,7 +228,7 @@ def parameter_names(architecture: Mapping[str, Any]) -> Iterator[str]:
     >>> list(parameter_names({"type": "Layer", "nin": 1, "nout": 2, "activation": "relu"}))
     ['neurons.0.w.0', 'neurons.0.b', 'neurons.1.w.0', 'neurons.1.b']
     """
-    for prefix, nin, nout in _layer_shapes(architecture):
+    for prefix, nin, nout in layer_shapes(architecture):
         for i in range(nout):
             neuron = f"{prefix}{i}." if prefix else ""
             for j in range(nin):
@@ -232,12 +236,18 @@ def parameter_names(architecture: Mapping[str, Any]) -> Iterator[str]:
             yield f"{neuron}b"
 
 
-_INDEX = r"(0|[1-9][0-9]*)"  # as parameter_names writes indices: no sign, no leading zeros
+# As parameter_names writes indices: no sign, no leading zeros; at most 18 digits (an index beyond
+# any real network, and int() of a hostile 5000-digit one would raise past Python's digit limit).
+_INDEX = r"(0|[1-9][0-9]{0,17})"
 _NAME = re.compile(rf"(?:layers\.{_INDEX}\.)?(?:neurons\.{_INDEX}\.)?(?:w\.{_INDEX}|b)")
 
 
-def is_parameter_name(architecture: Mapping[str, Any], name: str) -> bool:
+def is_parameter_name(
+    architecture: Mapping[str, Any], name: str, shapes: Sequence[tuple[str, int, int]] | None = None
+) -> bool:
     """Whether ``name`` is one of ``parameter_names(architecture)``, decided from the name alone (no list is made).
+
+    ``shapes``: ``layer_shapes(architecture)``, made once by a caller checking many names.
 
     >>> arch = {"type": "MLP", "nin": 2, "nouts": [3, 1], "activation": "relu", "output_activation": "linear"}
     >>> is_parameter_name(arch, "layers.1.neurons.0.w.2"), is_parameter_name(arch, "layers.1.neurons.1.b")
@@ -247,7 +257,8 @@ def is_parameter_name(architecture: Mapping[str, Any], name: str) -> bool:
     if match is None:
         return False
     layer, neuron, weight = (None if g is None else int(g) for g in match.groups())
-    shapes = _layer_shapes(architecture)
+    if shapes is None:
+        shapes = layer_shapes(architecture)
     kind = architecture["type"]
     if (layer is not None) != (kind == "MLP") or (neuron is not None) != (kind != "Neuron"):
         return False

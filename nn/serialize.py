@@ -14,9 +14,13 @@ Floats are written with ``repr`` precision, so weights round-trip bit for bit. N
 (nan, inf) are refused on save and on load: strict JSON cannot hold them, and a model with a nan
 weight is a failed run to debug, not one to resume.
 
-Limits (files may come from anywhere): reading a file costs time linear in its size and memory
-a small multiple of it (tests/test_serialize.py holds hostile files to 40 times their size plus a
-fixed 2 MB). That holds because nothing is built until the file has passed every check:
+Limits (files may come from anywhere): only a regular file (or a symlink to one) is read — a
+device, FIFO, socket or directory is refused before reading — and at most ``MAX_FILE_BYTES``
+(64 MiB, about two million parameters) of it; a larger file is refused by its size before a
+byte is read. Reading a file costs time linear in its size and memory a small multiple of it
+(tests/test_serialize.py holds hostile files to 40 times their size plus a fixed 2 MB, and counts
+the work of loading hostile files of growing size). That holds because nothing is built until
+the file has passed every check:
 
 * the JSON may nest at most as deep as Python's recursion limit allows (a model file needs 3);
 * ``format`` is ``"valuegrad.nn"``, ``version`` the integer 1 (not ``true``, not ``1.0``);
@@ -34,10 +38,9 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any, NoReturn
 
-from autograd.atomic import write_text_atomically
+from autograd.atomic import NotARegularFile, read_bytes_limited, write_text_atomically
 from nn.module import (
     ACTIVATIONS,
     MLP,
@@ -49,12 +52,15 @@ from nn.module import (
     architecture_repr,
     as_finite_float,
     is_parameter_name,
+    layer_shapes,
     parameter_count,
     parameter_names,
 )
 from nn.module import preview as _preview
 
 FORMAT = "valuegrad.nn"
+#: The largest model file ``load`` reads (bytes); ``MLP(2, [16, 16, 1])`` takes about 16 KB.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 VERSION = 1
 
 _TOP_KEYS = ("format", "version", "architecture", "parameters")
@@ -136,7 +142,10 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     >>> read(path)
     ({'type': 'Neuron', 'nin': 1, 'activation': 'relu'}, {'w.0': 0.6888437030500962, 'b': 0.0})
     """
-    raw = Path(path).read_bytes()
+    try:
+        raw = read_bytes_limited(path, MAX_FILE_BYTES)
+    except (NotARegularFile, OverflowError) as e:
+        raise ModelFileError(path, f"{e}; not a valuegrad model file") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -250,6 +259,7 @@ def _check_parameters(path: PathLike, architecture: dict[str, Any], parameters: 
         raise ModelFileError(path, f"architecture {described} has {count} parameters, but the file holds only {len(parameters)}")
     # From here the architecture is no bigger than a few times the file: its names may be walked
     # (one at a time; a list or set of them could cost many times the file).
+    shapes = layer_shapes(architecture)  # once: per name it would make the check quadratic in the layers
     missing: list[str] = []
     missing_count = 0
     for name in parameter_names(architecture):
@@ -258,7 +268,7 @@ def _check_parameters(path: PathLike, architecture: dict[str, Any], parameters: 
             if len(missing) < 5:
                 missing.append(name)
     if missing_count or count != len(parameters):
-        extra = [name for name in parameters if not is_parameter_name(architecture, name)]
+        extra = [name for name in parameters if not is_parameter_name(architecture, name, shapes)]
         parts = []
         if missing_count:
             more = f", ... ({missing_count - len(missing)} more)" if missing_count > len(missing) else ""

@@ -677,3 +677,54 @@ def test_save_to_a_dangling_symlink_creates_its_target(model: MLP, tmp_path: Pat
     link.symlink_to(tmp_path / "run1.json")
     model.save(link)
     assert link.is_symlink() and (tmp_path / "run1.json").read_text() == to_json(model)
+
+
+# ------------------------------------------------------------------------ linear in the file's size (issue 20.4)
+
+
+def _deep_hostile(layers: int) -> bytes:
+    """An MLP of ``layers`` one-unit layers whose file has the right count of parameters, all under wrong names.
+
+    Every name has the shape of a parameter name, so each one is checked against the layers:
+    the case that was quadratic (each check rebuilt the list of layers).
+    """
+    names = {f"layers.{k}.neurons.0.w.{j + 5}": 0.0 for k in range(layers) for j in range(2)}
+    return _file(_mlp(nin=1, nouts=[1] * layers), names)
+
+
+def _lines_run(action: Any) -> int:
+    """How many lines of Python ``action()`` executes: work counted, not timed."""
+    import sys
+
+    count = 0
+
+    def trace(frame: Any, event: str, arg: object) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        action()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_loading_a_hostile_file_is_linear_in_its_size(tmp_path: Path) -> None:
+    """Four times the file (four times the layers and names) costs at most about four times the lines of Python run."""
+    work = []
+    sizes = []
+    for layers in (500, 2000):
+        path = tmp_path / f"deep{layers}.json"
+        path.write_bytes(_deep_hostile(layers))
+        sizes.append(path.stat().st_size)
+
+        def attempt(path: Path = path) -> None:
+            with pytest.raises(ModelFileError, match="unexpected"):
+                load(path)
+
+        work.append(_lines_run(attempt))
+    assert 3.5 < sizes[1] / sizes[0] < 4.5
+    assert work[1] / work[0] < 1.25 * sizes[1] / sizes[0], f"lines run {work} for files of {sizes} bytes"
