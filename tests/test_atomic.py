@@ -136,7 +136,8 @@ def test_writes_refuse_a_target_that_is_not_a_regular_file_and_change_nothing(ki
     """save, Results.save and every atomic write refuse a device, FIFO, socket or directory, leaving it as it was."""
     with special_file(kind, tmp_path) as path:
         before = _kind_of(path), sorted(os.listdir(tmp_path))
-        with _no_blocking(), pytest.raises(NotARegularFile, match=r"refusing to write .* not a regular file; nothing was changed"):
+        refused = r"refusing to write .* not a regular file; nothing was changed"
+        with _no_blocking(), pytest.raises(NotARegularFile, match=refused):
             WRITERS[writer](path)
         assert (_kind_of(path), sorted(os.listdir(tmp_path))) == before  # still special, no temporary file left
 
@@ -158,16 +159,15 @@ def test_to_html_refuses_a_special_target(kind: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", SPECIAL_KINDS)
 def test_reads_refuse_a_special_file_before_reading_and_never_block(kind: str, tmp_path: Path) -> None:
     """read_bytes_limited and nn.load refuse a FIFO (without waiting for a writer), a device, a socket, a directory."""
-    with special_file(kind, tmp_path) as path:
-        with _no_blocking():
-            if kind == "socket":  # open() of a socket is refused by the OS itself, before any check of ours
-                with pytest.raises(OSError):
-                    read_bytes_limited(path)
-                return
-            with pytest.raises(NotARegularFile, match="not a regular file"):
+    with special_file(kind, tmp_path) as path, _no_blocking():
+        if kind == "socket":  # open() of a socket is refused by the OS itself, before any check of ours
+            with pytest.raises(OSError):
                 read_bytes_limited(path)
-            with pytest.raises(nn.ModelFileError, match="not a regular file"):
-                nn.load(path)
+            return
+        with pytest.raises(NotARegularFile, match="not a regular file"):
+            read_bytes_limited(path)
+        with pytest.raises(nn.ModelFileError, match="not a regular file"):
+            nn.load(path)
 
 
 def test_reads_refuse_a_file_larger_than_the_limit_by_its_size(tmp_path: Path) -> None:
