@@ -257,29 +257,6 @@ def test_a_dask_cluster_reports_a_failing_trial(dask_client: Any) -> None:
     assert [t.status for t in results.trials] == ["ok", "failed"] and "'rmsprop'" in results.trials[1].error
 
 
-@pytest.mark.slow
-def test_a_script_without_a_main_guard_gets_failed_rows_that_say_why(tmp_path: Path) -> None:
-    """A script that searches at import time breaks its spawned workers; every row says to add the __main__ guard."""
-    import subprocess
-    import sys
-
-    script = tmp_path / "search_at_import.py"
-    script.write_text(
-        "from nn.data import make_moons\n"
-        "from nn.search import Search\n"
-        "X, y = make_moons(40, noise=0.1, seed=0, signed=True)\n"
-        "results = Search(X, y, seed=0).grid({'width': [2, 3]}, epochs=2, workers=2)\n"
-        "print([t.status for t in results.trials])\n"
-        "print(results.trials[0].error)\n"
-    )
-    root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    lines = done.stdout.splitlines()
-    assert done.returncode == 0 and lines[0] == "['failed', 'failed']"
-    assert lines[1].startswith("BrokenProcessPool") and 'if __name__ == "__main__":' in lines[1]
-
-
 # ------------------------------------------------------------------------------------- other losses and the ranking rule
 
 
@@ -439,3 +416,43 @@ def test_patience_stops_a_trial_early_on_the_validation_loss() -> None:
     assert full.epochs_run == 300 and 3 < stopped.epochs_run < 300
     assert stopped.val_loss <= full.val_loss
     assert results.table(by="index").splitlines()[2].split()[-1] == str(stopped.epochs_run)
+
+
+# ------------------------------------------------------------------------ the __main__ guard (issue 20.6)
+
+_SCRIPT = """\
+import sys
+sys.path.insert(0, {root!r})
+from nn.data import make_moons
+from nn.search import Search
+
+X, y = make_moons(40, seed=0, signed=True)
+{call}
+"""
+
+
+def _run_script(tmp_path: Path, call: str) -> Any:
+    import subprocess
+    import sys
+
+    script = tmp_path / "search_script.py"
+    script.write_text(_SCRIPT.format(root=str(Path(__file__).resolve().parent.parent), call=call), encoding="utf-8")
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+@pytest.mark.slow
+def test_a_script_without_the_main_guard_fails_fast_in_one_line(tmp_path: Path) -> None:
+    """A script that starts a multi-process search at import time exits at once with one line saying to add the guard."""
+    done = _run_script(tmp_path, 'results = Search(X, y).grid({"width": [2, 3]}, workers=2, epochs=1)\nprint("finished")')
+    assert done.returncode != 0 and "finished" not in done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'if __name__ == "__main__":' in lines[0] and "line 7" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_the_same_script_with_the_guard_runs(tmp_path: Path) -> None:
+    """Under `if __name__ == "__main__":` the same search runs on worker processes and finishes."""
+    call = 'if __name__ == "__main__":\n    results = Search(X, y).grid({"width": [2, 3]}, workers=2, epochs=1)\n    print(len(results))'
+    done = _run_script(tmp_path, call)
+    assert done.returncode == 0 and done.stdout.strip() == "2", done.stderr
