@@ -453,6 +453,10 @@ def test_a_script_without_the_main_guard_fails_fast_in_one_line(tmp_path: Path) 
 @pytest.mark.slow
 def test_the_same_script_with_the_guard_runs(tmp_path: Path) -> None:
     """Under `if __name__ == "__main__":` the same search runs on worker processes and finishes."""
-    call = 'if __name__ == "__main__":\n    results = Search(X, y).grid({"width": [2, 3]}, workers=2, epochs=1)\n    print(len(results))'
+    call = (
+        'if __name__ == "__main__":\n'
+        '    results = Search(X, y).grid({"width": [2, 3]}, workers=2, epochs=1)\n'
+        "    print(len(results))"
+    )
     done = _run_script(tmp_path, call)
     assert done.returncode == 0 and done.stdout.strip() == "2", done.stderr
