@@ -8,7 +8,6 @@ import random
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -685,50 +684,6 @@ def test_progress_is_quiet_when_output_is_not_interactive(capsys: pytest.Capture
     fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=2)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
-
-
-# ------------------------------------------------------------------------------ notebooks
-
-
-def _run_notebook(*sources: str) -> list[list[dict[str, Any]]]:
-    """Execute cells in a real Jupyter kernel (nbclient + ipykernel) with this checkout importable; their outputs."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
-    root = str(Path(__file__).resolve().parent.parent)
-    cells = [nbformat.v4.new_code_cell(f"import sys\nsys.path.insert(0, {root!r})"), *map(nbformat.v4.new_code_cell, sources)]
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
-    return [list(cell.outputs) for cell in notebook.cells[1:]]
-
-
-_FIT_IN_A_NOTEBOOK = """\
-from nn import MLP, SGD, fit
-model = MLP(2, [3, 1], seed=0)
-history = fit(model, "hinge", [[0.0, 1.0], [1.0, 0.0]], [1, -1], optimizer=SGD(model.parameters(), lr=0.1), epochs=3{}){}"""
-
-
-@pytest.mark.slow
-def test_fit_shows_a_notebook_progress_bar_in_jupyter() -> None:
-    """In a Jupyter kernel fit's default progress is tqdm's widget (a widget MIME bundle); progress=False shows nothing."""
-    pytest.importorskip("ipywidgets")
-    bar, quiet = _run_notebook(_FIT_IN_A_NOTEBOOK.format("", ""), _FIT_IN_A_NOTEBOOK.format(", progress=False", ""))
-    widgets = [o for o in bar if o["output_type"] == "display_data"]
-    assert len(widgets) == 1 and "application/vnd.jupyter.widget-view+json" in widgets[0]["data"]
-    assert "epoch" in widgets[0]["data"]["text/plain"]
-    assert not any(o["output_type"] == "stream" and o["name"] == "stderr" for o in bar)
-    assert quiet == []
-
-
-@pytest.mark.slow
-def test_fit_falls_back_to_a_text_bar_in_jupyter_without_ipywidgets() -> None:
-    """Without ipywidgets the notebook gets tqdm's text bar on stderr with the last epoch's figures, and no warning."""
-    [outputs] = _run_notebook("sys.modules['ipywidgets'] = None  # as if not installed\n"
-                              + _FIT_IN_A_NOTEBOOK.format("", "\nprint(history.summary())"))
-    stderr = "".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr")
-    stdout = "".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stdout")
-    assert "3/3" in stderr and stdout.strip() in stderr  # the bar's last state shows the summary
-    assert "IProgress" not in stderr and not any(o["output_type"] == "display_data" for o in outputs)
 
 
 def test_ctrl_c_with_early_stopping_restores_the_best_epoch() -> None:
