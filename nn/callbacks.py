@@ -300,7 +300,7 @@ class _NotebookBar:
         self.total, self.n, self.postfix = total, 0, ""
         self._format = tqdm.format_meter
         self._started = self._shown = time.perf_counter()
-        self._handle = display(_Line(self._text()), display_id=True)
+        self._handle = display(_Line(self._text()), display_id=True)  # type: ignore[no-untyped-call]
 
     def _text(self) -> str:
         elapsed = time.perf_counter() - self._started

@@ -42,9 +42,10 @@ def number(value: object, what: str, *, least: float = 0.0) -> float:
     >>> number(0.5, "fit: l2")
     0.5
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (math.isfinite(value) and value >= least):
+    number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+    if not (math.isfinite(number) and number >= least):
         raise ValueError(f"{what} must be a finite number >= {least:g}, got {value!r}")
-    return float(value)
+    return number
 
 
 def examples(X: Any, what: str) -> list[Any]:

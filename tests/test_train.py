@@ -423,7 +423,8 @@ def test_bad_arguments_are_refused(kwargs: dict[str, Any], message: str) -> None
 def test_the_old_validation_names_are_gone() -> None:
     """X_test/y_test (and X_val/y_val keywords) are refused: validation=(X_val, y_val) is the one way."""
     model = tiny(0)
-    for old in ({"X_test": [[0.0, 0.0]], "y_test": [1]}, {"X_val": [[0.0, 0.0]], "y_val": [1]}):
+    olds: list[dict[str, Any]] = [{"X_test": [[0.0, 0.0]], "y_test": [1]}, {"X_val": [[0.0, 0.0]], "y_val": [1]}]
+    for old in olds:
         with pytest.raises(TypeError, match="unexpected keyword"):
             fit(model, "hinge", [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
                 **old)
