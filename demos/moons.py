@@ -3,6 +3,7 @@
     python -m demos.moons              # 100 steps, pictures in out/
     python -m demos.moons --quick      # a few steps, for a smoke test
     python -m demos.moons --compile    # the same training, traced once and replayed as float code
+    python -m demos.moons --animate    # also the decision boundary epoch by epoch: a figure and a GIF
 
 The run is micrograd's: 100 two-moons points (noise 0.1, labels ±1), ``MLP(2, [16, 16, 1])``,
 the max-margin loss mean(relu(1 − y·score)) plus 1e-4·Σp², 100 full-batch steps of gradient
@@ -14,14 +15,17 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograd import GraphvizNotFound, Value, draw_dot, no_grad, render
 from demos._common import demo_parser, new_figure, save, steps_from
 from nn.data import make_moons, rng_from
 from nn.module import MLP
 from nn.optim import SGD, linear_decay
+from nn.snapshots import Snapshots
 from nn.train import History, evaluate, fit
 
 STEPS = 100
@@ -49,7 +53,10 @@ class Run:
     seconds: float
 
 
-def run(seed: int = SEED, steps: int = STEPS, *, test_points: int = TEST_POINTS, log: bool = False, compile: bool = False) -> Run:
+def run(
+    seed: int = SEED, steps: int = STEPS, *, test_points: int = TEST_POINTS, log: bool = False, compile: bool = False,
+    callbacks: Sequence[Any] = (),
+) -> Run:
     """Train micrograd's configuration from ``seed`` for ``steps`` steps and measure it on ``test_points`` fresh points.
 
     ``compile=True`` trains through ``fit(compile=True)``: the same weights, several times faster.
@@ -73,7 +80,8 @@ def run(seed: int = SEED, steps: int = STEPS, *, test_points: int = TEST_POINTS,
 
     started = time.perf_counter()
     history = fit(
-        model, "hinge", X, y, optimizer=optimizer, steps=steps, l2=ALPHA, callbacks=[show] if log else [], progress=False,
+        model, "hinge", X, y, optimizer=optimizer, steps=steps, l2=ALPHA, callbacks=[*callbacks, *([show] if log else [])],
+        progress=False,
         compile=compile,
     )
     seconds = time.perf_counter() - started
@@ -112,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--compile", action="store_true", help="train through fit(compile=True): traced once, replayed as float code"
     )
+    parser.add_argument(
+        "--animate", action="store_true", help="also draw the decision boundary epoch by epoch (a figure and a GIF)"
+    )
     args = parser.parse_args(argv)
     steps = steps_from(args, steps=STEPS, quick_steps=QUICK_STEPS)
     print(f"two moons: {TRAIN_POINTS} training points (noise {NOISE}, labels ±1), seed {args.seed}")
@@ -119,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"loss: hinge mean(relu(1 − y·score)) + {ALPHA:g}·Σp²; full-batch gradient descent, lr 1.0 → 0.1 over {steps} steps")
     if args.compile:
         print("compiled: one sample's objective traced once, replayed as float code over the batch (fit(compile=True))")
-    result = run(args.seed, steps, test_points=100 if args.quick else TEST_POINTS, log=True, compile=args.compile)
+    snapshots = Snapshots(every=max(1, steps // FRAMES))
+    result = run(args.seed, steps, test_points=100 if args.quick else TEST_POINTS, log=True, compile=args.compile,
+                 callbacks=[snapshots] if args.animate else [])  # fmt: skip
     done = result.history.steps_done
     if result.history.interrupted:
         print(f"  interrupted: keeping the weights after step {done}")
@@ -134,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         result.model, result.X, result.y, result.X_test, result.y_test, picture, grid=grid, compile=args.compile
     )
     draw_loss_curve(result.history, out / "moons_loss.png")
+    if args.animate:
+        started = time.perf_counter()
+        boundary_per_epoch(result, snapshots, out, grid=25 if args.quick else 50)
+        print(f"  ({len(snapshots)} boundaries drawn in {time.perf_counter() - started:.1f} s)")
     draw_neuron(result.model, result.X[0], out / "moons_neuron.svg")
     return 0
 
@@ -185,6 +202,75 @@ def draw_decision_boundary(
     ax.set_ylabel("x₂")
     ax.legend(loc="upper right")
     return save(figure, path.parent, path.name)
+
+
+#: How many epochs the animation shows (one snapshot every steps // FRAMES epochs).
+FRAMES = 20
+
+
+def _boundary(ax: Any, gx: list[float], gy: list[float], flat: list[float], result: Run, title: str) -> None:
+    grid = len(gx)
+    rows = [flat[j * grid : (j + 1) * grid] for j in range(grid)]
+    ax.contourf(gx, gy, rows, levels=[-1e9, 0.0, 1e9], colors=["#fde2e2", "#dbeafe"])
+    if min(flat) < 0.0 < max(flat):
+        ax.contour(gx, gy, rows, levels=[0.0], colors="#333333", linewidths=1.0)
+    for label, colour in ((-1, "#dc2626"), (1, "#2563eb")):
+        points = [p for p, t in zip(result.X, result.y) if t == label]
+        ax.scatter([p[0] for p in points], [p[1] for p in points], s=10, c=colour, edgecolors="black", linewidths=0.3)
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def boundary_per_epoch(result: Run, snapshots: Snapshots, out: Path, *, grid: int = 50) -> tuple[Path, Path]:
+    """The decision boundary after each snapshot's epoch: six of them side by side (PNG) and all of them as a GIF.
+
+    Each snapshot's parameters go back into a copy of the model, whose score over the plane is
+    replayed as float code (one sample traced once). The GIF is made with Pillow, which
+    matplotlib already depends on.
+
+    >>> import tempfile
+    >>> snaps = Snapshots()
+    >>> result = run(seed=1, steps=3, test_points=10, callbacks=[snaps])
+    >>> figure, gif = boundary_per_epoch(result, snaps, Path(tempfile.mkdtemp()), grid=8)  # doctest: +ELLIPSIS
+      wrote ...moons_epochs.png
+      wrote ...moons_training.gif
+    >>> from PIL import Image
+    >>> Image.open(gif).n_frames
+    3
+    """
+    from PIL import Image
+
+    from autograd import compile_per_sample
+
+    model = MLP(2, list(result.model.nouts), seed=0)
+    xs, ys = [p[0] for p in result.X], [p[1] for p in result.X]
+    x0, x1, y0, y1 = min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5
+    gx = [x0 + (x1 - x0) * i / (grid - 1) for i in range(grid)]
+    gy = [y0 + (y1 - y0) * j / (grid - 1) for j in range(grid)]
+    plane = [[a, b] for b in gy for a in gx]
+    score = compile_per_sample(lambda x: model.outputs(x)[0])
+    boundaries = []
+    for k in range(len(snapshots)):
+        snap = snapshots.restore(model, k)
+        boundaries.append((snap, score(plane).losses))
+    shown = [boundaries[round(i * (len(boundaries) - 1) / 5)] for i in range(6)] if len(boundaries) > 6 else boundaries
+    figure = new_figure(2.2 * len(shown), 2.4)
+    for i, (snap, flat) in enumerate(shown):
+        _boundary(figure.add_subplot(1, len(shown), i + 1), gx, gy, flat, result, f"epoch {snap.epoch}, loss {snap.loss:.3f}")
+    figure.suptitle("The decision boundary while training (one full-batch step per epoch)", fontsize=10)
+    still = save(figure, out, "moons_epochs.png")
+    frames = []
+    for snap, flat in boundaries:
+        frame = new_figure(4, 3.6)
+        _boundary(frame.add_subplot(), gx, gy, flat, result, f"epoch {snap.epoch}: loss {snap.loss:.3f}")
+        frame.canvas.draw()
+        size = frame.canvas.get_width_height()
+        frames.append(Image.frombuffer("RGBA", size, bytes(frame.canvas.buffer_rgba()), "raw", "RGBA", 0, 1).convert("RGB"))
+    gif = out / "moons_training.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=250, loop=0)
+    print(f"  wrote {gif}")
+    return still, gif
 
 
 def draw_loss_curve(history: History, path: Path) -> Path:
