@@ -291,10 +291,9 @@ def _take_step(run: _Run, bx: Sequence[Any], by: Sequence[Any]) -> Sequence[Outp
             for p, value in zip(params, before):
                 p.data = value
             optimizer.restore(saved)
-        else:
-            history.steps_done += 1
-    if bad is not None:
-        raise NonFiniteError(nonfinite_step(bad, before, named, step, epoch, data_loss, optimizer), history)
+            # Raised inside the block: a Ctrl-C held meanwhile must not hide why training stopped.
+            raise NonFiniteError(nonfinite_step(bad, before, named, step, epoch, data_loss, optimizer), history)
+        history.steps_done += 1
     state.step, state.loss, state.batch, state.before = history.steps_done, data_loss, (bx, by), before
     return outputs
 

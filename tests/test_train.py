@@ -844,3 +844,25 @@ def test_numpy_scalars_are_numbers_everywhere() -> None:
     assert steps.steps_done == 3
     with pytest.raises(ValueError, match="epochs must be an int"):
         fit(model, "hinge", X, y, optimizer=SGD(model.parameters(), lr=0.1), epochs=np.float64(2.0), progress=False)
+
+
+class InfAndCtrlC(InfAtStep):
+    """The k-th step makes a parameter inf and a real SIGINT arrives before fit can undo it."""
+
+    def step(self) -> None:
+        super().step()
+        if self.steps == self.at_step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) ends the process on Windows")
+def test_ctrl_c_during_the_undo_of_a_bad_step_still_undoes_it_and_says_why() -> None:
+    """A Ctrl-C landing between a bad step and its undo waits: the step is undone whole and NonFiniteError says so."""
+    X, y = make_moons(6, 0.1, 0, signed=True)
+    model, expected = tiny(0), tiny(0)
+    optimizer = InfAndCtrlC(model.parameters(), 0.1, 2, 0)
+    with pytest.raises(NonFiniteError, match="step 2"):
+        fit(model, "hinge", X, y, optimizer=optimizer, epochs=5, progress=False)
+    fit(expected, "hinge", X, y, optimizer=SGD(expected.parameters(), lr=0.1), epochs=1, progress=False)
+    assert weights(model) == weights(expected) and optimizer.steps == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
