@@ -207,7 +207,9 @@ class _Run:
             raise TypeError(f"fit: optimizer must be an nn.optim.Optimizer (SGD, Adam), got {type(optimizer).__name__}")
         metric = metric_for(loss, accuracy)
         loss_fn = resolve_loss(loss)
-        hooks = [Diagnosis(record=record_gradients), *(as_callback(c) for c in callbacks), Progress(progress)]
+        hooks = [Diagnosis(record=record_gradients), *(as_callback(c) for c in callbacks)]
+        if not any(isinstance(h, Progress) for h in hooks):  # a Progress of your own replaces progress=
+            hooks.append(Progress(progress))
         n_epochs = limit if epochs is not None else math.ceil(limit / math.ceil(len(xs) / size))
         named = named_parameters(model)
         params = [p for _, p in named]
