@@ -16,13 +16,12 @@ import itertools
 import math
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from autograd import Backprop, Value, draw_dot, no_grad, render
 from demos._common import demo_parser, new_figure, save, steps_from
 from nn import notation
-from nn.callbacks import TrainState
+from nn.callbacks import OnStep, TrainState
 from nn.data import make_regression, rng_from, train_test_split
 from nn.losses import mse
 from nn.module import MLP
@@ -74,17 +73,6 @@ def loss_on(model: MLP, X: list[list[float]], y: list[float]) -> float:
     """L on (X, y), without recording a graph."""
     with no_grad():
         return mse(outputs(model, X), y).data
-
-
-class OnStep:
-    """A callback running ``fn(state)`` after every step ``fit`` keeps."""
-
-    def __init__(self, fn: Callable[[TrainState], None]) -> None:
-        self.fn = fn
-
-    def on_step_end(self, state: TrainState) -> None:
-        """Call the function."""
-        self.fn(state)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,8 @@ of these methods (each optional), or a plain function, which is taken as ``on_ep
 * ``on_epoch_end(history)`` — after each epoch's row is in the ``History``;
 * ``on_fit_end(history)`` — once at the end, also after Ctrl-C or an error (``history.failed``).
 
+``OnStep(fn)`` makes a plain function of the state a per-step callback.
+
 ``on_step_end`` and ``on_epoch_end`` may ask to stop: return ``True`` or a ``Stop`` (with a
 reason). ``fit`` then ends after the current step or epoch, with ``history.stopped_early``.
 
@@ -43,6 +45,7 @@ __all__ = [
     "Callback",
     "Diagnosis",
     "EarlyStopping",
+    "OnStep",
     "Progress",
     "Stop",
     "StopRequest",
@@ -128,6 +131,21 @@ class _EpochFunction:
 
     def __repr__(self) -> str:
         return f"on_epoch_end={getattr(self.fn, '__name__', self.fn)!r}"
+
+
+class OnStep:
+    """A plain function ``fn(state)`` as a callback called after every step (a plain function alone is per epoch).
+
+    >>> OnStep(print).fn is print
+    True
+    """
+
+    def __init__(self, fn: Callable[[TrainState], object]) -> None:
+        self.fn = fn
+
+    def on_step_end(self, state: TrainState) -> StopRequest:
+        """Call the function; its answer may ask to stop."""
+        return wants_stop(self.fn(state))
 
 
 _HOOKS = ("on_fit_start", "on_step_end", "on_epoch_end", "on_fit_end")
