@@ -143,10 +143,24 @@ def frame_dot(frame: Frame, *, rankdir: str = "LR") -> str:
     )
 
 
+# Laid-out pictures by (DOT text, format): exporting one sequence as frames, GIF, APNG and slides lays
+# each frame out once, not four times (Graphviz's layout is most of an export's time). Bounded in bytes.
+_RENDERED: dict[tuple[str, str], bytes] = {}
+_RENDERED_LIMIT = 128 * 2**20
+
+
 def render_bytes(dot: str, format: str = "png") -> bytes:
     """Lay out ``dot`` and return the picture's bytes (``png`` or ``svg``), through ``autograd.render``."""
+    key = (dot, format)
+    known = _RENDERED.get(key)
+    if known is not None:
+        return known
     with tempfile.TemporaryDirectory(prefix="valuegrad-export-") as folder:
-        return render(dot, Path(folder) / f"frame.{format}").read_bytes()
+        data = render(dot, Path(folder) / f"frame.{format}").read_bytes()
+    while _RENDERED and sum(map(len, _RENDERED.values())) + len(data) > _RENDERED_LIMIT:
+        del _RENDERED[next(iter(_RENDERED))]  # the oldest first
+    _RENDERED[key] = data
+    return data
 
 
 def save_frames(frames: Sequence[Frame], folder: str | os.PathLike[str], *, prefix: str = "frame") -> list[Path]:
