@@ -127,7 +127,7 @@ def make_head(rng: random.Random, chars: str, width: int = WIDTH, context: int =
             row = chars[i] if kind == "out" else sub(i + 1)
             weights = [Value(number(), label=f"W_{letter}{row}{sub(j + 1)}") for j in range(width)]
             bias = Value(0.0, label=f"b_{letter}{row}")
-            set_group([*weights, bias], Group(f"{kind} {row}", "neuron", layer))
+            set_group([*weights, bias], Group(f"{kind} {chars[i] if kind == 'out' else i + 1}", "neuron", layer))
             neurons.append((weights, bias))
         setattr(head, kind, neurons)
     return head
