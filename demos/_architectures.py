@@ -61,7 +61,7 @@ def export_graph(
     clusters: Mapping[Value, str] | None = None,
     title: str,
 ) -> list[Path]:
-    """Every export of ``root``'s graph into ``out`` (``<name>-frames/``, ``.gif``, ``.apng.png``, ``-slides.html``, ``-worksheet.pdf``)."""
+    """Every export of ``root``'s graph into ``out``: ``<name>-frames/``, ``.gif``, ``.apng.png``, slides and worksheet."""
     from autograd.export import frames, save_apng, save_frames, save_gif, save_slides, save_worksheet
 
     film = frames(root, names=names, parameters=parameters, clusters=clusters, title=title)

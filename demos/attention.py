@@ -262,7 +262,7 @@ def run(seed: int = SEED, epochs: int = EPOCHS) -> tuple[Result, Head]:
 
     >>> result, _ = run(epochs=1)
     >>> result.steps, [box for box, _, _ in result.groups[:3]], len(result.attention["emm"])
-    (226, ['loss', 'output', 'attention'], 3)
+    (123, ['loss', 'output', 'attention'], 3)
     """
     start = time.perf_counter()
     rng = random.Random(seed)
@@ -370,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     epochs = steps_from(args, steps=EPOCHS, quick_steps=QUICK_EPOCHS)
     print_listing("One attention head in the lecture's notation", LISTING)
 
-    result, head = run(args.seed, epochs)
+    result, _ = run(args.seed, epochs)
     print(f"backprop through one prediction ('{SHOWN[0]}' → 'a'): {result.steps} steps, by part of the model")
     print("(every step of the attention itself; for the other parts, which nodes were processed)")
     for box, nodes, texts in result.groups:
@@ -380,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             for text in texts:
                 print("     " + text.replace("\n", "\n     "))
     if result.losses:
-        print(f"\ntraining on {len(examples())} predictions from {len(NAMES)} names: loss {result.losses[0]:.4f} → {result.losses[-1]:.4f}")
+        change = f"loss {result.losses[0]:.4f} → {result.losses[-1]:.4f}"
+        print(f"\ntraining on {len(examples())} predictions from {len(NAMES)} names: {change}")
     print("attention of the last position after training (α⁽¹⁾ α⁽²⁾ α⁽³⁾):")
     for context, weights in result.attention.items():
         print(f"  after '{context}': " + "  ".join(f"{c}:{w:.3f}" for c, w in zip(context, weights)))
@@ -395,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  drew {render(draw_dot(loss), args.out / f'attention_graph.{suffix}')}")
     if args.export:
         tiny, boxes, parameters = tiny_head(args.seed)
-        export_graph(tiny, args.out, "attention", parameters=parameters, clusters=boxes, title="one attention head (d = 1, T = 2)")
+        title = "one attention head (d = 1, T = 2)"
+        export_graph(tiny, args.out, "attention", parameters=parameters, clusters=boxes, title=title)
     fell = epochs == 0 or result.losses[-1] < result.losses[0]
     return 0 if fell else 1
 

@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     result, kernel, signals = run(args.seed, epochs)
     print(f"backprop through one signal's loss: {result.steps} steps; w₂ is used at {len(result.contributions)} positions:")
     for c in result.contributions:
-        print(f"  step {c.step:>2} ({c.node}):  w₂.grad += {c.amount:+.6f}  →  {c.before:+.6f} + {c.amount:+.6f} = {c.after:+.6f}")
+        sums = f"{c.before:+.6f} + {c.amount:+.6f} = {c.after:+.6f}"
+        print(f"  step {c.step:>2} ({c.node}):  w₂.grad += {c.amount:+.6f}  →  {sums}")
     print(f"  ∂L/∂w₂ = {result.w2_grad:.6f}, the sum of its {len(result.contributions)} terms\n")
     start = ", ".join(f"{w:+.4f}" for w in result.initial_kernel)
     found = ", ".join(f"{w:+.4f}" for w in result.final_kernel)

@@ -3,6 +3,7 @@ pinned on both engines, what their steppers show, and what their quick runs writ
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -28,7 +29,10 @@ def test_convolution_numbers_are_pinned() -> None:
     assert result.steps == 20
     assert close(
         [c.amount for c in result.contributions],
-        [-0.02844781677289296, 0.0029427705026912154, 0.1458192723265695, 0.3676228930124022, 0.07244870223490524, 0.0032102659509364116],
+        [
+            -0.02844781677289296, 0.0029427705026912154, 0.1458192723265695,
+            0.3676228930124022, 0.07244870223490524, 0.0032102659509364116,
+        ],
     )
     assert close(result.w2_grad, 0.5635960872546116)
     assert close([result.losses[0], result.losses[-1]], [2.4539664589213857, 0.20730832621749212])
@@ -41,7 +45,7 @@ def test_convolution_shared_weight_gradient_is_the_running_sum_of_one_term_per_p
     contributions = result.contributions
     assert [c.node for c in contributions] == [f"y{s}" for s in "₆₅₄₃₂₁"]
     assert contributions[0].before == 0.0
-    for previous, current in zip(contributions, contributions[1:]):
+    for previous, current in itertools.pairwise(contributions):
         assert current.before == previous.after
         assert current.after == current.before + current.amount
     assert contributions[-1].after == result.w2_grad
@@ -53,7 +57,9 @@ def test_convolution_learns_the_second_difference_kernel() -> None:
     assert result.final_kernel == pytest.approx([1.0, -2.0, 1.0, 0.0], abs=1e-3)
 
 
-def test_convolution_quick_run_prints_the_listing_and_writes_its_pictures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_convolution_quick_run_prints_the_listing_and_writes_its_pictures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--quick prints the lecture-notation listing and the w₂ terms, and writes the figure and the graph drawing."""
     assert convolution.main(["--quick", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
@@ -73,7 +79,10 @@ def test_rnn_numbers_are_pinned() -> None:
     assert close(result.w_hh_terms, [0.011747234137401572, 0.012418584249137936, -0.0])
     assert close(result.w_hh_grad, 0.024165818386539507)
     assert close([result.losses[0], result.losses[-1]], [0.07844469001864647, 0.01318494435222657])
-    assert close(result.parameters, [0.8718839218302793, 0.6364222668647319, -0.03136811127871712, 0.6025067621139789, 0.08724480579921758])
+    assert close(
+        result.parameters,
+        [0.8718839218302793, 0.6364222668647319, -0.03136811127871712, 0.6025067621139789, 0.08724480579921758],
+    )
     assert close([r.norms[0] for r in result.regimes], [1.7969714196215191e-09, 0.47973880748400743, 127834.03948858939])
     assert [r.verdict for r in result.regimes] == ["vanishing", "healthy", "exploding"]
 
@@ -161,7 +170,9 @@ def test_attention_tiny_head_steps_like_backward() -> None:
     assert stepped == [p.grad for p in parameters]
 
 
-def test_attention_quick_run_prints_the_listing_and_writes_its_pictures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_attention_quick_run_prints_the_listing_and_writes_its_pictures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--quick prints the listing (q, k⁽ᵗ⁾, softmax) and the grouped steps, and writes the figure and the drawing."""
     assert attention.main(["--quick", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
