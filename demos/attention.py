@@ -49,7 +49,7 @@ END = "."
 IMAGES = Path("docs/images")
 
 LISTING = f"""
-input:          the last T = {CONTEXT} characters c⁽¹⁾ c⁽²⁾ c⁽³⁾ (``.`` before a name starts)
+input:          the last T = {CONTEXT} characters c⁽¹⁾ c⁽²⁾ c⁽³⁾ ('.' pads the start of a name, and ends it)
 embedding:      x⁽ᵗ⁾ = E[c⁽ᵗ⁾] + P⁽ᵗ⁾               a learnt vector of d = {WIDTH} per character, plus one per position
 query:          q = W_Q x⁽ᵀ⁾ + b_Q                  asked by the last position
 keys, values:   k⁽ᵗ⁾ = W_K x⁽ᵗ⁾ + b_K,  v⁽ᵗ⁾ = W_V x⁽ᵗ⁾ + b_V      the same W_K, W_V at every position t

@@ -47,7 +47,7 @@ input at time t:    x⁽ᵗ⁾                               t = 1, …, T = {T}
 hidden state:       h⁽⁰⁾ = 0,  a⁽ᵗ⁾ = w_hh h⁽ᵗ⁻¹⁾ + w_xh x⁽ᵗ⁾ + b_h,  h⁽ᵗ⁾ = f(a⁽ᵗ⁾)     f = tanh
 output:             y = w_hy h⁽ᵀ⁾ + b_y
 parameters:         w_hh, w_xh, b_h (the same at every time step), w_hy, b_y
-labels:             ℓ = (x⁽¹⁾ + … + x⁽ᵀ⁾) / T         (the running mean: needs memory)
+labels:             ℓ = (x⁽¹⁾ + … + x⁽ᵀ⁾) / T         (the mean: it needs memory)
 loss:               L = 1/P Σ_p (y_p − ℓ_p)²            P = {P} sequences
 update:             Adam, one of the lecture's "other methods" (plain gradient descent
                     stalls on this task: w_hh's direction is long and flat)   α = {LEARNING_RATE}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -192,3 +193,11 @@ def test_a_demo_exports_its_stepped_graph(tmp_path: Path, capsys: pytest.Capture
     assert len(frames) == int(said.group(1)) > 0
     for name in ("rnn.gif", "rnn.apng.png", "rnn-slides.html", "rnn-worksheet.pdf"):
         assert (tmp_path / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("demo", [convolution, rnn, attention], ids=lambda m: m.__name__)
+def test_the_listing_in_the_docs_is_the_one_the_demo_prints(demo: ModuleType) -> None:
+    """docs/teaching.md quotes each demo's lecture-notation listing exactly as the demo prints it."""
+    docs = (Path(__file__).parent.parent / "docs" / "teaching.md").read_text(encoding="utf-8")
+    listing: str = demo.LISTING
+    assert "```\n" + listing.strip() + "\n```" in docs
