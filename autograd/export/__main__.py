@@ -49,11 +49,13 @@ def neuron() -> Value:
 
 
 GRAPHS: dict[str, Callable[[], Value]] = {"lecture": lecture, "neuron": neuron}
+#: What each graph's pictures and pages are titled.
+TITLES = {"lecture": "backprop through L = (a*b + c) * f", "neuron": "backprop through o = tanh(x1*w1 + x2*w2 + b)"}
 
 
 def export_all(root: Value, out: Path, name: str, *, only: Sequence[str] = FORMATS, seconds: float = 1.5) -> list[Path]:
     """Write the exports ``only`` names for ``root`` into ``out`` (file names start with ``name``); return the paths."""
-    film = frames(root, title=f"backprop through {name}")
+    film = frames(root, title=TITLES.get(name, f"backprop through {name}"))
     written: list[Path] = []
     if "png" in only:
         written += save_frames(film, out / f"{name}-frames")
