@@ -58,6 +58,20 @@ def _number(x: Any) -> Any:
         return {"repr": repr(x)[:80]}
 
 
+def _reachable(engine: Any, out: Any, nodes: list[Any]) -> list[Any]:
+    """Every node ``out`` was computed from, through the parents the class exposes (a loop, not recursion)."""
+    if not engine.parents:
+        return nodes  # only the program's own nodes can be reached
+    seen: dict[int, Any] = {}
+    stack = [out]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            stack.extend(getattr(node, engine.parents, ()))
+    return list(seen.values())
+
+
 def run(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Build the request's program with the engine, call backward, and read every node's data and grad."""
     cls = engine.cls
@@ -82,7 +96,7 @@ def run(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
                 if engine.zero:
                     getattr(out, engine.zero)()
                 else:
-                    for n in nodes:
+                    for n in _reachable(engine, out, nodes):
                         setattr(n, engine.grad, 0.0)
                 phase = f"backward() number {k + 1}"
             out.backward()
