@@ -137,12 +137,13 @@ class _Checker:
             comment = f"{reply['error']} in {phase}: {reply.get('message', '')}".strip()
             code = program.source(self.cls, methods=self.methods, comment=comment[:160], **source)
             blamed = OPERATORS[program.steps[int(phase.split()[1]) - 1].key].title if phase.startswith("step") else ""
-            return Result(name, key, "fail", code, None, reply["error"], blamed or name, reply["error"], hint)
+            return Result(name, key, "fail", code, None, reply["error"], blamed or name, reply["error"], hint, operations=len(program.steps))
         mistake, hint = diagnose(program, wrong)
         focus = wrong.node if wrong.quantity == "grad" else -wrong.node - 1
         comment = f"expected {wrong.expected!r}, got {wrong.actual!r}"
         code = program.source(self.cls, focus=focus, methods=self.methods, comment=comment, **source)
-        return Result(name, key, "fail", code, wrong.expected, wrong.actual, OPERATORS[blame(program, wrong)].title, mistake, hint)
+        blamed = OPERATORS[blame(program, wrong)].title
+        return Result(name, key, "fail", code, wrong.expected, wrong.actual, blamed, mistake, hint, operations=len(program.steps))
 
     def once(self, name: str, key: str) -> Callable[[Program], Result | None]:
         def evaluate(program: Program) -> Result | None:

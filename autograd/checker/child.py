@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from autograd.checker.operators import OPERATORS
@@ -118,6 +119,19 @@ def run(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
         }
 
 
+def _guard(probe: Callable[[], Any]) -> Any:
+    """Run a discovery probe with one second on the clock (then ``Hang``), and restore the overall timer."""
+    remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        return probe()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, max(remaining - 1.0, 0.5))
+
+
+_guard.timeout = Hang  # type: ignore[attr-defined]
+
+
 def main(argv: list[str]) -> int:
     """Serve requests for the engine ``argv[0]`` until stdin closes."""
     replies = os.fdopen(os.dup(1), "w", buffering=1)
@@ -131,7 +145,7 @@ def main(argv: list[str]) -> int:
 
     try:
         signal.setitimer(signal.ITIMER_REAL, 20.0)
-        engine = Engine(load(argv[0]))
+        engine = Engine(load(argv[0]), _guard)
         signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException as error:  # noqa: BLE001 - whatever importing it does is the answer
         signal.setitimer(signal.ITIMER_REAL, 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from autograd.checker.operators import OPERATORS
@@ -27,8 +28,12 @@ UNSUPPORTED = (TypeError, AttributeError, NotImplementedError, AssertionError)
 class Engine:
     """A student's class, with the names its parts were found under."""
 
-    def __init__(self, cls: type) -> None:
+    def __init__(self, cls: type, guard: Callable[[Callable[[], Any]], Any] | None = None) -> None:
         self.cls = cls
+        # Runs one probe under a time limit (the child's timer); a probe that hangs means "present, broken".
+        self.guard = guard or (lambda probe: probe())
+        #: What ``guard`` raises when a probe runs out of time.
+        self.timeout: type[BaseException] = getattr(guard, "timeout", TimeoutError)
         probe = cls(1.5)
         self.data = next((n for n in DATA_NAMES if _number(getattr(probe, n, None)) == 1.5), "")
         if not self.data:
@@ -73,20 +78,23 @@ class Engine:
         left = self.cls(x)
         right: Any = y if op.kind != "binary" else self.cls(y)
         try:
-            out = op.call(op.method)(*((right, left) if op.kind == "reflected" else (left, right)))
-            self.value_of(out)
+            self.guard(lambda: self.value_of(op.call(op.method)(*((right, left) if op.kind == "reflected" else (left, right)))))
         except UNSUPPORTED as error:
             return "", f"{op.written('x', 'y' if op.kind == 'binary' else y)} raises {type(error).__name__}: {error}"[:200]
         except Exception:
             pass  # present but broken: the checks say how
+        except self.timeout:
+            pass  # present, and it hangs: the checks report it
         return op.method, ""
 
     def _works(self, key: str, method: str, x: float) -> bool:
         try:
-            self.value_of(OPERATORS[key].call(method)(self.cls(x)))
+            self.guard(lambda: self.value_of(OPERATORS[key].call(method)(self.cls(x))))
         except UNSUPPORTED:
             return False
         except Exception:
+            pass
+        except self.timeout:
             pass
         return True
 
@@ -103,8 +111,8 @@ class Engine:
         domain = RULES[rule].domain[0]
         for x in (_inside(domain, 0.7), _inside(domain, 1.3)):
             try:
-                got = _number(self.value_of(getattr(self.cls(x), method)()))
-            except Exception:
+                got = _number(self.guard(lambda: self.value_of(getattr(self.cls(x), method)())))
+            except (Exception, self.timeout):
                 return False
             if got is None or not math.isclose(got, forward(x), rel_tol=1e-6, abs_tol=1e-9):
                 return False

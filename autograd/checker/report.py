@@ -42,6 +42,8 @@ class Result:
     hint: str = ""
     #: Programs run for it.
     examples: int = 0
+    #: How many operations the minimal program makes (0 when there is none).
+    operations: int = 0
 
 
 @dataclass(frozen=True)
