@@ -145,7 +145,13 @@ def main(argv: list[str]) -> int:
 
     try:
         signal.setitimer(signal.ITIMER_REAL, 20.0)
-        engine = Engine(load(argv[0]), _guard)
+        broken = frozenset(argv[argv.index("--broken") + 1].split(",")) if "--broken" in argv else frozenset()
+
+        def announce(key: str) -> None:
+            # The parent learns which probe was running if this one kills the process.
+            replies.write(json.dumps({"probing": key}) + "\n")
+
+        engine = Engine(load(argv[0]), _guard, announce, broken)
         signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException as error:  # noqa: BLE001 - whatever importing it does is the answer
         signal.setitimer(signal.ITIMER_REAL, 0)

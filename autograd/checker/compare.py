@@ -129,5 +129,7 @@ def error_hint(reply: dict[str, Any]) -> str:
     """The hint for a reply that is an error: by its kind, with where it was raised."""
     kind = reply["error"]
     hint = HINTS.get(kind, f"it raised {kind}")
+    if kind == "Hang" and str(reply.get("phase", "")).startswith("step"):
+        hint = "this operator never returns: a loop in its forward that does not end for these numbers"
     where = f" ({reply['line']})" if reply.get("line") else ""
     return f"{hint}{where}"

@@ -183,7 +183,23 @@ def programs(draw: st.DrawFn, keys: Sequence[str], max_steps: int = 8) -> Progra
     if not steps:
         # Every drawn step left its domain: fall back on the first key's one-step program.
         return draw(one_step(keys[0]))
-    return Program(leaves, tuple(steps))
+    return _without_unused_leaves(Program(leaves, tuple(steps)))
+
+
+def _without_unused_leaves(program: Program) -> Program:
+    """The program with the leaves no step reads taken out (a shrunk program should show no dead variables)."""
+    n = len(program.leaves)
+    used = sorted({a for s in program.steps for a in s.args if isinstance(a, int) and a < n})
+    if len(used) == n:
+        return program
+    renumber = {old: new for new, old in enumerate(used)}
+    shift = n - len(used)
+
+    def moved(a: Operand) -> Operand:
+        return a if isinstance(a, float) else renumber[a] if a < n else a - shift
+
+    steps = tuple(Step(s.key, tuple(moved(a) for a in s.args)) for s in program.steps)
+    return Program(tuple(program.leaves[i] for i in used), steps)
 
 
 def chain(depth: int, key: str = "+") -> Program:

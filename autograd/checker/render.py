@@ -18,8 +18,10 @@ def _summary(report: Report) -> str:
 
 def _details(r: Result) -> list[str]:
     lines = [f"  {r.code}"] if r.code else []
-    if r.expected is not None or r.actual is not None:
+    if r.expected is not None:
         lines.append(f"  expected {r.expected!r}, got {r.actual!r}")
+    elif r.actual is not None:
+        lines.append(f"  got {r.actual}")
     if r.blamed:
         lines.append(f"  blamed: {r.blamed}")
     if r.hint:

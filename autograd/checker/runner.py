@@ -13,11 +13,14 @@ import os
 import select
 import subprocess
 import sys
+import time
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 #: How much longer than its own timer the parent waits before it kills a child that does not answer.
 GRACE = 3.0
+#: How many times discovery may kill the process (once per operator) before the engine counts as unusable.
+MAX_BROKEN = 8
 
 
 class EngineUnusable(Exception):
@@ -32,17 +35,29 @@ class Child:
         self.process: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self.restarts = 0
+        #: Operators whose discovery probe killed the process (not probed again).
+        self.broken: set[str] = set()
+        self._buffer = b""
         self._start()
 
     def _start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograd.checker.child", self.target, "--memory", str(self.memory_mb)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
-        )
-        first = self._read(25.0)
+        for _ in range(MAX_BROKEN):
+            command = [sys.executable, "-m", "autograd.checker.child", self.target, "--memory", str(self.memory_mb)]
+            if self.broken:
+                command += ["--broken", ",".join(sorted(self.broken))]
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONHASHSEED": "0"}
+            )
+            probing = ""
+            self._buffer = b""
+            first = self._read(25.0)
+            while first is not None and "probing" in first:
+                probing = first["probing"]
+                first = self._read(25.0)
+            if first is not None and first.get("error") == "Crash" and probing:
+                self.broken.add(probing)  # that operator's probe killed the process: start again without probing it
+                continue
+            break
         if first is None or "ready" not in first:
             self.close()
             reason = "no answer" if first is None else f"{first.get('error')}: {first.get('message')}"
@@ -50,14 +65,21 @@ class Child:
         self.info = first["ready"]
 
     def _read(self, timeout: float) -> dict[str, Any] | None:
+        """The next line from the child as JSON; None after ``timeout`` seconds, a ``Crash`` reply when it died."""
         assert self.process is not None and self.process.stdout is not None
-        stdout: IO[bytes] = self.process.stdout
-        ready, _, _ = select.select([stdout], [], [], timeout)
-        if not ready:
-            return None
-        line = stdout.readline()
-        if not line:
-            return {"error": "Crash", "message": self._death()}
+        fd = self.process.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        # Our own line buffer over os.read: select() cannot see lines a buffered reader already holds.
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self._buffer = b""
+                return {"error": "Crash", "message": self._death()}
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
         reply: dict[str, Any] = json.loads(line)
         return reply
 
