@@ -3,8 +3,8 @@
 Hypothesis draws and shrinks programs here, in the checker's process; each program runs in the
 child (``runner.Child``), so a crash or a hang is one failing example, not the end of the check.
 The search is seeded (``seed``), so the same engine gets the same report every time. Shrinking
-stops ``SHRINK_SECONDS`` after a property's first failure and keeps the smallest failing program
-seen so far.
+stops after ``SHRINK_RUNS`` programs past a property's first failure (a hang or crash counts as
+``SLOW_RUN_COST``) and keeps the smallest failing program seen so far.
 """
 
 from __future__ import annotations
@@ -27,8 +27,12 @@ from autograd.checker.reference import expected, simulate
 from autograd.checker.report import Report, Result
 from autograd.checker.runner import Child, EngineUnusable
 
-#: How long shrinking may go on after a property's first failure.
-SHRINK_SECONDS = 2.0
+#: How many programs shrinking may run after a property's first failure: counted, not timed, so that
+#: the same seed gives the same minimal program on a busy machine too. A hang or crash counts as many.
+SHRINK_RUNS = 150
+SLOW_RUN_COST = 50
+#: A safety net in seconds for shrinking (only reached by engines that are slow on every program).
+SHRINK_SECONDS = 8.0
 #: The deep chain's length: micrograd-style recursive sorts fail long before.
 DEEP = 10_000
 
@@ -87,6 +91,7 @@ class _Checker:
         best: list[_Failure] = []
         cache: dict[Program, Result | None] = {}
         first: list[float] = []
+        spent = [0]
 
         def size(p: Program) -> tuple[int, int, int]:
             return (len(p.steps), len(p.leaves), sum(len(repr(x)) for x in p.leaves))
@@ -106,14 +111,18 @@ class _Checker:
         def prop(program: Program) -> None:
             if program in cache:
                 found = cache[program]
-            elif first and time.monotonic() - first[0] > SHRINK_SECONDS:
-                return  # out of time: every new candidate "passes", so shrinking ends at the best so far
+            elif first and (spent[0] > SHRINK_RUNS or time.monotonic() - first[0] > SHRINK_SECONDS):
+                return  # out of budget: every new candidate "passes", so shrinking ends at the best so far
             else:
                 found = cache[program] = evaluate(program)
+                if first:
+                    spent[0] += SLOW_RUN_COST if found is not None and found.actual in ("Hang", "Crash") else 1
             if found is None:
                 return
             if not first:
                 first.append(time.monotonic())
+            if found.actual in ("Hang", "Crash") and len(program.steps) <= 3:
+                spent[0] = SHRINK_RUNS + 1  # short enough to read; another hang would cost a whole time limit
             if not best or size(program) < size(best[0].program):
                 best[:] = [_Failure(program, found)]
             raise AssertionError("fails")
