@@ -83,6 +83,8 @@ class _Checker:
         self.cls = str(self.info["class"])
         self.methods: dict[str, str] = {k: v for k, v in self.info["ops"].items() if v != OPERATORS[k].method}
         self.int_grads = ""
+        #: When (time.monotonic) the first failing program of the check ran, if one did.
+        self.first_failure: float | None = None
 
     # ---------------------------------------------------------------------------- searching
 
@@ -121,6 +123,7 @@ class _Checker:
                 return
             if not first:
                 first.append(time.monotonic())
+                self.first_failure = min(self.first_failure or first[0], first[0])
             if found.actual in ("Hang", "Crash") and len(program.steps) <= 3:
                 spent[0] = SHRINK_RUNS + 1  # short enough to read; another hang would cost a whole time limit
             if not best or size(program) < size(best[0].program):
@@ -256,10 +259,10 @@ class _Checker:
             got = number(reply["grads"][0][0])
             if got is not None and math.isclose(got, want.grads[0], rel_tol=1e-6):
                 return Result(name, "deep", "pass", examples=1)
-            code = f"{chain(3, key).source(self.cls, backward=0).rsplit(';', 1)[0]}; ... ({depth} steps); backward(); a.grad"
+            code = self.chain_code(depth, key, f"a.grad: expected {want.grads[0]!r}, got {reply['grads'][0][0]!r}")
             return Result(name, "deep", "fail", code, want.grads[0], reply["grads"][0][0], OPERATORS[key].title, "grad", HINTS["grad"].format(op=OPERATORS[key].title))
         if reply["error"] != "RecursionError":
-            code = f"a = {self.cls}(1.0); x = a; for _ in range({depth}): x = x {key} {program.steps[0].args[1]!r}; x.backward()  # {reply['error']}"
+            code = self.chain_code(depth, key, reply["error"])
             return Result(name, "deep", "fail", code, None, reply["error"], "backward()", reply["error"], error_hint(reply))
         low, high = 1, depth  # low works, high fails
         while high - low > max(8, low // 50):
@@ -268,9 +271,14 @@ class _Checker:
                 high = middle
             else:
                 low = middle
-        code = f"a = {self.cls}(1.0); x = a; for _ in range({high}): x = x {key} {program.steps[0].args[1]!r}; x.backward()  # RecursionError"
+        code = self.chain_code(high, key, "RecursionError")
         hint = f"{HINTS['RecursionError']} (graphs of {low} steps work, {high} fail)"
-        return Result(name, "deep", "warn", code, want.grads[0], "RecursionError", "backward()", "recursion", hint, examples=1)
+        return Result(name, "deep", "warn", code, None, "RecursionError", "backward()", "recursion", hint, examples=1)
+
+    def chain_code(self, depth: int, key: str, comment: str) -> str:
+        """The deep chain as a program to paste."""
+        number = chain(1, key).steps[0].args[1]
+        return f"a = {self.cls}(1.0)\nx = a\nfor _ in range({depth}):\n    x = x {key} {number!r}\nx.backward()  # {comment}"
 
     def integers(self) -> Result:
         name = "float grads"
@@ -329,4 +337,5 @@ def check_engine(
         if chain_key:
             results.append(checker.deep(chain_key))
         results.append(checker.integers())
-        return Report(target, checker.cls, results, seed=seed, info=child.info, seconds=time.monotonic() - start)
+        first = None if checker.first_failure is None else checker.first_failure - start
+        return Report(target, checker.cls, results, seed=seed, info=child.info, seconds=time.monotonic() - start, first_failure=first)

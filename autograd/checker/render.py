@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from xml.sax.saxutils import escape, quoteattr
 
 from autograd.checker.report import Report, Result
@@ -17,7 +18,7 @@ def _summary(report: Report) -> str:
 
 
 def _details(r: Result) -> list[str]:
-    lines = [f"  {r.code}"] if r.code else []
+    lines = [f"  {line}" for line in r.code.splitlines()]
     if r.expected is not None:
         lines.append(f"  expected {r.expected!r}, got {r.actual!r}")
     elif r.actual is not None:
@@ -33,7 +34,10 @@ def text(report: Report) -> str:
     """The report for a terminal: one line per result, then each failure and warning in full."""
     width = max(len(r.name) for r in report.results)
     lines = [_summary(report), ""]
-    lines += [f"  {r.name.ljust(width)}  {_MARKS[r.status]}" for r in report.results]
+    lines += [f"  {r.name.ljust(width)}  {_MARKS[r.status]}" for r in report.results if r.status != "missing"]
+    missing = [r.name for r in report.results if r.status == "missing"]
+    if missing:
+        lines += ["", *textwrap.wrap("missing (not offered): " + ", ".join(missing), 100, initial_indent="  ", subsequent_indent="    ")]
     for r in report.results:
         if r.status in ("fail", "warn"):
             lines += ["", f"{_MARKS[r.status]}: {r.name}", *_details(r)]
@@ -47,7 +51,7 @@ def markdown(report: Report) -> str:
     for r in report.results:
         if r.status in ("fail", "warn"):
             lines += ["", f"### {_MARKS[r.status]}: `{r.name}`", "", "```python", r.code, "```", ""]
-            lines += [line.strip() for line in _details(r)[1:]]
+            lines += [line.strip() for line in _details(r)[len(r.code.splitlines()) :]]
     return "\n".join(lines) + "\n"
 
 

@@ -57,6 +57,8 @@ class Report:
     #: What discovery found: the attribute names, constructor, parents, zeroing (``Child.info``).
     info: dict[str, Any] = field(default_factory=dict)
     seconds: float = field(default=0.0, compare=False)
+    #: Seconds from the start to the first failing program (None when none failed).
+    first_failure: float | None = field(default=None, compare=False)
 
     @property
     def passed(self) -> bool:
