@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         target = "micrograd.engine:Value" if name == "micrograd" else str(ENGINES / f"{name}.py")
         cpu, start = _cpu(), time.monotonic()
         report = check_engine(target)
-        print(f"  correct  {name:24} {'pass' if report.passed else 'FAIL'}  {time.monotonic() - start:6.1f} s wall  {_cpu() - cpu:6.1f} s CPU")
+        print(
+            f"  correct  {name:24} {'pass' if report.passed else 'FAIL'}  "
+            f"{time.monotonic() - start:6.1f} s wall  {_cpu() - cpu:6.1f} s CPU"
+        )
     worst = 0.0
     for path in sorted(ENGINES.glob("bug_*.py")):
         cpu, start = _cpu(), time.monotonic()
@@ -49,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.monotonic() - start
         after = wall - report.first_failure if report.first_failure is not None else float("nan")
         worst = max(worst, after) if after == after else worst
-        print(f"  buggy    {path.stem:24} {'pass' if report.passed else 'fail'}  {wall:6.1f} s wall  {_cpu() - cpu:6.1f} s CPU  report {after:5.1f} s after the first failure")
+        print(
+            f"  buggy    {path.stem:24} {'pass' if report.passed else 'fail'}  {wall:6.1f} s wall  {_cpu() - cpu:6.1f} s CPU  "
+            f"report {after:5.1f} s after the first failure"
+        )
     print(f"  slowest report after a first failure: {worst:.1f} s")
     count = 10 if args.quick else 50
     engines = sorted(ENGINES.glob("*.py"))
@@ -60,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         graded = grade(folder, jobs=args.jobs)
         wall = time.monotonic() - start
     failing = sum(not r.passed for _, r in graded)
-    print(f"  graded {count} submissions ({failing} failing) with {args.jobs} jobs: {wall:6.1f} s wall  {_cpu() - cpu:6.1f} s CPU")
+    print(
+        f"  graded {count} submissions ({failing} failing) with {args.jobs} jobs: {wall:6.1f} s wall  {_cpu() - cpu:6.1f} s CPU"
+    )
     return 0
 
 

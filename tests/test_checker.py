@@ -41,7 +41,7 @@ def test_the_corpus_is_big_enough() -> None:
 
 @pytest.mark.parametrize("path", ENGINES, ids=lambda p: p.stem)
 def test_corpus_engine(path: Path) -> None:
-    """A correct engine passes; a buggy one has a result naming its planted mistake and operator, shown in at most 3 operations."""
+    """A correct engine passes; a buggy one has a result naming its planted mistake and operator, in at most 3 operations."""
     mistake, blamed = planted(path)
     report = check_engine(str(path), budget=SMALL, timeout=0.5)
     if not mistake:
@@ -99,7 +99,7 @@ def test_discovery_by_behaviour(tmp_path: Path) -> None:
     assert report.result("x.tanh()").status == "pass" and report.result("x.log()").status == "missing"
 
 
-ENGINE = '''
+ENGINE = """
 import os
 class Value:
     def __init__(self, data):
@@ -116,7 +116,7 @@ class Value:
         self.grad = 1.0
         for p in self._prev:
             p.grad += 1.0
-'''
+"""
 
 
 def _engine(tmp_path: Path, exp: str = "return self", backward: str = "pass") -> str:

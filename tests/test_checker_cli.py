@@ -57,7 +57,7 @@ def test_grade_a_folder(tmp_path: Path) -> None:
     assert (out / "grades.csv").read_text() == first
 
 
-COURSE_TEST = '''
+COURSE_TEST = """
 pytest_plugins = ["autograd.checker.pytest_plugin"]
 from autograd.checker import Budget
 from autograd.checker.pytest_plugin import assert_engine_passes
@@ -68,14 +68,16 @@ def test_good(check_engine):
 
 def test_bad():
     assert_engine_passes({bad!r}, budget=Budget(5, 5, 5, 200))
-'''
+"""
 
 
 def test_a_course_suite_uses_the_fixtures(tmp_path: Path) -> None:
     """A course's own pytest run: the good engine passes, the bad one fails with the report as its message."""
     (tmp_path / "conftest.py").write_text(COURSE_TEST.split("from autograd.checker import")[0])
     body = COURSE_TEST.replace('pytest_plugins = ["autograd.checker.pytest_plugin"]\n', "")
-    (tmp_path / "test_course.py").write_text(body.format(good=str(ENGINES / "correct_closures.py"), bad=str(ENGINES / "bug_exp_input.py")))
+    (tmp_path / "test_course.py").write_text(
+        body.format(good=str(ENGINES / "correct_closures.py"), bad=str(ENGINES / "bug_exp_input.py"))
+    )
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--checker-seed", "3", str(tmp_path)],
         capture_output=True,

@@ -9,6 +9,7 @@ stops after ``SHRINK_RUNS`` programs past a property's first failure (a hang or 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import time
@@ -88,7 +89,9 @@ class _Checker:
 
     # ---------------------------------------------------------------------------- searching
 
-    def search(self, strategy: st.SearchStrategy[Program], evaluate: Callable[[Program], Result | None], examples: int) -> tuple[_Failure | None, int]:
+    def search(
+        self, strategy: st.SearchStrategy[Program], evaluate: Callable[[Program], Result | None], examples: int
+    ) -> tuple[_Failure | None, int]:
         """Draw up to ``examples`` programs; the smallest one ``evaluate`` finds failing, and how many ran."""
         best: list[_Failure] = []
         cache: dict[Program, Result | None] = {}
@@ -130,10 +133,9 @@ class _Checker:
                 best[:] = [_Failure(program, found)]
             raise AssertionError("fails")
 
-        try:
+        # The failure (or Hypothesis's Flaky after the budget ran out) is in ``best``.
+        with contextlib.suppress(Exception):
             prop()
-        except Exception:
-            pass  # the failure (or Hypothesis's Flaky after the time limit) is in ``best``
         return (best[0] if best else None), len(cache)
 
     def run(self, program: Program, **request: Any) -> dict[str, Any]:
@@ -141,7 +143,9 @@ class _Checker:
 
     # ---------------------------------------------------------------------------- one result
 
-    def failed(self, name: str, key: str, program: Program, reply: dict[str, Any], wrong: Mismatch | None, **source: Any) -> Result:
+    def failed(
+        self, name: str, key: str, program: Program, reply: dict[str, Any], wrong: Mismatch | None, **source: Any
+    ) -> Result:
         """A failing result: the program as code, the numbers, the blame and the hint."""
         if wrong is None:
             hint = error_hint(reply)
@@ -149,7 +153,9 @@ class _Checker:
             comment = f"{reply['error']} in {phase}: {reply.get('message', '')}".strip()
             code = program.source(self.cls, methods=self.methods, comment=comment[:160], **source)
             blamed = OPERATORS[program.steps[int(phase.split()[1]) - 1].key].title if phase.startswith("step") else ""
-            return Result(name, key, "fail", code, None, reply["error"], blamed or name, reply["error"], hint, operations=len(program.steps))
+            return Result(
+                name, key, "fail", code, None, reply["error"], blamed or name, reply["error"], hint, operations=len(program.steps)
+            )
         mistake, hint = diagnose(program, wrong)
         focus = wrong.node if wrong.quantity == "grad" else -wrong.node - 1
         comment = f"expected {wrong.expected!r}, got {wrong.actual!r}"
@@ -210,11 +216,17 @@ class _Checker:
         probe = Program((1.5,), (Step("*", (0, 0)), Step("*", (1, 1))))
         if "*" in keys:
             reply = self.run(probe, passes=2)
-            stale = "error" not in reply and compare(probe, reply, simulate(probe, passes=2, reset_interior=False), leaves_only=True) is None
+            stale = (
+                "error" not in reply
+                and compare(probe, reply, simulate(probe, passes=2, reset_interior=False), leaves_only=True) is None
+            )
             if stale and not self.info.get("zero"):
                 wrong = compare(probe, reply, expected(probe, passes=2), leaves_only=True)
                 result = self.failed(name, "twice", probe, reply, wrong, backward=2)
-                hint = "interior grads compound over a second backward(), as in micrograd: build the graph anew before each backward()"
+                hint = (
+                    "interior grads compound over a second backward(), as in micrograd: "
+                    "build the graph anew before each backward()"
+                )
                 return Result(**{**result.__dict__, "status": "warn", "mistake": "twice", "hint": hint})
 
         def evaluate(program: Program) -> Result | None:
@@ -260,7 +272,17 @@ class _Checker:
             if got is not None and math.isclose(got, want.grads[0], rel_tol=1e-6):
                 return Result(name, "deep", "pass", examples=1)
             code = self.chain_code(depth, key, f"a.grad: expected {want.grads[0]!r}, got {reply['grads'][0][0]!r}")
-            return Result(name, "deep", "fail", code, want.grads[0], reply["grads"][0][0], OPERATORS[key].title, "grad", HINTS["grad"].format(op=OPERATORS[key].title))
+            return Result(
+                name,
+                "deep",
+                "fail",
+                code,
+                want.grads[0],
+                reply["grads"][0][0],
+                OPERATORS[key].title,
+                "grad",
+                HINTS["grad"].format(op=OPERATORS[key].title),
+            )
         if reply["error"] != "RecursionError":
             code = self.chain_code(depth, key, reply["error"])
             return Result(name, "deep", "fail", code, None, reply["error"], "backward()", reply["error"], error_hint(reply))
@@ -338,4 +360,6 @@ def check_engine(
             results.append(checker.deep(chain_key))
         results.append(checker.integers())
         first = None if checker.first_failure is None else checker.first_failure - start
-        return Report(target, checker.cls, results, seed=seed, info=child.info, seconds=time.monotonic() - start, first_failure=first)
+        return Report(
+            target, checker.cls, results, seed=seed, info=child.info, seconds=time.monotonic() - start, first_failure=first
+        )

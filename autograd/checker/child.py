@@ -153,7 +153,7 @@ def main(argv: list[str]) -> int:
 
         engine = Engine(load(argv[0]), _guard, announce, broken)
         signal.setitimer(signal.ITIMER_REAL, 0)
-    except BaseException as error:  # noqa: BLE001 - whatever importing it does is the answer
+    except BaseException as error:
         signal.setitimer(signal.ITIMER_REAL, 0)
         name = "Hang" if isinstance(error, Hang) else type(error).__name__
         replies.write(json.dumps({"error": name, "message": str(error)[:300]}) + "\n")

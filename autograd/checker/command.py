@@ -52,7 +52,9 @@ def main(argv: Sequence[str]) -> int:
         graded = grade(args.grade, seed=args.seed, jobs=args.jobs, budget=budget, timeout=args.timeout, memory_mb=args.memory)
         paths = write(graded, args.out or args.grade, title=f"Grades: {args.grade}")
         for name, report in graded:
-            print(f"{name}: {'pass' if report.passed else 'FAIL'} ({len(report.failures)} failing, {len(report.warnings)} warnings)")
+            print(
+                f"{name}: {'pass' if report.passed else 'FAIL'} ({len(report.failures)} failing, {len(report.warnings)} warnings)"
+            )
         print("wrote " + ", ".join(map(str, paths)))
         return 0 if all(r.passed for _, r in graded) else 1
     if not args.target:

@@ -36,7 +36,9 @@ HINTS = {
     "TypeError": "an operand type is not handled: wrap numbers in the class, and add the reflected method (__radd__, ...)",
     "int": "grads are Python ints (grad = 0, grad = 1): start them at 0.0 and 1.0 so they are always floats",
     "kink": "relu'(0) must be 0 (as in micrograd and PyTorch): the _backward tests x >= 0 where it should test x > 0",
-    "twice": "a second backward() on the same graph compounds stale interior grads: reset interior grads at the start of backward()",
+    "twice": (
+        "a second backward() on the same graph compounds stale interior grads: reset interior grads at the start of backward()"
+    ),
     "zero": "zeroing left some grads: zero_grad() must reset every node of the graph, interior ones too",
 }
 
@@ -81,7 +83,9 @@ def close(actual: float | None, wanted: float) -> bool:
     return math.isclose(actual, wanted, rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
-def compare(program: Program, reply: dict[str, Any], want: Outcome, *, leaves_only: bool = False, last: bool = True) -> Mismatch | None:
+def compare(
+    program: Program, reply: dict[str, Any], want: Outcome, *, leaves_only: bool = False, last: bool = True
+) -> Mismatch | None:
     """The first wrong value (in program order), else the first wrong grad (leaves first), else None."""
     for i, (got, wanted) in enumerate(zip(reply["values"], want.values)):
         if not close(number(got), wanted):

@@ -114,7 +114,10 @@ class Engine:
         return [
             name
             for name in dir(self.cls)
-            if not name.startswith("_") and name not in known and name not in NOT_PROBED and callable(getattr(self.cls, name, None))
+            if not name.startswith("_")
+            and name not in known
+            and name not in NOT_PROBED
+            and callable(getattr(self.cls, name, None))
         ]
 
     def _computes(self, rule: str, method: str) -> bool:
@@ -122,7 +125,7 @@ class Engine:
         domain = RULES[rule].domain[0]
         for x in (_inside(domain, 0.7), _inside(domain, 1.3)):
             try:
-                got = _number(self.guard(lambda: self.value_of(getattr(self.cls(x), method)())))
+                got = _number(self.guard(lambda x=x: self.value_of(getattr(self.cls(x), method)())))  # type: ignore[misc]
             except (Exception, self.timeout):
                 return False
             if got is None or not math.isclose(got, forward(x), rel_tol=1e-6, abs_tol=1e-9):

@@ -107,7 +107,7 @@ def html_text(graded: Graded, *, title: str = "Grades") -> str:
         rows.append(f'<tr><th>{e(who)}</th><td class="{verdict}">{"yes" if report.passed else "no"}</td>{"".join(cells)}</tr>')
     seeds = sorted({r.seed for _, r in graded})
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f"<title>{e(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{e(title)}</h1><p>{len(graded)} submissions, seed {e(', '.join(map(str, seeds)))}: "

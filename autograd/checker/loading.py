@@ -62,9 +62,7 @@ def find_class(module: ModuleType, name: str = "") -> type:
         if not isinstance(found, type):
             raise ImportError(f"{module.__name__} has no class {name!r}")
         return found
-    candidates = [
-        c for _, c in inspect.getmembers(module, inspect.isclass) if hasattr(c, "backward") and hasattr(c, "__add__")
-    ]
+    candidates = [c for _, c in inspect.getmembers(module, inspect.isclass) if hasattr(c, "backward") and hasattr(c, "__add__")]
     candidates.sort(key=lambda c: (c.__name__ != "Value", c.__module__ != module.__name__, c.__name__))
     if not candidates:
         raise ImportError(f"{module.__name__} has no class with a backward() method; name one: engine.py:ClassName")

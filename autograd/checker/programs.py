@@ -38,7 +38,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Program:
-    """Leaves ``leaves`` (node k is leaf k), then ``steps`` (node ``len(leaves) + i`` is step i's result); the last is the output."""
+    """Leaves (node k is leaf k), then steps (node ``len(leaves) + i`` is step i's result); the last node is the output."""
 
     leaves: tuple[float, ...]
     steps: tuple[Step, ...]

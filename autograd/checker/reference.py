@@ -101,9 +101,9 @@ def simulate(
         grads[-1] = 1.0 if not reset_interior else grads[-1] + 1.0
         for i in reversed(range(len(program.steps))):
             g = grads[n + i]
-            for arg, d in zip(program.steps[i].args, locals_[i]):
+            for arg, local_d in zip(program.steps[i].args, locals_[i]):
                 if isinstance(arg, int):
-                    grads[arg] = d * g if assign else grads[arg] + d * g
+                    grads[arg] = local_d * g if assign else grads[arg] + local_d * g
     return Outcome(tuple(values), tuple(grads))
 
 
@@ -169,15 +169,44 @@ class Mistake:
 
 #: The usual mistakes, most specific first: the report names the first whose numbers the engine reproduces.
 MISTAKES: tuple[Mistake, ...] = (
-    Mistake("tanh-from-input", "tanh's _backward uses the input: tanh'(x) = 1 - t**2 with t = tanh(x), the OUTPUT", ("tanh",), local=_tanh_from_input),
-    Mistake("sigmoid-from-input", "sigmoid's _backward uses the input: sigmoid' = s * (1 - s) with s the OUTPUT", ("sigmoid",), local=_sigmoid_from_input),
-    Mistake("exp-from-input", "exp's _backward multiplies by the input: exp'(x) = exp(x), which is out.data", ("exp",), local=_exp_from_input),
-    Mistake("pow-exponent", "the ** _backward forgot the - 1: d/dx x**n = n * x**(n - 1)", ("**", "**v"), local=_pow_forgot_minus_one),
-    Mistake("pow-factor", "the ** _backward forgot the factor n: d/dx x**n = n * x**(n - 1)", ("**", "**v"), local=_pow_forgot_factor),
+    Mistake(
+        "tanh-from-input",
+        "tanh's _backward uses the input: tanh'(x) = 1 - t**2 with t = tanh(x), the OUTPUT",
+        ("tanh",),
+        local=_tanh_from_input,
+    ),
+    Mistake(
+        "sigmoid-from-input",
+        "sigmoid's _backward uses the input: sigmoid' = s * (1 - s) with s the OUTPUT",
+        ("sigmoid",),
+        local=_sigmoid_from_input,
+    ),
+    Mistake(
+        "exp-from-input",
+        "exp's _backward multiplies by the input: exp'(x) = exp(x), which is out.data",
+        ("exp",),
+        local=_exp_from_input,
+    ),
+    Mistake(
+        "pow-exponent", "the ** _backward forgot the - 1: d/dx x**n = n * x**(n - 1)", ("**", "**v"), local=_pow_forgot_minus_one
+    ),
+    Mistake(
+        "pow-factor", "the ** _backward forgot the factor n: d/dx x**n = n * x**(n - 1)", ("**", "**v"), local=_pow_forgot_factor
+    ),
     Mistake("div-sign", "the / _backward has the sign of d/db wrong: d(a/b)/db = -a / b**2", ("/", "r/"), local=_div_sign),
-    Mistake("div-numerator", "the / _backward forgot the numerator: d(a/b)/db = -a / b**2, not -1 / b**2", ("/", "r/"), local=_div_numerator),
+    Mistake(
+        "div-numerator",
+        "the / _backward forgot the numerator: d(a/b)/db = -a / b**2, not -1 / b**2",
+        ("/", "r/"),
+        local=_div_numerator,
+    ),
     Mistake("log-output", "log's _backward divides by the output: log'(x) = 1 / x, the INPUT", ("log",), local=_log_wrong),
-    Mistake("rtruediv-inverted", "__rtruediv__ computes self / other: 2 / x must be other * self**-1", ("r/",), forward=operator.truediv),
+    Mistake(
+        "rtruediv-inverted",
+        "__rtruediv__ computes self / other: 2 / x must be other * self**-1",
+        ("r/",),
+        forward=operator.truediv,
+    ),
     Mistake("rsub-inverted", "__rsub__ computes self - other: 2 - x must be other + (-self)", ("r-",), forward=operator.sub),
     Mistake("rpow-inverted", "__rpow__ computes self ** other: 2 ** x must be other ** self", ("r**",), forward=operator.pow),
     Mistake("assign", "_backward assigns instead of accumulating: use self.grad += ..., not =", assign=True),

@@ -37,7 +37,10 @@ def text(report: Report) -> str:
     lines += [f"  {r.name.ljust(width)}  {_MARKS[r.status]}" for r in report.results if r.status != "missing"]
     missing = [r.name for r in report.results if r.status == "missing"]
     if missing:
-        lines += ["", *textwrap.wrap("missing (not offered): " + ", ".join(missing), 100, initial_indent="  ", subsequent_indent="    ")]
+        lines += [
+            "",
+            *textwrap.wrap("missing (not offered): " + ", ".join(missing), 100, initial_indent="  ", subsequent_indent="    "),
+        ]
     for r in report.results:
         if r.status in ("fail", "warn"):
             lines += ["", f"{_MARKS[r.status]}: {r.name}", *_details(r)]
@@ -67,8 +70,10 @@ def junit(report: Report) -> str:
             body = f"<skipped message={quoteattr(r.hint)}/>"
         elif r.status == "warn":
             body = f"<system-out>{detail}</system-out>"
-        cases.append(f'  <testcase classname={quoteattr(report.engine)} name={quoteattr(r.name)}>{body}</testcase>')
+        cases.append(f"  <testcase classname={quoteattr(report.engine)} name={quoteattr(r.name)}>{body}</testcase>")
     failures = len(report.failures)
     skipped = sum(r.status == "missing" for r in report.results)
-    head = f'<testsuite name={quoteattr("check " + report.target)} tests="{len(cases)}" failures="{failures}" skipped="{skipped}">'
+    head = (
+        f'<testsuite name={quoteattr("check " + report.target)} tests="{len(cases)}" failures="{failures}" skipped="{skipped}">'
+    )
     return "\n".join(['<?xml version="1.0" encoding="utf-8"?>', head, *cases, "</testsuite>"]) + "\n"

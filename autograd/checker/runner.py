@@ -46,7 +46,11 @@ class Child:
             if self.broken:
                 command += ["--broken", ",".join(sorted(self.broken))]
             self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONHASHSEED": "0"}
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONHASHSEED": "0"},
             )
             probing = ""
             self._buffer = b""
@@ -86,7 +90,9 @@ class Child:
     def _death(self) -> str:
         assert self.process is not None
         code = self.process.wait(5)
-        return f"the engine's process died (exit code {code})" if code >= 0 else f"the engine's process was killed by signal {-code}"
+        return (
+            f"the engine's process died (exit code {code})" if code >= 0 else f"the engine's process was killed by signal {-code}"
+        )
 
     def request(self, request: dict[str, Any], *, timeout: float | None = None) -> dict[str, Any]:
         """Run one request; a hang or a dead child is an answer (``{"error": "Hang"}``/``"Crash"``), and the child restarts."""

@@ -5,8 +5,8 @@ PLANTED: assign
 
 import math
 
-PLANTED = 'assign'
-BLAMED = 'x + y'
+PLANTED = "assign"
+BLAMED = "x + y"
 
 
 class Value:

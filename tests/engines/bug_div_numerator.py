@@ -5,8 +5,8 @@ PLANTED: div-numerator
 
 import math
 
-PLANTED = 'div-numerator'
-BLAMED = 'x / y'
+PLANTED = "div-numerator"
+BLAMED = "x / y"
 
 
 class Value:

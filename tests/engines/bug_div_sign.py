@@ -5,8 +5,8 @@ PLANTED: div-sign
 
 import math
 
-PLANTED = 'div-sign'
-BLAMED = 'x / y'
+PLANTED = "div-sign"
+BLAMED = "x / y"
 
 
 class Value:

@@ -5,8 +5,8 @@ PLANTED: exp-from-input
 
 import math
 
-PLANTED = 'exp-from-input'
-BLAMED = 'x.exp()'
+PLANTED = "exp-from-input"
+BLAMED = "x.exp()"
 
 
 class Value:

@@ -5,8 +5,8 @@ PLANTED: int
 
 import math
 
-PLANTED = 'int'
-BLAMED = ''
+PLANTED = "int"
+BLAMED = ""
 
 
 class Value:

@@ -5,8 +5,8 @@ PLANTED: log-output
 
 import math
 
-PLANTED = 'log-output'
-BLAMED = 'x.log()'
+PLANTED = "log-output"
+BLAMED = "x.log()"
 
 
 class Value:

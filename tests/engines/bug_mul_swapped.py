@@ -5,8 +5,8 @@ PLANTED: grad
 
 import math
 
-PLANTED = 'grad'
-BLAMED = 'x * y'
+PLANTED = "grad"
+BLAMED = "x * y"
 
 
 class Value:

@@ -5,8 +5,8 @@ PLANTED: missing-reflected
 
 import math
 
-PLANTED = 'missing-reflected'
-BLAMED = ''
+PLANTED = "missing-reflected"
+BLAMED = ""
 
 
 class Value:
@@ -52,15 +52,11 @@ class Value:
     def __truediv__(self, other):
         return self * other**-1
 
-
     def __neg__(self):
         return self * -1
 
     def __sub__(self, other):
         return self + (-other)
-
-
-
 
     def exp(self):
         out = Value(math.exp(self.data), (self,), "exp")

@@ -5,8 +5,8 @@ PLANTED: pow-factor
 
 import math
 
-PLANTED = 'pow-factor'
-BLAMED = 'x ** 2'
+PLANTED = "pow-factor"
+BLAMED = "x ** 2"
 
 
 class Value:

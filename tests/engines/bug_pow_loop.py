@@ -5,8 +5,8 @@ PLANTED: Hang
 
 import math
 
-PLANTED = 'Hang'
-BLAMED = 'x ** 2'
+PLANTED = "Hang"
+BLAMED = "x ** 2"
 
 
 class Value:

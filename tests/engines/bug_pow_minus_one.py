@@ -5,8 +5,8 @@ PLANTED: pow-exponent
 
 import math
 
-PLANTED = 'pow-exponent'
-BLAMED = 'x ** 2'
+PLANTED = "pow-exponent"
+BLAMED = "x ** 2"
 
 
 class Value:

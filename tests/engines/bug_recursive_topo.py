@@ -5,8 +5,8 @@ PLANTED: recursion
 
 import math
 
-PLANTED = 'recursion'
-BLAMED = ''
+PLANTED = "recursion"
+BLAMED = ""
 
 
 class Value:

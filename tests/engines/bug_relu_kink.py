@@ -5,8 +5,8 @@ PLANTED: kink
 
 import math
 
-PLANTED = 'kink'
-BLAMED = 'x.relu()'
+PLANTED = "kink"
+BLAMED = "x.relu()"
 
 
 class Value:

@@ -5,8 +5,8 @@ PLANTED: rsub-inverted
 
 import math
 
-PLANTED = 'rsub-inverted'
-BLAMED = '2 - x'
+PLANTED = "rsub-inverted"
+BLAMED = "2 - x"
 
 
 class Value:

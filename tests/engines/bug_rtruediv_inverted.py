@@ -5,8 +5,8 @@ PLANTED: rtruediv-inverted
 
 import math
 
-PLANTED = 'rtruediv-inverted'
-BLAMED = '2 / x'
+PLANTED = "rtruediv-inverted"
+BLAMED = "2 / x"
 
 
 class Value:

@@ -5,8 +5,8 @@ PLANTED: sigmoid-from-input
 
 import math
 
-PLANTED = 'sigmoid-from-input'
-BLAMED = 'x.sigmoid()'
+PLANTED = "sigmoid-from-input"
+BLAMED = "x.sigmoid()"
 
 
 class Value:

@@ -5,8 +5,8 @@ PLANTED: twice
 
 import math
 
-PLANTED = 'twice'
-BLAMED = ''
+PLANTED = "twice"
+BLAMED = ""
 
 
 class Value:

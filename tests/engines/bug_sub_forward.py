@@ -5,8 +5,8 @@ PLANTED: data
 
 import math
 
-PLANTED = 'data'
-BLAMED = 'x - y'
+PLANTED = "data"
+BLAMED = "x - y"
 
 
 class Value:

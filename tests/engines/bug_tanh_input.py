@@ -5,8 +5,8 @@ PLANTED: tanh-from-input
 
 import math
 
-PLANTED = 'tanh-from-input'
-BLAMED = 'x.tanh()'
+PLANTED = "tanh-from-input"
+BLAMED = "x.tanh()"
 
 
 class Value:

@@ -5,8 +5,8 @@ PLANTED: zero
 
 import math
 
-PLANTED = 'zero'
-BLAMED = ''
+PLANTED = "zero"
+BLAMED = ""
 
 
 class Value:
