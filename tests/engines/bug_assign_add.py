@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """`=` instead of `+=` in __add__'s _backward: a node used twice gets one contribution.
 
 PLANTED: assign

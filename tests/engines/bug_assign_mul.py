@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """`=` instead of `+=` in __mul__'s _backward.
 
 PLANTED: assign

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """Division written directly, with d(a/b)/db = -1 / b**2.
 
 PLANTED: div-numerator

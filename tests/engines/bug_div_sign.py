@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """Division written directly, with d(a/b)/db = +a / b**2.
 
 PLANTED: div-sign

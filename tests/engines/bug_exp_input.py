@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """exp's derivative multiplies by the input.
 
 PLANTED: exp-from-input

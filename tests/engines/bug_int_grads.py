@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """Grads are Python ints: grad = 0 and the output's grad = 1.
 
 PLANTED: int

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """log' divides by the output.
 
 PLANTED: log-output

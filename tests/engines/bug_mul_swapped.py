@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """__mul__'s _backward multiplies by the node's own data instead of the other's.
 
 PLANTED: grad

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """No reflected operators: 2 - a, 2 / a, 2 * a, 2 + a raise TypeError.
 
 PLANTED: missing-reflected

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """The ** derivative forgot the factor n: x**(n - 1).
 
 PLANTED: pow-factor

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """** by repeated multiplication: a fractional exponent loops forever.
 
 PLANTED: Hang

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """The ** derivative forgot the - 1: n * x**n.
 
 PLANTED: pow-exponent

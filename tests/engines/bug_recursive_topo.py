@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """micrograd's recursive topological sort: RecursionError past ~1000 nodes.
 
 PLANTED: recursion

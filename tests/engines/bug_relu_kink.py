@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """relu'(0) = 1: the _backward tests x >= 0.
 
 PLANTED: kink

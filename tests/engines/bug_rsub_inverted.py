@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """__rsub__ inverted: 2 - a computes a - 2.
 
 PLANTED: rsub-inverted

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """__rtruediv__ inverted: 2 / a computes a / 2.
 
 PLANTED: rtruediv-inverted

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """sigmoid' computed from the input.
 
 PLANTED: sigmoid-from-input

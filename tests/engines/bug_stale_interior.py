@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """backward() does not reset interior grads, though the class offers zero_grad() for reusing a graph.
 
 PLANTED: twice

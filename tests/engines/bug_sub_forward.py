@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """__sub__ computes other - self.
 
 PLANTED: data

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """zero_grad() resets only the node it is called on, not the graph.
 
 PLANTED: zero

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """A correct micrograd-style engine: closures, += everywhere, an iterative topological sort, float grads.
 
 PLANTED: none

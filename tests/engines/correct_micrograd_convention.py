@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """A correct engine with micrograd's conventions: backward() sets the output's grad to 1 and resets nothing (a warning only).
 
 PLANTED: none

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """A correct engine with only +, * and relu (everything else is reported missing, not failed).
 
 PLANTED: none

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """A correct engine in another style: nodes store local derivatives (no closures), Kahn's algorithm, odd names.
 
 Its data lives in ``.value`` and its tanh is called ``tan_h``: the checker finds both by behaviour.
