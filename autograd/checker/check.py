@@ -195,6 +195,7 @@ class _Checker:
         wrong = compare(program, reply, expected(program))
         if wrong is None:
             return None
+        self.first_failure = self.first_failure or time.monotonic()
         result = self.failed(OPERATORS[key].title, key, program, reply, wrong)
         if wrong.quantity == "grad" and number(wrong.actual) == 1.0:
             return Result(**{**result.__dict__, "mistake": "kink", "hint": HINTS["kink"]})
