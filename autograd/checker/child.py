@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -121,12 +122,13 @@ def run(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 def _guard(probe: Callable[[], Any]) -> Any:
     """Run a discovery probe with one second on the clock (then ``Hang``), and restore the overall timer."""
-    remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+    remaining, start = signal.getitimer(signal.ITIMER_REAL)[0], time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, 1.0)
     try:
         return probe()
     finally:
-        signal.setitimer(signal.ITIMER_REAL, max(remaining - 1.0, 0.5))
+        # The time the probe took comes off the overall limit (0 would switch the timer off).
+        signal.setitimer(signal.ITIMER_REAL, max(remaining - (time.monotonic() - start), 0.001) if remaining else 0.0)
 
 
 _guard.timeout = Hang  # type: ignore[attr-defined]
