@@ -107,8 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"valuegrad {autograd.__version__}")
         return 0
     if args[0] == "check":
-        from autograd.checker.command import main as check
-
+        try:
+            from autograd.checker.command import main as check
+        except ModuleNotFoundError as error:
+            if error.name != "hypothesis":
+                raise
+            print("valuegrad check draws its programs with Hypothesis: pip install 'valuegrad[testing]'", file=sys.stderr)
+            return 1
         return check(args[1:])
     if args[0] != "demo":
         print(f"valuegrad: unknown command {args[0]!r}\n{USAGE}", file=sys.stderr)
