@@ -3,6 +3,8 @@
 * ``values(op)`` draws inputs inside an operator's valid domain, with a margin that keeps
   numerical differentiation (``autograd.gradcheck``) accurate: away from log's and sqrt's edge,
   from zero divisors, from relu's and abs's kink, and from exp's overflow.
+* ``check_engine(Value)`` property-tests someone else's scalar autograd class against valuegrad
+  (see ``autograd.checker`` and docs/checking.md).
 * ``expressions()`` draws random computation graphs that use every operator, share
   subexpressions (``v1 = x0 + x0``, ``v2 = v1 * v1``) and stay inside every operator's domain at
   the drawn inputs.
@@ -34,6 +36,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from autograd._ops import BinaryOp, NaryOp, UnaryOp
+from autograd.checker import check_engine
 from autograd.rules import EDGE_MARGIN, EXP_MAX, KINK_MARGIN, POW_EXPONENT_MAX, RULES, Interval, Rule, substitute
 from autograd.value import Number, Value, apply, dot, vsum
 
@@ -49,6 +52,7 @@ __all__ = [
     "Instruction",
     "NaryOp",
     "UnaryOp",
+    "check_engine",
     "domain_of",
     "expressions",
     "values",

@@ -21,6 +21,7 @@ import autograd
 import demos
 
 USAGE = """usage: valuegrad demo [NAME [OPTIONS...]]    run a demo (bare: list them); NAME --help for its options
+       valuegrad check ENGINE.py[:CLASS] | --grade FOLDER   check an autograd engine (--help for options)
        valuegrad --version
 Pictures go to ./out/ (or --out DIR). The figures need matplotlib: pip install 'valuegrad[demos]'."""
 #: Modules of the demos package that are not demos.
@@ -105,6 +106,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[0] == "--version":
         print(f"valuegrad {autograd.__version__}")
         return 0
+    if args[0] == "check":
+        try:
+            from autograd.checker.command import main as check
+        except ModuleNotFoundError as error:
+            if error.name != "hypothesis":
+                raise
+            print("valuegrad check draws its programs with Hypothesis: pip install 'valuegrad[testing]'", file=sys.stderr)
+            return 1
+        return check(args[1:])
     if args[0] != "demo":
         print(f"valuegrad: unknown command {args[0]!r}\n{USAGE}", file=sys.stderr)
         return 2
