@@ -48,8 +48,8 @@ from pathlib import Path
 from typing import Any, Literal, Union
 
 from autograd.atomic import write_text_atomically
-from autograd.stepper import Backprop, explain
-from autograd.text import fmt, label_text, printable
+from autograd.seeing.stepper import Backprop, explain
+from autograd.seeing.text import fmt, label_text, printable
 from autograd.value import Value, topological_order
 
 __all__ = ["DRAW_LIMIT", "DRAW_SECONDS", "FORMAT", "page_data", "render_fragment", "render_html", "to_html"]
@@ -328,8 +328,8 @@ _STEP_STATES = (
 
 def _legend(root: Value, collapse: Collapse) -> str:
     """The page's one legend: the kinds of node in this graph (the drawing's fill colours), then the step states."""
-    from autograd.draw import _GROUP_COLOUR, ROLE_COLOURS, collapsed_boxes, node_roles
-    from autograd.text import NodeNames
+    from autograd.seeing.draw import _GROUP_COLOUR, ROLE_COLOURS, collapsed_boxes, node_roles
+    from autograd.seeing.text import NodeNames
 
     names = NodeNames(root)
     roles = node_roles(root, order=names.order)
@@ -361,7 +361,7 @@ def _drawing(root: Value, *, collapse: Collapse, rankdir: str, draw: bool | None
 
     The page's legend covers node kinds and step states, so the drawing has none of its own.
     """
-    from autograd.draw import LayoutTimeout, draw_dot, pipe
+    from autograd.seeing.draw import LayoutTimeout, draw_dot, pipe
 
     if draw is False:
         return None
@@ -391,7 +391,7 @@ def _boxes(root: Value, collapse: str) -> dict[str, str]:
     drawing, so the clusters of the uncollapsed DOT text say which nodes each box holds: a
     neuron box holds its neuron cluster; a layer box its outermost ``layer`` cluster.
     """
-    from autograd.draw import draw_dot
+    from autograd.seeing.draw import draw_dot
 
     source = draw_dot(root, collapse=None, legend=False).source
     boxes: dict[str, str] = {}

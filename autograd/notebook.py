@@ -23,11 +23,11 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from autograd.text import NodeNames, fmt, label_text, printable
+from autograd.seeing.text import NodeNames, fmt, label_text, printable
 from autograd.value import Value
 
 if TYPE_CHECKING:
-    from autograd.stepper import Backprop, Explanation
+    from autograd.seeing.stepper import Backprop, Explanation
 
 __all__ = ["Page", "display", "explanation_html", "stepper_html", "value_html"]
 
@@ -115,7 +115,7 @@ def stepper_html(stepper: Backprop) -> str:
     >>> "<svg" in out, "a.grad += b.data * c.grad = -3.0 * 1.0 → -3.0" in html.unescape(out)
     (True, True)
     """
-    from autograd.draw import draw_dot, pipe
+    from autograd.seeing.draw import draw_dot, pipe
     from autograd.html import DRAW_LIMIT
 
     ident = _unique("stepper")

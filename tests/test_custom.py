@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from autograd import RULES, Backprop, Value, apply, compile, define_op, draw_dot, explain, forget_op, gradcheck, to_html
 from autograd.testing import DOMAINS, expressions, values
-from autograd.text import tree
+from autograd.seeing.text import tree
 
 
 @pytest.fixture

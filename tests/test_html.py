@@ -26,7 +26,7 @@ import nn
 from autograd import Backprop, Value, explain, to_html, topological_order
 from autograd.html import FORMAT, page_data, render_html
 from autograd.testing import Expression, expressions
-from autograd.text import fmt
+from autograd.seeing.text import fmt
 from demos.walkthrough import lecture_expression
 from tests.browser import Recorder, chromium_page
 
@@ -598,7 +598,7 @@ def test_a_layout_over_its_time_budget_leaves_the_drawing_out(monkeypatch: pytes
 
 def test_pipe_stops_a_layout_at_its_timeout() -> None:
     """pipe(timeout=) kills Graphviz and raises LayoutTimeout naming the limit, instead of waiting for it."""
-    from autograd.draw import LayoutTimeout, draw_dot, pipe
+    from autograd.seeing.draw import LayoutTimeout, draw_dot, pipe
 
     with pytest.raises(LayoutTimeout, match=r"longer than 0.01 s"):
         pipe(draw_dot(_fan_out(150)).source, "svg", timeout=0.01)
@@ -711,7 +711,7 @@ def test_any_label_renders_as_valid_xml_and_reads_literally(label: str) -> None:
     """Whatever text a label holds, the page is made, its SVG is valid XML, and the label's printable form is drawn."""
     import xml.etree.ElementTree as ET
 
-    from autograd.text import printable
+    from autograd.seeing.text import printable
 
     x = Value(1.5, label=label or "x")
     y = x * 2.0

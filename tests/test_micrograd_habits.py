@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autograd import Backprop, Value, draw_dot, explain, gradcheck, show, to_html, topological_order
 from autograd.testing import Expression, expressions
-from autograd.text import tree
+from autograd.seeing.text import tree
 
 
 def lecture_tanh(x: Value) -> Value:

@@ -268,8 +268,8 @@ def test_display_hooks_are_the_one_exception() -> None:
 
 
 def test_the_layer_check_sees_imports() -> None:
-    """The import reader finds what value.py, html.py and nn/losses.py import, so the check above cannot pass vacuously."""
+    """The import reader finds what value.py, seeing/draw.py and nn/losses.py import, so the check above cannot pass vacuously."""
     assert "autograd/rules.py" in imported_files(ROOT / "autograd" / "value.py")
-    assert {"autograd/draw.py", "autograd/stepper.py"} <= imported_files(ROOT / "autograd" / "html.py")
+    assert {"autograd/seeing/text.py", "autograd/seeing/groups.py"} <= imported_files(ROOT / "autograd" / "seeing" / "draw.py")
     assert "autograd/__init__.py" in imported_files(ROOT / "nn" / "losses.py")
     assert "nn/module.py" in imported_files(ROOT / "nn" / "__init__.py")

@@ -1,4 +1,4 @@
-"""Tests for autograd.stepper: Backprop walks backward() exactly, back() undoes exactly, explain() adds up."""
+"""Tests for autograd.seeing.stepper: Backprop walks backward() exactly, back() undoes exactly, explain() adds up."""
 
 from __future__ import annotations
 

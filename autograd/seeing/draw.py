@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from autograd.groups import Group, group_of
+from autograd.seeing.groups import Group, group_of
 from autograd.rules import RULES
-from autograd.text import NodeNames, fmt, label_text, printable
+from autograd.seeing.text import NodeNames, fmt, label_text, printable
 from autograd.value import Value
 
 if TYPE_CHECKING:
-    from autograd.stepper import Backprop
+    from autograd.seeing.stepper import Backprop
 
 __all__ = [
     "ROLE_COLOURS",
@@ -79,7 +79,7 @@ def node_roles(root: Value, parameters: Iterable[Value] = (), order: list[Value]
     """The role of every node of ``root``'s graph: output, constant, parameter, input or intermediate.
 
     A parameter is a leaf in ``parameters`` or one that a model library put in a drawing group
-    (``autograd.groups.set_group``, as ``nn`` does for every weight and bias).
+    (``autograd.seeing.groups.set_group``, as ``nn`` does for every weight and bias).
 
     >>> from autograd import Value
     >>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
@@ -114,7 +114,7 @@ def _children(order: list[Value]) -> dict[Value, list[Value]]:
 
 
 def _neurons(order: list[Value], children: dict[Value, list[Value]]) -> dict[Value, Group]:
-    """The innermost group (``autograd.groups``) of every node that belongs to one.
+    """The innermost group (``autograd.seeing.groups``) of every node that belongs to one.
 
     A ``dot`` node belongs to a group when its weights and bias are all parameters of that group;
     so do those parameters and the activation node right after it. Groups are told apart by
@@ -266,7 +266,7 @@ def collapsed_boxes(root: Value, collapse: Literal["neuron", "layer"]) -> dict[s
     has the same id as the neuron's cluster in the uncollapsed drawing, a layer box as the layer's.
 
     >>> from autograd import Value, dot
-    >>> from autograd.groups import Group, set_group
+    >>> from autograd.seeing.groups import Group, set_group
     >>> w, b = Value(0.5), Value(0.0)
     >>> set_group([w, b], Group(""))
     >>> collapsed_boxes(dot([w], [Value(1.0, label="x")], b).relu(), "neuron")
@@ -294,7 +294,7 @@ def draw_dot(
 
     Each ``Value`` is a record ``name | data | grad`` coloured by role (input, parameter,
     constant, intermediate, output; ``parameters`` marks more leaves as parameters), each
-    operation a small node. Parameters a model library put in groups (``autograd.groups``; ``nn``
+    operation a small node. Parameters a model library put in groups (``autograd.seeing.groups``; ``nn``
     does for every neuron and layer) are drawn in clusters, a neuron's inside its layer's
     (``clusters=False`` turns that off); ``collapse="neuron"`` or ``"layer"`` draws each innermost
     group (neuron) or the group around it (layer) as one box. ``highlight_grad`` colours borders by |grad|. ``stepper`` draws a
