@@ -47,12 +47,12 @@ _SEEING: dict[str, str] = {
     "GraphvizNotFound": "autograd.seeing.draw",
     "draw_dot": "autograd.seeing.draw",
     "render": "autograd.seeing.draw",
-    "render_html": "autograd.html",
-    "to_html": "autograd.html",
+    "render_html": "autograd.seeing.page",
+    "to_html": "autograd.seeing.page",
 }
 
 if TYPE_CHECKING:
-    from autograd.html import render_html, to_html
+    from autograd.seeing.page import render_html, to_html
     from autograd.seeing.draw import GraphvizNotFound, draw_dot, render
     from autograd.seeing.stepper import Backprop, BackpropDone, Step, explain
     from autograd.seeing.text import show, tree

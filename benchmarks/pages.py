@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograd import Value, vsum
-from autograd.html import page_data, to_html
+from autograd.seeing.page import page_data, to_html
 
 
 def chain(n: int) -> Value:

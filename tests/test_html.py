@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Backprop, Value, explain, to_html, topological_order
-from autograd.html import FORMAT, page_data, render_html
+from autograd.seeing.page import FORMAT, page_data, render_html
 from autograd.testing import Expression, expressions
 from autograd.seeing.text import fmt
 from demos.walkthrough import lecture_expression
@@ -522,7 +522,7 @@ def test_making_a_page_walks_the_graph_a_linear_number_of_times(monkeypatch: pyt
 
 def test_the_css_is_scoped_to_the_page() -> None:
     """Every rule of the page's stylesheet starts with .vg-page: embedded in a notebook, it restyles nothing else."""
-    from autograd.html import _asset
+    from autograd.seeing.page import _asset
 
     css = re.sub(r"/\*.*?\*/", "", _asset("page.css"), flags=re.DOTALL)
     selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", css) for s in block.split(",")]
@@ -566,7 +566,7 @@ def test_odd_labels_show_literally_and_keep_the_svg_valid_xml() -> None:
 
 def test_a_huge_graph_is_paged_without_a_drawing() -> None:
     """Above DRAW_LIMIT drawn nodes the page leaves the drawing out (and says so) but keeps every step."""
-    from autograd.html import DRAW_LIMIT
+    from autograd.seeing.page import DRAW_LIMIT
 
     root = _chain(DRAW_LIMIT)
     page = render_html(root)
@@ -585,10 +585,10 @@ def _fan_out(n: int) -> Value:
 
 def test_a_layout_over_its_time_budget_leaves_the_drawing_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """A graph far below DRAW_LIMIT whose layout overruns DRAW_SECONDS gets the text page, not a hang (issue 12.7)."""
-    import autograd.html
+    import autograd.seeing.page
 
     root = _fan_out(150)  # 453 drawn nodes; its layout takes seconds here, far over the budget below
-    monkeypatch.setattr(autograd.html, "DRAW_SECONDS", 0.01)
+    monkeypatch.setattr(autograd.seeing.page, "DRAW_SECONDS", 0.01)
     page = render_html(root)
     assert "<svg" not in page and "within 0.01 s" in page
     assert len(_embedded(page)["steps"]) == 2 * 150

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from autograd import Backprop, Value, explain
-from autograd.notebook import explanation_html, stepper_html, value_html
+from autograd.seeing.notebook import explanation_html, stepper_html, value_html
 from demos.walkthrough import lecture_expression
 from tests.browser import chromium_page
 
@@ -73,14 +73,14 @@ def test_explain_shows_a_table_with_one_row_per_use() -> None:
 # ------------------------------------------------------------------------------------- in a kernel and a browser
 
 CELLS = [
-    "from autograd import Backprop, Value, explain\nfrom autograd.notebook import display\n"
+    "from autograd import Backprop, Value, explain\nfrom autograd.seeing.notebook import show_page\n"
     "from demos.walkthrough import lecture_expression",
     "L = lecture_expression()['L']\nL",
     "bp = Backprop(L)\nbp.step()\nbp",
     "explain(bp.order[0], bp)",
-    "display(L, title='first page')",
+    "show_page(L, title='first page')",
     "import nn\nm = nn.MLP(2, [3, 1], seed=0)\nout = m([Value(0.5, label='x0'), Value(-1.0, label='x1')])\n"
-    "display(out, title='second page')",
+    "show_page(out, title='second page')",
 ]
 
 
@@ -109,7 +109,7 @@ def _html_of(outputs: list[dict[str, Any]]) -> str:
 
 @pytest.mark.slow
 def test_each_cell_shows_the_expected_mime_types(outputs: list[list[dict[str, Any]]]) -> None:
-    """In Jupyter, a Value, a stepper, explain() and display() each give text/html (and text/plain), and no errors."""
+    """In Jupyter, a Value, a stepper, explain() and show_page() each give text/html (and text/plain), and no errors."""
     assert [o for cell in outputs for o in cell if o["output_type"] == "error"] == []
     assert outputs[0] == []
     for cell in outputs[1:]:

@@ -245,8 +245,8 @@ class Backprop:
         return node
 
     def _repr_html_(self) -> str:
-        """Jupyter's rich display: the drawing with this step highlighted, and its chain rule (``autograd.notebook``)."""
-        from autograd.notebook import stepper_html
+        """Jupyter's rich display: the drawing with this step highlighted, and its chain rule (``autograd.seeing.notebook``)."""
+        from autograd.seeing.notebook import stepper_html
 
         return stepper_html(self)
 
@@ -421,8 +421,8 @@ class Explanation:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        """Jupyter's rich display: the terms as a table (``autograd.notebook.explanation_html``)."""
-        from autograd.notebook import explanation_html
+        """Jupyter's rich display: the terms as a table (``autograd.seeing.notebook.explanation_html``)."""
+        from autograd.seeing.notebook import explanation_html
 
         return explanation_html(self)
 

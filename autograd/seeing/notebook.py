@@ -7,7 +7,7 @@ IPython shows an object as HTML when it has a ``_repr_html_`` method; ``Value``,
 - a ``Backprop`` stepper shows the drawing with the step just taken highlighted, the next node
   marked, and the step's chain-rule line (``stepper_html``);
 - ``explain(node)`` shows its terms as a table (``explanation_html``);
-- ``display(root)`` is the interactive page of ``autograd.html``, embedded: several can sit in one
+- ``show_page(root)`` is the interactive page of ``autograd.seeing.page``, embedded: several can sit in one
   notebook and each steps on its own, and none restyles the notebook (its CSS is scoped to the
   page's own class, its SVG ids are prefixed per embed).
 
@@ -29,7 +29,7 @@ from autograd.value import Value
 if TYPE_CHECKING:
     from autograd.seeing.stepper import Backprop, Explanation
 
-__all__ = ["Page", "display", "explanation_html", "stepper_html", "value_html"]
+__all__ = ["Page", "explanation_html", "show_page", "stepper_html", "value_html"]
 
 # Inline styles only (no <style> rules that could reach the notebook's own elements).
 _MONO = "font-family: ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 12.5px"
@@ -104,7 +104,7 @@ def stepper_html(stepper: Backprop) -> str:
     """A ``Backprop`` stepper now: where it is, its drawing with the step just taken in purple, and that step's chain rule.
 
     The drawing is ``draw_dot(root, stepper=...)`` (processed nodes blue, the next red, grads not
-    final yet dashed); graphs bigger than ``autograd.html.DRAW_LIMIT`` drawn nodes are described in
+    final yet dashed); graphs bigger than ``autograd.seeing.page.DRAW_LIMIT`` drawn nodes are described in
     text only. SVG ids are prefixed per output, so the same stepper can be shown again and again.
 
     >>> from autograd import Backprop, Value
@@ -116,7 +116,7 @@ def stepper_html(stepper: Backprop) -> str:
     (True, True)
     """
     from autograd.seeing.draw import draw_dot, pipe
-    from autograd.html import DRAW_LIMIT
+    from autograd.seeing.page import DRAW_LIMIT
 
     ident = _unique("stepper")
     names = stepper.names
@@ -176,7 +176,7 @@ def _mark_current(svg: str, current: set[str], prefix: str) -> str:
 
 @dataclass(frozen=True)
 class Page:
-    """The interactive backprop page of ``root``, shown inline by Jupyter (``autograd.html.render_fragment``)."""
+    """The interactive backprop page of ``root``, shown inline by Jupyter (``autograd.seeing.page.render_fragment``)."""
 
     root: Value
     title: str | None = None
@@ -185,7 +185,7 @@ class Page:
     draw: bool | None = None
 
     def _repr_html_(self) -> str:
-        from autograd.html import render_fragment
+        from autograd.seeing.page import render_fragment
 
         return render_fragment(self.root, title=self.title, collapse=self.collapse, rankdir=self.rankdir, draw=self.draw)
 
@@ -193,7 +193,7 @@ class Page:
         return f"<backprop page of {NodeNames(self.root).name(self.root)}: shown as HTML in Jupyter; to_html() writes a file>"
 
 
-def display(
+def show_page(
     root: Value,
     *,
     title: str | None = None,
@@ -203,11 +203,13 @@ def display(
 ) -> Page:
     """The interactive page for ``root``, to show in a notebook: make it the last expression of a cell.
 
+    Named so that it never shadows IPython's own ``display`` in a notebook that imports both.
+
     It is ``to_html``'s page embedded in the cell's output (same options): buttons, keys (when the
     page has the focus), zoom and node details, independent of any other page in the notebook.
 
     >>> from autograd import Value
-    >>> page = display(Value(2.0, label="x") * 3)
+    >>> page = show_page(Value(2.0, label="x") * 3)
     >>> page._repr_html_().startswith('<div class="vg-page vg-embedded"')
     True
     """

@@ -3,13 +3,13 @@
 ``to_html(root, "backprop.html")`` draws the graph with ``draw_dot``, steps through the backward
 pass with ``Backprop`` and writes a page holding everything inline -- the SVG, the step records
 as JSON, a small script and a stylesheet -- so it can be mailed, committed or opened from disk
-with no Python, no server and no network. The page and its script live in ``autograd/_html_assets``.
+with no Python, no server and no network. The page and its script live in ``autograd/seeing/_assets``.
 
 The page shows exactly what the stepper prints: every number and its text (``fmt``, the format of
 the drawing too) is computed here, in Python; the script only moves between recorded states.
 Everything the page holds sits in one ``<div class="vg-page">`` with its CSS scoped to that class
 and its script finding its elements inside it, so ``render_fragment`` can embed several pages in
-one document (``autograd.notebook`` shows them in Jupyter) without them restyling it or each other.
+one document (``autograd.seeing.notebook`` shows them in Jupyter) without them restyling it or each other.
 
 Making a page takes time linear in the graph's size. Graphviz's layout does not: above
 ``DRAW_LIMIT`` drawn nodes the page leaves the drawing out (pass ``draw=True`` to lay it out anyway,
@@ -103,7 +103,7 @@ def to_html(
 def render_html(
     root: Value, *, title: str | None = None, collapse: Collapse = None, rankdir: str = "LR", draw: bool | None = None
 ) -> str:
-    """The page ``to_html`` writes, as a string (for a web server; in Jupyter use ``autograd.notebook.display``).
+    """The page ``to_html`` writes, as a string (for a web server; in Jupyter use ``autograd.seeing.notebook.show_page``).
 
     >>> from autograd import Value
     >>> page = render_html(Value(2.0, label="x") * 3, title="x * 3")
@@ -304,7 +304,7 @@ def _json_for_script(data: dict[str, Any]) -> str:
 
 
 def _asset(name: str) -> str:
-    return (resources.files("autograd") / "_html_assets" / name).read_text(encoding="utf-8")
+    return (resources.files("autograd.seeing") / "_assets" / name).read_text(encoding="utf-8")
 
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
