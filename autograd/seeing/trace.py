@@ -1,0 +1,203 @@
+"""A backprop pass recorded once from a view: start and end grads, every step, when each grad is final; one JSON.
+
+``Trace.record(view)`` (or a root, with the view options) runs ``Backprop`` over the view to the end
+and puts every grad of the graph back as it was: recording has no visible effect. The page, the
+notebook and the exporters replay the trace instead of stepping again.
+
+API (``trace = Trace.record(root_or_view, ...)``):
+
+- ``trace.view`` (the ``GraphView``), ``trace.start[i]`` / ``trace.end[i]`` (node i's grad before the
+  first step, as ``backward()`` prepares it, and after the last), ``trace.final_at[i]`` (steps until
+  node i's grad is final; the view's), ``trace.steps`` (``TraceStep``: ``index``, ``node`` (index),
+  ``grad``, ``header``, ``lines``, ``text`` and ``edges``: ``TraceEdge`` with ``parent`` (index),
+  ``input``, ``local``, ``upstream``, ``contribution``, ``before``, ``after``, ``local_text`` (the local
+  derivative as mathematics with numbers) and ``text`` (the ``+=``)), ``trace.explanations[i]`` (``str``
+  of ``explain`` of node i at the end), ``len(trace)`` (the number of steps).
+- ``trace.grads_at(position)``: every node's grad after ``position`` steps; ``trace.state(i, position)``:
+  node i's step state (``GraphView.state``).
+- ``trace.to_dict()`` / ``trace.to_json()``: the one encoding, format ``FORMAT``. ``nodes[i]`` is the
+  view's record of node i (``GraphView.to_dict``) plus ``grad0``/``grad0Text``, ``grad``/``gradText``
+  and ``explain``; ``steps[s]`` has ``node``, ``grad``/``gradText``, ``header``, ``text``, ``lines`` and
+  ``edges`` (``parent``, ``input``, ``edge`` (the drawn edge's id), ``local``/``localText``,
+  ``localFormula`` (``tanh: ∂o/∂n = 1 − o² = ...``), ``upstream``, ``contribution``,
+  ``before``/``beforeText``, ``after``/``afterText``, ``text``). Every number is also given as text
+  (``fmt``); non-finite numbers are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+
+>>> from autograd import Value
+>>> a = Value(3.0, label="a")
+>>> b = a * a; b.label = "b"
+>>> trace = Trace.record(b)
+>>> trace.start, trace.end, trace.final_at, a.grad
+((0.0, 1.0), (6.0, 1.0), (1, 0), 0.0)
+>>> trace.steps[0].edges[1].text
+'a.grad += ∂b/∂a · b.grad = 3.0 · 1.0 → 3.0 + 3.0 = 6.0'
+>>> trace.to_dict()["steps"][0]["edges"][0]["afterText"]
+'3.0'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from autograd.seeing.numbers import fmt, json_number
+from autograd.seeing.stepper import Backprop, explain
+from autograd.seeing.view import Collapse, GraphView, StepState
+from autograd.value import Value
+
+__all__ = ["FORMAT", "Trace", "TraceEdge", "TraceStep"]
+
+#: The name and version of the trace's JSON encoding.
+FORMAT = "valuegrad-trace/1"
+
+
+@dataclass(frozen=True)
+class TraceEdge:
+    """What one step did to one parent: ``parent.grad += local * upstream``, the grad before and after, as text."""
+
+    parent: int
+    input: int
+    local: float
+    upstream: float
+    contribution: float
+    before: float
+    after: float
+    #: The local derivative as mathematics with numbers: ``tanh: ∂o/∂n = 1 − o² = 1 − 0.707107² = 0.5``.
+    local_text: str
+    #: The ``+=``: ``n.grad += ∂o/∂n · o.grad = 0.5 · 1.0 → 0.5``.
+    text: str
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One node of the backward pass, as recorded."""
+
+    index: int
+    #: The node's index in the view's order.
+    node: int
+    #: Its grad when processed (final by then).
+    grad: float
+    #: Its computation, ``o = tanh(n)``.
+    header: str
+    lines: tuple[str, ...]
+    edges: tuple[TraceEdge, ...]
+
+    @property
+    def text(self) -> str:
+        """The step as the stepper prints it."""
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """A whole backprop pass over a view, recorded once (see the module docstring)."""
+
+    view: GraphView
+    start: tuple[float, ...]
+    end: tuple[float, ...]
+    steps: tuple[TraceStep, ...]
+    explanations: tuple[str, ...]
+
+    @classmethod
+    def record(
+        cls,
+        root: Value | GraphView,
+        *,
+        names: Mapping[Value, str] | None = None,
+        parameters: Iterable[Value] = (),
+        collapse: Collapse = None,
+        clusters: bool = True,
+    ) -> Trace:
+        """Run ``Backprop`` over the view to the end, record it, and put every grad back as it was."""
+        view = GraphView.of(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
+        saved = [(node, node.grad) for node in view.order]
+        try:
+            stepper = Backprop(view)
+            start = tuple(float(node.grad) for node in view.order)
+            index = view.index
+            steps = []
+            for step in stepper:
+                edges = tuple(
+                    TraceEdge(
+                        index[e.parent], e.input, e.local, e.upstream, e.contribution, e.before, e.after,
+                        step.local_text(e), step.edge_text(e),
+                    )
+                    for e in step.edges
+                )
+                steps.append(TraceStep(step.index, index[step.node], step.grad, step.header, tuple(step.lines()), edges))
+            end = tuple(float(node.grad) for node in view.order)
+            explanations = tuple(str(explain(node, stepper)) for node in view.order)
+        finally:
+            for node, grad in saved:
+                node.grad = grad
+        return cls(view, start, end, tuple(steps), explanations)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def final_at(self) -> tuple[int, ...]:
+        """For each node (by index), how many steps until its grad is final (the view's ``final_at``)."""
+        return tuple(self.view.final_at(node) for node in self.view.order)
+
+    def grads_at(self, position: int) -> list[float]:
+        """Every node's grad after ``position`` steps (0: before the first)."""
+        grads = list(self.start)
+        for step in self.steps[:position]:
+            for edge in step.edges:
+                grads[edge.parent] = edge.after
+        return grads
+
+    def state(self, i: int, position: int) -> StepState:
+        """Node ``i``'s step state after ``position`` steps (``GraphView.state``)."""
+        return self.view.state(self.view.order[i], position)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trace as JSON-ready data, format ``FORMAT`` (see the module docstring)."""
+        view = self.view
+        data = view.to_dict()
+        for i, node in enumerate(data["nodes"]):
+            node.update(
+                grad0=json_number(self.start[i]),
+                grad0Text=fmt(self.start[i]),
+                grad=json_number(self.end[i]),
+                gradText=fmt(self.end[i]),
+                explain=self.explanations[i],
+            )
+        data["format"] = FORMAT
+        data["steps"] = [
+            {
+                "node": step.node,
+                "grad": json_number(step.grad),
+                "gradText": fmt(step.grad),
+                "header": step.header,
+                "text": step.text,
+                "lines": list(step.lines),
+                "edges": [
+                    {
+                        "parent": e.parent,
+                        "input": e.input,
+                        "edge": view.edge_id(step.node, e.input),
+                        "local": json_number(e.local),
+                        "localText": fmt(e.local),
+                        "localFormula": e.local_text,
+                        "upstream": json_number(e.upstream),
+                        "contribution": json_number(e.contribution),
+                        "before": json_number(e.before),
+                        "beforeText": fmt(e.before),
+                        "after": json_number(e.after),
+                        "afterText": fmt(e.after),
+                        "text": e.text,
+                    }
+                    for e in step.edges
+                ],
+            }
+            for step in self.steps
+        ]
+        return data
+
+    def to_json(self) -> str:
+        """``to_dict()`` as compact JSON text (strict: no NaN literals)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
