@@ -213,17 +213,27 @@ def test_collapse_draws_a_neuron_or_layer_as_one_box() -> None:
 
 
 def test_stepper_state_is_drawn() -> None:
-    """Processed nodes and edges are blue, the next node red, grads not yet final marked pending or 'so far'."""
+    """The step states of autograd.seeing.style: processing, grad updated, next, pending ('so far'), and all done at the end."""
+    from autograd.seeing.style import STATES
+
     nodes = _lecture()
     bp = Backprop(nodes["L"])
     bp.step()
     source = draw_dot(nodes["L"], stepper=bp).source
     lines = {m.group(1): m.group(0) for m in re.finditer(r"^\t(n\d+(?:_op)?) \[.*$", source, re.M)}
-    assert 'color="#2563eb"' in lines["n6"] and 'color="#2563eb"' in lines["n6_op"]
-    assert 'color="#dc2626"' in lines["n4"] and 'color="#dc2626"' in lines["n4_op"]
-    assert "grad pending" in lines["n0"] and "dashed" in lines["n0"]
+    current, updated, upcoming, pending = (STATES[s].colour for s in ("current", "updated", "next", "pending"))
+    assert f'color="{current}"' in lines["n6"] and f'color="{current}"' in lines["n6_op"]
+    assert f'color="{upcoming}"' in lines["n4"] and f'color="{upcoming}"' in lines["n4_op"]
+    assert f'color="{updated}"' in lines["n5"]
+    assert "grad pending" in lines["n0"] and "dashed" in lines["n0"] and f'color="{pending}"' in lines["n0"]
     assert "grad -2.0 }" in lines["n4"]
-    assert re.search(r'n5 -> n6_op \[color="#2563eb" id=n6_in1', source)
+    assert re.search(rf'n5 -> n6_op \[color="{current}" id=n6_in1', source)
+    for look in STATES.values():  # every state a node can show is in the legend, at every step
+        assert f">{look.words}</td>" in source
+    bp.run()
+    done = draw_dot(nodes["L"], stepper=bp).source
+    records = re.findall(r"^\t(n\d+) \[.*$", done, re.M)
+    assert records and all(f'color="{STATES["done"].colour}"' in line for line in re.findall(r"^\tn\d+ \[.*$", done, re.M))
     with pytest.raises(ValueError, match="different graph"):
         draw_dot(nodes["d"], stepper=bp)
 

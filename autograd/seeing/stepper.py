@@ -496,7 +496,7 @@ def explain(
       b = a + a  →  ∂b/∂a · b.grad = 1.0 · 1.0 = 1.0
       total: 1.0 + 1.0 = 2.0
     >>> print(explain(Value(1.0, label="z")))
-    z.grad = 0.0: explain(z, L) shows where it comes from (pass the output L it is the gradient of; no Backprop of a graph holding it was made)
+    z.grad = 0.0: explain(z, L) shows where it comes from (pass the output L it is the gradient of; no Backprop of a graph holding it is alive)
     """
     if root is None:
         stepper = _last_stepper() if _last_stepper is not None else None
@@ -506,7 +506,7 @@ def explain(
                 return found
             reason = f"the last Backprop, of {stepper.view.name(stepper.root)}, does not give its grad"
         else:
-            reason = "no Backprop of a graph holding it was made"
+            reason = "no Backprop of a graph holding it is alive"
         own = GraphView.of(node, names=names)
         return Explanation(node, own.ref(node), float(node.grad), 0.0, (), float(node.grad), unknown=reason)
     if isinstance(root, Backprop):
@@ -530,8 +530,13 @@ def _explain(node: Value, view: GraphView, stepper: Backprop | None) -> Explanat
         local = child.local_grads[k]
         contribution = local * child_grad
         child_name = view.ref(child)
+        readable = view.readable(child, k)
+        # The derivative as mathematics when it is more than a number (b for a*b; 1 − o² for tanh).
+        formula = "" if readable is None or _same_number(readable, local) or readable.replace("−", "-").lstrip("-").replace(".", "").isdigit() else (
+            f" = {readable if ' ' not in readable else f'({readable})'} · {child_name}.grad"
+        )
         text = (
-            f"{child_name} = {view.short_expression(child)}  →  {view.partial(child, k)} · {child_name}.grad"
+            f"{child_name} = {view.short_expression(child)}  →  {view.partial(child, k)} · {child_name}.grad{formula}"
             f" = {fmt(local)} · {fmt(child_grad)} = {fmt(contribution)}"
         )
         terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))

@@ -166,6 +166,8 @@ class Box:
 # A name that reads as one word in a formula: letters, digits (sub- and superscript ones too), _, dots,
 # superscript parentheses (the layer in w₁₃⁽²⁾) and an [n<i>] or #<i> suffix.
 _PLAIN = re.compile(r"^[\w.⁽⁾]+(?:\[n\d+\]|#\d+)?$")
+# A rule's display formula that is one call of one input: tanh(x), x.exp() is not one.
+_CALL_OF_ONE = re.compile(r"^\w+\(\w+\)$")
 # A number as it reads without parentheses in a formula: not negative, not scientific.
 _PLAIN_NUMBER = re.compile(r"^[0-9.]+$|^nan$|^inf$")
 
@@ -380,6 +382,11 @@ class GraphView:
             return fmt(node.data)
         return self.ref(node)
 
+    def _call_operand(self, node: Value) -> str:
+        if node.op == "const" and not self.is_named(node):
+            return fmt(node.data)
+        return self.name(node)
+
     def expression(self, node: Value) -> str:
         """The forward computation of ``node`` over its parents' names: ``a*b``, ``tanh(n)``, ``w0*x0 + b``.
 
@@ -394,7 +401,10 @@ class GraphView:
             text = f"{printable(node.op) or 'op'}({', '.join(self.operand(p) for p in parents)})"
         else:
             formulas = rule.formulas(len(parents))
-            text = substitute(formulas.display, {name: self.operand(p) for name, p in zip(formulas.inputs, parents)})
+            # Inside a call's own parentheses a name needs none of its own: tanh(a*b), not tanh((a*b)).
+            call = _CALL_OF_ONE.match(formulas.display) is not None
+            operand = self._call_operand if call else self.operand
+            text = substitute(formulas.display, {name: operand(p) for name, p in zip(formulas.inputs, parents)})
         self._expressions[node] = text
         return text
 
