@@ -250,7 +250,10 @@ class GraphView:
         collapsed: dict[Value, Box] = {}
         boxes: list[Box] = []
         if collapse is not None:
-            for node, box in box_of.items():
+            for node in order:
+                box = box_of.get(node)
+                if box is None:
+                    continue
                 target = box.parent if collapse == "layer" and box.parent is not None else box
                 collapsed[node] = target
                 if target not in boxes:
