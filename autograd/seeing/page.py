@@ -1,65 +1,89 @@
 """One self-contained HTML file that replays backprop through a graph, node by node, in any browser.
 
-``to_html(root, "backprop.html")`` draws the graph with ``draw_dot``, steps through the backward
-pass with ``Backprop`` and writes a page holding everything inline -- the SVG, the step records
-as JSON, a small script and a stylesheet -- so it can be mailed, committed or opened from disk
-with no Python, no server and no network. The page and its script live in ``autograd/seeing/_assets``.
+``to_html(root, "backprop.html")`` builds the graph's view once (``autograd.seeing.view``), records
+the backward pass once (``autograd.seeing.trace``), draws the view with ``draw_dot`` and writes a
+page holding everything inline -- the SVG, the trace as JSON, a small script and a stylesheet -- so
+it can be mailed, committed or opened from disk with no Python, no server and no network. The page
+and its script live in ``autograd/seeing/_assets``.
 
-The page shows exactly what the stepper prints: every number and its text (``fmt``, the format of
-the drawing too) is computed here, in Python; the script only moves between recorded states.
-Everything the page holds sits in one ``<div class="vg-page">`` with its CSS scoped to that class
-and its script finding its elements inside it, so ``render_fragment`` can embed several pages in
-one document (``autograd.seeing.notebook`` shows them in Jupyter) without them restyling it or each other.
+The page only renders what Python decided: every number and its text (``autograd.seeing.numbers``),
+every name, role, id and step state rule (the view), every step line (the trace), every colour (the
+style table, ``autograd.seeing.style``, exported as CSS variables). The script moves between recorded
+positions and touches only the elements whose state changes (the node stepped, its parents, the grads
+that become final), so a step costs the same at step 5 and at step 5,000.
 
-Making a page takes time linear in the graph's size. Graphviz's layout does not: above
-``DRAW_LIMIT`` drawn nodes the page leaves the drawing out (pass ``draw=True`` to lay it out anyway,
-or ``collapse=`` to draw a network's neurons or layers as boxes) and replays the steps in text.
+Big graphs: above ``AUTO_COLLAPSE`` drawn nodes, ``collapse="auto"`` (the default) draws a network's
+neurons -- or, when even those are too many, its layers -- as boxes (context), and the page's
+close-up panel shows the step being taken at full detail: the node, each input with its data, local
+derivative and grad (focus). Clicking a box lists everything inside it. Above ``DRAW_LIMIT`` drawn
+nodes (or ``DRAW_SECONDS`` of layout) the page leaves the drawing out and replays the steps in text.
+Data above ``COMPRESS_ABOVE`` bytes travels deflated (the browser's ``DecompressionStream`` reads it),
+so a 1,800-node network's page is well under 2 MB.
 
-The embedded JSON (``<script class="vg-data" type="application/json">``) has the format
-``valuegrad-backprop/1``:
+Safety: no ``href``, ``xlink:href``, ``<a>``, ``<script>``, ``<foreignObject>`` or event attribute of
+the drawing survives (labels are user data; Graphviz can turn them into links); JSON inside
+``<script>`` escapes ``<``; a standalone page carries a Content-Security-Policy that allows its own
+script by hash and nothing else (no inline handlers, no ``javascript:`` URLs, no network).
 
-- ``nodes[i]`` (``i`` = index in ``topological_order(root)``, drawn as DOT node ``n<i>``): ``name``
-  (``NodeNames``), ``label`` (``printable``, or null when unlabelled), ``op``, ``data``/``dataText``,
-  ``grad0``/``grad0Text`` (grad before the first step),
-  ``grad``/``gradText`` (after the last), ``final`` (how many steps until its grad is final),
-  ``svg``/``opSvg`` (ids of the SVG elements that show it and its op, or null) and ``explain``.
-- ``steps[s]``: ``node`` (index), ``grad``, ``text`` (``str(step)``, the chain-rule line) and
-  ``edges``: ``parent`` (index), ``input``, ``edge`` (SVG id), ``local``, ``contribution``,
-  ``before``/``beforeText`` and ``after``/``afterText`` (the parent's grad around the ``+=``).
-- Non-finite numbers are the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
-
-In an embedded page (``render_fragment``) every SVG ``id`` carries the page's prefix
+The embedded JSON (``<script class="vg-data" type="application/json">``, plain or, with
+``data-encoding="deflate-base64"``, zlib-deflated and base64-encoded) is the trace's encoding
+(``Trace.to_dict``) plus the page's fields, format ``FORMAT``: ``title``, ``startText``, ``start``
+(the position the page opens at), ``drawn`` (whether there is a drawing) and, per node, ``svg`` (the
+drawn element that shows it: its record, or the box it is collapsed into, or null), ``opSvg`` and
+``outEdge``. In an embedded page (``render_fragment``) every SVG ``id`` carries the page's prefix
 (``data-vg-prefix`` on the page's ``<div>``); the ids in the JSON are without it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import itertools
 import json
-import math
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Union
 
 from autograd.atomic import write_text_atomically
-from autograd.seeing.stepper import Backprop, explain
-from autograd.seeing.text import fmt, label_text, printable
-from autograd.value import Value, topological_order
+from autograd.seeing import style
+from autograd.seeing.numbers import fmt
+from autograd.seeing.quoting import printable
+from autograd.seeing.trace import FORMAT as TRACE_FORMAT
+from autograd.seeing.trace import Trace
+from autograd.seeing.view import GraphView
+from autograd.value import Value
 
-__all__ = ["DRAW_LIMIT", "DRAW_SECONDS", "FORMAT", "page_data", "render_fragment", "render_html", "to_html"]
+__all__ = [
+    "AUTO_COLLAPSE",
+    "COMPRESS_ABOVE",
+    "DRAW_LIMIT",
+    "DRAW_SECONDS",
+    "FORMAT",
+    "page_data",
+    "read_page_data",
+    "render_fragment",
+    "render_html",
+    "to_html",
+]
 
-#: How ``draw_dot`` may collapse an ``nn`` model's graph: each neuron or each layer as one box.
-Collapse = Union[Literal["neuron", "layer"], None]
+#: How a page draws a network: every node, each neuron or layer as one box, or "auto" (decide by size).
+Collapse = Union[Literal["auto", "neuron", "layer"], None]
 
 #: The name and version of the JSON format embedded in the page.
-FORMAT = "valuegrad-backprop/1"
+FORMAT = "valuegrad-page/2"
 
+#: Drawn nodes (records and op nodes) above which ``collapse="auto"`` draws neurons as boxes (and layers as
+#: boxes when the neuron boxes still exceed it): Graphviz lays 300 out in well under a second, and a drawing
+#: of more is too small to read whole anyway; the close-up panel shows the step at full detail.
+AUTO_COLLAPSE = 300
 #: Drawn nodes (records, op nodes and boxes) above which a page leaves the drawing out unless asked
 #: (``draw=True``): Graphviz lays out 5,000 in about a second here, but 7,500 in half a minute.
 DRAW_LIMIT = 4000
@@ -67,24 +91,28 @@ DRAW_LIMIT = 4000
 #: not linear in the graph's shape either (one input feeding hundreds of ops takes minutes at ~600
 #: nodes), so past this the page is written without a drawing, as it is above ``DRAW_LIMIT``.
 DRAW_SECONDS = 20.0
+#: Bytes of JSON above which the page carries its data deflated (text of step lines compresses ~10x).
+COMPRESS_ABOVE = 200_000
 
 
 def to_html(
-    root: Value,
+    root: Value | GraphView,
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
-    collapse: Collapse = None,
+    names: Mapping[Value, str] | None = None,
+    parameters: Iterable[Value] = (),
+    collapse: Collapse = "auto",
     rankdir: str = "LR",
     draw: bool | None = None,
 ) -> Path:
     """Write one self-contained ``.html`` file that animates backprop through ``root``'s graph; return its path.
 
-    ``collapse`` is passed to ``draw_dot`` (e.g. ``"neuron"`` or ``"layer"`` for a network's graph),
-    so big graphs stay legible; ``draw`` says whether to draw the graph at all (default: when it has
-    at most ``DRAW_LIMIT`` drawn nodes). The page replays ``root.backward()`` from the graph's current
-    grads, exactly as ``Backprop(root)`` would; ``root``'s graph is left as it was (every ``grad``
-    is restored). The file is written atomically: a reader never sees half a page.
+    ``names``, ``parameters`` and ``collapse`` are the options of every view (``GraphView.of``);
+    ``collapse="auto"`` collapses a network's neurons (or layers) above ``AUTO_COLLAPSE`` drawn nodes.
+    ``draw`` says whether to draw the graph at all (default: when it has at most ``DRAW_LIMIT`` drawn
+    nodes). The page replays ``root.backward()`` from the graph's current grads; ``root``'s graph is
+    left as it was. The file is written atomically: a reader never sees half a page.
 
     >>> import tempfile, pathlib
     >>> from autograd import Value, to_html
@@ -95,89 +123,70 @@ def to_html(
     (True, 0.0)
     """
     target = Path(path)
-    text = render_html(root, title=title, collapse=collapse, rankdir=rankdir, draw=draw)
+    text = render_html(
+        root, title=title, names=names, parameters=parameters, collapse=collapse, rankdir=rankdir, draw=draw
+    )
     write_text_atomically(target, text, make_parents=True)
     return target
 
 
 def render_html(
-    root: Value, *, title: str | None = None, collapse: Collapse = None, rankdir: str = "LR", draw: bool | None = None
+    root: Value | GraphView,
+    *,
+    title: str | None = None,
+    names: Mapping[Value, str] | None = None,
+    parameters: Iterable[Value] = (),
+    collapse: Collapse = "auto",
+    rankdir: str = "LR",
+    draw: bool | None = None,
 ) -> str:
     """The page ``to_html`` writes, as a string (for a web server; in Jupyter use ``autograd.seeing.notebook.show_page``).
 
     >>> from autograd import Value
     >>> page = render_html(Value(2.0, label="x") * 3, title="x * 3")
-    >>> page.startswith("<!DOCTYPE html>"), "x * 3" in page
-    (True, True)
+    >>> page.startswith("<!DOCTYPE html>"), "x * 3" in page, "Content-Security-Policy" in page
+    (True, True, True)
     """
-    heading, fragment = _page(root, title=title, collapse=collapse, rankdir=rankdir, draw=draw, embedded=False)
-    return _fill(_asset("document.html"), {"TITLE": html.escape(heading), "PAGE": fragment})
+    view = _view(root, names, parameters, collapse)
+    heading, fragment, script = _page(view, title=title, rankdir=rankdir, draw=draw, embedded=False, start=0)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return _fill(_asset("document.html"), {"TITLE": html.escape(heading), "PAGE": fragment, "SCRIPTHASH": digest})
 
 
 def render_fragment(
-    root: Value, *, title: str | None = None, collapse: Collapse = None, rankdir: str = "LR", draw: bool | None = None
+    root: Value | GraphView,
+    *,
+    title: str | None = None,
+    names: Mapping[Value, str] | None = None,
+    parameters: Iterable[Value] = (),
+    collapse: Collapse = "auto",
+    rankdir: str = "LR",
+    draw: bool | None = None,
+    start: int = 0,
 ) -> str:
     """The page as one ``<div class="vg-page">`` to put inside another HTML document, as often as wanted.
 
     Its CSS is scoped to its own class, its SVG ids carry a prefix unique to this call, and its
     script works inside its own ``<div>``: several fragments in one document step independently.
+    ``start`` is the step the page opens at (the notebook shows a ``Backprop`` where it is).
 
     >>> from autograd import Value
     >>> one, two = (render_fragment(Value(2.0, label="x") * 3) for _ in range(2))
     >>> one.startswith('<div class="vg-page vg-embedded"'), one == two
     (True, False)
     """
-    return _page(root, title=title, collapse=collapse, rankdir=rankdir, draw=draw, embedded=True)[1]
+    view = _view(root, names, parameters, collapse)
+    return _page(view, title=title, rankdir=rankdir, draw=draw, embedded=True, start=start)[1]
 
 
-_EMBEDS = itertools.count(1)
-
-
-def _page(
-    root: Value, *, title: str | None, collapse: Collapse, rankdir: str, draw: bool | None, embedded: bool
-) -> tuple[str, str]:
-    """The page's heading and its ``<div class="vg-page">``: drawing, step data, legend, style and script."""
-    # A per-page id that another page in the same notebook cannot have (a counter alone repeats across kernels).
-    ident = f"vg{secrets.token_hex(4)}{next(_EMBEDS)}" if embedded else "vg-page"
-    with _grads_restored(root):
-        data, widest = _record(root)
-        # Laid out with every grad field at its widest text, so no number the page shows outgrows its box.
-        for node, grad in widest.items():
-            node.grad = grad
-        svg = _drawing(root, collapse=collapse, rankdir=rankdir, draw=draw)
-        if svg is not None:
-            if collapse is not None:
-                _point_into_boxes(data, _boxes(root, collapse), svg)
-            svg = _prepare_svg(svg, data, prefix=f"{ident}-" if embedded else "")
-    heading = printable(title) if title is not None else f"Backprop through {data['nodes'][data['root']]['name']}"
-    data["title"] = heading
-    if svg is None and draw is False:
-        svg = '<p class="vg-nodrawing">No drawing (draw=False): the page replays the steps as text.</p>'
-    elif svg is None:
-        svg = (
-            f'<p class="vg-nodrawing">This graph has {len(data["nodes"])} nodes: too many, or too tangled, to lay out '
-            f"within {DRAW_SECONDS:g} s, so the page replays its steps without a drawing. Pass draw=True to draw it "
-            "anyway, or collapse=\"neuron\" or "
-            '"layer" to draw a network\'s neurons or layers as boxes.</p>'
-        )
-    return heading, _fill(
-        _asset("page.html"),
-        {
-            "MODE": "embedded" if embedded else "standalone",
-            "ROOT": ident,
-            "PREFIX": f"{ident}-" if embedded else "",
-            "TITLE": html.escape(heading),
-            "STYLE": _asset("page.css"),
-            "SVG": svg,
-            "LEGEND": _legend(root, collapse),
-            "DATA": _json_for_script(data),
-            "SCRIPT": _fill(_asset("page.js"), {"ROOT": ident}),
-        },
-    )
-
-
-def page_data(root: Value) -> dict[str, Any]:
-    """The JSON-ready record the page replays: every node and every step of ``Backprop(root)`` (format ``FORMAT``).
+def page_data(
+    root: Value | GraphView,
+    *,
+    names: Mapping[Value, str] | None = None,
+    parameters: Iterable[Value] = (),
+    collapse: Collapse = None,
+) -> dict[str, Any]:
+    """The JSON-ready record the page replays: the trace of ``Backprop(root)`` and the page's fields (``FORMAT``).
 
     The graph's grads are restored afterwards, so calling this has no visible effect on ``root``.
 
@@ -190,117 +199,154 @@ def page_data(root: Value) -> dict[str, Any]:
     >>> data["nodes"][0]["gradText"], a.grad
     ('2.0', 0.0)
     """
-    with _grads_restored(root):
-        return _record(root)[0]
+    view = _view(root, names, parameters, collapse)
+    return _data(view, Trace.record(view), title=None, start=0)
 
 
-@contextmanager
-def _grads_restored(root: Value) -> Iterator[None]:
-    """Put every grad in ``root``'s graph back as it was on the way out: making a page has no side effects."""
-    saved = [(node, node.grad) for node in topological_order(root)]
-    try:
-        yield
-    finally:
-        for node, grad in saved:
-            node.grad = grad
+_DATA_SCRIPT = re.compile(r'<script type="application/json" class="vg-data"( data-encoding="deflate-base64")?>([^<]*)</script>')
 
 
-def _record(root: Value) -> tuple[dict[str, Any], dict[Value, float]]:
-    """Run ``Backprop(root)`` to the end (leaving the graph's grads there) and record every node and step.
+def read_page_data(page: str) -> dict[str, Any]:
+    """The data embedded in a page ``render_html`` or ``render_fragment`` made (deflated or not), as a dict.
 
-    Also returns, for each node, the grad whose text is the widest the page will show for it.
+    >>> from autograd import Value
+    >>> read_page_data(render_html(Value(2.0, label="x") * 3))["nodes"][0]["name"]
+    'x'
     """
-    stepper = Backprop(root)
-    order = stepper.order
-    index = {node: i for i, node in enumerate(order)}
-    start = [float(node.grad) for node in order]
-    steps = stepper.run()
-    end = [float(node.grad) for node in order]
-    names = stepper.names
-    # A node's grad is final once the last node that uses it has been processed.
-    final_at = [0] * len(order)
-    for step in steps:
-        for edge in step.edges:
-            final_at[index[edge.parent]] = step.index + 1
-    nodes = [
+    found = _DATA_SCRIPT.search(page)
+    if found is None:
+        raise ValueError("read_page_data: no valuegrad page data in this text")
+    text = found.group(2)
+    if found.group(1):
+        text = zlib.decompress(base64.b64decode(text)).decode("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+# ------------------------------------------------------------------------------------- the view
+
+
+def _view(
+    root: Value | GraphView, names: Mapping[Value, str] | None, parameters: Iterable[Value], collapse: Collapse
+) -> GraphView:
+    """The view the page shows; ``collapse="auto"`` picks full detail, neurons or layers by the drawing's size."""
+    if isinstance(root, GraphView):
+        return root
+    parameters = tuple(parameters)
+    if collapse != "auto":
+        return GraphView.of(root, names=names, parameters=parameters, collapse=collapse)
+    view = GraphView.of(root, names=names, parameters=parameters)
+    if _drawn_nodes(view) <= AUTO_COLLAPSE or not view.groups:
+        return view
+    neurons = GraphView.of(root, names=names, parameters=parameters, collapse="neuron")
+    if _drawn_nodes(neurons) <= AUTO_COLLAPSE or not any(box.parent for box in neurons.boxes):
+        return neurons
+    return GraphView.of(root, names=names, parameters=parameters, collapse="layer")
+
+
+def _drawn_nodes(view: GraphView) -> int:
+    """How many nodes ``draw_dot(view)`` draws: a record per visible node, an op node per computed one, a box per box."""
+    visible = [node for node in view.order if view.collapsed_into(node) is None]
+    return len(visible) + sum(1 for node in visible if node.parents) + len(view.boxes)
+
+
+# ------------------------------------------------------------------------------------- the page
+
+_EMBEDS = itertools.count(1)
+
+
+def _page(
+    view: GraphView, *, title: str | None, rankdir: str, draw: bool | None, embedded: bool, start: int
+) -> tuple[str, str, str]:
+    """The page's heading, its ``<div class="vg-page">`` and the text of its script (for the CSP hash)."""
+    # A per-page id that another page in the same notebook cannot have (a counter alone repeats across kernels).
+    ident = f"vg{secrets.token_hex(4)}{next(_EMBEDS)}" if embedded else "vg-page"
+    trace = Trace.record(view)
+    svg = _drawing(view, trace, rankdir=rankdir, draw=draw)
+    data = _data(view, trace, title=title, start=start)
+    drawn_ids: set[str] = set()
+    if svg is not None:
+        svg, drawn_ids = _prepare_svg(svg, view, data, prefix=f"{ident}-" if embedded else "")
+    for node in data["nodes"]:  # only ids the drawing has: a box without an op node, a missing edge
+        for key in ("svg", "opSvg", "outEdge"):
+            if node[key] not in drawn_ids:
+                node[key] = None
+    data["drawn"] = svg is not None
+    heading = data["title"]
+    if svg is None and draw is False:
+        svg = '<p class="vg-nodrawing">No drawing (draw=False): the page replays the steps as text.</p>'
+    elif svg is None:
+        svg = (
+            f'<p class="vg-nodrawing">This graph has {len(view)} nodes: too many, or too tangled, to lay out '
+            f"within {DRAW_SECONDS:g} s, so the page replays its steps without a drawing. Pass draw=True to draw it "
+            'anyway, or collapse="neuron" or "layer" to draw a network\'s neurons or layers as boxes.</p>'
+        )
+    script = "\n" + _fill(_asset("page.js"), {"ROOT": ident}) + "\n"
+    encoding, payload = _encode(data)
+    fragment = _fill(
+        _asset("page.html"),
         {
-            "id": names.id(node),
-            "name": names.name(node),
-            "label": _printable_label(node),
-            "op": node.op,
-            "data": _number(node.data),
-            "dataText": fmt(node.data),
-            "grad0": _number(start[i]),
-            "grad0Text": fmt(start[i]),
-            "grad": _number(end[i]),
-            "gradText": fmt(end[i]),
-            "final": final_at[i],
-            "svg": names.id(node),
-            "opSvg": f"{names.id(node)}_op" if node.parents else None,
-            "explain": str(explain(node, stepper)),
-        }
-        for i, node in enumerate(order)
-    ]
-    records = [
-        {
-            "node": index[step.node],
-            "grad": _number(step.grad),
-            "text": str(step),
-            "edges": [
-                {
-                    "parent": index[edge.parent],
-                    "input": edge.input,
-                    "edge": f"{names.id(step.node)}_in{edge.input}",
-                    "local": _number(edge.local),
-                    "contribution": _number(edge.contribution),
-                    "before": _number(edge.before),
-                    "beforeText": fmt(edge.before),
-                    "after": _number(edge.after),
-                    "afterText": fmt(edge.after),
-                }
-                for edge in step.edges
-            ],
-        }
-        for step in steps
-    ]
-    widest = {node: start[i] for i, node in enumerate(order)}
-    for step in steps:
-        for edge in step.edges:
-            if len(fmt(edge.after)) > len(fmt(widest[edge.parent])):
-                widest[edge.parent] = edge.after
-    root_name = names.name(root)
-    first = f" Press → (next) to process {names.name(steps[0].node)}." if steps else " It has no parents: nothing to do."
-    data = {
-        "format": FORMAT,
-        "root": index[root],
-        "startText": f"backward() starts at the output: {root_name}.grad = d{root_name}/d{root_name} = {fmt(start[index[root]])}."
-        + first,
-        "nodes": nodes,
-        "steps": records,
-    }
-    return data, widest
+            "MODE": "embedded" if embedded else "standalone",
+            "ROOT": ident,
+            "PREFIX": f"{ident}-" if embedded else "",
+            "TITLE": html.escape(heading),
+            "STYLE": style.css_variables(".vg-page") + "\n" + _asset("page.css"),
+            "SVG": svg,
+            "LEGEND": _legend(view),
+            "ENCODING": encoding,
+            "DATA": payload,
+            "SCRIPT": script,
+        },
+    )
+    return heading, fragment, script
 
 
-def _printable_label(node: Value) -> str | None:
-    label = label_text(node)
-    return None if label is None else printable(label)
+# Fields of the trace's encoding the page never shows: the step text has them all (its lines, each edge's
+# text) or the script derives them (an edge's grad before it is the grad after the parent's last edge).
+# Leaving them out keeps a 1,800-node network's page under 2 MB.
+_UNSHOWN_STEP = ("grad", "header", "lines")
+_UNSHOWN_EDGE = ("text", "localFormula", "local", "upstream", "contribution", "before", "beforeText")
 
 
-# ------------------------------------------------------------------------------------- pieces
+def _data(view: GraphView, trace: Trace, *, title: str | None, start: int) -> dict[str, Any]:
+    """The trace's encoding plus what the page needs: its title, the opening text and each node's drawn ids."""
+    data = trace.to_dict()
+    data["format"] = FORMAT
+    data["trace"] = TRACE_FORMAT  # the encoding the page carries the shown fields of
+    for step in data["steps"]:
+        for key in _UNSHOWN_STEP:
+            step.pop(key, None)
+        for edge in step["edges"]:
+            for key in _UNSHOWN_EDGE:
+                edge.pop(key, None)
+    for i, node in enumerate(data["nodes"]):
+        value = view.order[i]
+        box = view.collapsed_into(value)
+        drawn = box is None
+        node["svg"] = view.node_id(i) if drawn else box.id  # type: ignore[union-attr]
+        node["opSvg"] = view.op_id(i) if drawn and value.parents else None
+        node["outEdge"] = view.out_edge_id(i) if drawn and value.parents else None
+    root = view.root
+    root_name = view.name(root)
+    steps = trace.steps
+    first = f" Press → (next) to process {view.name(view.order[steps[0].node])}." if steps else " It has no parents: nothing to do."
+    data["startText"] = (
+        f"backward() starts at the output: {root_name}.grad = d{root_name}/d{root_name} = "
+        f"{fmt(trace.start[view.index[root]])}.{first}"
+    )
+    data["title"] = printable(title) if title is not None else f"Backprop through {root_name}"
+    data["start"] = max(0, min(len(steps), start))
+    return data
 
 
-def _number(x: float) -> float | str:
-    """JSON has no NaN or infinity; send those as the strings JavaScript's ``Number()`` reads back."""
-    if math.isfinite(x):
-        return x
-    if math.isnan(x):
-        return "NaN"
-    return "Infinity" if x > 0 else "-Infinity"
-
-
-def _json_for_script(data: dict[str, Any]) -> str:
+def _encode(data: dict[str, Any]) -> tuple[str, str]:
+    """The data as text for a ``<script type="application/json">``: plain, or deflated and base64 when big."""
     # Inside <script>, "</script" or "<!--" in a label would end or confuse the element: escape every "<".
-    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("<", "\\u003c")
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("<", "\\u003c")
+    if len(text) <= COMPRESS_ABOVE:
+        return "", text
+    packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
+    return ' data-encoding="deflate-base64"', packed
 
 
 def _asset(name: str) -> str:
@@ -317,33 +363,21 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 # ------------------------------------------------------------------------------------- the legend
 
-_STEP_STATES = (
-    ("l-current", "processing"),
-    ("l-touched", "grad updated"),
-    ("l-done", "done"),
-    ("l-next", "next"),
-    ("l-pending", "grad not final yet"),
-)
 
-
-def _legend(root: Value, collapse: Collapse) -> str:
-    """The page's one legend: the kinds of node in this graph (the drawing's fill colours), then the step states."""
-    from autograd.seeing.draw import _GROUP_COLOUR, ROLE_COLOURS, collapsed_boxes, node_roles
-    from autograd.seeing.text import NodeNames
-
-    names = NodeNames(root)
-    roles = node_roles(root, order=names.order)
-    hidden = set(collapsed_boxes(root, collapse)) if collapse is not None else set()
-    present = {role for node, role in roles.items() if names.id(node) not in hidden}
-    if names.id(root) in hidden:
+def _legend(view: GraphView) -> str:
+    """The page's one legend: the roles in this drawing (fills), the boxes, then every step state (style table)."""
+    present = {view.role(node) for node in view.order if view.collapsed_into(node) is None}
+    if view.collapsed_into(view.root) is not None:
         present.add("output")  # the box holding the output is filled as the output
-    kinds: list[tuple[str, str]] = [(role, colour) for role, colour in ROLE_COLOURS.items() if role in present]
-    if collapse is not None:
-        kinds.append((f"{collapse} (one box)", _GROUP_COLOUR))
+    kinds = [(role, f"var(--vg-role-{role})") for role in style.ROLES if role in present]
+    if view.boxes:
+        kinds.append((f"{view.options.collapse} (one box; click to list it)", "var(--vg-group)"))
     swatches = "".join(
         f'<span class="vg-kind" style="--vg-swatch: {colour}">{html.escape(kind)}</span>' for kind, colour in kinds
     )
-    states = "".join(f'<span class="{cls}">{text}</span>' for cls, text in _STEP_STATES)
+    states = "".join(
+        f'<span class="vg-l-state vg-l-{name}">{html.escape(look.words)}</span>' for name, look in style.STATES.items()
+    )
     return (
         f'<div class="vg-legend-row"><b>Nodes</b>{swatches}</div>\n'
         f'<div class="vg-legend-row"><b>Steps</b>{states}</div>'
@@ -353,137 +387,124 @@ def _legend(root: Value, collapse: Collapse) -> str:
 # ------------------------------------------------------------------------------------- the drawing
 
 
-_DOT_NODE_STATEMENT = re.compile(r"^\s*\w+ \[", re.MULTILINE)
-
-
-def _drawing(root: Value, *, collapse: Collapse, rankdir: str, draw: bool | None) -> str | None:
-    """The graph as SVG text, laid out by ``dot`` or the ``graphviz-pure`` binary; None when not drawn.
-
-    The page's legend covers node kinds and step states, so the drawing has none of its own.
-    """
+def _drawing(view: GraphView, trace: Trace, *, rankdir: str, draw: bool | None) -> str | None:
+    """The view as SVG text, laid out by ``dot`` or the ``graphviz-pure`` binary; None when not drawn."""
     from autograd.seeing.draw import LayoutTimeout, draw_dot, pipe
 
-    if draw is False:
+    if draw is False or (draw is None and _drawn_nodes(view) > DRAW_LIMIT):
         return None
-    if draw is None and collapse is None:
-        # Uncollapsed, draw_dot makes one record per node and one op node per computed node:
-        # counted here, a graph too big to draw costs no DOT text at all.
-        order = topological_order(root)
-        if len(order) + sum(1 for node in order if node.parents) > DRAW_LIMIT:
-            return None
-    source = draw_dot(root, rankdir=rankdir, collapse=collapse, legend=False).source
-    if draw is None and len(_DOT_NODE_STATEMENT.findall(source)) > DRAW_LIMIT:
-        return None
+    with _widest_grads(view, trace):
+        source = draw_dot(view, rankdir=rankdir, legend=False).source
     try:  # a drawing asked for (draw=True) waits for its layout however long it takes
         return pipe(source, "svg", timeout=None if draw else DRAW_SECONDS).decode("utf-8")
     except LayoutTimeout:
         return None
 
 
-_SUBGRAPH = re.compile(r"^\s*subgraph (cluster_\w+) \{")
-_DOT_NODE = re.compile(r"^\s*(n\d+) \[")
+@contextmanager
+def _widest_grads(view: GraphView, trace: Trace) -> Iterator[None]:
+    """Set every grad to the one whose text is widest over the pass, so the layout leaves room for every number."""
+    widest = list(trace.start)
+    for step in trace.steps:
+        for edge in step.edges:
+            if len(fmt(edge.after)) > len(fmt(widest[edge.parent])):
+                widest[edge.parent] = edge.after
+    saved = [node.grad for node in view.order]
+    try:
+        for node, grad in zip(view.order, widest):
+            node.grad = grad
+        yield
+    finally:
+        for node, grad in zip(view.order, saved):
+            node.grad = grad
 
 
-def _boxes(root: Value, collapse: str) -> dict[str, str]:
-    """Which box of a ``collapse``d drawing stands for each hidden node: ``{"n5": "neuron_layers_0_neurons_1", ...}``.
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XLINK_NS = "http://www.w3.org/1999/xlink"
+ET.register_namespace("", _SVG_NS)
+ET.register_namespace("xlink", _XLINK_NS)
+# Elements that could run script, navigate or embed foreign markup: never in a page, whatever a label held.
+_FORBIDDEN = {f"{{{_SVG_NS}}}{tag}" for tag in ("script", "foreignObject", "iframe", "use", "image", "animate", "set")}
+_LINK = f"{{{_SVG_NS}}}a"
 
-    ``draw_dot`` gives a collapsed neuron or layer box the id its cluster has in the uncollapsed
-    drawing, so the clusters of the uncollapsed DOT text say which nodes each box holds: a
-    neuron box holds its neuron cluster; a layer box its outermost ``layer`` cluster.
+
+def _prepare_svg(svg: str, view: GraphView, data: dict[str, Any], prefix: str = "") -> tuple[str, set[str]]:
+    """Make Graphviz's SVG safe and ready to animate; return it and the ids of the elements it has.
+
+    Safe: links (``<a>``, which Graphviz makes from URL/href attributes) are unwrapped, script-capable
+    elements dropped, and every ``href``/``xlink:href``/``on*`` attribute removed. Ready: no XML
+    prolog, sized by CSS, each drawn record's grad field tagged (``class="vg-grad"``, ``data-node``,
+    ``data-prefix``) so the script can rewrite its number, showing the grad at the page's start;
+    every ``id`` gets ``prefix``. Grad fields are found under the element whose id the view gives the
+    node (``view.node_id``): the record's last ``grad`` text.
     """
-    from autograd.seeing.draw import draw_dot
-
-    source = draw_dot(root, collapse=None, legend=False).source
-    boxes: dict[str, str] = {}
-    stack: list[str] = []
-    for line in source.splitlines():
-        opened = _SUBGRAPH.match(line)
-        if opened:
-            stack.append(opened.group(1).removeprefix("cluster_"))
-            continue
-        if line.strip() == "}" and stack:
-            stack.pop()
-            continue
-        node = _DOT_NODE.match(line)
-        if node and stack:
-            layers = [c for c in stack if c.startswith("layer_")]
-            neurons = [c for c in stack if c.startswith("neuron_")]
-            if collapse == "layer" and layers:
-                boxes[node.group(1)] = layers[0]
-            elif neurons:
-                boxes[node.group(1)] = neurons[-1]
-    return boxes
-
-
-def _point_into_boxes(data: dict[str, Any], boxes: dict[str, str], svg: str) -> None:
-    """Send each hidden node's highlights to its box; the box's grad field shows its one output node, if any."""
-    drawn = set(re.findall(r'<g id="([^"]+)" class="node"', svg))
+    tree = ET.fromstring(svg.encode("utf-8"))
+    _sanitise(tree)
+    _lighten(tree)
+    tree.attrib.pop("width", None)
+    tree.attrib.pop("height", None)
+    tree.set("class", "vg-graph")
+    ids: dict[str, ET.Element] = {}
+    for element in tree.iter():
+        ident = element.get("id")
+        if ident is not None:
+            ids[ident] = element
+    owners = {view.node_id(i): i for i, node in enumerate(view.order) if view.collapsed_into(node) is None}
     nodes = data["nodes"]
-    members: dict[str, list[int]] = {}
-    for i, node in enumerate(nodes):
-        if node["svg"] in drawn:
+    for ident, i in owners.items():
+        group = ids.get(ident)
+        if group is None:
             continue
-        box = boxes.get(node["svg"])
-        node["svg"] = box if box in drawn else None
-        node["opSvg"] = None
-        if node["svg"] is not None:
-            members.setdefault(node["svg"], []).append(i)
-    # A box's output is the member computed inside it that no other member of the box uses.
-    stepped = {step["node"] for step in data["steps"]}
-    used_inside = {
-        edge["parent"]
-        for step in data["steps"]
-        for edge in step["edges"]
-        if nodes[edge["parent"]]["svg"] == nodes[step["node"]]["svg"]
-    }
-    for box, indices in members.items():
-        outputs = [i for i in indices if i in stepped and i not in used_inside]
-        if len(outputs) == 1:
-            data.setdefault("gradOwners", {})[box] = outputs[0]
+        fields = [t for t in group.iter(_TEXT) if (t.text or "").lstrip().startswith("grad")]
+        if not fields:
+            continue
+        field = fields[-1]
+        words = (field.text or "").lstrip()[: len("grad ")]
+        field.set("class", "vg-grad")
+        field.set("data-node", str(i))
+        field.set("data-prefix", words)
+        field.text = words + nodes[i]["grad0Text"]
+    if prefix:
+        for element in ids.values():
+            element.set("id", prefix + element.get("id", ""))
+    return ET.tostring(tree, encoding="unicode"), set(ids)
 
 
-_SVG_START = re.compile(r"<svg\b")
-_NODE_GROUP = re.compile(r'(<g id="([^"]+)" class="node">)(.*?)(</g>)', re.DOTALL)
-_TEXT = re.compile(r"(<text\b)([^>]*>)([^<]*)(</text>)")
-# The grad field's words and number, read from the unescaped text (graphviz writes "-" as "&#45;").
-_GRAD_FIELD = re.compile(r"^\s*(grad\b\D*?)[-+]?(?:[0-9.]+(?:e[-+]?[0-9]+)?|inf|nan)\s*$", re.IGNORECASE)
+_TITLE = f"{{{_SVG_NS}}}title"
+_TEXT = f"{{{_SVG_NS}}}text"
 
 
-def _prepare_svg(svg: str, data: dict[str, Any], prefix: str = "") -> str:
-    """Make graphviz's SVG ready to animate: no XML prolog, sized by CSS, grad fields tagged for the script.
-
-    Each record's grad field (the ``<text>`` that starts with ``grad``) gets ``class="vg-grad"``,
-    ``data-node`` (the node's index) and ``data-prefix`` (the words before the number), so the
-    script can rewrite the number at every step; it shows the grad before the first step. Every
-    ``id`` gets ``prefix``, so several pages' drawings can share one document.
-    """
-    start = _SVG_START.search(svg)
-    if start is None:
-        raise ValueError("draw_dot's renderer returned no <svg> element")
-    svg = svg[start.start() :]
-    # Drop the fixed size in points: the viewport sizes the picture and the script zooms by the viewBox.
-    svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg class="vg-graph"', svg, count=1)
-    # Whose grad each drawn record shows: its own node's, or a collapsed box's single output's.
-    index = {node["id"]: i for i, node in enumerate(data["nodes"]) if node["svg"] == node["id"]}
-    index.update(data.pop("gradOwners", {}))
-
-    def tag_node(match: re.Match[str]) -> str:
-        i = index.get(match.group(2))
-        body = match.group(3)
-        # The last grad-looking field of the record: the label comes first and could itself read "grad 3".
-        fields = [t for t in _TEXT.finditer(body) if _GRAD_FIELD.match(html.unescape(t.group(3)))]
-        if i is None or not fields:
-            return match.group(0)
-        t = fields[-1]
-        prefix = _GRAD_FIELD.match(html.unescape(t.group(3)))
-        assert prefix is not None
-        attributes = f' class="vg-grad" data-node="{i}" data-prefix="{html.escape(prefix.group(1))}"'
-        shown = html.escape(prefix.group(1) + data["nodes"][i]["grad0Text"], quote=False)
-        body = body[: t.start()] + t.group(1) + attributes + t.group(2) + shown + t.group(4) + body[t.end() :]
-        return match.group(1) + body + match.group(4)
-
-    svg = _NODE_GROUP.sub(tag_node, svg)
-    return _ID.sub(lambda m: f'{m.group(1)}"{prefix}', svg) if prefix else svg
+def _lighten(tree: ET.Element) -> None:
+    """Drop what the page does not use: each element's ``<title>`` (a DOT id as a tooltip) and the font
+    family repeated on every text (set once on the ``<svg>``, which its texts inherit)."""
+    for parent in tree.iter():
+        for child in [c for c in parent if c.tag == _TITLE]:
+            parent.remove(child)
+    families = {t.get("font-family") for t in tree.iter(_TEXT)}
+    if len(families) == 1 and None not in families:
+        tree.set("font-family", families.pop() or "")
+        for t in tree.iter(_TEXT):
+            del t.attrib["font-family"]
 
 
-_ID = re.compile(r'(\sid=)"')
+def _sanitise(element: ET.Element) -> None:
+    """Unwrap links, drop script-capable elements and link or event attributes, everywhere below ``element``."""
+    children = list(element)
+    for child in children:
+        _sanitise(child)
+    kept: list[ET.Element] = []
+    for child in children:
+        if child.tag in _FORBIDDEN:
+            continue
+        if child.tag == _LINK:  # keep what the link wrapped, not the link
+            kept.extend(child)
+            continue
+        kept.append(child)
+    if kept != children:
+        for child in children:
+            element.remove(child)
+        element.extend(kept)
+    for name in list(element.attrib):
+        local = name.rsplit("}", 1)[-1].lower()
+        if local == "href" or local.startswith("on") or local == "style" and "url(" in element.attrib[name].lower():
+            del element.attrib[name]
