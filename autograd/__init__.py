@@ -52,8 +52,8 @@ _SEEING: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from autograd.seeing.page import render_html, to_html
     from autograd.seeing.draw import GraphvizNotFound, draw_dot, render
+    from autograd.seeing.page import render_html, to_html
     from autograd.seeing.stepper import Backprop, BackpropDone, Step, explain
     from autograd.seeing.text import show, tree
 

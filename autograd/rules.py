@@ -554,9 +554,9 @@ RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
         # --- arithmetic ----------------------------------------------------------------------------------
-        formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b", methods=("__add__", "__radd__"), syntax="a + b", readable=("1", "1")),
-        formula_rule("-", "a b", "a - b", ("1.0", "-1.0"), "a - b", methods=("__sub__", "__rsub__"), syntax="a - b", readable=("1", "−1")),
-        formula_rule("*", "a b", "a * b", ("b", "a"), "a * b", methods=("__mul__", "__rmul__"), syntax="a * b", readable=("b", "a")),
+        formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b", methods=("__add__", "__radd__"), syntax="a + b", readable=("1", "1")),  # noqa: E501 (one line per row)
+        formula_rule("-", "a b", "a - b", ("1.0", "-1.0"), "a - b", methods=("__sub__", "__rsub__"), syntax="a - b", readable=("1", "−1")),  # noqa: E501 (one line per row)
+        formula_rule("*", "a b", "a * b", ("b", "a"), "a * b", methods=("__mul__", "__rmul__"), syntax="a * b", readable=("b", "a")),  # noqa: E501 (one line per row)
         formula_rule(
             "/",
             "a b",
@@ -584,7 +584,7 @@ RULES: dict[str, Rule] = {
             reference="math.pow(a, b)",
             readable=("b·a^(b − 1)", "out·ln(a)"),
         ),
-        formula_rule("neg", "x", "-x", ("-1.0",), "-x", methods=("__neg__",), syntax="-x", symbol="-x", torch="-x", readable=("−1",)),
+        formula_rule("neg", "x", "-x", ("-1.0",), "-x", methods=("__neg__",), syntax="-x", symbol="-x", torch="-x", readable=("−1",)),  # noqa: E501 (one line per row)
         formula_rule(
             "abs",
             "x",
@@ -707,8 +707,8 @@ RULES: dict[str, Rule] = {
             readable=("1/(1 + |x|)²",),
         ),
         # --- trigonometry --------------------------------------------------------------------------------
-        formula_rule("sin", "x", "sin(x)", ("cos(x)",), "sine; ValueError for x = ±inf", reference="math.sin(x)", readable=("cos(x)",)),
-        formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine; ValueError for x = ±inf", reference="math.cos(x)", readable=("−sin(x)",)),
+        formula_rule("sin", "x", "sin(x)", ("cos(x)",), "sine; ValueError for x = ±inf", reference="math.sin(x)", readable=("cos(x)",)),  # noqa: E501 (one line per row)
+        formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine; ValueError for x = ±inf", reference="math.cos(x)", readable=("−sin(x)",)),  # noqa: E501 (one line per row)
         # --- fused reductions ----------------------------------------------------------------------------
         terms_rule(
             "sum",

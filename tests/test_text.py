@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value, show, topological_order, tree
-from autograd.testing import Expression, expressions
 from autograd.seeing.text import TREE_INDENT_LEVELS, NodeNames, fmt, label_text, printable
+from autograd.testing import Expression, expressions
 from demos.walkthrough import lecture_expression
 
 ROOT = Path(__file__).resolve().parent.parent

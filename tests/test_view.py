@@ -113,7 +113,7 @@ def test_the_view_describes_the_graph() -> None:
     i = view.index[nodes["n"]]
     assert (view.node_id(nodes["n"]), view.op_id(i), view.edge_id(i, 1), view.out_edge_id(i)) == (f"n{i}", f"n{i}_op", f"n{i}_in1", f"n{i}_out")
     with pytest.raises(AttributeError, match="frozen"):
-        view.root = nodes["n"]  # type: ignore[misc]
+        view.root = nodes["n"]
 
 
 def test_every_renderer_accepts_the_same_options() -> None:

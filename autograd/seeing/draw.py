@@ -129,7 +129,7 @@ def draw_dot(
     parameters: Iterable[Value] = (),
     names: Mapping[Value, str] | None = None,
 ) -> Drawing:
-    """Draw ``root``'s graph (or a ``GraphView``): a ``Drawing`` (a ``graphviz.Digraph``) that renders without a system Graphviz too.
+    """Draw ``root``'s graph (or a view of it): a ``Drawing`` (a ``graphviz.Digraph``) that renders without a system Graphviz too.
 
     Each ``Value`` is a record ``name | data | grad`` coloured by role (input, parameter,
     constant, intermediate, output; ``parameters`` marks more leaves as parameters), each
@@ -160,7 +160,8 @@ def draw_dot(
         if names is not None and dict(names) != dict(stepper.view.display):
             raise ValueError("draw_dot: give names= to the stepper (Backprop(root, names=...)), which names the steps too")
         base = stepper.view
-        same = base.options.collapse == collapse and base.options.clusters == clusters and base.options.parameters == frozenset(parameters)
+        options = base.options
+        same = options.collapse == collapse and options.clusters == clusters and options.parameters == frozenset(parameters)
         # The stepper's view serves when its options match; else a view with the drawing's options (and its names).
         view = base if same else GraphView.of(
             base.root, names=base.options.names, parameters=parameters, collapse=collapse, clusters=clusters
@@ -222,7 +223,7 @@ def draw_dot(
 
     _emit_edges(graph, view, position)
     if legend:
-        roles = {view.role(n) for n in order if view.collapsed_into(n) is None}
+        roles: set[str] = {view.role(n) for n in order if view.collapsed_into(n) is None}
         if any(view.role(n) == "output" for box in view.boxes for n in box.members):
             roles.add("output")
         kinds = sorted({box.kind for box in view.boxes})
@@ -255,7 +256,7 @@ def _box_state(box: Box, view: GraphView, position: int) -> StepState:
     states = {view.state(n, position) for n in box.members}
     for candidate in ("current", "next", "updated", "pending"):
         if candidate in states:
-            return candidate  # type: ignore[return-value]
+            return candidate
     return "done"
 
 

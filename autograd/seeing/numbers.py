@@ -14,7 +14,8 @@ The rule, decided once:
 
 Numbers in JSON (the trace, the view) are encoded one way, by ``json_number``: finite numbers as
 themselves, nan and the infinities as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, which
-JavaScript's ``Number()`` reads back. The page's script receives every number it shows already formatted by ``fmt`` (the trace's ``…Text``
+JavaScript's ``Number()`` reads back. The page's script receives every number it shows already
+formatted by ``fmt`` (the trace's ``…Text``
 fields), so there is no second implementation to drift.
 """
 

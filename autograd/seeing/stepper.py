@@ -14,10 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.seeing.view import Collapse, StepState
-
 from autograd.seeing.numbers import fmt, json_number
-from autograd.seeing.view import OP_WORDS, GraphView, label_text
+from autograd.seeing.view import OP_WORDS, Collapse, GraphView, StepState, label_text
 from autograd.value import Value, has_closure
 
 __all__ = ["Backprop", "BackpropDone", "Edge", "Explanation", "Step", "Term", "explain"]
@@ -86,7 +84,8 @@ class Step:
         """One edge's ``+=``, e.g. ``a.grad += ∂c/∂a · c.grad = -3.0 · 1.0 → -3.0``."""
         names = self._names
         parent, child = names.ref(edge.parent), names.ref(self.node)
-        text = f"{parent}.grad += {names.partial(self.node, edge.input)} · {child}.grad = {fmt(edge.local)} · {fmt(edge.upstream)}"
+        partial = names.partial(self.node, edge.input)
+        text = f"{parent}.grad += {partial} · {child}.grad = {fmt(edge.local)} · {fmt(edge.upstream)}"
         if edge.before == 0.0:
             return f"{text} → {fmt(edge.after)}"
         # The parent already had a gradient from elsewhere: show the sum, as ``+=`` does.
@@ -163,6 +162,11 @@ def local_derivative_text(view: GraphView, node: Value, k: int, local: float) ->
     if _same_number(parts[-1], local) is False or len(parts) == 1:
         parts.append(value)
     return " = ".join(parts)
+
+
+def _is_number(text: str) -> bool:
+    """Whether a readable formula is a plain number (``1``, ``−1``): then it says nothing the value does not."""
+    return text.replace("−", "-").lstrip("-").replace(".", "").isdigit()
 
 
 def _same_number(text: str, value: float) -> bool:
@@ -495,8 +499,9 @@ def explain(
       b = a + a  →  ∂b/∂a · b.grad = 1.0 · 1.0 = 1.0
       b = a + a  →  ∂b/∂a · b.grad = 1.0 · 1.0 = 1.0
       total: 1.0 + 1.0 = 2.0
-    >>> print(explain(Value(1.0, label="z")))
-    z.grad = 0.0: explain(z, L) shows where it comes from (pass the output L it is the gradient of; no Backprop of a graph holding it is alive)
+    >>> print(explain(Value(1.0, label="z")))  # doctest: +NORMALIZE_WHITESPACE
+    z.grad = 0.0: explain(z, L) shows where it comes from (pass the output L it is the gradient of;
+    no Backprop of a graph holding it is alive)
     """
     if root is None:
         stepper = _last_stepper() if _last_stepper is not None else None
@@ -532,9 +537,9 @@ def _explain(node: Value, view: GraphView, stepper: Backprop | None) -> Explanat
         child_name = view.ref(child)
         readable = view.readable(child, k)
         # The derivative as mathematics when it is more than a number (b for a*b; 1 − o² for tanh).
-        formula = "" if readable is None or _same_number(readable, local) or readable.replace("−", "-").lstrip("-").replace(".", "").isdigit() else (
-            f" = {readable if ' ' not in readable else f'({readable})'} · {child_name}.grad"
-        )
+        formula = ""
+        if readable is not None and not _same_number(readable, local) and not _is_number(readable):
+            formula = f" = {readable if ' ' not in readable else f'({readable})'} · {child_name}.grad"
         text = (
             f"{child_name} = {view.short_expression(child)}  →  {view.partial(child, k)} · {child_name}.grad{formula}"
             f" = {fmt(local)} · {fmt(child_grad)} = {fmt(contribution)}"

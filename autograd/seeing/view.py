@@ -204,6 +204,17 @@ class GraphView:
     options: ViewOptions
     display: Mapping[Value, str]
     schedule: tuple[Value, ...]
+    _names: tuple[str, ...]
+    _roles: tuple[Role, ...]
+    _uses: dict[Value, tuple[tuple[Value, int], ...]]
+    _step_of: dict[Value, int]
+    _final_at: dict[Value, int]
+    _groups: tuple[Box, ...]
+    _box_of: dict[Value, Box]
+    _collapsed: dict[Value, Box]
+    _boxes: tuple[Box, ...]
+    _expressions: dict[Value, str]
+    _positions: dict[int, tuple[Formulas, dict[str, int]]]
 
     def __init__(
         self,
