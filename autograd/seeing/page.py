@@ -194,8 +194,8 @@ def page_data(
     >>> a = Value(3.0, label="a")
     >>> b = a + a; b.label = "b"
     >>> data = page_data(b)
-    >>> [(e["beforeText"], e["afterText"]) for e in data["steps"][0]["edges"]]
-    [('0.0', '1.0'), ('1.0', '2.0')]
+    >>> [(e["parent"], e["afterText"]) for e in data["steps"][0]["edges"]]
+    [(0, '1.0'), (0, '2.0')]
     >>> data["nodes"][0]["gradText"], a.grad
     ('2.0', 0.0)
     """
