@@ -7,6 +7,9 @@ import ast
 import json
 import math
 import re
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,7 +20,6 @@ from hypothesis import strategies as st
 import autograd.seeing.view as view_module
 from autograd import Backprop, Value, draw_dot, explain, tree
 from autograd.rules import RULES
-from autograd.seeing.draw import pipe
 from autograd.seeing.groups import Group, set_group
 from autograd.seeing.numbers import fmt, json_number
 from autograd.seeing.quoting import printable
@@ -84,9 +86,6 @@ def test_only_the_view_walks_the_graph() -> None:
 
 def test_import_autograd_loads_no_renderer() -> None:
     """import autograd imports neither graphviz nor the page code nor the seeing renderers (a fresh interpreter)."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, autograd\n"
         "bad = [m for m in sys.modules if m == 'graphviz' or m.startswith('autograd.seeing.')]\n"
@@ -258,6 +257,8 @@ PAYLOADS = [
     "{a|b}<port>",
     "]; n0 -> n1; [",
 ]
+#: The layout programs to check with: the graphviz-pure wheel's binary, and the system's dot if installed.
+LAYOUTS = [str(Path(sys.executable).parent / "graphviz-pure"), *filter(None, [shutil.which("dot")])]
 HOSTILE = st.one_of(st.sampled_from(PAYLOADS), st.text(alphabet=st.sampled_from('<>&"\'\\\x00\x01\u202e\u200b|{} aZ'), min_size=1, max_size=12))
 
 
@@ -286,24 +287,29 @@ def _hostile_graph(text: str) -> tuple[Value, list[str]]:
 def test_hostile_strings_never_become_markup_in_dot_or_svg(text: str) -> None:
     """Labels, op names, group names and lecture names shaped like DOT, HTML-like labels, entities, NUL, bidi: drawn literally.
 
-    The DOT is laid out by the Graphviz found (system dot or graphviz-pure); the SVG parses as XML, holds no
-    anchor or javascript: link, and shows the printable text of each string.
+    The DOT is laid out by graphviz-pure and by the system's Graphviz when there is one; the SVG parses as
+    XML, holds no anchor or javascript: link, and shows the printable text of each string.
     """
     y, strings = _hostile_graph(text)
     names = {y: text}
     for collapse in (None, "neuron", "layer"):
         source = draw_dot(y, names=names, collapse=collapse).source
-        svg = pipe(source, "svg").decode("utf-8")
-        root = ET.fromstring(svg)
-        assert not any(el.tag.endswith("}a") for el in root.iter())
-        assert "javascript:" not in " ".join(v for el in root.iter() for v in el.attrib.values())
-        shown = "".join(el.text or "" for el in root.iter() if el.tag.endswith("}text"))
-        if collapse is None:
-            for s in strings:
-                # Graphviz may break a long label at spaces: compare without whitespace.
-                assert re.sub(r"\s", "", printable(s)) in re.sub(r"\s", "", shown), (s, shown)
+        for command in LAYOUTS:
+            svg = subprocess.run([command, "-Tsvg"], input=source.encode(), capture_output=True, check=True).stdout.decode()
+            _check_svg(svg, strings if collapse is None else [])
     listing = tree(y, names=names)
     assert printable(text) in listing and "\x00" not in listing and "\u202e" not in listing
+
+
+def _check_svg(svg: str, strings: list[str]) -> None:
+    """The SVG parses as XML, has no link or javascript: anywhere, and shows each string's printable text."""
+    root = ET.fromstring(svg)
+    assert not any(el.tag.endswith("}a") for el in root.iter())
+    assert "javascript:" not in " ".join(v for el in root.iter() for v in el.attrib.values())
+    shown = "".join(el.text or "" for el in root.iter() if el.tag.endswith("}text"))
+    for s in strings:
+        # Graphviz may break a long label at spaces: compare without whitespace.
+        assert re.sub(r"\s", "", printable(s)) in re.sub(r"\s", "", shown), (s, shown)
 
 
 def test_bidi_and_zero_width_characters_are_made_visible() -> None:
