@@ -371,7 +371,7 @@ def _legend(view: GraphView) -> str:
         present.add("output")  # the box holding the output is filled as the output
     kinds = [(role, f"var(--vg-role-{role})") for role in style.ROLES if role in present]
     if view.boxes:
-        kinds.append((f"{view.options.collapse} (one box; click to list it)", "var(--vg-group)"))
+        kinds.append((f"{view.options.collapse} (one box)", "var(--vg-group)"))
     swatches = "".join(
         f'<span class="vg-kind" style="--vg-swatch: {colour}">{html.escape(kind)}</span>' for kind, colour in kinds
     )
@@ -450,6 +450,8 @@ def _prepare_svg(svg: str, view: GraphView, data: dict[str, Any], prefix: str = 
         if ident is not None:
             ids[ident] = element
     owners = {view.node_id(i): i for i, node in enumerate(view.order) if view.collapsed_into(node) is None}
+    # A box with one output shows that output's grad (Box.outputs: the members no other member uses).
+    owners.update({box.id: view.index[box.outputs[0]] for box in view.boxes if len(box.outputs) == 1})
     nodes = data["nodes"]
     for ident, i in owners.items():
         group = ids.get(ident)
