@@ -69,19 +69,21 @@ def test_one_walk_per_render() -> None:
         assert walks() - before == 1
 
 
+#: The seeing modules that render a view (the page's modules are checked by its own tests).
+RENDERERS = ("text.py", "draw.py", "stepper.py", "trace.py", "style.py", "numbers.py", "quoting.py", "groups.py")
+
+
 def test_only_the_view_walks_the_graph() -> None:
-    """No module of the seeing layer but view.py calls topological_order: every other one renders a view."""
+    """No renderer of the seeing layer calls topological_order: only view.py walks a graph; the others render a view."""
     offenders = []
-    for path in sorted(SEEING.rglob("*.py")):
-        if path.name == "view.py":
-            continue
-        tree_ = ast.parse(path.read_text(encoding="utf-8"))
-        names = {n.id for n in ast.walk(tree_) if isinstance(n, ast.Name)} | {
-            a.name for n in ast.walk(tree_) if isinstance(n, ast.ImportFrom) for a in n.names
-        }
-        if "topological_order" in names and path.name in {"text.py", "draw.py", "stepper.py", "trace.py", "style.py", "numbers.py", "quoting.py"}:
-            offenders.append(path.name)
+    for name in RENDERERS:
+        tree_ = ast.parse((SEEING / name).read_text(encoding="utf-8"))
+        used = {n.id for n in ast.walk(tree_) if isinstance(n, ast.Name)}
+        used |= {a.name for n in ast.walk(tree_) if isinstance(n, ast.ImportFrom) for a in n.names}
+        if "topological_order" in used:
+            offenders.append(name)
     assert not offenders, offenders
+    assert "topological_order" in (SEEING / "view.py").read_text(encoding="utf-8")
 
 
 def test_import_autograd_loads_no_renderer() -> None:
@@ -110,7 +112,8 @@ def test_the_view_describes_the_graph() -> None:
     assert [view.name(c) for c, _ in view.uses(nodes["n"])] == ["o"]
     assert view.schedule[0] is nodes["o"] and view.final_at(nodes["o"]) == 0 and view.final_at(nodes["n"]) == 1
     i = view.index[nodes["n"]]
-    assert (view.node_id(nodes["n"]), view.op_id(i), view.edge_id(i, 1), view.out_edge_id(i)) == (f"n{i}", f"n{i}_op", f"n{i}_in1", f"n{i}_out")
+    ids = (view.node_id(nodes["n"]), view.op_id(i), view.edge_id(i, 1), view.out_edge_id(i))
+    assert ids == (f"n{i}", f"n{i}_op", f"n{i}_in1", f"n{i}_out")
     with pytest.raises(AttributeError, match="frozen"):
         view.root = nodes["n"]
 
@@ -155,7 +158,7 @@ def test_the_text_view_and_the_drawing_write_the_same_expression() -> None:
 
 
 def test_every_rule_row_has_a_readable_local_derivative() -> None:
-    """Completeness: every row of RULES says each local derivative as mathematics (one per input; n-ary: per term input and extra)."""
+    """Completeness: every row of RULES gives each local derivative as mathematics (per input; n-ary: per term input, extra)."""
     missing = []
     for rule in RULES.values():
         wanted = len(rule.inputs) if rule.terms is None else len(rule.terms.inputs) + len(rule.terms.extra)
@@ -259,7 +262,9 @@ PAYLOADS = [
 ]
 #: The layout programs to check with: the graphviz-pure wheel's binary, and the system's dot if installed.
 LAYOUTS = [str(Path(sys.executable).parent / "graphviz-pure"), *filter(None, [shutil.which("dot")])]
-HOSTILE = st.one_of(st.sampled_from(PAYLOADS), st.text(alphabet=st.sampled_from('<>&"\'\\\x00\x01\u202e\u200b|{} aZ'), min_size=1, max_size=12))
+HOSTILE = st.one_of(
+    st.sampled_from(PAYLOADS), st.text(alphabet=st.sampled_from('<>&"\'\\\x00\x01\u202e\u200b|{} aZ'), min_size=1, max_size=12)
+)
 
 
 def _hostile_graph(text: str) -> tuple[Value, list[str]]:
