@@ -8,6 +8,7 @@ step exactly, so a learner can replay it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,6 +17,7 @@ from typing import Any
 
 from autograd.seeing.numbers import fmt, json_number
 from autograd.seeing.view import OP_WORDS, Collapse, GraphView, StepState, label_text
+from autograd.seeing.whatif import nudge, recompute
 from autograd.value import Value, has_closure
 
 __all__ = ["Backprop", "BackpropDone", "Edge", "Explanation", "Step", "Term", "explain"]
@@ -436,6 +438,14 @@ class Explanation:
     total: float
     #: Why the graph of the gradient is not known (``explain(x)`` without a root after a plain ``backward()``), or "".
     unknown: str = ""
+    #: With ``explain(..., h=)``: (h, (L(x + h) − L(x)) / h, ∂L/∂x).
+    nudge: tuple[float, float, float] | None = None
+    #: The root's name, for the nudge's line.
+    root_name: str = ""
+
+    def lines(self) -> list[str]:
+        """The explanation as text lines."""
+        return str(self).split("\n")
 
     def __str__(self) -> str:
         uses = sum(1 for t in self.terms if t.processed)
@@ -460,6 +470,13 @@ class Explanation:
             if len(self.terms) > 1 and uses:
                 parts = [fmt(t.contribution) for t in self.terms if t.processed]
                 lines.append(f"  total: {' + '.join(parts)} = {fmt(self.total)}")
+        if self.nudge is not None:
+            h, slope, derivative = self.nudge
+            x, root = self.name, self.root_name
+            lines.append(
+                f"  nudge: ({root}({x} + h) − {root}({x})) / h = {fmt(slope)} at h = {fmt(h)}, "
+                f"beside ∂{root}/∂{x} = {fmt(derivative)} (difference {fmt(slope - derivative)})"
+            )
         if self.total != self.grad and not (math.isnan(self.total) and math.isnan(self.grad)):
             lines.append(
                 f"  note: {self.name}.grad is {fmt(self.grad)}, not {fmt(self.total)}: leaves accumulate across backward() "
@@ -477,7 +494,11 @@ class Explanation:
 
 
 def explain(
-    node: Value, root: Value | Backprop | GraphView | None = None, *, names: Mapping[Value, str] | None = None
+    node: Value,
+    root: Value | Backprop | GraphView | None = None,
+    *,
+    names: Mapping[Value, str] | None = None,
+    h: float | None = None,
 ) -> Explanation:
     """Why ``node.grad`` is what it is: one line per edge out of it (child, local, child's grad, contribution) and their sum.
 
@@ -490,6 +511,9 @@ def explain(
     it is the pass that gave the gradient); otherwise the explanation says what ``node.grad`` is and
     that passing the output shows where it comes from. It never uses an unrelated graph silently.
 
+    ``h`` adds the lecture's nudge: (L(x + h) − L(x)) / h, recomputed from the rules without
+    rebuilding the graph (``autograd.seeing.whatif.nudge``), beside ∂L/∂x and their difference.
+
     >>> from autograd import Value
     >>> a = Value(3.0, label="a")
     >>> b = a + a; b.label = "b"
@@ -499,6 +523,8 @@ def explain(
       b = a + a  →  ∂b/∂a · b.grad = 1.0 · 1.0 = 1.0
       b = a + a  →  ∂b/∂a · b.grad = 1.0 · 1.0 = 1.0
       total: 1.0 + 1.0 = 2.0
+    >>> print(explain(a, b, h=1e-3).lines()[-1])
+      nudge: (b(a + h) − b(a)) / h = 2.0 at h = 0.001, beside ∂b/∂a = 2.0 (difference -2.20268e-13)
     >>> print(explain(Value(1.0, label="z")))  # doctest: +NORMALIZE_WHITESPACE
     z.grad = 0.0: explain(z, L) shows where it comes from (pass the output L it is the gradient of;
     no Backprop of a graph holding it is alive)
@@ -514,9 +540,14 @@ def explain(
             reason = "no Backprop of a graph holding it is alive"
         own = GraphView.of(node, names=names)
         return Explanation(node, own.ref(node), float(node.grad), 0.0, (), float(node.grad), unknown=reason)
-    if isinstance(root, Backprop):
-        return _explain(node, root.view, root)
-    return _explain(node, GraphView.of(root, names=names), None)
+    view = root.view if isinstance(root, Backprop) else GraphView.of(root, names=names)
+    found = _explain(node, view, root if isinstance(root, Backprop) else None)
+    if h is None:
+        return found
+    # The nudge is of the whole pass's output, d root / d node from the rules: what the finished pass gives.
+    derivative = recompute(view, {}).grad(node)
+    slope = nudge(node, view, h)
+    return dataclasses.replace(found, nudge=(float(h), slope, derivative), root_name=view.ref(view.root))
 
 
 def _explain(node: Value, view: GraphView, stepper: Backprop | None) -> Explanation:

@@ -9,12 +9,16 @@ on the web page. ``NodeNames``, ``fmt``, ``label_text`` and ``printable`` are im
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from autograd.seeing.numbers import fmt
 from autograd.seeing.quoting import printable
+from autograd.seeing.style import STATE_WORDS
 from autograd.seeing.view import OP_WORDS, Collapse, GraphView, label_text
 from autograd.value import Value
+
+if TYPE_CHECKING:
+    from autograd.seeing.stepper import Backprop
 
 __all__ = ["OP_WORDS", "NodeNames", "fmt", "label_text", "printable", "show", "tree"]
 
@@ -36,6 +40,7 @@ def tree(
     parameters: Iterable[Value] = (),
     collapse: Collapse = None,
     clusters: bool = True,
+    stepper: Backprop | None = None,
 ) -> str:
     """The graph of ``root`` as an indented listing, root first: each node's name, op, data and grad.
 
@@ -44,6 +49,8 @@ def tree(
     loop over an explicit stack, so very deep graphs are fine: past ``TREE_INDENT_LEVELS`` levels
     a line keeps only its innermost levels of indentation, marked by a leading ``… ``.
     ``names`` shows nodes by other names than their labels; every view option is accepted (``GraphView``).
+    ``stepper`` (a ``Backprop``) adds each node's step state in the words of the drawings and the page
+    (``autograd.seeing.style.STATE_WORDS``: ``[next]``, ``[done]``, ``[grad not final yet]`` ...).
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a")
@@ -55,8 +62,12 @@ def tree(
     ├── a   data=2.0  grad=4.0
     └── ↑ a (see above)
     """
-    node_names = GraphView.of(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
+    if stepper is not None:
+        node_names = stepper.view
+    else:
+        node_names = GraphView.of(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
     root = node_names.root
+    position = len(stepper.history) if stepper is not None else None
     lines: list[str] = []
     seen: set[Value] = set()
     # Each entry: (node, its branch glyph, the indentation above it).
@@ -68,7 +79,8 @@ def tree(
             lines.append(f"{prefix}↑ {node_names.name(node)} (see above)")
             continue
         seen.add(node)
-        lines.append(prefix + _describe(node, node_names))
+        state = f"   [{STATE_WORDS[node_names.state(node, position)]}]" if position is not None else ""
+        lines.append(prefix + _describe(node, node_names) + state)
         parents = node.parents
         depth = indent[1] if indent is not None else 0
         # Pushed in reverse so that they pop, and print, in argument order.
@@ -104,6 +116,7 @@ def show(
     parameters: Iterable[Value] = (),
     collapse: Collapse = None,
     clusters: bool = True,
+    stepper: Backprop | None = None,
 ) -> None:
     """Print ``tree(root, ...)``: the graph as indented text, for a terminal without pictures (same options).
 
@@ -113,4 +126,4 @@ def show(
     ├── x   data=1.0  grad=0.0
     └── const#1   data=2.0  grad=0.0
     """
-    print(tree(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters))
+    print(tree(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters, stepper=stepper))

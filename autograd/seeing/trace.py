@@ -13,6 +13,9 @@ API (``trace = Trace.record(root_or_view, ...)``):
   ``input``, ``local``, ``upstream``, ``contribution``, ``before``, ``after``, ``local_text`` (the local
   derivative as mathematics with numbers) and ``text`` (the ``+=``)), ``trace.explanations[i]`` (``str``
   of ``explain`` of node i at the end), ``len(trace)`` (the number of steps).
+- ``trace.forward``: the forward pass first, one ``TraceForward`` per computed node in topological
+  order (``node`` (index), ``header``, ``numbers``, ``value``, ``text``: ``n = x1*w1 + b = ... = 0.8814``),
+  so a page shows one timeline, forward then backward.
 - ``trace.grads_at(position)``: every node's grad after ``position`` steps; ``trace.state(i, position)``:
   node i's step state (``GraphView.state``).
 - ``trace.to_dict()`` / ``trace.to_json()``: the one encoding, format ``FORMAT``. ``nodes[i]`` is the
@@ -20,7 +23,8 @@ API (``trace = Trace.record(root_or_view, ...)``):
   and ``explain``; ``steps[s]`` has ``node``, ``grad``/``gradText``, ``header``, ``text``, ``lines`` and
   ``edges`` (``parent``, ``input``, ``edge`` (the drawn edge's id), ``local``/``localText``,
   ``localFormula`` (``tanh: ∂o/∂n = 1 − o² = ...``), ``upstream``, ``contribution``,
-  ``before``/``beforeText``, ``after``/``afterText``, ``text``). Every number is also given as text
+  ``before``/``beforeText``, ``after``/``afterText``, ``text``); ``forward[f]`` has ``node``, ``header``,
+  ``text``, ``value``/``valueText``. Every number is also given as text
   (``fmt``); non-finite numbers are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
 
 >>> from autograd import Value
@@ -42,12 +46,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from autograd.seeing.forward import forward_text
 from autograd.seeing.numbers import fmt, json_number
 from autograd.seeing.stepper import Backprop, explain
 from autograd.seeing.view import Collapse, GraphView, StepState
 from autograd.value import Value
 
-__all__ = ["FORMAT", "Trace", "TraceEdge", "TraceStep"]
+__all__ = ["FORMAT", "Trace", "TraceEdge", "TraceForward", "TraceStep"]
 
 #: The name and version of the trace's JSON encoding.
 FORMAT = "valuegrad-trace/1"
@@ -90,6 +95,17 @@ class TraceStep:
         return "\n".join(self.lines)
 
 
+@dataclass(frozen=True)
+class TraceForward:
+    """One node of the forward pass, as recorded: ``n = x1*w1 + b = 2.0*(-3.0) + 6.88137 = 0.881374``."""
+
+    node: int
+    header: str
+    numbers: str
+    value: float
+    text: str
+
+
 @dataclass(frozen=True, eq=False)
 class Trace:
     """A whole backprop pass over a view, recorded once (see the module docstring)."""
@@ -99,6 +115,7 @@ class Trace:
     end: tuple[float, ...]
     steps: tuple[TraceStep, ...]
     explanations: tuple[str, ...]
+    forward: tuple[TraceForward, ...] = ()
 
     @classmethod
     def record(
@@ -132,7 +149,9 @@ class Trace:
         finally:
             for node, grad in saved:
                 node.grad = grad
-        return cls(view, start, end, tuple(steps), explanations)
+        forward_steps = (forward_text(view, node) for node in view.order if node.parents)
+        forward = tuple(TraceForward(view.index[s.node], s.header, s.numbers, s.value, str(s)) for s in forward_steps)
+        return cls(view, start, end, tuple(steps), explanations, forward)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -167,6 +186,10 @@ class Trace:
                 explain=self.explanations[i],
             )
         data["format"] = FORMAT
+        data["forward"] = [
+            {"node": f.node, "header": f.header, "text": f.text, "value": json_number(f.value), "valueText": fmt(f.value)}
+            for f in self.forward
+        ]
         data["steps"] = [
             {
                 "node": step.node,
