@@ -25,7 +25,7 @@ def test_the_lecture_neuron_steps_forward_with_its_numbers() -> None:
     """n = w1*x1 + w2*x2 + b with the values in, then o = tanh(n), then the backward pass takes over."""
     fw = Forward(_neuron())
     first, second = fw.step(), fw.step()
-    assert str(first) == "n = w1*x1 + w2*x2 + b = (-3.0)*2.0 + 1.0*0.0 + 6.88137 = 0.881374"
+    assert str(first) == "n = w1*x1 + w2*x2 + b = -3.0*2.0 + 1.0*0.0 + 6.88137 = 0.881374"
     assert str(second) == "o = tanh(n) = tanh(0.881374) = 0.707107"
     assert fw.done
     with pytest.raises(ForwardDone, match="backward"):

@@ -199,6 +199,17 @@ def test_the_trace_is_backward_and_leaves_the_graph_as_it_was(expr: Expression) 
         assert node["final"] == trace.final_at[i] and node["gradText"] == fmt(trace.end[i])
 
 
+def test_the_trace_without_sentences_keeps_every_number() -> None:
+    """to_json(texts=False) drops the sentences but keeps each number and its fmt text; the steps still read as the stepper's."""
+    nodes = _neuron()
+    trace = Trace.record(nodes["o"])
+    full, lean = trace.to_dict(), trace.to_dict(texts=False)
+    assert len(json.dumps(lean)) < len(json.dumps(full))
+    assert lean["steps"][0]["edges"][0]["afterText"] == full["steps"][0]["edges"][0]["afterText"] == "0.5"
+    assert lean["steps"][0]["edges"][0]["text"] is None and lean["nodes"][0]["explain"] is None
+    assert [s.text for s in trace.steps] == [str(s) for s in Backprop(nodes["o"]).run()]
+
+
 def test_non_finite_numbers_are_encoded_one_way() -> None:
     """nan and ±inf are "NaN", "Infinity", "-Infinity" in the trace and in a step's record."""
     y = Value(0.0, label="x").sqrt()

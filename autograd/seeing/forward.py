@@ -63,9 +63,12 @@ class ForwardStep:
 
 
 def _number_for(name: str, value: float, formula: str) -> str:
-    """A value in a formula: a negative one in parentheses (2.0 * (-3.0), (-1.0) ** 2.0), except alone or as tanh(-6.0)."""
+    """A value in a formula: a negative one in parentheses (2.0 * (-3.0), (-1.0) ** 2.0), but alone, first, or as tanh(-6.0)."""
     text = fmt(value)
     if not text.startswith("-") or formula == name or re.fullmatch(rf"\w+\({re.escape(name)}\)", formula):
+        return text
+    # At the start a minus reads right (-6.0 + b, -3.0 * 2.0) unless a power follows: (-1.0) ** 2.0.
+    if re.match(rf"{re.escape(name)}\b(?!\s*\*\*)", formula):
         return text
     return f"({text})"
 

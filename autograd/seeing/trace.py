@@ -9,7 +9,7 @@ API (``trace = Trace.record(root_or_view, ...)``):
 - ``trace.view`` (the ``GraphView``), ``trace.start[i]`` / ``trace.end[i]`` (node i's grad before the
   first step, as ``backward()`` prepares it, and after the last), ``trace.final_at[i]`` (steps until
   node i's grad is final; the view's), ``trace.steps`` (``TraceStep``: ``index``, ``node`` (index),
-  ``grad``, ``header``, ``lines``, ``text`` and ``edges``: ``TraceEdge`` with ``parent`` (index),
+  ``grad``, ``header``, ``lines`` and ``text`` (as the stepper prints it), ``edges``: ``TraceEdge`` with ``parent`` (index),
   ``input``, ``local``, ``upstream``, ``contribution``, ``before``, ``after``, ``local_text`` (the local
   derivative as mathematics with numbers) and ``text`` (the ``+=``)), ``trace.explanations[i]`` (``str``
   of ``explain`` of node i at the end), ``len(trace)`` (the number of steps).
@@ -20,10 +20,11 @@ API (``trace = Trace.record(root_or_view, ...)``):
   node i's step state (``GraphView.state``).
 - ``trace.to_dict()`` / ``trace.to_json()``: the one encoding, format ``FORMAT``. ``nodes[i]`` is the
   view's record of node i (``GraphView.to_dict``) plus ``grad0``/``grad0Text``, ``grad``/``gradText``
-  and ``explain``; ``steps[s]`` has ``node``, ``grad``/``gradText``, ``header``, ``text``, ``lines`` and
+  and ``explain``; ``steps[s]`` has ``node``, ``grad``/``gradText``, ``header`` and
   ``edges`` (``parent``, ``input``, ``edge`` (the drawn edge's id), ``local``/``localText``,
   ``localFormula`` (``tanh: ∂o/∂n = 1 − o² = ...``), ``upstream``, ``contribution``,
-  ``before``/``beforeText``, ``after``/``afterText``, ``text``); ``forward[f]`` has ``node``, ``header``,
+  ``before``/``beforeText``, ``after``/``afterText``, ``text``): a step reads as its header, then per
+  edge ``"  " + localFormula`` and ``"    " + text`` (each written once, to keep the JSON small); ``forward[f]`` has ``node``, ``header``,
   ``text``, ``value``/``valueText``. Every number is also given as text
   (``fmt``); non-finite numbers are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
 
@@ -86,8 +87,15 @@ class TraceStep:
     grad: float
     #: Its computation, ``o = tanh(n)``.
     header: str
-    lines: tuple[str, ...]
     edges: tuple[TraceEdge, ...]
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The step as the stepper prints it, line by line: the header, then per edge its derivative and its ``+=``."""
+        lines = [self.header]
+        for edge in self.edges:
+            lines += [f"  {edge.local_text}", f"    {edge.text}"]
+        return tuple(lines)
 
     @property
     def text(self) -> str:
@@ -143,7 +151,7 @@ class Trace:
                     )
                     for e in step.edges
                 )
-                steps.append(TraceStep(step.index, index[step.node], step.grad, step.header, tuple(step.lines()), edges))
+                steps.append(TraceStep(step.index, index[step.node], step.grad, step.header, edges))
             end = tuple(float(node.grad) for node in view.order)
             explanations = tuple(str(explain(node, stepper)) for node in view.order)
         finally:
@@ -173,8 +181,13 @@ class Trace:
         """Node ``i``'s step state after ``position`` steps (``GraphView.state``)."""
         return self.view.state(self.view.order[i], position)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The trace as JSON-ready data, format ``FORMAT`` (see the module docstring)."""
+    def to_dict(self, *, texts: bool = True) -> dict[str, Any]:
+        """The trace as JSON-ready data, format ``FORMAT`` (see the module docstring).
+
+        ``texts=False`` leaves out the sentences (each edge's ``localFormula`` and ``text``, each
+        node's ``explain``), about half the size, for a reader that writes them itself; every number
+        keeps its ``…Text``.
+        """
         view = self.view
         data = view.to_dict()
         for i, node in enumerate(data["nodes"]):
@@ -183,7 +196,7 @@ class Trace:
                 grad0Text=fmt(self.start[i]),
                 grad=json_number(self.end[i]),
                 gradText=fmt(self.end[i]),
-                explain=self.explanations[i],
+                explain=self.explanations[i] if texts else None,
             )
         data["format"] = FORMAT
         data["forward"] = [
@@ -196,8 +209,6 @@ class Trace:
                 "grad": json_number(step.grad),
                 "gradText": fmt(step.grad),
                 "header": step.header,
-                "text": step.text,
-                "lines": list(step.lines),
                 "edges": [
                     {
                         "parent": e.parent,
@@ -205,14 +216,14 @@ class Trace:
                         "edge": view.edge_id(step.node, e.input),
                         "local": json_number(e.local),
                         "localText": fmt(e.local),
-                        "localFormula": e.local_text,
+                        "localFormula": e.local_text if texts else None,
                         "upstream": json_number(e.upstream),
                         "contribution": json_number(e.contribution),
                         "before": json_number(e.before),
                         "beforeText": fmt(e.before),
                         "after": json_number(e.after),
                         "afterText": fmt(e.after),
-                        "text": e.text,
+                        "text": e.text if texts else None,
                     }
                     for e in step.edges
                 ],
@@ -221,6 +232,6 @@ class Trace:
         ]
         return data
 
-    def to_json(self) -> str:
+    def to_json(self, *, texts: bool = True) -> str:
         """``to_dict()`` as compact JSON text (strict: no NaN literals)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return json.dumps(self.to_dict(texts=texts), ensure_ascii=False, allow_nan=False, separators=(",", ":"))

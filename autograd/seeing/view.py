@@ -187,6 +187,8 @@ class GraphView:
         "_groups",
         "_names",
         "_positions",
+        "_refs",
+        "_parent_set",
         "_roles",
         "_step_of",
         "_uses",
@@ -215,6 +217,8 @@ class GraphView:
     _boxes: tuple[Box, ...]
     _expressions: dict[Value, str]
     _positions: dict[int, tuple[Formulas, dict[str, int]]]
+    _refs: list[str | None]
+    _parent_set: tuple[int, frozenset[Value]] | None
 
     def __init__(
         self,
@@ -287,6 +291,8 @@ class GraphView:
         put("_roles", tuple(roles))
         put("_expressions", {})
         put("_positions", {})
+        put("_refs", [None] * len(order))
+        put("_parent_set", None)  # each name as a formula reads it, made on first use
 
     @classmethod
     def of(
@@ -377,8 +383,12 @@ class GraphView:
         >>> view.name(view.order[0]), view.ref(view.order[0])
         ('x1*w1', '(x1*w1)')
         """
-        name = self._names[self.index[node]]
-        return name if _PLAIN.match(name) else f"({name})"
+        i = self.index[node]
+        known = self._refs[i]
+        if known is None:
+            name = self._names[i]
+            known = self._refs[i] = name if _PLAIN.match(name) else f"({name})"
+        return known
 
     def is_named(self, node: Value) -> bool:
         """Whether the node has a label or a given name (else its name is made up: ``mul#2``)."""
@@ -483,7 +493,7 @@ class GraphView:
             return None
         parents = node.parents
         refs: dict[str, str] = {}
-        for name in {m.group(1) for m in _READABLE_NAME.finditer(template)}:
+        for name in _readable_names(template):
             if name == "out":
                 target: Value | None = node
             elif name in mapping:
@@ -544,9 +554,18 @@ class GraphView:
                 return "current"
         if self.schedule[position] is node:
             return "next"
-        if position > 0 and node in self.schedule[position - 1].parents:
+        if position > 0 and node in self._parents_of(position - 1):
             return "updated"
         return "done" if self._final_at[node] <= position else "pending"
+
+    def _parents_of(self, step: int) -> frozenset[Value]:
+        # The parents of one step's node as a set, kept for the step last asked: drawing every node at
+        # one position costs O(1) per node even when that node has 20,000 parents.
+        kept = self._parent_set
+        if kept is None or kept[0] != step:
+            kept = (step, frozenset(self.schedule[step].parents))
+            object.__setattr__(self, "_parent_set", kept)
+        return kept[1]
 
     # ----------------------------------------------------------------------------- groups
 
@@ -726,8 +745,29 @@ def _substitute_readable(template: str, refs: Mapping[str, str]) -> str:
     return _READABLE_NAME.sub(lambda m: refs.get(m.group(1), m.group(1)), template)
 
 
+@functools.lru_cache(maxsize=256)
+def _readable_names(template: str) -> frozenset[str]:
+    return frozenset(m.group(1) for m in _READABLE_NAME.finditer(template))
+
+
+# Kept per (rule, number of parents, parent): a wide node asks once per edge, and each answer is O(1) to make.
+_TEMPLATES: dict[tuple[int, str, int, int], tuple[Rule, tuple[str | None, dict[str, int]]]] = {}
+
+
 def _readable_template(rule: Rule, n: int, k: int) -> tuple[str | None, dict[str, int]]:
     """The rule's readable local derivative for parent ``k`` of a node with ``n`` parents, and its names' parents."""
+    key = (id(rule), rule.name, n, k)
+    kept = _TEMPLATES.get(key)
+    if kept is not None and kept[0] is rule:
+        return kept[1]
+    if len(_TEMPLATES) > 100_000:
+        _TEMPLATES.clear()
+    found = _make_readable_template(rule, n, k)
+    _TEMPLATES[key] = (rule, found)
+    return found
+
+
+def _make_readable_template(rule: Rule, n: int, k: int) -> tuple[str | None, dict[str, int]]:
     readable = rule.readable
     if not readable:
         return None, {}
