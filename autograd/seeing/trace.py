@@ -24,7 +24,8 @@ API (``trace = Trace.record(root_or_view, ...)``):
   ``edges`` (``parent``, ``input``, ``edge`` (the drawn edge's id), ``local``/``localText``,
   ``localFormula`` (``tanh: ∂o/∂n = 1 − o² = ...``), ``upstream``, ``contribution``,
   ``before``/``beforeText``, ``after``/``afterText``, ``text``): a step reads as its header, then per
-  edge ``"  " + localFormula`` and ``"    " + text`` (each written once, to keep the JSON small); ``forward[f]`` has ``node``, ``header``,
+  edge ``"  " + localFormula`` and ``"    " + text`` (each written once, to keep the JSON small);
+  ``forward[f]`` has ``node``, ``header``,
   ``text``, ``value``/``valueText``. Every number is also given as text
   (``fmt``); non-finite numbers are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
 
