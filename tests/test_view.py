@@ -126,6 +126,10 @@ def test_every_renderer_accepts_the_same_options() -> None:
     assert "x₁" in draw_dot(nodes["o"], names=names, parameters=[nodes["w1"]]).source
     assert "x₁" in str(Backprop(nodes["o"], names=names, parameters=[nodes["w1"]]).run()[-1])
     assert "x₁" in Trace.record(nodes["o"], names=names).to_json()
+    assert str(explain(nodes["x1"], nodes["o"], names=names, parameters=[nodes["w1"]])).startswith("x₁.grad")
+    from autograd.seeing.forward import Forward
+
+    assert "x₁" in str(Forward(nodes["o"], names=names, parameters=[nodes["w1"]]).step())
     view = GraphView.of(nodes["o"], names=names)
     assert GraphView.of(view) is view and "x₁" in tree(view)
     with pytest.raises(ValueError, match="other options"):

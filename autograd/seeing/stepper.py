@@ -498,13 +498,17 @@ def explain(
     root: Value | Backprop | GraphView | None = None,
     *,
     names: Mapping[Value, str] | None = None,
+    parameters: Iterable[Value] = (),
+    collapse: Collapse = None,
+    clusters: bool = True,
     h: float | None = None,
 ) -> Explanation:
     """Why ``node.grad`` is what it is: one line per edge out of it (child, local, child's grad, contribution) and their sum.
 
     ``root`` is the output of the pass (a ``Value`` or its ``GraphView``) or a ``Backprop`` stepper
     (then only the children it has processed count; the rest are listed as pending). ``names``
-    calls nodes by other names than their labels (a stepper or a view brings its own).
+    calls nodes by other names than their labels (a stepper or a view brings its own); the other
+    view options are accepted as by every renderer.
 
     Without ``root`` (micrograd's habit: ``L.backward()``, then look at ``x.grad``), the most recent
     ``Backprop`` is used only if ``node`` is in its graph and its terms add up to ``node.grad`` (so
@@ -538,9 +542,12 @@ def explain(
             reason = f"the last Backprop, of {stepper.view.name(stepper.root)}, does not give its grad"
         else:
             reason = "no Backprop of a graph holding it is alive"
-        own = GraphView.of(node, names=names)
+        own = GraphView.of(node, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
         return Explanation(node, own.ref(node), float(node.grad), 0.0, (), float(node.grad), unknown=reason)
-    view = root.view if isinstance(root, Backprop) else GraphView.of(root, names=names)
+    if isinstance(root, Backprop):
+        view = root.view
+    else:
+        view = GraphView.of(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
     found = _explain(node, view, root if isinstance(root, Backprop) else None)
     if h is None:
         return found
