@@ -502,13 +502,21 @@ class GraphView:
                 target = None
             if target is None:
                 continue
-            if numbers:
-                text = fmt(target.data)
-                # A negative number inside a formula needs parentheses (1 − (−0.5)²), alone it does not.
-                refs[name] = text if _PLAIN_NUMBER.match(text) or template == name else f"({text})"
-            else:
-                refs[name] = self.operand(target)
-        return _substitute_readable(template, refs)
+            refs[name] = fmt(target.data) if numbers else self.operand(target)
+        if not numbers:
+            return _substitute_readable(template, refs)
+
+        def number(match: re.Match[str]) -> str:
+            text = refs.get(match.group(1))
+            if text is None:
+                return match.group(0)
+            # A negative number inside a formula needs parentheses (1 − (−0.5)²), alone or as a call's
+            # whole argument (abs(-2.0)) it does not.
+            start, end = match.start(), match.end()
+            alone = template == match.group(1) or (template[start - 1 : start] == "(" and template[end : end + 1] == ")")
+            return text if _PLAIN_NUMBER.match(text) or alone else f"({text})"
+
+        return _READABLE_NAME.sub(number, template)
 
     # ----------------------------------------------------------------------------- roles and structure
 
@@ -770,7 +778,9 @@ def _readable_template(rule: Rule, n: int, k: int) -> tuple[str | None, dict[str
 def _make_readable_template(rule: Rule, n: int, k: int) -> tuple[str | None, dict[str, int]]:
     readable = rule.readable
     if not readable:
-        return None, {}
+        # An op made with define_op has its local formulas but no readable ones: they are shown as written.
+        formulas = rule.formulas(n)
+        return formulas.local[k], {name: i for i, name in enumerate(formulas.inputs)}
     if rule.terms is None:
         return readable[k], {name: i for i, name in enumerate(rule.inputs)}
     terms = rule.terms
