@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import RULES, Backprop, Value, apply, compile, define_op, draw_dot, explain, forget_op, gradcheck, to_html
-from autograd.testing import DOMAINS, expressions, values
 from autograd.seeing.text import tree
+from autograd.testing import DOMAINS, expressions, values
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Backprop, Value, draw_dot, explain, gradcheck, show, to_html, topological_order
-from autograd.testing import Expression, expressions
 from autograd.seeing.text import tree
+from autograd.testing import Expression, expressions
 
 
 def lecture_tanh(x: Value) -> Value:

@@ -169,7 +169,7 @@ def test_step_text_reads_as_the_chain_rule() -> None:
 
 
 def test_step_text_shows_accumulation_and_compound_formulas() -> None:
-    """A parent used twice shows before + contribution; tanh's derivative reads 1 − o² with numbers; constants show their number."""
+    """A parent used twice shows before + contribution; tanh's derivative reads 1 − o² with numbers; constants show numbers."""
     a = Value(0.5, label="a")
     b = a * a
     b.label = "b"
@@ -177,7 +177,11 @@ def test_step_text_shows_accumulation_and_compound_formulas() -> None:
     o.label = "o"
     steps = Backprop(o).run()
     assert steps[0].lines()[:2] == ["o = tanh(mul#3)", "  tanh: ∂o/∂mul#3 = 1 − o² = 1 − 0.462117² = 0.786448"]
-    assert steps[1].lines()[:3] == ["mul#3 = b * 2.0", "  mul: ∂mul#3/∂b = 2.0", "    b.grad += ∂mul#3/∂b · mul#3.grad = 2.0 · 0.786448 → 1.5729"]
+    assert steps[1].lines()[:3] == [
+        "mul#3 = b * 2.0",
+        "  mul: ∂mul#3/∂b = 2.0",
+        "    b.grad += ∂mul#3/∂b · mul#3.grad = 2.0 · 0.786448 → 1.5729",
+    ]
     second = steps[2].lines()[4]
     assert second.strip().startswith("a.grad += ∂b/∂a · b.grad = 0.5 · ")
     before, contribution = steps[2].edges[1].before, steps[2].edges[1].contribution
@@ -208,7 +212,7 @@ def test_a_non_str_label_assigned_later_steps_and_serialises_as_its_str() -> Non
 
 
 def test_to_dict_writes_non_finite_numbers_as_the_one_json_encoding() -> None:
-    """inf and nan (e.g. sqrt'(0)) become "Infinity"/"NaN" (numbers.json_number, the trace's encoding too), which JSON.parse accepts."""
+    """inf and nan (e.g. sqrt'(0)) become "Infinity"/"NaN" (numbers.json_number, the trace's encoding), which JSON.parse reads."""
     x = Value(0.0, label="x")
     y = x.sqrt()
     record = Backprop(y).step().to_dict()
@@ -261,7 +265,7 @@ def test_explain_defaults_to_the_last_steppers_root_and_says_when_it_cannot() ->
 
 
 def test_explain_after_a_plain_backward_never_uses_an_unrelated_stepper() -> None:
-    """micrograd's habit: L2.backward() then explain(x) works; a stale Backprop of another graph holding x is not used silently."""
+    """micrograd's habit: L2.backward() then explain(x) works; a stale Backprop of another graph holding x is not used quietly."""
     x = Value(2.0, label="x")
     first = x * 3.0
     stepper = Backprop(first)  # an earlier stepper whose graph holds x
