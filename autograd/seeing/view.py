@@ -750,7 +750,17 @@ _READABLE_NAME = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)(?![A-Za
 
 
 def _substitute_readable(template: str, refs: Mapping[str, str]) -> str:
-    return _READABLE_NAME.sub(lambda m: refs.get(m.group(1), m.group(1)), template)
+    def name(match: re.Match[str]) -> str:
+        text = refs.get(match.group(1), match.group(1))
+        # A name that ends in a superscript reads wrong squared (x₁⁽³⁾²): it gets parentheses, (x₁⁽³⁾)².
+        if template[match.end() : match.end() + 1] in ("²", "^") and text[-1:] in _SUPERSCRIPTS:
+            return f"({text})"
+        return text
+
+    return _READABLE_NAME.sub(name, template)
+
+
+_SUPERSCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻")
 
 
 @functools.lru_cache(maxsize=256)
