@@ -300,8 +300,8 @@ def test_next_n_times_shows_the_grads_of_the_stepper_after_n_steps(browser: tupl
         assert page.inner_text(".vg-chain") == str(step)
         # The node just processed and its op are highlighted; so are the edges into the op.
         ident = f"n{stepper.order.index(step.node)}"
-        assert "vg-current" in page.get_attribute(f"#{ident}", "class")
-        assert "vg-current" in page.get_attribute(f"#{ident}_op", "class")
+        assert "vg-s-current" in page.get_attribute(f"#{ident}", "class")
+        assert "vg-s-current" in page.get_attribute(f"#{ident}_op", "class")
         for k in range(len(step.node.parents)):
             assert "vg-active" in page.get_attribute(f"#{ident}_in{k}", "class")
     assert page.is_disabled(".vg-next") and page.is_disabled(".vg-end")
@@ -426,8 +426,8 @@ def test_a_collapsed_mlp_highlights_boxes_and_pans_and_zooms(browser: tuple[Any,
     data = page_data(root)
     page = _open(browser, path)
     page.click(".vg-next")
-    assert page.locator("g.node.vg-current").count() == 1
-    assert page.get_attribute("g.node.vg-current", "id") == "neuron_layers_2_neurons_0"
+    assert page.locator("g.node.vg-s-current").count() == 1
+    assert page.get_attribute("g.node.vg-s-current", "id") == "neuron_layers_2_neurons_0"
     page.click(".vg-end")
     root.backward()
     _assert_shows(page, topological_order(root), data["nodes"])
@@ -714,3 +714,256 @@ def test_any_label_renders_as_valid_xml_and_reads_literally(label: str) -> None:
     texts = ["".join(t.itertext()) for t in ET.fromstring(svg.group(0)).iter("{http://www.w3.org/2000/svg}text")]
     # (Graphviz trims the spaces around a record field's text, as it does for every label.)
     assert printable(label or "x").strip() in [t.strip() for t in texts]
+
+
+# ------------------------------------------------------------------------------------- screens, both Graphviz layouts
+
+
+@pytest.fixture(params=["graphviz-pure", "system dot"])
+def layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Draw with graphviz-pure, then with Debian's system dot (their layouts differ: the page must cope with both)."""
+    import autograd.seeing.draw as draw
+    from tests.browser import layout_programs
+
+    program = layout_programs()[request.param]
+    if program is None:
+        pytest.skip(f"{request.param} is not installed (.ci/install-browser.sh installs Debian's graphviz)")
+    monkeypatch.setattr(draw, "graphviz_command", lambda: program)
+    return str(request.param)
+
+
+def _neuron() -> Value:
+    from demos.graphs import lecture_neuron
+
+    return lecture_neuron()
+
+
+# Every record's and op node's screen box, and the drawing's: does each lie inside, and how big is the text?
+_NODE_BOXES = """root => {
+    const port = root.querySelector('.vg-viewport').getBoundingClientRect();
+    return Array.from(root.querySelectorAll('g.node')).map(g => {
+        const r = g.getBoundingClientRect();
+        const inside = r.left >= port.left - 1 && r.right <= port.right + 1 && r.top >= port.top - 1 && r.bottom <= port.bottom + 1;
+        const px = Math.min(...Array.from(g.querySelectorAll('text')).map(
+            t => Number(t.getAttribute('font-size')) * t.getScreenCTM().a));
+        return [g.id, inside, px];
+    });
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_small_graphs_open_whole_and_readable_on_a_laptop(layout: str, size: tuple[int, int], tmp_path: Path) -> None:
+    """At 1280x720 and 1366x768, with either Graphviz, the lecture expression and the neuron open whole with text >= 11 px."""
+    with chromium_page(size) as (page, recorder):
+        for name, root in (("lecture", _lecture()), ("neuron", _neuron())):
+            path = to_html(root, tmp_path / f"{name}.html")
+            page.goto(path.as_uri())
+            page.wait_for_selector(".vg-page[data-position]")
+            boxes = page.locator(".vg-page").evaluate(_NODE_BOXES)
+            assert len(boxes) >= 7, (name, boxes)
+            outside = [ident for ident, inside, _ in boxes if not inside]
+            assert outside == [], (layout, name, "off-screen at the start", outside)
+            smallest = min(px for _, _, px in boxes)
+            assert smallest >= 11, (layout, name, smallest)
+        assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_page_stacks_and_pinches(layout: str, tmp_path: Path) -> None:
+    """At 390x844: graph on top (>= 40 % of the height), step text below, controls in the thumb's half, no sideways scroll, pinch zooms."""
+    path = to_html(_neuron(), tmp_path / "neuron.html")
+    with chromium_page((390, 844), touch=True) as (page, recorder):
+        page.goto(path.as_uri())
+        page.wait_for_selector(".vg-page[data-position]")
+        port = page.locator(".vg-viewport").bounding_box()
+        chain = page.locator(".vg-chain").bounding_box()
+        nxt = page.locator("button.vg-next").bounding_box()
+        assert port["height"] >= 0.4 * 844 and port["y"] < chain["y"], (port, chain)
+        assert port["width"] <= 390 and chain["width"] <= 390
+        assert 844 / 2 <= nxt["y"] and nxt["y"] + nxt["height"] <= 844 and nxt["height"] >= 36, nxt
+        assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
+        page.tap("button.vg-next")
+        assert _position(page) == 1
+        # Two fingers moving apart zoom in: the viewBox gets narrower.
+        session = page.context.new_cdp_session(page)
+        before = float(page.get_attribute(".vg-graph", "viewBox").split()[2])
+        cx, cy = port["x"] + port["width"] / 2, port["y"] + port["height"] / 2
+
+        def touch(kind: str, spread: float) -> None:
+            points = [{"x": cx - spread, "y": cy, "id": 1}, {"x": cx + spread, "y": cy, "id": 2}]
+            session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else points})
+
+        touch("touchStart", 20)
+        for spread in (40, 60, 80, 100):
+            touch("touchMove", spread)
+        touch("touchEnd", 100)
+        after = float(page.get_attribute(".vg-graph", "viewBox").split()[2])
+        assert after < before * 0.6, (before, after)
+        assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+def _network_loss(samples: int, sizes: list[int]) -> Value:
+    """The squared error of ``MLP(2, sizes)`` over ``samples`` fixed points (the benchmark's graph)."""
+    from benchmarks.pages import network_loss
+
+    if sizes == [16, 16, 1]:
+        return network_loss(samples)
+    model = nn.MLP(2, sizes, seed=0)
+    xs = [[0.5, -1.0], [-0.3, 0.8], [0.9, 0.1]][:samples]
+    predictions = [model([Value(a), Value(b)]) for a, b in xs]
+    loss = nn.losses.mse(predictions, [1.0, -1.0, 1.0][:samples])  # type: ignore[arg-type]
+    loss.label = "loss"
+    return loss
+
+
+# Everything one "next" changes in the page, counted by a MutationObserver (not by the page's own code).
+_COUNT_STEP = """root => new Promise(resolve => {
+    const touched = new Set();
+    const observer = new MutationObserver(records => records.forEach(r => touched.add(r.target)));
+    observer.observe(root, {subtree: true, attributes: true, childList: true, characterData: true});
+    root.querySelector('.vg-next').click();
+    setTimeout(() => { records = observer.takeRecords(); records.forEach(r => touched.add(r.target)); observer.disconnect(); resolve(touched.size); }, 0);
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_step_touches_the_same_number_of_elements_at_step_5_and_step_1000(tmp_path: Path) -> None:
+    """Per step the page changes only what that step changes: elements touched stay bounded by the step's own size, at any position."""
+    root = _network_loss(20, [16, 16, 1])
+    path = to_html(root, tmp_path / "mlp.html")
+    data = read_page_data(path.read_text(encoding="utf-8"))
+    assert data["collapse"] in ("neuron", "layer")  # big: drawn as boxes by default
+    assert path.stat().st_size <= 2_000_000
+    with chromium_page((1366, 768)) as (page, recorder):
+        page.goto(path.as_uri())
+        page.wait_for_selector(".vg-page[data-position]", timeout=60_000)
+        root_el = page.locator(".vg-page")
+        counts: dict[int, tuple[int, int]] = {}
+        for first in (0, 1000):
+            page.fill(".vg-slider", str(first))
+            for _ in range(10):
+                position = _position(page)
+                edges = len(data["steps"][position]["edges"])
+                counts[position + 1] = (root_el.evaluate(_COUNT_STEP), edges)
+        assert recorder.page_errors == []
+    # Each step: its node and op (current), the next one, each parent's record, grad text and edge, the
+    # close-up's rows (at most 12), the log's one line in and one out, the position texts and buttons.
+    # Plus the records whose grad becomes final at that step (each changes state once in the whole pass).
+    finals = [0] * (len(data["steps"]) + 2)
+    for node in data["nodes"]:
+        finals[node["final"]] += 1
+    over = {s: (n, e) for s, (n, e) in counts.items() if n > 4 * min(e, 12) + 3 * e + 2 * finals[s] + 40}
+    assert over == {}, counts
+    early = max(n - 3 * e for s, (n, e) in counts.items() if s <= 10)
+    late = max(n - 3 * e for s, (n, e) in counts.items() if s > 1000)
+    assert late <= early + 12, counts
+
+
+# ------------------------------------------------------------------------------------- nothing gets in
+
+_PAYLOADS = [
+    '<<TABLE><TR><TD HREF="javascript:window.__pwned=1">x</TD></TR></TABLE>>',
+    '<<TABLE HREF="javascript:window.__pwned=1"><TR><TD>click</TD></TR></TABLE>>',
+    '<img src=x onerror="window.__pwned=1">',
+    '"><svg onload="window.__pwned=1">',
+    "</script><script>window.__pwned=1</script>",
+    "javascript:window.__pwned=1",
+    '<a href="javascript:window.__pwned=1">link</a>',
+    "{{SCRIPT}} {{DATA}} ]]> <!-- -->",
+    "x\\",
+    "nul\x00here",
+    "\u202egnp.exe\u2066bidi\u2069\u200b",
+    "' onmouseover='window.__pwned=1' x='",
+    "style=\"background:url(javascript:window.__pwned=1)\"",
+]
+
+_HOSTILE = st.one_of(
+    st.sampled_from(_PAYLOADS),
+    st.text(alphabet=st.sampled_from(list("<>&\"'\\/=:;{}|[] \x00\x01\x1b\u202e\u2066\u200bab")), min_size=1, max_size=16),
+)
+
+# Anything in the page's DOM that could run or navigate: links, event attributes, javascript: anywhere.
+_DANGEROUS = """() => Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes)
+    .filter(a => a.name === 'href' && !a.value.startsWith('data:') || a.name === 'xlink:href' || a.name.startsWith('on')
+        || /javascript:/i.test(a.value))
+    .map(a => e.tagName + ' ' + a.name + '=' + a.value))"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None)
+@given(label=_HOSTILE, op=_HOSTILE, title=_HOSTILE)
+def test_hostile_labels_op_names_and_titles_never_run_and_show_literally(label: str, op: str, title: str) -> None:
+    """Known payloads and random text with <>&\"'\\, NUL, control and bidi characters: nothing executes, every label reads literally."""
+    import tempfile
+
+    from autograd.custom import define_op, forget_op
+    from autograd.seeing.quoting import printable
+    from autograd.value import apply
+
+    name = "op_" + op
+    try:
+        define_op(name, "x", "2.0 * x", ["2.0"])
+    except (ValueError, TypeError):  # a name the rule table refuses is refused with a clear error: fine
+        name = ""
+    try:
+        x = Value(1.5, label=label)
+        y = apply(name, x) if name else x * 2.0
+        y.label = label + "!"
+        with tempfile.TemporaryDirectory() as folder:
+            path = to_html(y, Path(folder) / "hostile.html", title=title)
+            with chromium_page((1280, 720)) as (page, recorder):
+                page.goto(path.as_uri())
+                page.wait_for_selector(".vg-page[data-position]")
+                assert page.evaluate(_DANGEROUS) == []
+                for node in page.locator("g.node").all():
+                    node.dispatch_event("click")
+                page.click(".vg-end")
+                page.locator("g.node#n0").dispatch_event("click")
+                shown = page.locator(".vg-node dd").nth(1).inner_text()
+                assert shown == printable(label), (shown, label)
+                assert page.locator(".vg-title").inner_text().strip() == printable(title).strip()
+                assert page.evaluate("window.__pwned") is None
+                assert recorder.page_errors == []
+    finally:
+        if name:
+            forget_op(name)
+
+
+def test_the_page_allows_only_its_own_script() -> None:
+    """A standalone page's CSP allows its one inline script by hash: no inline handlers, javascript: URLs or network."""
+    import base64
+    import hashlib
+
+    page = render_html(_lecture())
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert policy is not None
+    directives = dict(d.strip().split(" ", 1) for d in policy.group(1).split(";"))
+    assert directives["default-src"] == "'none'" and "unsafe-inline" not in directives["script-src"]
+    script = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
+    assert len(script) == 1
+    digest = base64.b64encode(hashlib.sha256(script[0].encode("utf-8")).digest()).decode()
+    assert directives["script-src"] == f"'sha256-{digest}'"
+
+
+# ------------------------------------------------------------------------------------- the committed examples
+
+
+def test_the_committed_examples_are_what_the_code_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/examples/*.html are byte for byte what demos.webpage writes now (with graphviz-pure): regenerate with the demo."""
+    import autograd.seeing.draw as draw
+    from demos.webpage import write_pages
+    from tests.browser import layout_programs
+
+    program = layout_programs()["graphviz-pure"]
+    if program is None:
+        pytest.skip("graphviz-pure is not installed")
+    monkeypatch.setattr(draw, "graphviz_command", lambda: program)
+    written = {p.name: p for p in write_pages(tmp_path)}
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    for name in ("walkthrough.html", "network.html"):
+        assert (examples / name).read_bytes() == written[name].read_bytes(), (
+            f"docs/examples/{name} is stale: run python -m demos.webpage --out docs/examples (with graphviz-pure)"
+        )

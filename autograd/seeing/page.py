@@ -239,7 +239,9 @@ def _view(
     if _drawn_nodes(view) <= AUTO_COLLAPSE or not view.groups:
         return view
     neurons = GraphView.of(root, names=names, parameters=parameters, collapse="neuron")
-    if _drawn_nodes(neurons) <= AUTO_COLLAPSE or not any(box.parent for box in neurons.boxes):
+    # A neuron box is drawn once however many samples pass through it, but the edges into it are not:
+    # past half the limit of drawn nodes, layers keep the drawing (and each step's layout) small.
+    if _drawn_nodes(neurons) <= AUTO_COLLAPSE // 2 or not any(box.parent for box in neurons.boxes):
         return neurons
     return GraphView.of(root, names=names, parameters=parameters, collapse="layer")
 

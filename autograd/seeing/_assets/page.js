@@ -141,13 +141,13 @@
         if (!t) { return; }
         t.textContent = (t.getAttribute("data-prefix") || "") + gradStrings[i];
         t.setAttribute("data-grad", String(grads[i]));
-        t.classList.toggle("vg-pending", position < nodes[i].final);
+        t.classList.toggle("vg-s-pending", position < nodes[i].final);
         fit.push(t);
       });
       changedElements.forEach(function (el) {
         var pending = (pendingOf.get(el) || 0) > 0;
-        el.classList.toggle("vg-pending", pending);
-        el.classList.toggle("vg-done", !pending);
+        el.classList.toggle("vg-s-pending", pending);
+        el.classList.toggle("vg-s-done", !pending);
       });
       changedNodes.clear();
       changedElements.clear();
@@ -163,11 +163,11 @@
       if (position > 0) {
         var step = steps[position - 1];
         var k = step.node;
-        mark(shape[k], "vg-current");
-        mark(opShape[k], "vg-current");
+        mark(shape[k], "vg-s-current");
+        mark(opShape[k], "vg-s-current");
         mark(outEdge[k], "vg-active");
         step.edges.forEach(function (e) {
-          if (shape[e.parent] !== shape[k]) { mark(shape[e.parent], "vg-updated"); }
+          if (shape[e.parent] !== shape[k]) { mark(shape[e.parent], "vg-s-updated"); }
           mark(byId(e.edge), "vg-active");
           mark(gradText[e.parent], "vg-changed");
         });
@@ -178,8 +178,8 @@
       }
       if (position < total) {
         var nextNode = steps[position].node;
-        if (position === 0 || shape[nextNode] !== shape[steps[position - 1].node]) { mark(shape[nextNode], "vg-next"); }
-        mark(opShape[nextNode], "vg-next");
+        if (position === 0 || shape[nextNode] !== shape[steps[position - 1].node]) { mark(shape[nextNode], "vg-s-next"); }
+        mark(opShape[nextNode], "vg-s-next");
         if (!focus) { focus = shape[nextNode] || opShape[nextNode]; }
       }
       slider.value = String(position);
@@ -238,13 +238,13 @@
       ["node", "data", "\u2202/\u2202 input", "grad"].forEach(function (h) { cell(head, h, "th"); });
       table.appendChild(head);
       var row = document.createElement("tr");
-      row.className = "vg-current";
+      row.className = "vg-s-current";
       cell(row, nodes[k].name + " = " + (nodes[k].expression || nodes[k].op));
       cell(row, nodes[k].dataText); cell(row, ""); cell(row, step.gradText || "");
       table.appendChild(row);
       step.edges.slice(0, CLOSEUP).forEach(function (e) {
         var tr = document.createElement("tr");
-        tr.className = "vg-updated";
+        tr.className = "vg-s-updated";
         cell(tr, nodes[e.parent].name); cell(tr, nodes[e.parent].dataText); cell(tr, e.localText);
         cell(tr, e.beforeText + " \u2192 " + e.afterText);
         table.appendChild(tr);
