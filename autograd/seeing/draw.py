@@ -52,19 +52,16 @@ __all__ = [
 
 #: Fill colour of each node role (``autograd.seeing.style.ROLE_FILLS``, also shown in the legend).
 ROLE_COLOURS: dict[str, str] = ROLE_FILLS
-# The collapsed box's fill under its old name, for callers not yet on autograd.seeing.style.
-_GROUP_COLOUR = GROUP_FILL
 
 
 # ------------------------------------------------------------------------------------- roles and groups
 
 
-def node_roles(root: Value | GraphView, parameters: Iterable[Value] = (), order: object = None) -> dict[Value, Role]:
+def node_roles(root: Value | GraphView, parameters: Iterable[Value] = ()) -> dict[Value, Role]:
     """The role of every node of ``root``'s graph: output, constant, parameter, input or intermediate (the view's).
 
     A parameter is a leaf in ``parameters`` or one that a model library put in a drawing group
-    (``autograd.seeing.groups.set_group``, as ``nn`` does for every weight and bias). ``order`` is
-    accepted and ignored (the view walks the graph itself).
+    (``autograd.seeing.groups.set_group``, as ``nn`` does for every weight and bias).
 
     >>> from autograd import Value
     >>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
