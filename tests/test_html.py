@@ -15,6 +15,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -732,6 +733,19 @@ def layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     return str(request.param)
 
 
+@contextmanager
+def _sized(browser: tuple[Any, Recorder], size: tuple[int, int]) -> Iterator[tuple[Any, Recorder]]:
+    """The module's Chromium page at another window size (one Playwright per module), put back afterwards."""
+    page, recorder = browser
+    recorder.console_errors.clear()
+    recorder.page_errors.clear()
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    try:
+        yield page, recorder
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+
 def _neuron() -> Value:
     from demos.graphs import lecture_neuron
 
@@ -753,9 +767,11 @@ _NODE_BOXES = """root => {
 
 @pytest.mark.browser
 @pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
-def test_small_graphs_open_whole_and_readable_on_a_laptop(layout: str, size: tuple[int, int], tmp_path: Path) -> None:
+def test_small_graphs_open_whole_and_readable_on_a_laptop(
+    browser: tuple[Any, Recorder], layout: str, size: tuple[int, int], tmp_path: Path
+) -> None:
     """At 1280x720 and 1366x768, with either Graphviz, the lecture expression and the neuron open whole with text >= 11 px."""
-    with chromium_page(size) as (page, recorder):
+    with _sized(browser, size) as (page, recorder):
         for name, root in (("lecture", _lecture()), ("neuron", _neuron())):
             path = to_html(root, tmp_path / f"{name}.html")
             page.goto(path.as_uri())
@@ -770,10 +786,12 @@ def test_small_graphs_open_whole_and_readable_on_a_laptop(layout: str, size: tup
 
 
 @pytest.mark.browser
-def test_on_a_phone_the_page_stacks_and_pinches(layout: str, tmp_path: Path) -> None:
+def test_on_a_phone_the_page_stacks_and_pinches(browser: tuple[Any, Recorder], layout: str, tmp_path: Path) -> None:
     """At 390x844: graph on top (>= 40 % of the height), step text below, controls in the thumb's half, no sideways scroll, pinch zooms."""
     path = to_html(_neuron(), tmp_path / "neuron.html")
-    with chromium_page((390, 844), touch=True) as (page, recorder):
+    with _sized(browser, (390, 844)) as (page, recorder):
+        session = page.context.new_cdp_session(page)
+        session.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
         page.goto(path.as_uri())
         page.wait_for_selector(".vg-page[data-position]")
         port = page.locator(".vg-viewport").bounding_box()
@@ -783,10 +801,9 @@ def test_on_a_phone_the_page_stacks_and_pinches(layout: str, tmp_path: Path) -> 
         assert port["width"] <= 390 and chain["width"] <= 390
         assert 844 / 2 <= nxt["y"] and nxt["y"] + nxt["height"] <= 844 and nxt["height"] >= 36, nxt
         assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
-        page.tap("button.vg-next")
+        page.click("button.vg-next")
         assert _position(page) == 1
         # Two fingers moving apart zoom in: the viewBox gets narrower.
-        session = page.context.new_cdp_session(page)
         before = float(page.get_attribute(".vg-graph", "viewBox").split()[2])
         cx, cy = port["x"] + port["width"] / 2, port["y"] + port["height"] / 2
 
@@ -799,6 +816,7 @@ def test_on_a_phone_the_page_stacks_and_pinches(layout: str, tmp_path: Path) -> 
             touch("touchMove", spread)
         touch("touchEnd", 100)
         after = float(page.get_attribute(".vg-graph", "viewBox").split()[2])
+        session.send("Emulation.setTouchEmulationEnabled", {"enabled": False})
         assert after < before * 0.6, (before, after)
         assert recorder.console_errors == [] and recorder.page_errors == []
 
@@ -829,14 +847,16 @@ _COUNT_STEP = """root => new Promise(resolve => {
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_a_step_touches_the_same_number_of_elements_at_step_5_and_step_1000(tmp_path: Path) -> None:
+def test_a_step_touches_the_same_number_of_elements_at_step_5_and_step_1000(
+    browser: tuple[Any, Recorder], tmp_path: Path
+) -> None:
     """Per step the page changes only what that step changes: elements touched stay bounded by the step's own size, at any position."""
     root = _network_loss(20, [16, 16, 1])
     path = to_html(root, tmp_path / "mlp.html")
     data = read_page_data(path.read_text(encoding="utf-8"))
     assert data["collapse"] in ("neuron", "layer")  # big: drawn as boxes by default
     assert path.stat().st_size <= 2_000_000
-    with chromium_page((1366, 768)) as (page, recorder):
+    with _sized(browser, (1366, 768)) as (page, recorder):
         page.goto(path.as_uri())
         page.wait_for_selector(".vg-page[data-position]", timeout=60_000)
         root_el = page.locator(".vg-page")
@@ -895,7 +915,9 @@ _DANGEROUS = """() => Array.from(document.querySelectorAll('*')).flatMap(e => Ar
 @pytest.mark.slow
 @settings(max_examples=12, deadline=None)
 @given(label=_HOSTILE, op=_HOSTILE, title=_HOSTILE)
-def test_hostile_labels_op_names_and_titles_never_run_and_show_literally(label: str, op: str, title: str) -> None:
+def test_hostile_labels_op_names_and_titles_never_run_and_show_literally(
+    browser: tuple[Any, Recorder], label: str, op: str, title: str
+) -> None:
     """Known payloads and random text with <>&\"'\\, NUL, control and bidi characters: nothing executes, every label reads literally."""
     import tempfile
 
@@ -914,7 +936,7 @@ def test_hostile_labels_op_names_and_titles_never_run_and_show_literally(label: 
         y.label = label + "!"
         with tempfile.TemporaryDirectory() as folder:
             path = to_html(y, Path(folder) / "hostile.html", title=title)
-            with chromium_page((1280, 720)) as (page, recorder):
+            with _sized(browser, (1280, 720)) as (page, recorder):
                 page.goto(path.as_uri())
                 page.wait_for_selector(".vg-page[data-position]")
                 assert page.evaluate(_DANGEROUS) == []

@@ -315,6 +315,9 @@ def _data(view: GraphView, trace: Trace, *, title: str | None, start: int) -> di
     data = trace.to_dict()
     data["format"] = FORMAT
     data["trace"] = TRACE_FORMAT  # the encoding the page carries the shown fields of
+    data.pop("forward", None)  # the page steps backward only (for now)
+    for record, step in zip(data["steps"], trace.steps):
+        record["text"] = step.text  # the step as the stepper prints it: the page shows this one text
     for step in data["steps"]:
         for key in _UNSHOWN_STEP:
             step.pop(key, None)
