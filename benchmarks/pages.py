@@ -100,7 +100,8 @@ def measure_page(path: Path, executable: str) -> dict[str, float]:
                 if first + 10 > total:
                     continue
                 page.evaluate(
-                    "([v]) => { const s = document.querySelector('.vg-slider'); s.value = v; s.dispatchEvent(new Event('input')); }",
+                    "([v]) => { const s = document.querySelector('.vg-slider'); s.value = v;"
+                    " s.dispatchEvent(new Event('input')); }",
                     [str(first)],
                 )
                 walls, cpus = [], []

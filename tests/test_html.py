@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Backprop, Value, explain, to_html, topological_order
+from autograd.seeing.numbers import fmt
 from autograd.seeing.page import FORMAT, page_data, read_page_data, render_html
 from autograd.testing import Expression, expressions
-from autograd.seeing.numbers import fmt
 from demos.walkthrough import lecture_expression
 from tests.browser import Recorder, chromium_page
 
@@ -757,7 +757,8 @@ _NODE_BOXES = """root => {
     const port = root.querySelector('.vg-viewport').getBoundingClientRect();
     return Array.from(root.querySelectorAll('g.node')).map(g => {
         const r = g.getBoundingClientRect();
-        const inside = r.left >= port.left - 1 && r.right <= port.right + 1 && r.top >= port.top - 1 && r.bottom <= port.bottom + 1;
+        const inside = r.left >= port.left - 1 && r.right <= port.right + 1
+            && r.top >= port.top - 1 && r.bottom <= port.bottom + 1;
         const px = Math.min(...Array.from(g.querySelectorAll('text')).map(
             t => Number(t.getAttribute('font-size')) * t.getScreenCTM().a));
         return [g.id, inside, px];
@@ -787,7 +788,7 @@ def test_small_graphs_open_whole_and_readable_on_a_laptop(
 
 @pytest.mark.browser
 def test_on_a_phone_the_page_stacks_and_pinches(browser: tuple[Any, Recorder], layout: str, tmp_path: Path) -> None:
-    """At 390x844: graph on top (>= 40 % of the height), step text below, controls in the thumb's half, no sideways scroll, pinch zooms."""
+    """At 390x844: graph on top (>= 40 % of the height), step text below, thumb-size controls, no sideways scroll, pinch."""
     path = to_html(_neuron(), tmp_path / "neuron.html")
     with _sized(browser, (390, 844)) as (page, recorder):
         session = page.context.new_cdp_session(page)
@@ -799,7 +800,7 @@ def test_on_a_phone_the_page_stacks_and_pinches(browser: tuple[Any, Recorder], l
         nxt = page.locator("button.vg-next").bounding_box()
         assert port["height"] >= 0.4 * 844 and port["y"] < chain["y"], (port, chain)
         assert port["width"] <= 390 and chain["width"] <= 390
-        assert 844 / 2 <= nxt["y"] and nxt["y"] + nxt["height"] <= 844 and nxt["height"] >= 36, nxt
+        assert nxt["y"] >= 844 / 2 and nxt["y"] + nxt["height"] <= 844 and nxt["height"] >= 36, nxt
         assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
         page.click("button.vg-next")
         assert _position(page) == 1
@@ -830,7 +831,7 @@ def _network_loss(samples: int, sizes: list[int]) -> Value:
     model = nn.MLP(2, sizes, seed=0)
     xs = [[0.5, -1.0], [-0.3, 0.8], [0.9, 0.1]][:samples]
     predictions = [model([Value(a), Value(b)]) for a, b in xs]
-    loss = nn.losses.mse(predictions, [1.0, -1.0, 1.0][:samples])  # type: ignore[arg-type]
+    loss = nn.losses.mse(predictions, [1.0, -1.0, 1.0][:samples])
     loss.label = "loss"
     return loss
 
@@ -841,7 +842,11 @@ _COUNT_STEP = """root => new Promise(resolve => {
     const observer = new MutationObserver(records => records.forEach(r => touched.add(r.target)));
     observer.observe(root, {subtree: true, attributes: true, childList: true, characterData: true});
     root.querySelector('.vg-next').click();
-    setTimeout(() => { records = observer.takeRecords(); records.forEach(r => touched.add(r.target)); observer.disconnect(); resolve(touched.size); }, 0);
+    setTimeout(() => {
+        observer.takeRecords().forEach(r => touched.add(r.target));
+        observer.disconnect();
+        resolve(touched.size);
+    }, 0);
 })"""
 
 
@@ -850,7 +855,7 @@ _COUNT_STEP = """root => new Promise(resolve => {
 def test_a_step_touches_the_same_number_of_elements_at_step_5_and_step_1000(
     browser: tuple[Any, Recorder], tmp_path: Path
 ) -> None:
-    """Per step the page changes only what that step changes: elements touched stay bounded by the step's own size, at any position."""
+    """A step changes only what it changes: the elements touched are bounded by the step's own size, at any position."""
     root = _network_loss(20, [16, 16, 1])
     path = to_html(root, tmp_path / "mlp.html")
     data = read_page_data(path.read_text(encoding="utf-8"))
@@ -919,7 +924,7 @@ _DANGEROUS = """() => Array.from(document.querySelectorAll('*')).flatMap(e => Ar
 def test_hostile_labels_op_names_and_titles_never_run_and_show_literally(
     browser: tuple[Any, Recorder], label: str, op: str, title: str
 ) -> None:
-    """Known payloads and random text with <>&\"'\\, NUL, control and bidi characters: nothing executes, every label reads literally."""
+    """Known payloads, random text with <>&\"'\\, NUL, control and bidi characters: nothing runs, every label reads literally."""
     import tempfile
 
     from autograd.custom import define_op, forget_op

@@ -1,4 +1,4 @@
-"""Tests for autograd.seeing.notebook: rich display of Value, Backprop, explain() and the page, in a real Jupyter kernel and Chromium.
+"""Tests for autograd.seeing.notebook: rich display of Value, Backprop, explain() and the page, in a Jupyter kernel and Chromium.
 
 The notebook is executed by nbclient with an ipykernel kernel (the dev extra installs both); the
 browser part SKIPS with a reason when Playwright or Chromium is missing (see tests/browser.py).
@@ -188,11 +188,12 @@ def test_two_pages_in_one_document_step_independently(outputs: list[list[dict[st
 @pytest.mark.slow
 @pytest.mark.browser
 def test_an_mlp_in_a_900_px_notebook_shows_the_step_readably(outputs: list[list[dict[str, Any]]], tmp_path: Path) -> None:
-    """In a ~900 px wide output, the Backprop view and the page of MLP(2, [4, 4, 1])'s loss show the current step's nodes whole, text >= 11 px."""
+    """In a 900 px output, MLP(2, [4, 4, 1])'s Backprop view and page show the current step's nodes whole, text >= 11 px."""
     stepper, network = _html_of(outputs[6]), _html_of(outputs[7])
     current = """root => Array.from(root.querySelectorAll('g.node.vg-s-current')).map(g => {
         const port = root.querySelector('.vg-viewport').getBoundingClientRect(), r = g.getBoundingClientRect();
-        const px = Math.min(...Array.from(g.querySelectorAll('text')).map(t => Number(t.getAttribute('font-size')) * t.getScreenCTM().a));
+        const px = Math.min(...Array.from(g.querySelectorAll('text')).map(
+            t => Number(t.getAttribute('font-size')) * t.getScreenCTM().a));
         return [r.left >= port.left - 1 && r.right <= port.right + 1 && r.top >= port.top - 1 && r.bottom <= port.bottom + 1, px];
     })"""
     host = "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body><div style='width: 900px'>{page}</div></body></html>"

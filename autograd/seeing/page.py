@@ -334,7 +334,9 @@ def _data(view: GraphView, trace: Trace, *, title: str | None, start: int) -> di
     root = view.root
     root_name = view.name(root)
     steps = trace.steps
-    first = f" Press → (next) to process {view.name(view.order[steps[0].node])}." if steps else " It has no parents: nothing to do."
+    first = " It has no parents: nothing to do."
+    if steps:
+        first = f" Press → (next) to process {view.name(view.order[steps[0].node])}."
     data["startText"] = (
         f"backward() starts at the output: {root_name}.grad = d{root_name}/d{root_name} = "
         f"{fmt(trace.start[view.index[root]])}.{first}"
@@ -374,7 +376,7 @@ def _legend(view: GraphView) -> str:
     present = {view.role(node) for node in view.order if view.collapsed_into(node) is None}
     if view.collapsed_into(view.root) is not None:
         present.add("output")  # the box holding the output is filled as the output
-    kinds = [(role, f"var(--vg-role-{role})") for role in style.ROLES if role in present]
+    kinds: list[tuple[str, str]] = [(role, f"var(--vg-role-{role})") for role in style.ROLES if role in present]
     if view.boxes:
         kinds.append((f"{view.options.collapse} (one box)", "var(--vg-group)"))
     swatches = "".join(
@@ -513,5 +515,5 @@ def _sanitise(element: ET.Element) -> None:
         element.extend(kept)
     for name in list(element.attrib):
         local = name.rsplit("}", 1)[-1].lower()
-        if local == "href" or local.startswith("on") or local == "style" and "url(" in element.attrib[name].lower():
+        if local == "href" or local.startswith("on") or (local == "style" and "url(" in element.attrib[name].lower()):
             del element.attrib[name]
