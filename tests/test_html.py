@@ -995,3 +995,16 @@ def test_the_committed_examples_are_what_the_code_writes(tmp_path: Path, monkeyp
         assert (examples / name).read_bytes() == written[name].read_bytes(), (
             f"docs/examples/{name} is stale: run python -m demos.webpage --out docs/examples (with graphviz-pure)"
         )
+
+
+@pytest.mark.browser
+def test_at_the_end_every_node_shows_done(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """After the last step every record and op node (leaves with final grads too) is drawn done, none pending."""
+    page = _open(browser, to_html(_neuron(), tmp_path / "neuron.html"))
+    assert page.locator("g.node.vg-s-pending").count() > 0  # at the start the leaves' grads are not final
+    page.click(".vg-end")
+    nodes = page.locator("g.node")
+    assert nodes.count() == page.locator("g.node.vg-s-done").count() > 0
+    assert page.locator("g.node.vg-s-pending, text.vg-s-pending").count() == 0
+    page.click(".vg-start")
+    assert page.locator("g.node.vg-s-pending").count() > 0
