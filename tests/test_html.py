@@ -950,7 +950,7 @@ def test_hostile_labels_op_names_and_titles_never_run_and_show_literally(
                     node.dispatch_event("click")
                 page.click(".vg-end")
                 page.locator("g.node#n0").dispatch_event("click")
-                shown = page.locator(".vg-node dd").nth(1).inner_text()
+                shown = page.locator(".vg-node dd").nth(1).text_content()
                 assert shown == printable(label), (shown, label)
                 assert page.locator(".vg-title").inner_text().strip() == printable(title).strip()
                 assert page.evaluate("window.__pwned") is None
@@ -1008,3 +1008,28 @@ def test_at_the_end_every_node_shows_done(browser: tuple[Any, Recorder], tmp_pat
     assert page.locator("g.node.vg-s-pending, text.vg-s-pending").count() == 0
     page.click(".vg-start")
     assert page.locator("g.node.vg-s-pending").count() > 0
+
+
+@pytest.mark.browser
+def test_one_timeline_runs_the_forward_pass_then_backprop(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """Before backprop's start lies the forward pass: one node computed a step, its data shown with the trace's line."""
+    from autograd.seeing.trace import Trace
+
+    root = _lecture()
+    trace = Trace.record(root)
+    page = _open(browser, to_html(root, tmp_path / "lecture.html"))
+    assert _position(page) == 0 and page.get_attribute(".vg-slider", "min") == str(-len(trace.forward))
+    page.click(".vg-start")  # at backprop's start, |◀ goes on to the forward pass's
+    assert _position(page) == -3 and page.is_disabled(".vg-prev")
+    values = "els => els.map(e => e.textContent)"
+    assert page.eval_on_selector_all("text.vg-value", values) == [
+        "data 2.0", "data -3.0", "data ?", "data 10.0", "data ?", "data -2.0", "data ?"
+    ]
+    page.click("button.vg-next")
+    assert page.inner_text(".vg-chain") == trace.forward[0].text and "forward 1 / 3" in page.inner_text(".vg-position")
+    assert sorted(page.eval_on_selector_all("g.node.vg-s-current", "els => els.map(e => e.id)")) == ["n2", "n2_op"]
+    for _ in range(3):
+        page.click("button.vg-next")
+    assert _position(page) == 1  # on into backprop, with the same controls
+    assert page.eval_on_selector_all("text.vg-value", values)[6] == "data -8.0"
+    assert page.inner_text(".vg-chain") == trace.steps[0].text

@@ -315,7 +315,6 @@ def _data(view: GraphView, trace: Trace, *, title: str | None, start: int) -> di
     data = trace.to_dict()
     data["format"] = FORMAT
     data["trace"] = TRACE_FORMAT  # the encoding the page carries the shown fields of
-    data.pop("forward", None)  # the page steps backward only (for now)
     for record, step in zip(data["steps"], trace.steps):
         record["text"] = step.text  # the step as the stepper prints it: the page shows this one text
     for step in data["steps"]:
@@ -385,6 +384,9 @@ def _legend(view: GraphView) -> str:
     states = "".join(
         f'<span class="vg-l-state vg-l-{name}">{html.escape(look.words)}</span>' for name, look in style.STATES.items()
     )
+    # The forward pass's one state of its own: a node it has not computed yet (data "?").
+    states += '<span class="vg-l-state vg-l-todo">not computed yet (forward pass)</span>'
+
     return (
         f'<div class="vg-legend-row"><b>Nodes</b>{swatches}</div>\n'
         f'<div class="vg-legend-row"><b>Steps</b>{states}</div>'
@@ -473,6 +475,13 @@ def _prepare_svg(svg: str, view: GraphView, data: dict[str, Any], prefix: str = 
         field.set("data-node", str(i))
         field.set("data-prefix", words)
         field.text = words + nodes[i]["grad0Text"]
+        # The data field too, for the forward pass (the first "data" text of a record; boxes have none).
+        if ident == view.node_id(i):
+            values = [t for t in group.iter(_TEXT) if (t.text or "").lstrip().startswith("data ")]
+            if values:
+                values[0].set("class", "vg-value")
+                values[0].set("data-node", str(i))
+                values[0].set("data-prefix", "data ")
     if prefix:
         for element in ids.values():
             element.set("id", prefix + element.get("id", ""))

@@ -26,6 +26,8 @@
 
   function start(data) {
     var nodes = data.nodes, steps = data.steps, total = steps.length, N = nodes.length;
+    // One timeline: the forward pass (positions -F .. 0, one node computed a step), then backprop (0 .. total).
+    var forwardSteps = data.forward || [], F = forwardSteps.length, computed = F;
     var svg = root.querySelector(".vg-viewport > svg");
     var slider = q("vg-slider");
     var standalone = root.classList.contains("vg-standalone");
@@ -44,10 +46,13 @@
     var shape = nodes.map(function (n) { return byId(n.svg); });
     var opShape = nodes.map(function (n) { return byId(n.opSvg); });
     var outEdge = nodes.map(function (n) { return byId(n.outEdge); });
-    var gradText = new Array(N).fill(null);
+    var gradText = new Array(N).fill(null), dataText = new Array(N).fill(null);
     if (svg) {
       Array.prototype.forEach.call(svg.querySelectorAll("text.vg-grad"), function (t) {
         gradText[Number(t.getAttribute("data-node"))] = t;
+      });
+      Array.prototype.forEach.call(svg.querySelectorAll("text.vg-value"), function (t) {
+        dataText[Number(t.getAttribute("data-node"))] = t;
       });
     }
     // Which nodes an SVG element stands for (one for a record or op node, many for a collapsed box).
@@ -124,6 +129,15 @@
       steps[p].edges.forEach(function (e) { setGrad(e.parent, e.after, e.afterText); });
       finality(p + 1, +1);
     }
+    function compute(j, done) {  // forward step j computed (done) or not yet: its data field and its border
+      var i = forwardSteps[j].node, t = dataText[i];
+      if (t) {
+        t.textContent = "data " + (done ? forwardSteps[j].valueText : "?");
+        t.classList.toggle("vg-f-todo", !done);
+      }
+      if (shape[i]) { shape[i].classList.toggle("vg-f-todo", !done); }
+      if (opShape[i]) { opShape[i].classList.toggle("vg-f-todo", !done); }
+    }
     function backward(p) {  // undo step p, moving from position p + 1 to p
       finality(p + 1, -1);
       var es = steps[p].edges;
@@ -160,7 +174,22 @@
       marked = [];
       paint();
       var focus = null;
-      if (position > 0) {
+      root.classList.toggle("vg-forward", computed < F);
+      if (computed < F) {  // in the forward pass: the node just computed, the one to compute next
+        if (computed > 0) {
+          var done = forwardSteps[computed - 1].node;
+          mark(shape[done], "vg-s-current");
+          mark(opShape[done], "vg-s-current");
+          chain.textContent = forwardSteps[computed - 1].text;
+          focus = shape[done];
+        } else {
+          chain.textContent = "The forward pass: each step computes one node from its inputs, in topological order. Press \u2192 (next).";
+        }
+        var upcoming = forwardSteps[computed].node;
+        mark(shape[upcoming], "vg-s-next");
+        mark(opShape[upcoming], "vg-s-next");
+        if (!focus) { focus = shape[upcoming]; }
+      } else if (position > 0) {
         var step = steps[position - 1];
         var k = step.node;
         mark(shape[k], "vg-s-current");
@@ -176,17 +205,22 @@
       } else {
         chain.textContent = data.startText;
       }
-      if (position < total) {
+      if (computed === F && position < total) {
         var nextNode = steps[position].node;
         if (position === 0 || shape[nextNode] !== shape[steps[position - 1].node]) { mark(shape[nextNode], "vg-s-next"); }
         mark(opShape[nextNode], "vg-s-next");
         if (!focus) { focus = shape[nextNode] || opShape[nextNode]; }
       }
-      slider.value = String(position);
-      var nextLabel = position < total ? " \u00b7 next: " + nodes[steps[position].node].name : " \u00b7 done";
-      positionText.textContent = "step " + position + " / " + total + nextLabel;
-      root.setAttribute("data-position", String(position));
-      q("vg-prev").disabled = q("vg-start").disabled = position === 0;
+      var at = computed < F ? computed - F : position;  // the timeline's position: negative in the forward pass
+      slider.value = String(at);
+      if (computed < F) {
+        positionText.textContent = "forward " + computed + " / " + F + " \u00b7 next: " + nodes[forwardSteps[computed].node].name;
+      } else {
+        var nextLabel = position < total ? " \u00b7 next: " + nodes[steps[position].node].name : " \u00b7 done";
+        positionText.textContent = "step " + position + " / " + total + nextLabel;
+      }
+      root.setAttribute("data-position", String(at));
+      q("vg-prev").disabled = q("vg-start").disabled = at === -F;
       q("vg-next").disabled = q("vg-end").disabled = position === total;
       renderLog();
       renderCloseup();
@@ -260,11 +294,17 @@
     }
 
     function goTo(target) {
-      target = Math.max(0, Math.min(total, target | 0));
-      while (position < target) { forward(position); position++; }
-      while (position > target) { position--; backward(position); }
+      target = Math.max(-F, Math.min(total, target | 0));
+      var back = Math.max(target, 0), ahead = F + Math.min(target, 0);
+      while (position > back) { position--; backward(position); }
+      while (computed > ahead) { computed--; compute(computed, false); }
+      while (computed < ahead) { compute(computed, true); computed++; }
+      while (position < back) { forward(position); position++; }
       render();
     }
+    function here() { return computed < F ? computed - F : position; }
+    // |<< and Home: to the start of backprop, and from there to the start of the forward pass.
+    function toStart() { goTo(here() > 0 ? 0 : -F); }
 
     // ---------------------------------------------------------------- play / pause
     var timer = null;
@@ -276,11 +316,11 @@
     }
     function play() {
       pause();
-      if (position === total) { goTo(0); }
+      if (position === total) { goTo(-F); }
       q("vg-play").textContent = "pause";
       q("vg-play").setAttribute("aria-label", "pause");
       timer = setInterval(function () {
-        if (position >= total) { pause(); } else { goTo(position + 1); }
+        if (position >= total) { pause(); } else { goTo(here() + 1); }
       }, 1000 / speed());
     }
     function toggle() { if (timer === null) { play(); } else { pause(); } }
@@ -289,14 +329,15 @@
       q("vg-panel-toggle").setAttribute("aria-pressed", String(!folded));
     }
 
-    q("vg-start").addEventListener("click", function () { pause(); goTo(0); });
-    q("vg-prev").addEventListener("click", function () { pause(); goTo(position - 1); });
-    q("vg-next").addEventListener("click", function () { pause(); goTo(position + 1); });
+    q("vg-start").addEventListener("click", function () { pause(); toStart(); });
+    q("vg-prev").addEventListener("click", function () { pause(); goTo(here() - 1); });
+    q("vg-next").addEventListener("click", function () { pause(); goTo(here() + 1); });
     q("vg-end").addEventListener("click", function () { pause(); goTo(total); });
     q("vg-play").addEventListener("click", toggle);
     q("vg-panel-toggle").addEventListener("click", function () { fold(!root.classList.contains("vg-folded")); });
     q("vg-speed").addEventListener("change", function () { if (timer !== null) { play(); } });
     slider.max = String(total);
+    slider.min = String(-F);
     slider.addEventListener("input", function () { pause(); goTo(Number(slider.value)); });
 
     function onKey(ev) {
@@ -305,10 +346,10 @@
       if (tag === "SELECT") { return; }  // let the speed menu keep its own arrow keys
       var handled = true;
       switch (ev.key) {
-        case "ArrowRight": case "ArrowDown": pause(); goTo(position + 1); break;
-        case "ArrowLeft": case "ArrowUp": pause(); goTo(position - 1); break;
+        case "ArrowRight": case "ArrowDown": pause(); goTo(here() + 1); break;
+        case "ArrowLeft": case "ArrowUp": pause(); goTo(here() - 1); break;
         case " ": case "Spacebar": toggle(); break;
-        case "Home": pause(); goTo(0); break;
+        case "Home": pause(); toStart(); break;
         case "End": pause(); goTo(total); break;
         case "+": case "=": zoomBy(1 / 1.25); break;
         case "-": case "_": zoomBy(1.25); break;
@@ -408,7 +449,11 @@
       var r = el.getBoundingClientRect();
       var a = toGraph(r.left, r.top), b = toGraph(r.right, r.bottom);
       var inside = a.x >= view.x && b.x <= view.x + view.w && a.y >= view.y && b.y <= view.y + view.h;
-      if (!inside) {
+      // A box bigger than the view (a layer of a big network) stays put while any of it is in view:
+      // moving the view re-renders the whole drawing, and the close-up shows the step anyway.
+      var big = b.x - a.x > view.w || b.y - a.y > view.h;
+      var seen = a.x < view.x + view.w && b.x > view.x && a.y < view.y + view.h && b.y > view.y;
+      if (!inside && !(big && seen)) {
         view.x = (a.x + b.x) / 2 - view.w / 2;
         view.y = (a.y + b.y) / 2 - view.h / 2;
         applyView();
@@ -499,7 +544,7 @@
     if (svg) { fitTexts(Array.prototype.slice.call(svg.querySelectorAll("g.node text"))); }
     // Open with readable text (at least 11 px): the whole graph when it fits so (folding the side panel
     // if that makes it fit), else zoomed in at the output, from where "follow" keeps the step in view.
-    var READABLE_PX = 11.5;
+    var READABLE_PX = 11.1;
     function fitScale() {
       var box = svg.getBoundingClientRect();
       return Math.min(box.width / home.w, box.height / home.h);
