@@ -1033,3 +1033,30 @@ def test_one_timeline_runs_the_forward_pass_then_backprop(browser: tuple[Any, Re
     assert _position(page) == 1  # on into backprop, with the same controls
     assert page.eval_on_selector_all("text.vg-value", values)[6] == "data -8.0"
     assert page.inner_text(".vg-chain") == trace.steps[0].text
+
+
+@pytest.mark.browser
+def test_the_quiz_hides_grads_explains_a_wrong_answer_and_scores(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """to_html(quiz=True): grads hidden; each asked in backprop order; a wrong answer shows the chain rule; a score at the end."""
+    root = _lecture()
+    data = page_data(root)
+    page = _open(browser, to_html(root, tmp_path / "quiz.html", quiz=True))
+    shown = page.eval_on_selector_all("text.vg-grad", "els => els.map(e => e.textContent)")
+    assert shown.count("grad ?") == len(data["nodes"]) - 1 and "grad 1.0" in shown  # only the output's is given
+    assert page.is_hidden(".vg-chain") and page.is_hidden(".vg-log")  # the step lines would give it away
+    by_name = {n["name"]: n for n in data["nodes"]}
+    answered = 0
+    while page.is_visible(".vg-answer"):
+        asked = re.search(r"what is (\w+)\.grad", page.inner_text(".vg-question"))
+        assert asked is not None
+        node = by_name[asked.group(1)]
+        if answered == 0:  # one wrong answer first: the node's chain rule, with its numbers
+            page.fill(".vg-answer", "12345")
+            page.keyboard.press("Enter")
+            assert page.inner_text(".vg-feedback").startswith("Not quite") and node["explain"] in page.inner_text(".vg-feedback")
+        page.fill(".vg-answer", node["gradText"])
+        page.keyboard.press("Enter")
+        answered += 1
+    assert answered == len(data["nodes"]) - 1
+    assert page.inner_text(".vg-score") == f"Score: {answered - 1} / {answered}"
+    assert "grad ?" not in page.eval_on_selector_all("text.vg-grad", "els => els.map(e => e.textContent)")

@@ -105,6 +105,7 @@ def to_html(
     collapse: Collapse = "auto",
     rankdir: str = "LR",
     draw: bool | None = None,
+    quiz: bool = False,
 ) -> Path:
     """Write one self-contained ``.html`` file that animates backprop through ``root``'s graph; return its path.
 
@@ -112,7 +113,9 @@ def to_html(
     ``collapse="auto"`` collapses a network's neurons (or layers) above ``AUTO_COLLAPSE`` drawn nodes.
     ``draw`` says whether to draw the graph at all (default: when it has at most ``DRAW_LIMIT`` drawn
     nodes). The page replays ``root.backward()`` from the graph's current grads; ``root``'s graph is
-    left as it was. The file is written atomically: a reader never sees half a page.
+    left as it was. The file is written atomically: a reader never sees half a page. ``quiz=True``
+    hides the gradients and asks for each one in backprop order; a wrong answer shows that node's
+    chain rule with its numbers, and a score shows at the end.
 
     >>> import tempfile, pathlib
     >>> from autograd import Value, to_html
@@ -124,7 +127,7 @@ def to_html(
     """
     target = Path(path)
     text = render_html(
-        root, title=title, names=names, parameters=parameters, collapse=collapse, rankdir=rankdir, draw=draw
+        root, title=title, names=names, parameters=parameters, collapse=collapse, rankdir=rankdir, draw=draw, quiz=quiz
     )
     write_text_atomically(target, text, make_parents=True)
     return target
@@ -139,6 +142,7 @@ def render_html(
     collapse: Collapse = "auto",
     rankdir: str = "LR",
     draw: bool | None = None,
+    quiz: bool = False,
 ) -> str:
     """The page ``to_html`` writes, as a string (for a web server; in Jupyter use ``autograd.seeing.notebook.show_page``).
 
@@ -148,7 +152,7 @@ def render_html(
     (True, True, True)
     """
     view = _view(root, names, parameters, collapse)
-    heading, fragment, script = _page(view, title=title, rankdir=rankdir, draw=draw, embedded=False, start=0)
+    heading, fragment, script = _page(view, title=title, rankdir=rankdir, draw=draw, embedded=False, start=0, quiz=quiz)
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return _fill(_asset("document.html"), {"TITLE": html.escape(heading), "PAGE": fragment, "SCRIPTHASH": digest})
 
@@ -163,6 +167,7 @@ def render_fragment(
     rankdir: str = "LR",
     draw: bool | None = None,
     start: int = 0,
+    quiz: bool = False,
 ) -> str:
     """The page as one ``<div class="vg-page">`` to put inside another HTML document, as often as wanted.
 
@@ -176,7 +181,7 @@ def render_fragment(
     (True, False)
     """
     view = _view(root, names, parameters, collapse)
-    return _page(view, title=title, rankdir=rankdir, draw=draw, embedded=True, start=start)[1]
+    return _page(view, title=title, rankdir=rankdir, draw=draw, embedded=True, start=start, quiz=quiz)[1]
 
 
 def page_data(
@@ -258,7 +263,7 @@ _EMBEDS = itertools.count(1)
 
 
 def _page(
-    view: GraphView, *, title: str | None, rankdir: str, draw: bool | None, embedded: bool, start: int
+    view: GraphView, *, title: str | None, rankdir: str, draw: bool | None, embedded: bool, start: int, quiz: bool = False
 ) -> tuple[str, str, str]:
     """The page's heading, its ``<div class="vg-page">`` and the text of its script (for the CSP hash)."""
     # A per-page id that another page in the same notebook cannot have (a counter alone repeats across kernels).
@@ -266,6 +271,7 @@ def _page(
     trace = Trace.record(view)
     svg = _drawing(view, trace, rankdir=rankdir, draw=draw)
     data = _data(view, trace, title=title, start=start)
+    data["quiz"] = quiz
     drawn_ids: set[str] = set()
     if svg is not None:
         svg, drawn_ids = _prepare_svg(svg, view, data, prefix=f"{ident}-" if embedded else "")

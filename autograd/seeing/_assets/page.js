@@ -112,6 +112,9 @@
       if ((before === 0) !== (before + delta === 0)) { changed.add(el); }
     }
     var changedNodes = new Set(), changedElements = new Set();
+    // The quiz hides every grad the student has not answered yet (the output's, 1.0, is given).
+    var quiz = Boolean(data.quiz), answered = nodes.map(function (n, i) { return i === data.root; });
+    function hidden(i) { return quiz && !answered[i]; }
 
     function setGrad(i, value, text) {
       grads[i] = num(value);
@@ -153,7 +156,7 @@
       changedNodes.forEach(function (i) {
         var t = gradText[i];
         if (!t) { return; }
-        t.textContent = (t.getAttribute("data-prefix") || "") + gradStrings[i];
+        t.textContent = (t.getAttribute("data-prefix") || "") + (hidden(i) ? "?" : gradStrings[i]);
         t.setAttribute("data-grad", String(grads[i]));
         t.classList.toggle("vg-s-pending", position < nodes[i].final);
         fit.push(t);
@@ -343,7 +346,7 @@
     function onKey(ev) {
       if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.defaultPrevented) { return; }
       var tag = ev.target && ev.target.tagName;
-      if (tag === "SELECT") { return; }  // let the speed menu keep its own arrow keys
+      if (tag === "SELECT" || (tag === "INPUT" && ev.target.type === "text")) { return; }  // menus and answers keep their keys
       var handled = true;
       switch (ev.key) {
         case "ArrowRight": case "ArrowDown": pause(); goTo(here() + 1); break;
@@ -390,6 +393,11 @@
       fmtRow(dl, "label", n.label === null ? "\u2014" : n.label);
       fmtRow(dl, "op", n.op === "" ? "leaf" : n.op);
       fmtRow(dl, "data", n.dataText);
+      if (hidden(i)) {
+        fmtRow(dl, "grad", "? (the quiz asks for it)");
+        box.appendChild(dl);
+        return;
+      }
       fmtRow(dl, "grad now", gradStrings[i] + (position < n.final ? "  (not final yet)" : ""));
       fmtRow(dl, "grad at end", n.gradText);
       box.appendChild(dl);
@@ -532,6 +540,64 @@
       svg.addEventListener("pointercancel", endDrag);
     }
 
+    // ---------------------------------------------------------------- the quiz
+    // Each grad in backprop order (the order grads become final), the output's given. A wrong answer
+    // shows the node's chain rule with its numbers (explain); "show me" gives the answer, without a point.
+    var questions = [], asked = 0, score = 0, missed = false;
+    if (quiz) {
+      nodes.forEach(function (n, i) { if (i !== data.root) { questions.push(i); } });
+      questions.sort(function (a, b) { return nodes[a].final - nodes[b].final || b - a; });
+      root.classList.add("vg-quizzing");
+      q("vg-quiz").hidden = false;
+      q("vg-answer-form").addEventListener("submit", function (ev) { ev.preventDefault(); check(); });
+      q("vg-reveal").addEventListener("click", function () { missed = true; answer(); });
+    }
+    function ask() {
+      var feedback = q("vg-feedback");
+      if (asked >= questions.length) {
+        q("vg-question").textContent = "Done: every gradient of the graph.";
+        q("vg-answer-form").hidden = true;
+        q("vg-score").textContent = "Score: " + score + " / " + questions.length;
+        return;
+      }
+      var i = questions[asked];
+      missed = false;
+      goTo(nodes[i].final);
+      q("vg-question").textContent = "Question " + (asked + 1) + " of " + questions.length + ": what is " +
+        nodes[i].name + ".grad, d" + nodes[data.root].name + "/d" + nodes[i].name + "?";
+      q("vg-score").textContent = "Score so far: " + score + " / " + asked;
+      feedback.textContent = "";
+      feedback.classList.remove("vg-wrong");
+      var input = q("vg-answer");
+      input.value = "";
+      input.focus({ preventScroll: true });
+    }
+    function isRight(text, i) {
+      var t = text.trim().replace(/\u2212/g, "-");
+      if (t === "" ) { return false; }
+      if (t === nodes[i].gradText) { return true; }
+      var v = Number(t), g = num(nodes[i].grad);
+      if (Number.isNaN(g)) { return t.toLowerCase() === "nan"; }
+      return !Number.isNaN(v) && Math.abs(v - g) <= 1e-4 * Math.max(1, Math.abs(g));
+    }
+    function answer() {
+      var i = questions[asked];
+      if (!missed) { score++; }
+      answered[i] = true;
+      changedNodes.add(i);
+      paint();
+      asked++;
+      ask();
+    }
+    function check() {
+      var i = questions[asked];
+      if (isRight(q("vg-answer").value, i)) { answer(); return; }
+      missed = true;
+      var feedback = q("vg-feedback");
+      feedback.classList.add("vg-wrong");
+      feedback.textContent = "Not quite. The chain rule for " + nodes[i].name + ":\n" + nodes[i].explain + "\nTry again, or press \u201cshow me\u201d.";
+    }
+
     // ---------------------------------------------------------------- start
     nodes.forEach(function (n, i) {
       if (n.final > 0) { countPending(shape[i], 1, changedElements); countPending(opShape[i], 1, changedElements); }
@@ -573,5 +639,6 @@
       applyView();
     })();
     goTo(data.start || 0);
+    if (quiz) { ask(); }
   }
 })((document.currentScript && document.currentScript.closest(".vg-page")) || document.getElementById("{{ROOT}}"));
