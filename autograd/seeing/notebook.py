@@ -18,8 +18,8 @@ Everything is inline HTML and SVG: nothing is fetched, so outputs work offline a
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from autograd.seeing.numbers import fmt
@@ -136,6 +136,7 @@ class Page:
     collapse: Literal["auto", "neuron", "layer"] | None = "auto"
     rankdir: str = "LR"
     draw: bool | None = None
+    quiz: bool = False
 
     def _repr_html_(self) -> str:
         from autograd.seeing.page import render_fragment
@@ -148,6 +149,7 @@ class Page:
             collapse=self.collapse,
             rankdir=self.rankdir,
             draw=self.draw,
+            quiz=self.quiz,
         )
 
     def __repr__(self) -> str:
@@ -164,16 +166,20 @@ def show_page(
     collapse: Literal["auto", "neuron", "layer"] | None = "auto",
     rankdir: str = "LR",
     draw: bool | None = None,
+    quiz: bool = False,
 ) -> Page:
     """The interactive page for ``root``, to show in a notebook: make it the last expression of a cell.
 
     It is ``to_html``'s page embedded in the cell's output (the same options, those of every view):
     buttons, keys (when the page has the focus), zoom and node details, independent of any other
-    page in the notebook. Named so that it never shadows IPython's own ``display``.
+    page in the notebook; ``quiz=True`` makes it the quiz (``to_html``'s). Named so that it never
+    shadows IPython's own ``display``.
 
     >>> from autograd import Value
     >>> page = show_page(Value(2.0, label="x") * 3)
     >>> page._repr_html_().startswith('<div class="vg-page vg-embedded"')
     True
+    >>> '"quiz":true' in show_page(Value(2.0, label="x") * 3, quiz=True)._repr_html_()
+    True
     """
-    return Page(root, title, names, tuple(parameters), collapse, rankdir, draw)
+    return Page(root, title, names, tuple(parameters), collapse, rankdir, draw, quiz)
