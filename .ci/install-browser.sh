@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install a headless Chromium for tests/test_html.py, best effort: when anything here fails, CI goes on
+# Install a headless Chromium (and Debian's Graphviz) for tests/test_html.py, best effort: when anything here fails, CI goes on
 # and the browser tests are SKIPPED with the reason (set VALUEGRAD_REQUIRE_BROWSER=1 to make them fail
 # instead). Called by .ci/run as root before the venv exists (playwright then comes with the dev extras).
 #   - Debian's chromium (/usr/bin/chromium); Playwright drives it with executable_path, so
@@ -14,11 +14,13 @@ log() { echo "install-browser: $*"; }
 # labels fit their boxes; fonts-dejavu-core covers the page's own text and symbols.
 missing=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+# Debian's graphviz too: the page tests draw with graphviz-pure AND the system dot, whose layouts differ.
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 for font in fonts-liberation fonts-dejavu-core; do
     dpkg -s "$font" >/dev/null 2>&1 || missing+=("$font")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-    log "chromium and fonts already installed: $(command -v chromium || command -v chromium-browser)"
+    log "chromium, graphviz and fonts already installed: $(command -v chromium || command -v chromium-browser)"
 elif command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     if [ "$(id -u)" != "0" ]; then

@@ -445,6 +445,9 @@ class Rule:
     reference: str = ""
     #: For an activation: the ``torch.nn`` module class that computes it (``nn.to_torch``/``from_torch``), if any.
     torch_module: str = ""
+    #: Each local derivative as mathematics, for people (the stepper's lines): over the input names and
+    #: ``out``, with − · ² and |x| (``tanh``: ``1 − out²``); n-ary rules: per term input, then per extra.
+    readable: tuple[str, ...] = ()
     #: ``(forward, local)`` for a rule made at run time (``define_op``); built-in rules' come from ``_ops.py``.
     callables: tuple[Callable[..., float], Callable[..., tuple[Any, ...]]] | None = field(default=None, compare=False, repr=False)
 
@@ -551,9 +554,9 @@ RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
         # --- arithmetic ----------------------------------------------------------------------------------
-        formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b", methods=("__add__", "__radd__"), syntax="a + b"),
-        formula_rule("-", "a b", "a - b", ("1.0", "-1.0"), "a - b", methods=("__sub__", "__rsub__"), syntax="a - b"),
-        formula_rule("*", "a b", "a * b", ("b", "a"), "a * b", methods=("__mul__", "__rmul__"), syntax="a * b"),
+        formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b", methods=("__add__", "__radd__"), syntax="a + b", readable=("1", "1")),  # noqa: E501 (one line per row)
+        formula_rule("-", "a b", "a - b", ("1.0", "-1.0"), "a - b", methods=("__sub__", "__rsub__"), syntax="a - b", readable=("1", "−1")),  # noqa: E501 (one line per row)
+        formula_rule("*", "a b", "a * b", ("b", "a"), "a * b", methods=("__mul__", "__rmul__"), syntax="a * b", readable=("b", "a")),  # noqa: E501 (one line per row)
         formula_rule(
             "/",
             "a b",
@@ -564,6 +567,7 @@ RULES: dict[str, Rule] = {
             methods=("__truediv__", "__rtruediv__"),
             syntax="a / b",
             domain=(ANY, Interval(gap=EDGE_MARGIN)),
+            readable=("1/b", "−a/b²"),
         ),
         formula_rule(
             "**",
@@ -578,8 +582,9 @@ RULES: dict[str, Rule] = {
             # so the differentiable domain is a positive base.
             domain=(Interval(EDGE_MARGIN, 5.0), Interval(-POW_EXPONENT_MAX, POW_EXPONENT_MAX)),
             reference="math.pow(a, b)",
+            readable=("b·a^(b − 1)", "out·ln(a)"),
         ),
-        formula_rule("neg", "x", "-x", ("-1.0",), "-x", methods=("__neg__",), syntax="-x", symbol="-x", torch="-x"),
+        formula_rule("neg", "x", "-x", ("-1.0",), "-x", methods=("__neg__",), syntax="-x", symbol="-x", torch="-x", readable=("−1",)),  # noqa: E501 (one line per row)
         formula_rule(
             "abs",
             "x",
@@ -590,6 +595,7 @@ RULES: dict[str, Rule] = {
             syntax="abs(x)",
             domain=(KINK,),
             reference="math.fabs(x)",
+            readable=("sign(x)",),
         ),
         # --- exponentials and logarithms -----------------------------------------------------------------
         formula_rule(
@@ -600,6 +606,7 @@ RULES: dict[str, Rule] = {
             "e ** x; OverflowError above ~709.78",
             domain=(Interval(-10.0, EXP_MAX),),
             reference="math.exp(x)",
+            readable=("out",),
         ),
         formula_rule(
             "log",
@@ -609,6 +616,7 @@ RULES: dict[str, Rule] = {
             "natural log; ValueError for x <= 0",
             domain=(POSITIVE,),
             reference="math.log(x)",
+            readable=("1/x",),
         ),
         formula_rule(
             "sqrt",
@@ -618,6 +626,7 @@ RULES: dict[str, Rule] = {
             "square root; ValueError for x < 0; sqrt'(0) = inf",
             domain=(POSITIVE,),
             reference="math.sqrt(x)",
+            readable=("1/(2·out)",),
         ),
         # --- activations ---------------------------------------------------------------------------------
         formula_rule(
@@ -630,6 +639,7 @@ RULES: dict[str, Rule] = {
             activation=True,
             torch_module="Tanh",
             reference="(math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)",
+            readable=("1 − out²",),
         ),
         formula_rule(
             "sigmoid",
@@ -641,6 +651,7 @@ RULES: dict[str, Rule] = {
             activation=True,
             torch_module="Sigmoid",
             reference="1 / (1 + math.exp(-x))",
+            readable=("out·(1 − out)",),
         ),
         formula_rule(
             "relu",
@@ -652,6 +663,7 @@ RULES: dict[str, Rule] = {
             activation=True,
             torch_module="ReLU",
             reference="max(x, 0.0)",
+            readable=("1 if x > 0 else 0",),
         ),
         formula_rule(
             "softplus",
@@ -665,6 +677,7 @@ RULES: dict[str, Rule] = {
             # logaddexp(x, 0) = log(1 + e**x) exactly; F.softplus switches to x above a threshold.
             torch="torch.logaddexp(x, torch.zeros_like(x))",
             reference="math.log(1 + math.exp(x))",
+            readable=("sigmoid(x)",),
         ),
         formula_rule(
             "leaky_relu",
@@ -678,6 +691,7 @@ RULES: dict[str, Rule] = {
             torch_module="LeakyReLU",
             torch="torch.nn.functional.leaky_relu(x, 0.01)",
             reference="max(x, 0.01 * x)",
+            readable=("1 if x > 0 else 0.01",),
         ),
         formula_rule(
             "softsign",
@@ -690,10 +704,11 @@ RULES: dict[str, Rule] = {
             torch_module="Softsign",
             torch="torch.nn.functional.softsign(x)",
             reference="x / (1 + math.fabs(x))",
+            readable=("1/(1 + |x|)²",),
         ),
         # --- trigonometry --------------------------------------------------------------------------------
-        formula_rule("sin", "x", "sin(x)", ("cos(x)",), "sine; ValueError for x = ±inf", reference="math.sin(x)"),
-        formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine; ValueError for x = ±inf", reference="math.cos(x)"),
+        formula_rule("sin", "x", "sin(x)", ("cos(x)",), "sine; ValueError for x = ±inf", reference="math.sin(x)", readable=("cos(x)",)),  # noqa: E501 (one line per row)
+        formula_rule("cos", "x", "cos(x)", ("-sin(x)",), "cosine; ValueError for x = ±inf", reference="math.cos(x)", readable=("−sin(x)",)),  # noqa: E501 (one line per row)
         # --- fused reductions ----------------------------------------------------------------------------
         terms_rule(
             "sum",
@@ -701,6 +716,7 @@ RULES: dict[str, Rule] = {
             "x0 + x1 + ... as one node",
             syntax="vsum([x0, x1, ...])",
             reference="math.fsum(xs)",
+            readable=("1",),
         ),
         terms_rule(
             "dot",
@@ -708,6 +724,7 @@ RULES: dict[str, Rule] = {
             "w0*x0 + ... + b as one node (a neuron's weighted sum)",
             syntax="dot(ws, xs, b)",
             reference="math.fsum([*(w * x for w, x in zip(xs[: len(xs) // 2], xs[len(xs) // 2 : -1])), xs[-1]])",
+            readable=("x", "w", "1"),
         ),
     )
 }

@@ -328,8 +328,8 @@ class Value(_ops.Operators):
         return _decided(self, "!=", 0.0, self.data != 0.0)
 
     def _repr_html_(self) -> str:
-        """Jupyter's rich display: label, data, grad and op on one line (``autograd.notebook.value_html``)."""
-        from autograd.notebook import value_html
+        """Jupyter's rich display: label, data, grad and op on one line (``autograd.seeing.notebook.value_html``)."""
+        from autograd.seeing.notebook import value_html
 
         return value_html(self)
 

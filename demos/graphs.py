@@ -7,7 +7,8 @@ Writes SVG and PNG files to DIR (default ``out/``):
 * ``neuron``: micrograd's lecture neuron, ``nn.Neuron(2, activation="tanh")`` with the lecture's
   weights (output 0.7071), clustered as one neuron.
 * ``stepper``: the same neuron written out op by op (``x1*w1 + x2*w2 + b``, then ``tanh``) with
-  a ``Backprop`` stopped half-way: processed nodes in blue, the next in red, pending grads dashed.
+  a ``Backprop`` stopped half-way, in the step states of ``autograd.seeing.style`` (processing,
+  grad updated, next, done, grad not final yet: dashed), all listed in the legend.
 * ``mlp_layers`` and ``mlp_neurons``: one forward pass of a seeded ``MLP(2, [16, 16, 1])`` with
   each layer, or each neuron, drawn as one box.
 """

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     if args.screenshot is not None:
         print(f"wrote {screenshot(pages[0], args.screenshot)}")
     if args.network_screenshot is not None:
-        print(f"wrote {screenshot(pages[1], args.network_screenshot, steps=6, click='g.node.vg-current')}")
+        print(f"wrote {screenshot(pages[1], args.network_screenshot, steps=6, click='g.node.vg-s-current')}")
     return pages
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, Union, get_args
 
 from autograd import Value, dot
 from autograd._ops import ActivationOp
-from autograd.groups import Group, set_group
+from autograd.seeing.groups import Group, set_group
 from nn.seeding import Seed, rng_from
 
 if TYPE_CHECKING:

@@ -70,12 +70,13 @@ class Recorder:
 
 
 @contextmanager
-def chromium_page(viewport: tuple[int, int] = (1280, 800)) -> Iterator[tuple[Any, Recorder]]:
+def chromium_page(viewport: tuple[int, int] = (1280, 800), *, touch: bool = False) -> Iterator[tuple[Any, Recorder]]:
     """A fresh headless Chromium page (own empty profile) and the recorder of what it does.
 
     Skips the test (with the reason) when Playwright is missing or no Chromium can be found or launched.
     Every request the browser context makes is recorded, and any that is not a ``file:`` or ``data:`` URL
-    is aborted, so a page that tries the network can never hang or pass a test by luck.
+    is aborted, so a page that tries the network can never hang or pass a test by luck. ``touch`` makes
+    it a touch screen (a phone), so pages get touch pointer events.
     """
     try:
         from playwright.sync_api import Error as PlaywrightError
@@ -94,6 +95,7 @@ def chromium_page(viewport: tuple[int, int] = (1280, 800)) -> Iterator[tuple[Any
                 headless=True,
                 args=list(CHROMIUM_FLAGS),
                 viewport={"width": viewport[0], "height": viewport[1]},
+                has_touch=touch,
             )
         except PlaywrightError as error:
             unavailable(f"Chromium at {executable} did not start: {str(error).splitlines()[0]}")
@@ -119,3 +121,22 @@ def chromium_page(viewport: tuple[int, int] = (1280, 800)) -> Iterator[tuple[Any
             yield page, recorder
         finally:
             context.close()
+
+
+def layout_programs() -> dict[str, str | None]:
+    """The Graphviz layout programs a page can be drawn with: ``graphviz-pure`` (the pip wheel) and a system ``dot``.
+
+    Either is None when it is not installed (``.ci/install-browser.sh`` installs Debian's graphviz).
+    """
+    import sys
+    import sysconfig
+
+    pure = next(
+        (
+            str(c)
+            for c in (Path(sys.executable).parent / "graphviz-pure", Path(sysconfig.get_path("scripts")) / "graphviz-pure")
+            if c.is_file() and os.access(c, os.X_OK)
+        ),
+        shutil.which("graphviz-pure"),
+    )
+    return {"graphviz-pure": pure, "system dot": shutil.which("dot")}

@@ -39,7 +39,7 @@ def test_graphs_demo_draws_every_picture(tmp_path: Path, capsys: pytest.CaptureF
     assert graphs.main(["--out", str(tmp_path)]) == 0
     expected_text = {
         "neuron": ["x1", "w.0", "neuron", "data 0.7071"],
-        "stepper": ["x1*w1", "grad pending", "processed", "next"],
+        "stepper": ["x1*w1", "grad pending", "processing", "grad updated", "next", "done", "grad not final yet"],
         "mlp_layers": ["layers.0", "layers.1", "layers.2", "16 relu neurons", "score"],
         "mlp_neurons": ["layers.0.neurons.15", "layers.2.neurons.0"],
     }

@@ -1,4 +1,4 @@
-"""Tests for autograd.draw: deterministic DOT, stable ids, roles, nn clusters, stepper state, and rendering without dot."""
+"""Tests for autograd.seeing.draw: deterministic DOT, stable ids, roles, nn clusters, stepper state, and rendering without dot."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import given
 
 import nn
 from autograd import Backprop, GraphvizNotFound, Value, draw_dot, render, topological_order
-from autograd.draw import ROLE_COLOURS, collapsed_boxes, graphviz_command, node_roles, pipe
-from autograd.groups import Group, set_group
+from autograd.seeing.draw import ROLE_COLOURS, collapsed_boxes, graphviz_command, node_roles, pipe
+from autograd.seeing.groups import Group, set_group
 from autograd.testing import Expression, expressions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,15 +56,15 @@ def _check_snapshot(name: str, text: str) -> None:
 
 
 def test_draw_dot_returns_a_drawing_that_is_a_graphviz_digraph() -> None:
-    """draw_dot's result is autograd.draw.Drawing (the named return type), a graphviz.Digraph subclass."""
+    """draw_dot's result is autograd.seeing.draw.Drawing (the named return type), a graphviz.Digraph subclass."""
     import graphviz
 
-    from autograd.draw import Drawing
+    from autograd.seeing.draw import Drawing
 
     drawing = draw_dot(Value(1.0, label="x") * 2)
     assert type(drawing) is Drawing
     assert isinstance(drawing, graphviz.Digraph)
-    assert Drawing.__module__ == "autograd.draw" and Drawing.__qualname__ == "Drawing"
+    assert Drawing.__module__ == "autograd.seeing.draw" and Drawing.__qualname__ == "Drawing"
 
 
 def test_dot_source_matches_the_snapshot() -> None:
@@ -213,17 +213,27 @@ def test_collapse_draws_a_neuron_or_layer_as_one_box() -> None:
 
 
 def test_stepper_state_is_drawn() -> None:
-    """Processed nodes and edges are blue, the next node red, grads not yet final marked pending or 'so far'."""
+    """The step states of autograd.seeing.style: processing, grad updated, next, pending ('so far'), and all done at the end."""
+    from autograd.seeing.style import STATES
+
     nodes = _lecture()
     bp = Backprop(nodes["L"])
     bp.step()
     source = draw_dot(nodes["L"], stepper=bp).source
     lines = {m.group(1): m.group(0) for m in re.finditer(r"^\t(n\d+(?:_op)?) \[.*$", source, re.M)}
-    assert 'color="#2563eb"' in lines["n6"] and 'color="#2563eb"' in lines["n6_op"]
-    assert 'color="#dc2626"' in lines["n4"] and 'color="#dc2626"' in lines["n4_op"]
-    assert "grad pending" in lines["n0"] and "dashed" in lines["n0"]
+    current, updated, upcoming, pending = (STATES[s].colour for s in ("current", "updated", "next", "pending"))
+    assert f'color="{current}"' in lines["n6"] and f'color="{current}"' in lines["n6_op"]
+    assert f'color="{upcoming}"' in lines["n4"] and f'color="{upcoming}"' in lines["n4_op"]
+    assert f'color="{updated}"' in lines["n5"]
+    assert "grad pending" in lines["n0"] and "dashed" in lines["n0"] and f'color="{pending}"' in lines["n0"]
     assert "grad -2.0 }" in lines["n4"]
-    assert re.search(r'n5 -> n6_op \[color="#2563eb" id=n6_in1', source)
+    assert re.search(rf'n5 -> n6_op \[color="{current}" id=n6_in1', source)
+    for look in STATES.values():  # every state a node can show is in the legend, at every step
+        assert f">{look.words}</td>" in source
+    bp.run()
+    done = draw_dot(nodes["L"], stepper=bp).source
+    records = re.findall(r"^\t(n\d+) \[.*$", done, re.M)
+    assert records and all(f'color="{STATES["done"].colour}"' in line for line in re.findall(r"^\tn\d+ \[.*$", done, re.M))
     with pytest.raises(ValueError, match="different graph"):
         draw_dot(nodes["d"], stepper=bp)
 
@@ -275,7 +285,7 @@ def test_without_any_graphviz_the_error_says_what_to_install(tmp_path: Path) -> 
     venv.create(env_dir, with_pip=False)
     python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     program = (
-        "from autograd.draw import GraphvizNotFound, graphviz_command\n"
+        "from autograd.seeing.draw import GraphvizNotFound, graphviz_command\n"
         "try:\n    graphviz_command()\nexcept GraphvizNotFound as e:\n    print(e)\n"
     )
     env = {"PATH": str(tmp_path), "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
@@ -389,8 +399,8 @@ def test_odd_labels_draw_literally_as_valid_xml() -> None:
     """NUL, entity-like text, control characters, U+FFFE, newlines and tabs draw as written (escaped) in valid SVG."""
     import xml.etree.ElementTree as ET
 
-    from autograd.draw import pipe
-    from autograd.text import printable
+    from autograd.seeing.draw import pipe
+    from autograd.seeing.text import printable
 
     nodes = [Value(float(i), label=label) for i, label in enumerate(ODD_LABELS)]
     root = nodes[0]

@@ -1,4 +1,4 @@
-"""Tests for autograd.html: the self-contained backprop page, its data, and the page itself in a real headless Chromium.
+"""Tests for autograd.seeing.page: the self-contained backprop page, its data, and the page itself in a real headless Chromium.
 
 The browser tests SKIP with a reason when Playwright or Chromium is missing (see tests/browser.py and
 .ci/install-browser.sh); everything that needs no browser is checked here too, so the data the page
@@ -15,6 +15,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,9 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Backprop, Value, explain, to_html, topological_order
-from autograd.html import FORMAT, page_data, render_html
+from autograd.seeing.numbers import fmt
+from autograd.seeing.page import FORMAT, page_data, read_page_data, render_html
 from autograd.testing import Expression, expressions
-from autograd.text import fmt
 from demos.walkthrough import lecture_expression
 from tests.browser import Recorder, chromium_page
 
@@ -56,10 +57,7 @@ def _same(x: float, y: float) -> bool:
 
 
 def _embedded(page: str) -> dict[str, Any]:
-    match = re.search(r'<script type="application/json" class="vg-data">(.*?)</script>', page, re.DOTALL)
-    assert match is not None, "the page embeds no step data"
-    data: dict[str, Any] = json.loads(match.group(1))
-    return data
+    return read_page_data(page)
 
 
 def _replay(data: dict[str, Any], position: int) -> list[float]:
@@ -95,13 +93,10 @@ def test_page_data_after_n_steps_matches_the_stepper(expr: Expression, draw: st.
     taken = [stepper.step() for _ in range(n)]
     assert [s["text"] for s in data["steps"][:n]] == [str(step) for step in taken]
     assert [repr(g) for g in _replay(data, n)] == [repr(float(node.grad)) for node in stepper.order]
-    # Undoing, as "previous" does: restore each edge's "before" in reverse order.
+    # Undoing, as "previous" does, gives the grads one step earlier.
     if n:
-        grads = _replay(data, n)
-        for edge in reversed(data["steps"][n - 1]["edges"]):
-            grads[edge["parent"]] = float(edge["before"])
         stepper.back()
-        assert [repr(g) for g in grads] == [repr(float(node.grad)) for node in stepper.order]
+        assert [repr(g) for g in _replay(data, n - 1)] == [repr(float(node.grad)) for node in stepper.order]
 
 
 @given(expressions())
@@ -147,7 +142,7 @@ def test_every_drawn_record_has_its_grad_field_tagged_for_the_script() -> None:
     """Each node's record carries exactly one grad <text> marked with its index and the words before the number."""
     root = _lecture()
     page = render_html(root)
-    tagged = re.findall(r'<text class="vg-grad" data-node="(\d+)" data-prefix="([^"]*)"[^>]*>([^<]*)</text>', page)
+    tagged = re.findall(r'<text [^>]*class="vg-grad" data-node="(\d+)" data-prefix="([^"]*)"[^>]*>([^<]*)</text>', page)
     assert sorted(int(i) for i, _, _ in tagged) == list(range(len(topological_order(root))))
     for _, prefix, text in tagged:
         assert prefix == "grad " and html.unescape(text).startswith(prefix)
@@ -220,8 +215,6 @@ def test_collapsed_neurons_point_each_hidden_node_at_its_box() -> None:
     assert all(n["svg"] in drawn for n in data["nodes"] if n["svg"] is not None)
     # Every step's node is shown somewhere, so every step highlights something.
     assert all(data["nodes"][s["node"]]["svg"] is not None for s in data["steps"])
-    owners = dict(re.findall(r'<g id="(neuron_[^"]+)" class="node">.*?data-node="(\d+)"', page, re.DOTALL))
-    assert data["nodes"][int(owners["neuron_layers_1_neurons_0"])]["name"] == "out"
 
 
 # ------------------------------------------------------------------------------------- in a browser
@@ -308,8 +301,8 @@ def test_next_n_times_shows_the_grads_of_the_stepper_after_n_steps(browser: tupl
         assert page.inner_text(".vg-chain") == str(step)
         # The node just processed and its op are highlighted; so are the edges into the op.
         ident = f"n{stepper.order.index(step.node)}"
-        assert "vg-current" in page.get_attribute(f"#{ident}", "class")
-        assert "vg-current" in page.get_attribute(f"#{ident}_op", "class")
+        assert "vg-s-current" in page.get_attribute(f"#{ident}", "class")
+        assert "vg-s-current" in page.get_attribute(f"#{ident}_op", "class")
         for k in range(len(step.node.parents)):
             assert "vg-active" in page.get_attribute(f"#{ident}_in{k}", "class")
     assert page.is_disabled(".vg-next") and page.is_disabled(".vg-end")
@@ -379,10 +372,10 @@ def test_play_runs_to_the_end_and_stops(browser: tuple[Any, Recorder], tmp_path:
     page.select_option(".vg-speed", "10")
     page.click(".vg-play")
     assert page.inner_text(".vg-play") == "pause"
-    page.wait_for_function("document.querySelector('.vg-page').getAttribute('data-position') === '3'")
-    page.wait_for_function("document.querySelector('.vg-play').textContent === 'play'")
+    page.wait_for_selector(".vg-page[data-position='3']")
+    page.wait_for_selector(".vg-play[aria-label='play']")
     page.keyboard.press("Space")  # at the end, play starts over from the beginning
-    page.wait_for_function("document.querySelector('.vg-page').getAttribute('data-position') === '3'")
+    page.wait_for_selector(".vg-page[data-position='3']")
     root.backward()
     _assert_shows(page, topological_order(root), page_data(root)["nodes"])
 
@@ -409,7 +402,7 @@ def test_clicking_a_node_shows_its_numbers_and_explanation(browser: tuple[Any, R
 def test_a_whole_mlp_steps_to_the_grads_of_backward(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
     """MLP(2, [16, 16, 1]) drawn in full: every grad field matches the stepper halfway and backward() at the end."""
     root = _mlp([16, 16, 1])
-    path = to_html(root, tmp_path / "mlp.html")
+    path = to_html(root, tmp_path / "mlp.html", collapse=None)
     nodes = page_data(root)["nodes"]
     page = _open(browser, path)
     _, recorder = browser
@@ -434,8 +427,8 @@ def test_a_collapsed_mlp_highlights_boxes_and_pans_and_zooms(browser: tuple[Any,
     data = page_data(root)
     page = _open(browser, path)
     page.click(".vg-next")
-    assert page.locator("g.node.vg-current").count() == 1
-    assert page.get_attribute("g.node.vg-current", "id") == "neuron_layers_2_neurons_0"
+    assert page.locator("g.node.vg-s-current").count() == 1
+    assert page.get_attribute("g.node.vg-s-current", "id") == "neuron_layers_2_neurons_0"
     page.click(".vg-end")
     root.backward()
     _assert_shows(page, topological_order(root), data["nodes"])
@@ -522,12 +515,12 @@ def test_making_a_page_walks_the_graph_a_linear_number_of_times(monkeypatch: pyt
 
 def test_the_css_is_scoped_to_the_page() -> None:
     """Every rule of the page's stylesheet starts with .vg-page: embedded in a notebook, it restyles nothing else."""
-    from autograd.html import _asset
+    from autograd.seeing.page import _asset
 
     css = re.sub(r"/\*.*?\*/", "", _asset("page.css"), flags=re.DOTALL)
     selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", css) for s in block.split(",")]
     assert len(selectors) > 40
-    assert [s for s in selectors if not s.startswith(".vg-page")] == []
+    assert [s for s in selectors if not s.startswith((".vg-page", "@container vgpage"))] == []
 
 
 def test_the_page_has_one_legend_for_node_kinds_and_step_states() -> None:
@@ -566,7 +559,7 @@ def test_odd_labels_show_literally_and_keep_the_svg_valid_xml() -> None:
 
 def test_a_huge_graph_is_paged_without_a_drawing() -> None:
     """Above DRAW_LIMIT drawn nodes the page leaves the drawing out (and says so) but keeps every step."""
-    from autograd.html import DRAW_LIMIT
+    from autograd.seeing.page import DRAW_LIMIT
 
     root = _chain(DRAW_LIMIT)
     page = render_html(root)
@@ -585,10 +578,10 @@ def _fan_out(n: int) -> Value:
 
 def test_a_layout_over_its_time_budget_leaves_the_drawing_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """A graph far below DRAW_LIMIT whose layout overruns DRAW_SECONDS gets the text page, not a hang (issue 12.7)."""
-    import autograd.html
+    import autograd.seeing.page
 
     root = _fan_out(150)  # 453 drawn nodes; its layout takes seconds here, far over the budget below
-    monkeypatch.setattr(autograd.html, "DRAW_SECONDS", 0.01)
+    monkeypatch.setattr(autograd.seeing.page, "DRAW_SECONDS", 0.01)
     page = render_html(root)
     assert "<svg" not in page and "within 0.01 s" in page
     assert len(_embedded(page)["steps"]) == 2 * 150
@@ -598,7 +591,7 @@ def test_a_layout_over_its_time_budget_leaves_the_drawing_out(monkeypatch: pytes
 
 def test_pipe_stops_a_layout_at_its_timeout() -> None:
     """pipe(timeout=) kills Graphviz and raises LayoutTimeout naming the limit, instead of waiting for it."""
-    from autograd.draw import LayoutTimeout, draw_dot, pipe
+    from autograd.seeing.draw import LayoutTimeout, draw_dot, pipe
 
     with pytest.raises(LayoutTimeout, match=r"longer than 0.01 s"):
         pipe(draw_dot(_fan_out(150)).source, "svg", timeout=0.01)
@@ -669,7 +662,7 @@ def test_the_drawing_and_the_page_print_numbers_alike() -> None:
     texts = [html.unescape(t) for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", page)]
     for node in data["nodes"]:
         assert f"data {node['dataText']}" in texts, node["name"]
-    tagged = re.findall(r'<text class="vg-grad" data-node="(\d+)"[^>]*>([^<]*)</text>', page)
+    tagged = re.findall(r'<text [^>]*class="vg-grad" data-node="(\d+)"[^>]*>([^<]*)</text>', page)
     assert len(tagged) == len(data["nodes"])
     for i, text in tagged:
         assert html.unescape(text) == "grad " + data["nodes"][int(i)]["grad0Text"]
@@ -711,7 +704,7 @@ def test_any_label_renders_as_valid_xml_and_reads_literally(label: str) -> None:
     """Whatever text a label holds, the page is made, its SVG is valid XML, and the label's printable form is drawn."""
     import xml.etree.ElementTree as ET
 
-    from autograd.text import printable
+    from autograd.seeing.text import printable
 
     x = Value(1.5, label=label or "x")
     y = x * 2.0
@@ -722,3 +715,348 @@ def test_any_label_renders_as_valid_xml_and_reads_literally(label: str) -> None:
     texts = ["".join(t.itertext()) for t in ET.fromstring(svg.group(0)).iter("{http://www.w3.org/2000/svg}text")]
     # (Graphviz trims the spaces around a record field's text, as it does for every label.)
     assert printable(label or "x").strip() in [t.strip() for t in texts]
+
+
+# ------------------------------------------------------------------------------------- screens, both Graphviz layouts
+
+
+@pytest.fixture(params=["graphviz-pure", "system dot"])
+def layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Draw with graphviz-pure, then with Debian's system dot (their layouts differ: the page must cope with both)."""
+    import autograd.seeing.draw as draw
+    from tests.browser import layout_programs
+
+    program = layout_programs()[request.param]
+    if program is None:
+        pytest.skip(f"{request.param} is not installed (.ci/install-browser.sh installs Debian's graphviz)")
+    monkeypatch.setattr(draw, "graphviz_command", lambda: program)
+    return str(request.param)
+
+
+@contextmanager
+def _sized(browser: tuple[Any, Recorder], size: tuple[int, int]) -> Iterator[tuple[Any, Recorder]]:
+    """The module's Chromium page at another window size (one Playwright per module), put back afterwards."""
+    page, recorder = browser
+    recorder.console_errors.clear()
+    recorder.page_errors.clear()
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    try:
+        yield page, recorder
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def _neuron() -> Value:
+    from demos.graphs import lecture_neuron
+
+    return lecture_neuron()
+
+
+# Every record's and op node's screen box, and the drawing's: does each lie inside, and how big is the text?
+_NODE_BOXES = """root => {
+    const port = root.querySelector('.vg-viewport').getBoundingClientRect();
+    return Array.from(root.querySelectorAll('g.node')).map(g => {
+        const r = g.getBoundingClientRect();
+        const inside = r.left >= port.left - 1 && r.right <= port.right + 1
+            && r.top >= port.top - 1 && r.bottom <= port.bottom + 1;
+        const px = Math.min(...Array.from(g.querySelectorAll('text')).map(
+            t => Number(t.getAttribute('font-size')) * t.getScreenCTM().a));
+        return [g.id, inside, px];
+    });
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_small_graphs_open_whole_and_readable_on_a_laptop(
+    browser: tuple[Any, Recorder], layout: str, size: tuple[int, int], tmp_path: Path
+) -> None:
+    """At 1280x720 and 1366x768, with either Graphviz, the lecture expression and the neuron open whole with text >= 11 px."""
+    with _sized(browser, size) as (page, recorder):
+        for name, root in (("lecture", _lecture()), ("neuron", _neuron())):
+            path = to_html(root, tmp_path / f"{name}.html")
+            page.goto(path.as_uri())
+            page.wait_for_selector(".vg-page[data-position]")
+            boxes = page.locator(".vg-page").evaluate(_NODE_BOXES)
+            assert len(boxes) >= 7, (name, boxes)
+            outside = [ident for ident, inside, _ in boxes if not inside]
+            assert outside == [], (layout, name, "off-screen at the start", outside)
+            smallest = min(px for _, _, px in boxes)
+            assert smallest >= 11, (layout, name, smallest)
+        assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_page_stacks_and_pinches(browser: tuple[Any, Recorder], layout: str, tmp_path: Path) -> None:
+    """At 390x844: graph on top (>= 40 % of the height), step text below, thumb-size controls, no sideways scroll, pinch."""
+    path = to_html(_neuron(), tmp_path / "neuron.html")
+    with _sized(browser, (390, 844)) as (page, recorder):
+        session = page.context.new_cdp_session(page)
+        session.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
+        page.goto(path.as_uri())
+        page.wait_for_selector(".vg-page[data-position]")
+        port = page.locator(".vg-viewport").bounding_box()
+        chain = page.locator(".vg-chain").bounding_box()
+        nxt = page.locator("button.vg-next").bounding_box()
+        assert port["height"] >= 0.4 * 844 and port["y"] < chain["y"], (port, chain)
+        assert port["width"] <= 390 and chain["width"] <= 390
+        assert nxt["y"] >= 844 / 2 and nxt["y"] + nxt["height"] <= 844 and nxt["height"] >= 36, nxt
+        assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
+        page.click("button.vg-next")
+        assert _position(page) == 1
+        # Two fingers moving apart zoom in: the viewBox gets narrower.
+        before = float(page.get_attribute(".vg-graph", "viewBox").split()[2])
+        cx, cy = port["x"] + port["width"] / 2, port["y"] + port["height"] / 2
+
+        def touch(kind: str, spread: float) -> None:
+            points = [{"x": cx - spread, "y": cy, "id": 1}, {"x": cx + spread, "y": cy, "id": 2}]
+            session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else points})
+
+        touch("touchStart", 20)
+        for spread in (40, 60, 80, 100):
+            touch("touchMove", spread)
+        touch("touchEnd", 100)
+        after = float(page.get_attribute(".vg-graph", "viewBox").split()[2])
+        session.send("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        assert after < before * 0.6, (before, after)
+        assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+def _network_loss(samples: int, sizes: list[int]) -> Value:
+    """The squared error of ``MLP(2, sizes)`` over ``samples`` fixed points (the benchmark's graph)."""
+    from benchmarks.pages import network_loss
+
+    if sizes == [16, 16, 1]:
+        return network_loss(samples)
+    model = nn.MLP(2, sizes, seed=0)
+    xs = [[0.5, -1.0], [-0.3, 0.8], [0.9, 0.1]][:samples]
+    predictions = [model([Value(a), Value(b)]) for a, b in xs]
+    loss = nn.losses.mse(predictions, [1.0, -1.0, 1.0][:samples])
+    loss.label = "loss"
+    return loss
+
+
+# Everything one "next" changes in the page, counted by a MutationObserver (not by the page's own code).
+_COUNT_STEP = """root => new Promise(resolve => {
+    const touched = new Set();
+    const observer = new MutationObserver(records => records.forEach(r => touched.add(r.target)));
+    observer.observe(root, {subtree: true, attributes: true, childList: true, characterData: true});
+    root.querySelector('.vg-next').click();
+    setTimeout(() => {
+        observer.takeRecords().forEach(r => touched.add(r.target));
+        observer.disconnect();
+        resolve(touched.size);
+    }, 0);
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_step_touches_the_same_number_of_elements_at_step_5_and_step_1000(
+    browser: tuple[Any, Recorder], tmp_path: Path
+) -> None:
+    """A step changes only what it changes: the elements touched are bounded by the step's own size, at any position."""
+    root = _network_loss(20, [16, 16, 1])
+    path = to_html(root, tmp_path / "mlp.html")
+    data = read_page_data(path.read_text(encoding="utf-8"))
+    assert data["collapse"] in ("neuron", "layer")  # big: drawn as boxes by default
+    assert path.stat().st_size <= 2_000_000
+    with _sized(browser, (1366, 768)) as (page, recorder):
+        page.goto(path.as_uri())
+        page.wait_for_selector(".vg-page[data-position]", timeout=60_000)
+        root_el = page.locator(".vg-page")
+        counts: dict[int, tuple[int, int]] = {}
+        for first in (0, 1000):
+            page.fill(".vg-slider", str(first))
+            for _ in range(10):
+                position = _position(page)
+                # The marks of the step before are taken off as this step's go on: both steps' sizes count.
+                edges = len(data["steps"][position]["edges"]) + (len(data["steps"][position - 1]["edges"]) if position else 0)
+                counts[position + 1] = (root_el.evaluate(_COUNT_STEP), edges)
+        assert recorder.page_errors == []
+    # Each step: its node and op (current), the next one, each parent's record, grad text and edge, the
+    # close-up's rows (at most 12), the log's one line in and one out, the position texts and buttons.
+    # Plus the records whose grad becomes final at that step (each changes state once in the whole pass).
+    finals = [0] * (len(data["steps"]) + 2)
+    for node in data["nodes"]:
+        finals[node["final"]] += 1
+    over = {s: (n, e) for s, (n, e) in counts.items() if n > 4 * min(e, 12) + 3 * e + 2 * finals[s] + 40}
+    assert over == {}, counts
+    early = max(n - 3 * e for s, (n, e) in counts.items() if s <= 10)
+    late = max(n - 3 * e for s, (n, e) in counts.items() if s > 1000)
+    assert late <= early + 12, counts
+
+
+# ------------------------------------------------------------------------------------- nothing gets in
+
+_PAYLOADS = [
+    '<<TABLE><TR><TD HREF="javascript:window.__pwned=1">x</TD></TR></TABLE>>',
+    '<<TABLE HREF="javascript:window.__pwned=1"><TR><TD>click</TD></TR></TABLE>>',
+    '<img src=x onerror="window.__pwned=1">',
+    '"><svg onload="window.__pwned=1">',
+    "</script><script>window.__pwned=1</script>",
+    "javascript:window.__pwned=1",
+    '<a href="javascript:window.__pwned=1">link</a>',
+    "{{SCRIPT}} {{DATA}} ]]> <!-- -->",
+    "x\\",
+    "nul\x00here",
+    "\u202egnp.exe\u2066bidi\u2069\u200b",
+    "' onmouseover='window.__pwned=1' x='",
+    "style=\"background:url(javascript:window.__pwned=1)\"",
+]
+
+_HOSTILE = st.one_of(
+    st.sampled_from(_PAYLOADS),
+    st.text(alphabet=st.sampled_from(list("<>&\"'\\/=:;{}|[] \x00\x01\x1b\u202e\u2066\u200bab")), min_size=1, max_size=16),
+)
+
+# Anything in the page's DOM that could run or navigate: links, event attributes, javascript: anywhere.
+_DANGEROUS = """() => Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes)
+    .filter(a => a.name === 'href' && !a.value.startsWith('data:') || a.name === 'xlink:href' || a.name.startsWith('on')
+        || /javascript:/i.test(a.value))
+    .map(a => e.tagName + ' ' + a.name + '=' + a.value))"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None)
+@given(label=_HOSTILE, op=_HOSTILE, title=_HOSTILE)
+def test_hostile_labels_op_names_and_titles_never_run_and_show_literally(
+    browser: tuple[Any, Recorder], label: str, op: str, title: str
+) -> None:
+    """Known payloads, random text with <>&\"'\\, NUL, control and bidi characters: nothing runs, every label reads literally."""
+    import tempfile
+
+    from autograd.custom import define_op, forget_op
+    from autograd.seeing.quoting import printable
+    from autograd.value import apply
+
+    name = "op_" + op
+    try:
+        define_op(name, "x", "2.0 * x", ["2.0"])
+    except (ValueError, TypeError):  # a name the rule table refuses is refused with a clear error: fine
+        name = ""
+    try:
+        x = Value(1.5, label=label)
+        y = apply(name, x) if name else x * 2.0
+        y.label = label + "!"
+        with tempfile.TemporaryDirectory() as folder:
+            path = to_html(y, Path(folder) / "hostile.html", title=title)
+            with _sized(browser, (1280, 720)) as (page, recorder):
+                page.goto(path.as_uri())
+                page.wait_for_selector(".vg-page[data-position]")
+                assert page.evaluate(_DANGEROUS) == []
+                for node in page.locator("g.node").all():
+                    node.dispatch_event("click")
+                page.click(".vg-end")
+                page.locator("g.node#n0").dispatch_event("click")
+                shown = page.locator(".vg-node dd").nth(1).text_content()
+                assert shown == printable(label), (shown, label)
+                assert page.locator(".vg-title").inner_text().strip() == printable(title).strip()
+                assert page.evaluate("window.__pwned") is None
+                assert recorder.page_errors == []
+    finally:
+        if name:
+            forget_op(name)
+
+
+def test_the_page_allows_only_its_own_script() -> None:
+    """A standalone page's CSP allows its one inline script by hash: no inline handlers, javascript: URLs or network."""
+    import base64
+    import hashlib
+
+    page = render_html(_lecture())
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert policy is not None
+    directives = dict(d.strip().split(" ", 1) for d in policy.group(1).split(";"))
+    assert directives["default-src"] == "'none'" and "unsafe-inline" not in directives["script-src"]
+    script = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
+    assert len(script) == 1
+    digest = base64.b64encode(hashlib.sha256(script[0].encode("utf-8")).digest()).decode()
+    assert directives["script-src"] == f"'sha256-{digest}'"
+
+
+# ------------------------------------------------------------------------------------- the committed examples
+
+
+def test_the_committed_examples_are_what_the_code_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/examples/*.html are byte for byte what demos.webpage writes now (with graphviz-pure): regenerate with the demo."""
+    import autograd.seeing.draw as draw
+    from demos.webpage import write_pages
+    from tests.browser import layout_programs
+
+    program = layout_programs()["graphviz-pure"]
+    if program is None:
+        pytest.skip("graphviz-pure is not installed")
+    monkeypatch.setattr(draw, "graphviz_command", lambda: program)
+    written = {p.name: p for p in write_pages(tmp_path)}
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    for name in ("walkthrough.html", "network.html"):
+        assert (examples / name).read_bytes() == written[name].read_bytes(), (
+            f"docs/examples/{name} is stale: run python -m demos.webpage --out docs/examples (with graphviz-pure)"
+        )
+
+
+@pytest.mark.browser
+def test_at_the_end_every_node_shows_done(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """After the last step every record and op node (leaves with final grads too) is drawn done, none pending."""
+    page = _open(browser, to_html(_neuron(), tmp_path / "neuron.html"))
+    assert page.locator("g.node.vg-s-pending").count() > 0  # at the start the leaves' grads are not final
+    page.click(".vg-end")
+    nodes = page.locator("g.node")
+    assert nodes.count() == page.locator("g.node.vg-s-done").count() > 0
+    assert page.locator("g.node.vg-s-pending, text.vg-s-pending").count() == 0
+    page.click(".vg-start")
+    assert page.locator("g.node.vg-s-pending").count() > 0
+
+
+@pytest.mark.browser
+def test_one_timeline_runs_the_forward_pass_then_backprop(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """Before backprop's start lies the forward pass: one node computed a step, its data shown with the trace's line."""
+    from autograd.seeing.trace import Trace
+
+    root = _lecture()
+    trace = Trace.record(root)
+    page = _open(browser, to_html(root, tmp_path / "lecture.html"))
+    assert _position(page) == 0 and page.get_attribute(".vg-slider", "min") == str(-len(trace.forward))
+    page.click(".vg-start")  # at backprop's start, |◀ goes on to the forward pass's
+    assert _position(page) == -3 and page.is_disabled(".vg-prev")
+    values = "els => els.map(e => e.textContent)"
+    assert page.eval_on_selector_all("text.vg-value", values) == [
+        "data 2.0", "data -3.0", "data ?", "data 10.0", "data ?", "data -2.0", "data ?"
+    ]
+    page.click("button.vg-next")
+    assert page.inner_text(".vg-chain") == trace.forward[0].text and "forward 1 / 3" in page.inner_text(".vg-position")
+    assert sorted(page.eval_on_selector_all("g.node.vg-s-current", "els => els.map(e => e.id)")) == ["n2", "n2_op"]
+    for _ in range(3):
+        page.click("button.vg-next")
+    assert _position(page) == 1  # on into backprop, with the same controls
+    assert page.eval_on_selector_all("text.vg-value", values)[6] == "data -8.0"
+    assert page.inner_text(".vg-chain") == trace.steps[0].text
+
+
+@pytest.mark.browser
+def test_the_quiz_hides_grads_explains_a_wrong_answer_and_scores(browser: tuple[Any, Recorder], tmp_path: Path) -> None:
+    """to_html(quiz=True): grads hidden; each asked in backprop order; a wrong answer shows the chain rule; a score at the end."""
+    root = _lecture()
+    data = page_data(root)
+    page = _open(browser, to_html(root, tmp_path / "quiz.html", quiz=True))
+    shown = page.eval_on_selector_all("text.vg-grad", "els => els.map(e => e.textContent)")
+    assert shown.count("grad ?") == len(data["nodes"]) - 1 and "grad 1.0" in shown  # only the output's is given
+    assert page.is_hidden(".vg-chain") and page.is_hidden(".vg-log")  # the step lines would give it away
+    by_name = {n["name"]: n for n in data["nodes"]}
+    answered = 0
+    while page.is_visible(".vg-answer"):
+        asked = re.search(r"what is (\w+)\.grad", page.inner_text(".vg-question"))
+        assert asked is not None
+        node = by_name[asked.group(1)]
+        if answered == 0:  # one wrong answer first: the node's chain rule, with its numbers
+            page.fill(".vg-answer", "12345")
+            page.keyboard.press("Enter")
+            assert page.inner_text(".vg-feedback").startswith("Not quite") and node["explain"] in page.inner_text(".vg-feedback")
+        page.fill(".vg-answer", node["gradText"])
+        page.keyboard.press("Enter")
+        answered += 1
+    assert answered == len(data["nodes"]) - 1
+    assert page.inner_text(".vg-score") == f"Score: {answered - 1} / {answered}"
+    assert "grad ?" not in page.eval_on_selector_all("text.vg-grad", "els => els.map(e => e.textContent)")

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Backprop, Value, draw_dot, explain, gradcheck, show, to_html, topological_order
+from autograd.seeing.text import tree
 from autograd.testing import Expression, expressions
-from autograd.text import tree
 
 
 def lecture_tanh(x: Value) -> Value:
@@ -203,7 +203,7 @@ def test_stepper_runs_the_closure_and_shows_grads_before_and_after() -> None:
     (edge,) = step.edges
     assert edge.before == before and edge.after == x.grad != before
     assert edge.local == pytest.approx(1 - math.tanh(0.3) ** 2)
-    assert "x.grad += dh/dx * h.grad" in str(step)
+    assert "x.grad += ∂h/∂x · h.grad" in str(step)
     bp.back()
     assert x.grad == before
     bp.run()

@@ -75,17 +75,18 @@ def test_the_text_view_writes_the_lectures_equations() -> None:
 
 
 def test_the_stepper_states_the_chain_rule_in_the_lectures_names() -> None:
-    """Backprop(names=...) says ∂L/∂w₁₁⁽³⁾ gets x₁⁽²⁾ times the sum's gradient, as the lecture's indices say."""
+    """Backprop(names=...) says ∂/∂w₁₁⁽³⁾ of the sum is x₁⁽²⁾, times the sum's gradient, as the lecture's indices say."""
     model, out, names = _feedforward_network()
     bp = Backprop(out, names=names)
     first, second = bp.step(), bp.step()
     assert str(first).startswith("x₁⁽³⁾ = tanh(")
     assert "w₁₁⁽³⁾*x₁⁽²⁾ + w₁₂⁽³⁾*x₂⁽²⁾" in second.header
-    assert re.search(r"w₁₁⁽³⁾\.grad \+= x₁⁽²⁾\.data \* dot#\d+\.grad", str(second))
-    assert re.search(r"x₅⁽²⁾\.grad \+= w₁₅⁽³⁾\.data \* dot#\d+\.grad", str(second))
+    assert re.search(r"dot: ∂dot#\d+/∂w₁₁⁽³⁾ = x₁⁽²⁾ = ", str(second))
+    assert re.search(r"w₁₁⁽³⁾\.grad \+= ∂dot#\d+/∂w₁₁⁽³⁾ · dot#\d+\.grad", str(second))
+    assert re.search(r"dot: ∂dot#\d+/∂x₅⁽²⁾ = w₁₅⁽³⁾ = ", str(second))
     steps = bp.run()
     hidden = next(step for step in steps if step.header.startswith("dot#") and "b₁⁽²⁾" in step.header)
-    assert re.search(r"w₁₃⁽²⁾\.grad \+= x₃⁽¹⁾\.data \* dot#\d+\.grad", str(hidden))
+    assert re.search(r"∂dot#\d+/∂w₁₃⁽²⁾ = x₃⁽¹⁾ = ", str(hidden))
     assert all(bp.names.name(p) == names[p] for p in model.parameters())
 
 
@@ -136,7 +137,7 @@ def test_the_feedforward_demo_steps_one_example_in_the_lectures_names(tmp_path: 
     printed = capsys.readouterr().out
     assert "One example in the lecture's names" in printed
     for n in range(1, 6):
-        assert re.search(rf"w₁{'₀₁₂₃₄₅'[n]}⁽³⁾\.grad \+= x{'₀₁₂₃₄₅'[n]}⁽²⁾\.data \* dot#\d+\.grad", printed)
+        assert re.search(rf"∂dot#\d+/∂w₁{'₀₁₂₃₄₅'[n]}⁽³⁾ = x{'₀₁₂₃₄₅'[n]}⁽²⁾ = ", printed)
     svg = (tmp_path / "feedforward_notation.svg").read_text(encoding="utf-8")
     assert all(f">{name}</text>" in svg for name in ("w₁₃⁽²⁾", "b₅⁽²⁾", "x₃⁽¹⁾", "x₁⁽³⁾", "L"))
 
@@ -150,4 +151,4 @@ def test_explain_uses_the_lectures_names() -> None:
     state = next(node for node, name in names.items() if name == "x₁⁽²⁾")
     text = str(explain(state, out, names=names))
     assert text.startswith("x₁⁽²⁾.grad = ")
-    assert re.search(r"dot#\d+ = w₁₁⁽³⁾\*x₁⁽²⁾ \+ .* →  w₁₁⁽³⁾\.data \* dot#\d+\.grad", text)
+    assert re.search(r"dot#\d+ = w₁₁⁽³⁾\*x₁⁽²⁾ \+ .* →  ∂dot#\d+/∂x₁⁽²⁾ · dot#\d+\.grad = w₁₁⁽³⁾ · dot#\d+\.grad = ", text)

@@ -1,4 +1,4 @@
-"""Tests for autograd.notebook: rich display of Value, Backprop, explain() and the page, in a real Jupyter kernel and Chromium.
+"""Tests for autograd.seeing.notebook: rich display of Value, Backprop, explain() and the page, in a Jupyter kernel and Chromium.
 
 The notebook is executed by nbclient with an ipykernel kernel (the dev extra installs both); the
 browser part SKIPS with a reason when Playwright or Chromium is missing (see tests/browser.py).
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from autograd import Backprop, Value, explain
-from autograd.notebook import explanation_html, stepper_html, value_html
+from autograd.seeing.notebook import explanation_html, stepper_html, value_html
 from demos.walkthrough import lecture_expression
 from tests.browser import chromium_page
 
@@ -38,20 +38,23 @@ def test_a_value_shows_label_data_grad_and_op_escaped() -> None:
     assert v._repr_html_() == value_html(v)
 
 
-def test_the_stepper_highlights_the_step_just_taken_and_prints_its_chain_rule() -> None:
-    """After two steps the drawing paints that step's node, op and edges, and the output holds str(step)."""
+def test_the_stepper_shows_the_page_opened_at_its_position() -> None:
+    """A Backprop shows the interactive page at its position, with its steps' text; the graph keeps its grads."""
+    from autograd.seeing.page import read_page_data
+
     root = _lecture()
     bp = Backprop(root)
     bp.step()
     step = bp.step()
+    grads = [node.grad for node in bp.order]
     out = bp._repr_html_()
-    assert html.escape(str(step)) in out and "step 2 of 3" in out
+    assert [node.grad for node in bp.order] == grads
+    data = read_page_data(out)
+    assert data["start"] == 2 and data["steps"][1]["text"] == str(step)
+    assert "#9333ea" not in out  # no colour of its own: the style table's states
     svg = re.search(r"<svg\b.*?</svg>", out, re.DOTALL)
     assert svg is not None
     ET.fromstring(svg.group(0))  # valid XML
-    ident = f"n{bp.order.index(step.node)}"
-    painted = set(re.findall(r'<g id="[^"]*?-(n\d+(?:_op|_in\d)?)" class="(?:node|edge)">(?:(?!</g>).)*#9333ea', out, re.DOTALL))
-    assert painted == {ident, f"{ident}_op", f"{ident}_in0", f"{ident}_in1"}
     # Shown twice, the same stepper's drawings do not share element ids.
     ids = re.findall(r'\sid="([^"]+)"', out + stepper_html(bp))
     assert len(ids) == len(set(ids))
@@ -73,14 +76,17 @@ def test_explain_shows_a_table_with_one_row_per_use() -> None:
 # ------------------------------------------------------------------------------------- in a kernel and a browser
 
 CELLS = [
-    "from autograd import Backprop, Value, explain\nfrom autograd.notebook import display\n"
+    "from autograd import Backprop, Value, explain\nfrom autograd.seeing.notebook import show_page\n"
     "from demos.walkthrough import lecture_expression",
     "L = lecture_expression()['L']\nL",
     "bp = Backprop(L)\nbp.step()\nbp",
     "explain(bp.order[0], bp)",
-    "display(L, title='first page')",
+    "show_page(L, title='first page')",
     "import nn\nm = nn.MLP(2, [3, 1], seed=0)\nout = m([Value(0.5, label='x0'), Value(-1.0, label='x1')])\n"
-    "display(out, title='second page')",
+    "show_page(out, title='second page')",
+    "from demos.webpage import small_network\nnet = small_network(0, [4, 4, 1])\nbpn = Backprop(net)\n"
+    "for _ in range(3):\n    _ = bpn.step()\nbpn",
+    "show_page(net, title='network')",
 ]
 
 
@@ -109,15 +115,15 @@ def _html_of(outputs: list[dict[str, Any]]) -> str:
 
 @pytest.mark.slow
 def test_each_cell_shows_the_expected_mime_types(outputs: list[list[dict[str, Any]]]) -> None:
-    """In Jupyter, a Value, a stepper, explain() and display() each give text/html (and text/plain), and no errors."""
+    """In Jupyter, a Value, a stepper, explain() and show_page() each give text/html (and text/plain), and no errors."""
     assert [o for cell in outputs for o in cell if o["output_type"] == "error"] == []
     assert outputs[0] == []
     for cell in outputs[1:]:
         results = [o for o in cell if o["output_type"] == "execute_result"]
         assert [sorted(o["data"]) for o in results] == [["text/html", "text/plain"]], cell
-    value, stepper, explanation, first, second = (_html_of(cell) for cell in outputs[1:])
+    value, stepper, explanation, first, second = (_html_of(cell) for cell in outputs[1:6])
     assert "data <b>-8.0</b>" in value
-    assert "<svg" in stepper and html.escape("L = d * f  →  d.grad += f.data * L.grad") in stepper
+    assert "<svg" in stepper and '"start":1' in stepper
     assert "<table" in explanation
     for page in (first, second):
         assert page.startswith('<div class="vg-page vg-embedded"') and "<svg" in page
@@ -177,3 +183,29 @@ def test_two_pages_in_one_document_step_independently(outputs: list[list[dict[st
         assert page.evaluate(style) == before
         assert recorder.console_errors == [] and recorder.page_errors == []
         assert all(url.startswith("file:") for url in recorder.requests)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_an_mlp_in_a_900_px_notebook_shows_the_step_readably(outputs: list[list[dict[str, Any]]], tmp_path: Path) -> None:
+    """In a 900 px output, MLP(2, [4, 4, 1])'s Backprop view and page show the current step's nodes whole, text >= 11 px."""
+    stepper, network = _html_of(outputs[6]), _html_of(outputs[7])
+    current = """root => Array.from(root.querySelectorAll('g.node.vg-s-current')).map(g => {
+        const port = root.querySelector('.vg-viewport').getBoundingClientRect(), r = g.getBoundingClientRect();
+        const px = Math.min(...Array.from(g.querySelectorAll('text')).map(
+            t => Number(t.getAttribute('font-size')) * t.getScreenCTM().a));
+        return [r.left >= port.left - 1 && r.right <= port.right + 1 && r.top >= port.top - 1 && r.bottom <= port.bottom + 1, px];
+    })"""
+    host = "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body><div style='width: 900px'>{page}</div></body></html>"
+    with chromium_page((1000, 900)) as (page, recorder):
+        for name, output, clicks in (("Backprop", stepper, 0), ("show_page", network, 3)):
+            path = tmp_path / f"{name}.html"
+            path.write_text(host.format(page=output), encoding="utf-8")
+            page.goto(path.as_uri())
+            page.wait_for_selector(".vg-page[data-position]")
+            for _ in range(clicks):
+                page.click("button.vg-next")
+            assert page.get_attribute(".vg-page", "data-position") == "3", name
+            shown = page.locator(".vg-page").evaluate(current)
+            assert shown and all(inside and px >= 11 for inside, px in shown), (name, shown)
+        assert recorder.console_errors == [] and recorder.page_errors == []

@@ -261,15 +261,15 @@ def test_a_higher_room_uses_lower_ones_only() -> None:
 
 def test_display_hooks_are_the_one_exception() -> None:
     """An upward import inside ``_repr_html_`` is not counted; the same import in any other method is."""
-    hook = "class V:\n    def _repr_html_(self):\n        from autograd.html import render_html\n"
-    other = "class V:\n    def describe(self):\n        from . import html\n"
-    assert "autograd/html.py" not in imports_in(hook, ("autograd",))
-    assert "autograd/html.py" in imports_in(other, ("autograd",))
+    hook = "class V:\n    def _repr_html_(self):\n        from autograd.seeing.draw import draw_dot\n"
+    other = "class V:\n    def describe(self):\n        from .seeing import draw\n"
+    assert "autograd/seeing/draw.py" not in imports_in(hook, ("autograd",))
+    assert "autograd/seeing/draw.py" in imports_in(other, ("autograd",))
 
 
 def test_the_layer_check_sees_imports() -> None:
-    """The import reader finds what value.py, html.py and nn/losses.py import, so the check above cannot pass vacuously."""
+    """The import reader finds what value.py, seeing/draw.py and nn/losses.py import, so the check above cannot pass vacuously."""
     assert "autograd/rules.py" in imported_files(ROOT / "autograd" / "value.py")
-    assert {"autograd/draw.py", "autograd/stepper.py"} <= imported_files(ROOT / "autograd" / "html.py")
+    assert {"autograd/seeing/view.py", "autograd/seeing/style.py"} <= imported_files(ROOT / "autograd" / "seeing" / "draw.py")
     assert "autograd/__init__.py" in imported_files(ROOT / "nn" / "losses.py")
     assert "nn/module.py" in imported_files(ROOT / "nn" / "__init__.py")

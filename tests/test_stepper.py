@@ -1,4 +1,4 @@
-"""Tests for autograd.stepper: Backprop walks backward() exactly, back() undoes exactly, explain() adds up."""
+"""Tests for autograd.seeing.stepper: Backprop walks backward() exactly, back() undoes exactly, explain() adds up."""
 
 from __future__ import annotations
 
@@ -155,28 +155,35 @@ def test_creating_a_stepper_prepares_grads_like_backward() -> None:
 
 
 def test_step_text_reads_as_the_chain_rule() -> None:
-    """str(step) names nodes by label and shows formula, numbers and the parent's new grad."""
+    """str(step) names nodes by label and shows the local derivative as mathematics, its numbers and the parent's new grad."""
     nodes = _lecture()
     steps = Backprop(nodes["L"]).run()
     assert str(steps[0]) == (
-        "L = d * f  →  d.grad += f.data * L.grad = -2.0 * 1.0 → -2.0\n"
-        "              f.grad += d.data * L.grad = 4.0 * 1.0 → 4.0"
+        "L = d * f\n"
+        "  mul: ∂L/∂d = f = -2.0\n"
+        "    d.grad += ∂L/∂d · L.grad = -2.0 · 1.0 → -2.0\n"
+        "  mul: ∂L/∂f = d = 4.0\n"
+        "    f.grad += ∂L/∂f · L.grad = 4.0 · 1.0 → 4.0"
     )
-    assert str(steps[1]).splitlines()[0] == "d = e + c  →  e.grad += 1.0 * d.grad = 1.0 * -2.0 → -2.0"
+    assert str(steps[1]).splitlines()[1:3] == ["  add: ∂d/∂e = 1", "    e.grad += ∂d/∂e · d.grad = 1.0 · -2.0 → -2.0"]
 
 
 def test_step_text_shows_accumulation_and_compound_formulas() -> None:
-    """A parent used twice shows before + contribution; tanh's local derivative is parenthesised; constants show their number."""
+    """A parent used twice shows before + contribution; tanh's derivative reads 1 − o² with numbers; constants show numbers."""
     a = Value(0.5, label="a")
     b = a * a
     b.label = "b"
     o = (b * 2.0).tanh()
     o.label = "o"
     steps = Backprop(o).run()
-    assert steps[0].lines()[0].startswith("o = tanh(mul#3)  →  mul#3.grad += (1.0 - o.data * o.data) * o.grad = ")
-    assert steps[1].lines()[0].startswith("mul#3 = b * 2.0  →  b.grad += 2.0 * mul#3.grad")
-    second = steps[2].lines()[1]
-    assert second.strip().startswith("a.grad += a.data * b.grad = 0.5 * ")
+    assert steps[0].lines()[:2] == ["o = tanh(mul#3)", "  tanh: ∂o/∂mul#3 = 1 − o² = 1 − 0.462117² = 0.786448"]
+    assert steps[1].lines()[:3] == [
+        "mul#3 = b * 2.0",
+        "  mul: ∂mul#3/∂b = 2.0",
+        "    b.grad += ∂mul#3/∂b · mul#3.grad = 2.0 · 0.786448 → 1.5729",
+    ]
+    second = steps[2].lines()[4]
+    assert second.strip().startswith("a.grad += ∂b/∂a · b.grad = 0.5 · ")
     before, contribution = steps[2].edges[1].before, steps[2].edges[1].contribution
     assert before != 0.0 and f" + {contribution:.6g} = " in second
 
@@ -199,17 +206,17 @@ def test_a_non_str_label_assigned_later_steps_and_serialises_as_its_str() -> Non
     x.label = 5  # type: ignore[assignment]
     bp = Backprop(x * x)
     step = bp.step()
-    assert step.edge_text(step.edges[0]).startswith("5.grad += 5.data * mul#1.grad")
+    assert step.edge_text(step.edges[0]).startswith("5.grad += ∂mul#1/∂5 · mul#1.grad")
     nodes = json.loads(json.dumps(bp.to_dict(), allow_nan=False))["nodes"]
     assert [(n["name"], n["label"]) for n in nodes] == [("5", "5"), ("mul#1", None)]
 
 
-def test_to_dict_turns_non_finite_numbers_into_null() -> None:
-    """inf and nan (e.g. sqrt'(0)) become None so that JavaScript's JSON.parse accepts the record."""
+def test_to_dict_writes_non_finite_numbers_as_the_one_json_encoding() -> None:
+    """inf and nan (e.g. sqrt'(0)) become "Infinity"/"NaN" (numbers.json_number, the trace's encoding), which JSON.parse reads."""
     x = Value(0.0, label="x")
     y = x.sqrt()
     record = Backprop(y).step().to_dict()
-    assert record["edges"][0]["local"] is None and math.isinf(Backprop(y).step().edges[0].local)
+    assert record["edges"][0]["local"] == "Infinity" and math.isinf(Backprop(y).step().edges[0].local)
     json.dumps(record, allow_nan=False)
 
 
@@ -249,12 +256,28 @@ def test_explain_shows_a_plus_a_as_one_plus_one() -> None:
 
 
 def test_explain_defaults_to_the_last_steppers_root_and_says_when_it_cannot() -> None:
-    """Without root, explain uses the most recent Backprop's root; a node outside it is a clear error."""
+    """Without root, explain uses the most recent Backprop when the node is in it; a node outside it is told to pass its root."""
     nodes = _lecture()
     Backprop(nodes["L"]).run()
     assert explain(nodes["f"]).total == 4.0
-    with pytest.raises(ValueError, match="not in the graph"):
-        explain(Value(1.0))
+    outside = explain(Value(1.0, label="z"))
+    assert outside.terms == () and "explain(z, L) shows where it comes from" in str(outside)
+
+
+def test_explain_after_a_plain_backward_never_uses_an_unrelated_stepper() -> None:
+    """micrograd's habit: L2.backward() then explain(x) works; a stale Backprop of another graph holding x is not used quietly."""
+    x = Value(2.0, label="x")
+    first = x * 3.0
+    stepper = Backprop(first)  # an earlier stepper whose graph holds x
+    stepper.run()
+    x.grad = 0.0
+    second = x * x
+    second.label = "second"
+    second.backward()
+    why = explain(x)
+    assert why.grad == 4.0 and why.terms == ()
+    assert "does not give its grad" in str(why) and "explain(x, L)" in str(why)
+    assert explain(x, second).total == 4.0
 
 
 def test_explain_notes_accumulated_leaf_grads() -> None:

@@ -185,8 +185,8 @@ def test_expressions_refuse_bad_sizes() -> None:
 
 
 def autograd_modules() -> list[ModuleType]:
-    """Every module of the autograd package, found by walking it so new modules are included."""
-    names = [f"autograd.{m.name}" for m in pkgutil.iter_modules(autograd.__path__)]
+    """Every module of autograd and its subpackages (autograd.seeing), found by walking it so new modules are included."""
+    names = [m.name for m in pkgutil.walk_packages(autograd.__path__, "autograd.")]
     return [autograd, *(importlib.import_module(name) for name in sorted(names))]
 
 

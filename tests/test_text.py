@@ -1,4 +1,4 @@
-"""Tests for autograd.text: stable names, number formatting and the indented tree listing."""
+"""Tests for autograd.seeing.text: stable names, number formatting and the indented tree listing."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value, show, topological_order, tree
+from autograd.seeing.text import TREE_INDENT_LEVELS, NodeNames, fmt, label_text, printable
 from autograd.testing import Expression, expressions
-from autograd.text import TREE_INDENT_LEVELS, NodeNames, fmt, label_text, printable
 from demos.walkthrough import lecture_expression
 
 ROOT = Path(__file__).resolve().parent.parent

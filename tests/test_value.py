@@ -372,10 +372,10 @@ def test_create_graph_cycle_is_broken_by_zero_grad() -> None:
 def test_package_exports_every_public_name_it_lists_and_render_html() -> None:
     """Every name in autograd.__all__ resolves, and render_html (which the README names) is one of them."""
     import autograd
-    import autograd.html
+    import autograd.seeing.page
 
     assert all(hasattr(autograd, name) for name in autograd.__all__)
-    assert "render_html" in autograd.__all__ and autograd.render_html is autograd.html.render_html
+    assert "render_html" in autograd.__all__ and autograd.render_html is autograd.seeing.page.render_html
 
 
 # ------------------------------------------------------------------------------------------- conventions users bring

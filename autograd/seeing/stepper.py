@@ -8,14 +8,16 @@ step exactly, so a learner can replay it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import re
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.text import NodeNames, fmt, label_text
+from autograd.seeing.numbers import fmt, json_number
+from autograd.seeing.view import OP_WORDS, Collapse, GraphView, StepState, label_text
+from autograd.seeing.whatif import nudge, recompute
 from autograd.value import Value, has_closure
 
 __all__ = ["Backprop", "BackpropDone", "Edge", "Explanation", "Step", "Term", "explain"]
@@ -49,10 +51,15 @@ class Edge:
 class Step:
     """One node of the backward pass: its gradient and what it added to each parent's.
 
-    ``str(step)`` (and its repr) reads as the chain rule in words and numbers::
+    ``str(step)`` (and its repr) reads as the chain rule in mathematics and numbers: the node's
+    computation, then per parent its local derivative (from the rule's ``readable`` formula) and the
+    ``+=`` into its grad::
 
-        c = a * b  →  a.grad += b.data * c.grad = -3.0 * 1.0 → -3.0
-                      b.grad += a.data * c.grad = 2.0 * 1.0 → 2.0
+        c = a * b
+          mul: ∂c/∂a = b = -3.0
+            a.grad += ∂c/∂a · c.grad = -3.0 · 1.0 → -3.0
+          mul: ∂c/∂b = a = 2.0
+            b.grad += ∂c/∂b · c.grad = 2.0 · 1.0 → 2.0
     """
 
     #: Position of this step in the backward pass, from 0.
@@ -61,7 +68,7 @@ class Step:
     #: ``node.grad`` when it was processed (final by then: every node that uses it came earlier).
     grad: float
     edges: tuple[Edge, ...]
-    _names: NodeNames = field(repr=False)
+    _names: GraphView = field(repr=False)
     # The exact objects the parents' grads held before this step, for an exact ``back()``.
     _undo: tuple[tuple[Value, float], ...] = field(repr=False)
 
@@ -76,25 +83,26 @@ class Step:
         return f"{self._names.ref(self.node)} = {self._names.expression(self.node)}"
 
     def edge_text(self, edge: Edge) -> str:
-        """One edge as the chain rule, e.g. ``a.grad += b.data * c.grad = -3.0 * 1.0 → -3.0``."""
+        """One edge's ``+=``, e.g. ``a.grad += ∂c/∂a · c.grad = -3.0 · 1.0 → -3.0``."""
         names = self._names
-        formula = _parenthesize(names.local_formula(self.node, edge.input))
         parent, child = names.ref(edge.parent), names.ref(self.node)
-        text = f"{parent}.grad += {formula} * {child}.grad = {fmt(edge.local)} * {fmt(edge.upstream)}"
+        partial = names.partial(self.node, edge.input)
+        text = f"{parent}.grad += {partial} · {child}.grad = {fmt(edge.local)} · {fmt(edge.upstream)}"
         if edge.before == 0.0:
             return f"{text} → {fmt(edge.after)}"
         # The parent already had a gradient from elsewhere: show the sum, as ``+=`` does.
         return f"{text} → {fmt(edge.before)} + {fmt(edge.contribution)} = {fmt(edge.after)}"
 
+    def local_text(self, edge: Edge) -> str:
+        """One edge's local derivative as mathematics and numbers, e.g. ``tanh: ∂o/∂n = 1 − o² = 1 − 0.707107² = 0.5``."""
+        return local_derivative_text(self._names, self.node, edge.input, edge.local)
+
     def lines(self) -> list[str]:
-        """The step as text lines: the header with the first edge, then one line per further edge."""
-        header = self.header
-        texts = [self.edge_text(edge) for edge in self.edges]
-        if len(header) <= 40:
-            indent = " " * (len(header) + 5)
-            return [f"{header}  →  {texts[0]}", *(indent + t for t in texts[1:])]
-        # A long header (a neuron's dot with many inputs) would push aligned lines off screen.
-        return [header, *(f"    →  {t}" for t in texts)]
+        """The step as text lines: the node's computation, then per edge its local derivative and its ``+=``."""
+        lines = [self.header]
+        for edge in self.edges:
+            lines += [f"  {self.local_text(edge)}", f"    {self.edge_text(edge)}"]
+        return lines
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -102,10 +110,10 @@ class Step:
     __repr__ = __str__
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record: ids, names, numbers (non-finite ones as None) and the text, for the web page.
+        """A JSON-ready record: ids, names, numbers (non-finite ones as ``json_number`` writes them) and the text.
 
         Each edge has ``edge_id`` (``n<child>_in<k>``), the id ``draw_dot`` gives the drawn edge from
-        the parent to the child's op node.
+        the parent to the child's op node. (``autograd.seeing.trace`` records a whole pass.)
         """
         names = self._names
         return {
@@ -120,8 +128,9 @@ class Step:
                     "parent": names.id(edge.parent),
                     "parent_name": names.name(edge.parent),
                     "input": edge.input,
-                    "edge_id": f"{self.node_id}_in{edge.input}",
+                    "edge_id": names.edge_id(self.node, edge.input),
                     "formula": names.local_formula(self.node, edge.input),
+                    "readable": self.local_text(edge),
                     "local": _json_number(edge.local),
                     "upstream": _json_number(edge.upstream),
                     "contribution": _json_number(edge.contribution),
@@ -134,22 +143,45 @@ class Step:
         }
 
 
-def _json_number(x: float) -> float | None:
-    return x if math.isfinite(x) else None
+_json_number = json_number
 
 
-_CALL = re.compile(r"^[\w.]+\(.*\)$")
+def local_derivative_text(view: GraphView, node: Value, k: int, local: float) -> str:
+    """``tanh: ∂o/∂n = 1 − o² = 1 − 0.707107² = 0.5``: d node / d parent k as mathematics, with numbers.
+
+    Equal neighbours are written once (``mul: ∂c/∂a = b = -3.0``, not ``= -3.0 = -3.0``); a custom op
+    without a formula shows only the number its ``_backward`` gave.
+    """
+    word = OP_WORDS.get(node.op, node.op)
+    parts = [f"{word}: {view.partial(node, k)}"]
+    readable = view.readable(node, k)
+    if readable is not None:
+        parts.append(readable)
+        with_numbers = view.readable(node, k, numbers=True)
+        if with_numbers is not None and with_numbers != readable:
+            parts.append(with_numbers)
+    value = fmt(local)
+    if _same_number(parts[-1], local) is False or len(parts) == 1:
+        parts.append(value)
+    return " = ".join(parts)
 
 
-def _parenthesize(formula: str) -> str:
-    """Wrap a compound formula in parentheses before it is multiplied (``(1.0 - o.data * o.data)``)."""
-    if " " not in formula or _CALL.match(formula):
-        return formula
-    return f"({formula})"
+def _is_number(text: str) -> bool:
+    """Whether a readable formula is a plain number (``1``, ``−1``): then it says nothing the value does not."""
+    return text.replace("−", "-").lstrip("-").replace(".", "").isdigit()
 
 
-# The root of the most recent stepper, so that ``explain(node)`` works in a REPL without repeating it.
-_last_root: weakref.ref[Value] | None = None
+def _same_number(text: str, value: float) -> bool:
+    """Whether ``text`` is already the number ``value`` (``-3.0`` for -3.0; ``1`` for 1.0)."""
+    try:
+        number = float(text.replace("−", "-").strip("()"))
+    except ValueError:
+        return False
+    return number == value or fmt(number) == fmt(value)
+
+
+# The most recent stepper, so that ``explain(node)`` works in a REPL without repeating it.
+_last_stepper: weakref.ref[Backprop] | None = None
 
 
 class Backprop:
@@ -173,36 +205,44 @@ class Backprop:
     >>> c = a * b; c.label = "c"
     >>> bp = Backprop(c)
     >>> bp.step()
-    c = a * b  →  a.grad += b.data * c.grad = -3.0 * 1.0 → -3.0
-                  b.grad += a.data * c.grad = 2.0 * 1.0 → 2.0
+    c = a * b
+      mul: ∂c/∂a = b = -3.0
+        a.grad += ∂c/∂a · c.grad = -3.0 · 1.0 → -3.0
+      mul: ∂c/∂b = a = 2.0
+        b.grad += ∂c/∂b · c.grad = 2.0 · 1.0 → 2.0
     >>> bp.done, a.grad
     (True, -3.0)
     >>> _ = bp.back(); a.grad
     0.0
     """
 
-    def __init__(self, root: Value, *, names: Mapping[Value, str] | None = None) -> None:
-        global _last_root
+    def __init__(
+        self,
+        root: Value | GraphView,
+        *,
+        names: Mapping[Value, str] | None = None,
+        parameters: Iterable[Value] = (),
+        collapse: Collapse = None,
+        clusters: bool = True,
+    ) -> None:
+        global _last_stepper
+        #: The view of the graph being stepped (``autograd.seeing.view``): names, order, schedule, ids.
+        self.view = GraphView.of(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
+        root = self.view.root
         self.root = root
-        #: How nodes are called in the steps: labels, or the ``names`` given (a notation, see ``NodeNames``).
-        self.names = NodeNames(root, names=names)
+        #: How nodes are called in the steps: the view (labels, or the ``names`` given).
+        self.names = self.view
         #: ``topological_order(root)``; the node at index i is ``n<i>`` in drawings.
-        self.order = self.names.order
+        self.order = list(self.view.order)
         #: The nodes to process, in order: reversed topological order, nodes with parents only.
-        self.schedule: list[Value] = [node for node in reversed(self.order) if node.parents]
-        self._step_of: dict[Value, int] = {node: i for i, node in enumerate(self.schedule)}
-        # How many steps must be taken before a node's grad is final: one past its last consumer's step.
-        self._final_at: dict[Value, int] = dict.fromkeys(self.order, 0)
-        for i, node in enumerate(self.schedule):
-            for parent in node.parents:
-                self._final_at[parent] = i + 1
+        self.schedule: list[Value] = list(self.view.schedule)
         self._history: list[Step] = []
         # The same preparation as ``Value.backward``.
         for node in self.order:
             if node.parents:
                 node.grad = 0.0
         root.grad += 1.0
-        _last_root = weakref.ref(root)
+        _last_stepper = weakref.ref(self)
 
     # ----------------------------------------------------------------------------- state
 
@@ -232,21 +272,25 @@ class Backprop:
 
     def is_processed(self, node: Value) -> bool:
         """Whether ``node`` has propagated its gradient to its parents already (always False for leaves)."""
-        i = self._step_of.get(node)
+        i = self.view.step_of(node)
         return i is not None and i < len(self._history)
 
     def is_final(self, node: Value) -> bool:
         """Whether ``node.grad`` has received every contribution it will get in this pass."""
-        return len(self._history) >= self._final_at[self._member(node, "is_final")]
+        return len(self._history) >= self.view.final_at(self._member(node, "is_final"))
+
+    def state(self, node: Value) -> StepState:
+        """The node's step state now (``GraphView.state``): current, updated, next, done or pending."""
+        return self.view.state(self._member(node, "state"), len(self._history))
 
     def _member(self, node: Value, where: str) -> Value:
-        if node not in self._final_at:
+        if node not in self.view:
             raise ValueError(f"Backprop.{where}: {node!r} is not in the graph of this stepper's root {self.root!r}")
         return node
 
     def _repr_html_(self) -> str:
-        """Jupyter's rich display: the drawing with this step highlighted, and its chain rule (``autograd.notebook``)."""
-        from autograd.notebook import stepper_html
+        """Jupyter's rich display: the drawing with this step highlighted, and its chain rule (``autograd.seeing.notebook``)."""
+        from autograd.seeing.notebook import stepper_html
 
         return stepper_html(self)
 
@@ -317,8 +361,8 @@ class Backprop:
         uses it has been processed).
         """
         self._member(node, "run_until")
-        i = self._step_of.get(node)
-        target = i + 1 if i is not None else self._final_at[node]
+        i = self.view.step_of(node)
+        target = i + 1 if i is not None else self.view.final_at(node)
         taken = []
         while len(self._history) < target:
             taken.append(self.step())
@@ -392,10 +436,25 @@ class Explanation:
     terms: tuple[Term, ...]
     #: seed + the processed terms, summed in the order backward adds them (so bit-for-bit equal to one pass's grad).
     total: float
+    #: Why the graph of the gradient is not known (``explain(x)`` without a root after a plain ``backward()``), or "".
+    unknown: str = ""
+    #: With ``explain(..., h=)``: (h, (L(x + h) − L(x)) / h, ∂L/∂x).
+    nudge: tuple[float, float, float] | None = None
+    #: The root's name, for the nudge's line.
+    root_name: str = ""
+
+    def lines(self) -> list[str]:
+        """The explanation as text lines."""
+        return str(self).split("\n")
 
     def __str__(self) -> str:
         uses = sum(1 for t in self.terms if t.processed)
         lines = []
+        if self.unknown:
+            return (
+                f"{self.name}.grad = {fmt(self.grad)}: explain({self.name}, L) shows where it comes from "
+                f"(pass the output L it is the gradient of; {self.unknown})"
+            )
         if self.seed:
             lines.append(f"{self.name}.grad = {fmt(self.grad)}: {self.name} is the output, and d{self.name}/d{self.name} = 1.0")
         elif not self.terms:
@@ -411,6 +470,13 @@ class Explanation:
             if len(self.terms) > 1 and uses:
                 parts = [fmt(t.contribution) for t in self.terms if t.processed]
                 lines.append(f"  total: {' + '.join(parts)} = {fmt(self.total)}")
+        if self.nudge is not None:
+            h, slope, derivative = self.nudge
+            x, root = self.name, self.root_name
+            lines.append(
+                f"  nudge: ({root}({x} + h) − {root}({x})) / h = {fmt(slope)} at h = {fmt(h)}, "
+                f"beside ∂{root}/∂{x} = {fmt(derivative)} (difference {fmt(slope - derivative)})"
+            )
         if self.total != self.grad and not (math.isnan(self.total) and math.isnan(self.grad)):
             lines.append(
                 f"  note: {self.name}.grad is {fmt(self.grad)}, not {fmt(self.total)}: leaves accumulate across backward() "
@@ -421,19 +487,36 @@ class Explanation:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        """Jupyter's rich display: the terms as a table (``autograd.notebook.explanation_html``)."""
-        from autograd.notebook import explanation_html
+        """Jupyter's rich display: the terms as a table (``autograd.seeing.notebook.explanation_html``)."""
+        from autograd.seeing.notebook import explanation_html
 
         return explanation_html(self)
 
 
-def explain(node: Value, root: Value | Backprop | None = None, *, names: Mapping[Value, str] | None = None) -> Explanation:
+def explain(
+    node: Value,
+    root: Value | Backprop | GraphView | None = None,
+    *,
+    names: Mapping[Value, str] | None = None,
+    parameters: Iterable[Value] = (),
+    collapse: Collapse = None,
+    clusters: bool = True,
+    h: float | None = None,
+) -> Explanation:
     """Why ``node.grad`` is what it is: one line per edge out of it (child, local, child's grad, contribution) and their sum.
 
-    ``root`` is the output of the pass (a ``Value``) or a ``Backprop`` stepper (then only the
-    children it has processed count; the rest are listed as pending). Without it, the root of
-    the most recently created ``Backprop`` is used. ``names`` calls nodes by other names than their
-    labels (a stepper brings its own).
+    ``root`` is the output of the pass (a ``Value`` or its ``GraphView``) or a ``Backprop`` stepper
+    (then only the children it has processed count; the rest are listed as pending). ``names``
+    calls nodes by other names than their labels (a stepper or a view brings its own); the other
+    view options are accepted as by every renderer.
+
+    Without ``root`` (micrograd's habit: ``L.backward()``, then look at ``x.grad``), the most recent
+    ``Backprop`` is used only if ``node`` is in its graph and its terms add up to ``node.grad`` (so
+    it is the pass that gave the gradient); otherwise the explanation says what ``node.grad`` is and
+    that passing the output shows where it comes from. It never uses an unrelated graph silently.
+
+    ``h`` adds the lecture's nudge: (L(x + h) − L(x)) / h, recomputed from the rules without
+    rebuilding the graph (``autograd.seeing.whatif.nudge``), beside ∂L/∂x and their difference.
 
     >>> from autograd import Value
     >>> a = Value(3.0, label="a")
@@ -441,38 +524,65 @@ def explain(node: Value, root: Value | Backprop | None = None, *, names: Mapping
     >>> b.backward()
     >>> print(explain(a, b))
     a.grad = 2.0, the sum over its 2 uses:
-      b = a + a  →  1.0 * b.grad = 1.0 * 1.0 = 1.0
-      b = a + a  →  1.0 * b.grad = 1.0 * 1.0 = 1.0
+      b = a + a  →  ∂b/∂a · b.grad = 1.0 · 1.0 = 1.0
+      b = a + a  →  ∂b/∂a · b.grad = 1.0 · 1.0 = 1.0
       total: 1.0 + 1.0 = 2.0
+    >>> print(explain(a, b, h=1e-3).lines()[-1])
+      nudge: (b(a + h) − b(a)) / h = 2.0 at h = 0.001, beside ∂b/∂a = 2.0 (difference -2.20268e-13)
+    >>> print(explain(Value(1.0, label="z")))  # doctest: +NORMALIZE_WHITESPACE
+    z.grad = 0.0: explain(z, L) shows where it comes from (pass the output L it is the gradient of;
+    no Backprop of a graph holding it is alive)
     """
-    stepper = root if isinstance(root, Backprop) else None
     if root is None:
-        found = _last_root() if _last_root is not None else None
-        if found is None:
-            raise TypeError("explain(node): pass the output the gradient is of, e.g. explain(a, root=L) (no Backprop made yet)")
-        root = found
-    node_names = stepper.names if stepper is not None else NodeNames(root if isinstance(root, Value) else root.root, names=names)
-    if node not in node_names.index:
-        raise ValueError(f"explain: {node!r} is not in the graph of {node_names.root!r}; pass the root it belongs to")
+        stepper = _last_stepper() if _last_stepper is not None else None
+        if stepper is not None and node in stepper.view:
+            found = _explain(node, stepper.view, stepper)
+            if found.total == found.grad or (math.isnan(found.total) and math.isnan(found.grad)):
+                return found
+            reason = f"the last Backprop, of {stepper.view.name(stepper.root)}, does not give its grad"
+        else:
+            reason = "no Backprop of a graph holding it is alive"
+        own = GraphView.of(node, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
+        return Explanation(node, own.ref(node), float(node.grad), 0.0, (), float(node.grad), unknown=reason)
+    if isinstance(root, Backprop):
+        view = root.view
+    else:
+        view = GraphView.of(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
+    found = _explain(node, view, root if isinstance(root, Backprop) else None)
+    if h is None:
+        return found
+    # The nudge is of the whole pass's output, d root / d node from the rules: what the finished pass gives.
+    derivative = recompute(view, {}).grad(node)
+    slope = nudge(node, view, h)
+    return dataclasses.replace(found, nudge=(float(h), slope, derivative), root_name=view.ref(view.root))
+
+
+def _explain(node: Value, view: GraphView, stepper: Backprop | None) -> Explanation:
+    if node not in view:
+        raise ValueError(f"explain: {node!r} is not in the graph of {view.root!r}; pass the root it belongs to")
     terms: list[Term] = []
-    seed = 1.0 if node is node_names.root else 0.0
+    seed = 1.0 if node is view.root else 0.0
     total = 0.0
     if seed:
         total += 1.0
     # Uses in the order backward processes them, so the sum below is formed in backward's order. The
-    # index of uses is built once per NodeNames: explaining every node of a graph is linear, not quadratic.
-    for child, k in node_names.uses(node):
+    # index of uses is built once per view: explaining every node of a graph is linear, not quadratic.
+    for child, k in view.uses(node):
         processed = stepper.is_processed(child) if stepper is not None else True
         child_grad = float(child.grad)
         local = child.local_grads[k]
         contribution = local * child_grad
-        formula = _parenthesize(node_names.local_formula(child, k))
-        child_name = node_names.ref(child)
+        child_name = view.ref(child)
+        readable = view.readable(child, k)
+        # The derivative as mathematics when it is more than a number (b for a*b; 1 − o² for tanh).
+        formula = ""
+        if readable is not None and not _same_number(readable, local) and not _is_number(readable):
+            formula = f" = {readable if ' ' not in readable else f'({readable})'} · {child_name}.grad"
         text = (
-            f"{child_name} = {node_names.short_expression(child)}  →  {formula} * {child_name}.grad"
-            f" = {fmt(local)} * {fmt(child_grad)} = {fmt(contribution)}"
+            f"{child_name} = {view.short_expression(child)}  →  {view.partial(child, k)} · {child_name}.grad{formula}"
+            f" = {fmt(local)} · {fmt(child_grad)} = {fmt(contribution)}"
         )
         terms.append(Term(child, k, float(local), child_grad, float(contribution), processed, text))
         if processed:
             total += contribution
-    return Explanation(node, node_names.ref(node), float(node.grad), seed, tuple(terms), total)
+    return Explanation(node, view.ref(node), float(node.grad), seed, tuple(terms), total)
