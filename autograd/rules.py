@@ -445,6 +445,8 @@ class Rule:
     reference: str = ""
     #: For an activation: the ``torch.nn`` module class that computes it (``nn.to_torch``/``from_torch``), if any.
     torch_module: str = ""
+    #: How micrograd spells the op in ``_op`` where it has it (``'ReLU'``; ``'**{b}'`` puts in a number exponent); '' = ``name``.
+    micrograd_op: str = ""
     #: ``(forward, local)`` for a rule made at run time (``define_op``); built-in rules' come from ``_ops.py``.
     callables: tuple[Callable[..., float], Callable[..., tuple[Any, ...]]] | None = field(default=None, compare=False, repr=False)
 
@@ -551,9 +553,9 @@ RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
         # --- arithmetic ----------------------------------------------------------------------------------
-        formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b", methods=("__add__", "__radd__"), syntax="a + b"),
+        formula_rule("+", "a b", "a + b", ("1.0", "1.0"), "a + b", methods=("__add__", "__radd__"), syntax="a + b", micrograd_op="+"),
         formula_rule("-", "a b", "a - b", ("1.0", "-1.0"), "a - b", methods=("__sub__", "__rsub__"), syntax="a - b"),
-        formula_rule("*", "a b", "a * b", ("b", "a"), "a * b", methods=("__mul__", "__rmul__"), syntax="a * b"),
+        formula_rule("*", "a b", "a * b", ("b", "a"), "a * b", methods=("__mul__", "__rmul__"), syntax="a * b", micrograd_op="*"),
         formula_rule(
             "/",
             "a b",
@@ -578,6 +580,7 @@ RULES: dict[str, Rule] = {
             # so the differentiable domain is a positive base.
             domain=(Interval(EDGE_MARGIN, 5.0), Interval(-POW_EXPONENT_MAX, POW_EXPONENT_MAX)),
             reference="math.pow(a, b)",
+            micrograd_op="**{b}",
         ),
         formula_rule("neg", "x", "-x", ("-1.0",), "-x", methods=("__neg__",), syntax="-x", symbol="-x", torch="-x"),
         formula_rule(
@@ -600,6 +603,7 @@ RULES: dict[str, Rule] = {
             "e ** x; OverflowError above ~709.78",
             domain=(Interval(-10.0, EXP_MAX),),
             reference="math.exp(x)",
+            micrograd_op="exp",
         ),
         formula_rule(
             "log",
@@ -630,6 +634,7 @@ RULES: dict[str, Rule] = {
             activation=True,
             torch_module="Tanh",
             reference="(math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)",
+            micrograd_op="tanh",
         ),
         formula_rule(
             "sigmoid",
@@ -652,6 +657,7 @@ RULES: dict[str, Rule] = {
             activation=True,
             torch_module="ReLU",
             reference="max(x, 0.0)",
+            micrograd_op="ReLU",
         ),
         formula_rule(
             "softplus",
@@ -711,3 +717,20 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+
+
+def micrograd_spelling(op: str, exponent: float | None = None) -> str:
+    """What micrograd's ``_op`` says for a node of rule ``op`` (``exponent``: a ``**`` node's number exponent).
+
+    >>> micrograd_spelling("relu"), micrograd_spelling("**", 2.0), micrograd_spelling("**"), micrograd_spelling("neg")
+    ('ReLU', '**2', '**', 'neg')
+    """
+    rule = RULES.get(op)
+    spelled = rule.micrograd_op if rule is not None and rule.micrograd_op else op
+    if "{b}" not in spelled:
+        return spelled
+    if exponent is None:
+        return op
+    # micrograd writes f"**{other}" of the number given: 2 for x**2, so an integral exponent shows as an int.
+    shown = str(int(exponent)) if float(exponent).is_integer() and abs(exponent) < 1e16 else repr(float(exponent))
+    return spelled.replace("{b}", shown)

@@ -250,7 +250,7 @@ def test_a_node_is_under_a_hundred_bytes() -> None:
     """96 bytes per node including the collector's header (micrograd's node: ~680 with its set, closure and dict)."""
     from autograd._native import _core
 
-    assert _core.NODE_BYTES <= 100
+    assert _core.NODE_BYTES <= 104  # 96 + 8 for users' attributes (__dict__, issue 19.1)
     tracemalloc.start()
     try:
         x = Value(1.0)
