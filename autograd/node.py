@@ -17,13 +17,15 @@ How ``a * b`` works, end to end (open the files alongside):
 
 Assignments (the same on both engines; see docs/engine.md): ``data`` and ``grad`` take any real
 number and store ``float(x)`` (a ``Value`` or a non-number raises TypeError); assigning ``grad``
-drops a stale ``grad_value``; ``label`` takes a str (None means ''); ``_backward`` takes a callable;
-``grad_value`` a Value (its data becomes ``grad``) or None. Anything else is a user attribute, kept
+drops a stale ``grad_value``; ``label`` None means ''; ``_backward`` takes a callable;
+``grad_value`` a Value (its data becomes ``grad``) or None; ``label`` assigned after construction keeps any object
+(drawings show its str), while the constructor takes a str only. Anything else is a user attribute, kept
 in the node's ``__dict__``, never read by the engine.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any, Union
 
@@ -126,7 +128,8 @@ class Value(Operators, ValueBase):
 
     @label.setter
     def label(self, text: str | None) -> None:
-        self._label = "" if text is None else text if isinstance(text, str) else _check_str(text, "label")
+        # As the C engine: None means '', anything else is kept as given (drawings show str(label)).
+        self._label = "" if text is None else text
 
     @property
     def op(self) -> str:
@@ -148,7 +151,10 @@ class Value(Operators, ValueBase):
 
         Assigning a Value sets ``grad`` to its data; assigning None drops it.
         """
-        return self._grad_value
+        try:
+            return self._grad_value
+        except AttributeError:  # never set: the operators leave it unwritten
+            return None
 
     @grad_value.setter
     def grad_value(self, value: Value | None) -> None:
@@ -292,6 +298,8 @@ def _check_str(text: object, what: str) -> str:
 
 
 def _bare(cls: type, data: float, op: str) -> Any:
+    # Every slot the engine reads without a default; ``_grad_value`` is read through ``grad_value``,
+    # which treats it unset as None, so the operators never write it.
     node = object.__new__(cls)
     node._data = data
     node._grad = 0.0
@@ -299,14 +307,19 @@ def _bare(cls: type, data: float, op: str) -> Any:
     node._name = op
     node._local0 = node._local1 = 0.0
     node._label = ""
-    node._grad_value = None
     node._closure = None
     return node
 
 
 def leaf(data: float, op: str) -> Value:
     """A leaf holding ``data`` (``op`` is '' or ``'const'``), made without the constructor's checks."""
-    node: Value = _bare(Value, data, op)
+    node = object.__new__(Value)
+    node._data = data
+    node._grad = 0.0
+    node._parent0 = node._parent1 = None
+    node._name = op
+    node._label = ""
+    node._closure = None
     return node
 
 
@@ -314,14 +327,19 @@ def lift(x: object, op: str) -> Value:
     """A Value for an operand: Values pass through, numbers become ``'const'`` leaves."""
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int or isinstance(x, (int, float)) or _is_real(x):  # the ABC check is slow: ints first
-        return leaf(float(x), "const")  # type: ignore[arg-type]
+    if type(x) is float or type(x) is int or _is_real(x):  # the ABC check is slow: ints first
+        node = object.__new__(Value)
+        node._data = float(x)  # type: ignore[arg-type]
+        node._grad = 0.0
+        node._parent0 = node._parent1 = None
+        node._name = "const"
+        node._label = ""
+        node._closure = None
+        return node
     raise errors.unsupported_operand(op, x)
 
 
 def _is_real(x: object) -> bool:
-    import numbers
-
     return isinstance(x, numbers.Real) and not isinstance(x, ValueBase)
 
 
