@@ -14,10 +14,10 @@ from collections.abc import Callable
 from math import tanh
 from typing import TYPE_CHECKING, Any, Literal
 
-from autograd import rules
-from autograd.rules import generic, pow_base_derivative, pow_exponent_derivative, sign, sqrt_derivative, step
-from autograd.grad_mode import grad_enabled
 from autograd import node as _node
+from autograd import rules
+from autograd.grad_mode import grad_enabled
+from autograd.rules import generic, pow_base_derivative, pow_exponent_derivative, sign, sqrt_derivative, step
 
 if TYPE_CHECKING:
     from autograd.node import Value
@@ -276,8 +276,8 @@ class Operators:
         """Rule ``**``: a ** b; real results only; d/db is nan for a < 0."""
         left: Any = self
         right: Any = other
-        if right.__class__ is not _node.Value:
-            right = _node.lift(right, "**")
+        if right.__class__ is not _node.Value and not isinstance(right, _node.Value):
+            return _node.constant_power(left, right)
         a = left._data
         b = right._data
         out = pow(a, b)

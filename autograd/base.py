@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from autograd import errors
 from autograd.grad_mode import _TRACER
-from autograd.rules import micrograd_spelling
+from autograd.rules import micrograd_spelling, power_exponent
 
 if TYPE_CHECKING:
     from autograd.value import Value
@@ -49,7 +49,7 @@ _Decision = TypeVar("_Decision", bool, float)
 
 
 def real(x: object, where: str) -> float:
-    """``x`` as a float if it is a real number (``float(x)``, so a float subclass's own ``__float__`` decides), else the TypeError."""
+    """``x`` as a float if it is a real number (``float(x)``: a float subclass's ``__float__`` decides), else the TypeError."""
     if x.__class__ is float:
         return x  # type: ignore[return-value]
     if isinstance(x, numbers.Real) and not isinstance(x, ValueBase):
@@ -104,8 +104,8 @@ class ValueBase:
 
         >>> from autograd import Value
         >>> x = Value(3.0)
-        >>> (x ** 2)._op, (x ** 2).op, x.relu()._op
-        ('**2', '**', 'ReLU')
+        >>> (x ** 2)._op, x.relu()._op, x.relu().op
+        ('**2', 'ReLU', 'relu')
         """
         op: str = self.op  # type: ignore[attr-defined]
         exponent = None
@@ -118,6 +118,16 @@ class ValueBase:
     @_op.setter
     def _op(self, name: str) -> None:
         self._opname = name
+
+    @property
+    def exponent(self) -> float | None:
+        """The number ``c`` of a constant power ``x ** c`` (op ``'**2'`` and the like), else None.
+
+        >>> from autograd import Value
+        >>> (Value(3.0) ** 0.5).exponent, (Value(3.0) * 2).exponent
+        (0.5, None)
+        """
+        return power_exponent(self.op)  # type: ignore[attr-defined]
 
     def item(self) -> float:
         """``data``, as PyTorch's ``.item()``.
@@ -267,18 +277,25 @@ class ValueBase:
 def _fields(node: Any) -> tuple[Any, ...]:
     """What a copy needs besides parents: (class, data, grad, label, op, locals, closure, exponent)."""
     closure = node._closure
-    return (type(node), node.data, node.grad, node.label, node.op, () if closure else node.local_grads, closure,
-            getattr(node, "exponent", None))
+    return (
+        type(node),
+        node.data,
+        node.grad,
+        node.label,
+        node.op,
+        () if closure else node.local_grads,
+        closure,
+        getattr(node, "exponent", None),
+    )
 
 
 def _clone(fields: tuple[Any, ...], parents: tuple[Any, ...]) -> Any:
     """A node of the same class and fields with these parents, on its engine, without calling a subclass's ``__init__``."""
     cls, data, grad, label, op, locals_, closure, exponent = fields
     engine = engine_class(cls)
-    if exponent is not None:
-        node = engine.__pow__(parents[0], exponent)  # the constant power is its own kind of node
-        if cls is not engine:
-            raise TypeError(f"copy: a constant power node of class {cls.__name__} cannot be copied")
+    if exponent is not None and cls is engine:
+        node = engine.__pow__(parents[0], exponent)  # the engine's own kind of node for x ** c
+        node.data = data
     elif not parents or closure is not None:
         node = engine.__new__(cls, data, parents, op)
         engine.__init__(node, data, parents, op)

@@ -187,4 +187,3 @@ def is_grad_enabled() -> bool:
     (False, True)
     """
     return _GRAD_ENABLED.get()
-

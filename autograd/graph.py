@@ -124,8 +124,10 @@ def formulas_of(node: Value, where: str, what: str) -> Rule:
     """
     rule = rule_of(node)
     if rule is None:
-        why = "its derivative is a _backward closure, which works on floats only" if has_closure(node) else (
-            f"no rule is named {node.op!r}"
+        why = (
+            "its derivative is a _backward closure, which works on floats only"
+            if has_closure(node)
+            else (f"no rule is named {node.op!r}")
         )
         raise TypeError(
             f"{where}: node {node!r} (op {node.op!r}) cannot {what}: {why}; "
@@ -234,7 +236,21 @@ def rule_locals(op: str, datas: tuple[float, ...], data: float) -> tuple[float, 
     return ()
 
 
-# The C engine's walk, over the pure one when it is in use (it reads the C node's own fields).
+# The C engine's walk, over the pure one when it is in use (it reads the C node's own fields); pure
+# nodes made beside it (the pure module's own examples, ``pure_value_module()``) keep the pure walk.
 _core = _native.active()
 if _core is not None:
-    topological_order = _core.topological_order  # noqa: F811
+    _native_order = _core.topological_order
+    _NativeValue = _core.Value
+
+    def topological_order(root: Value) -> list[Value]:
+        """Every node ``root`` depends on, parents before children, ending with ``root`` (the C engine's walk).
+
+        >>> from autograd import Value
+        >>> a = Value(1.0, label="a")
+        >>> [n.label or n.op for n in topological_order(a * a + 1)]
+        ['a', '*', 'const', '+']
+        """
+        if isinstance(root, _NativeValue):
+            return _native_order(root)  # type: ignore[no-any-return]
+        return depth_first(root, include_leaves=True)

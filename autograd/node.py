@@ -32,7 +32,9 @@ from typing import Any, Union
 from autograd import errors
 from autograd._ops import Operators
 from autograd.base import ValueBase, real
+from autograd.grad_mode import grad_enabled
 from autograd.graph import depth_first, local_grads_of, rule_locals, topological_order
+from autograd.rules import constant_power_name, pow_base_derivative, pow_forward
 
 Number = Union[int, float]
 
@@ -339,6 +341,47 @@ def lift(x: object, op: str) -> Value:
     raise errors.unsupported_operand(op, x)
 
 
+def constant_power(x: Value, exponent: object) -> Value:
+    """``x ** c`` for a number c: ONE parent, op ``'**2'`` (micrograd's spelling), the exponent in the row.
+
+    d/dx is ``**``'s own (``c * x ** (c - 1)``); there is no constant node, so no d/dc (nan for a
+    negative base) anywhere. ``node.exponent`` gives c back.
+
+    >>> y = Value(-3.0) ** 2
+    >>> y.op, y._op, y.exponent, y.parents[0].data, y.local_grads
+    ('**2', '**2', 2.0, -3.0, (-6.0,))
+    """
+    if exponent.__class__ is not float:
+        if not (type(exponent) is int or _is_real(exponent)):
+            raise errors.unsupported_operand("**", exponent)
+        exponent = float(exponent)  # type: ignore[arg-type]
+    c: float = exponent  # type: ignore[assignment]
+    a = x._data
+    out = pow_forward(a, c)
+    node = object.__new__(Value)
+    node._data = out
+    node._grad = 0.0
+    node._label = ""
+    node._closure = None
+    if grad_enabled():
+        name = _POWER_NAMES.get(c)
+        if name is None:
+            name = constant_power_name(c)
+            if len(_POWER_NAMES) < 1024:  # the common few (2, 0.5, -1, 3); any other is named when met
+                _POWER_NAMES[c] = name
+        node._parent0 = x
+        node._parent1 = None
+        node._name = name
+        node._local0 = pow_base_derivative(a, c, out)
+    else:
+        node._parent0 = None
+        node._name = ""
+    return node
+
+
+_POWER_NAMES: dict[float, str] = {}
+
+
 def _is_real(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, ValueBase)
 
@@ -368,8 +411,16 @@ def _custom_class(cls: type) -> type:
     """For a user's subclass: the same class with the custom node's two tuple slots added (made once)."""
     made = _CUSTOM_CLASSES.get(cls)
     if made is None:
-        made = type(cls.__name__, (cls,), {"__slots__": ("_parents_n", "_local_n"), "_is_custom": True,
-                                           "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        made = type(
+            cls.__name__,
+            (cls,),
+            {
+                "__slots__": ("_parents_n", "_local_n"),
+                "_is_custom": True,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+            },
+        )
         _CUSTOM_CLASSES[cls] = made
     return made
 
@@ -393,4 +444,3 @@ def _init_custom(node: Any, children: Iterable[Value], op: Any) -> None:
         return
     node._name = op if op.__class__ is str else _check_str(op, "_op")
     node._local_n = rule_locals(node._name, tuple(c.data for c in parents), node._data)
-

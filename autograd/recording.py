@@ -102,4 +102,4 @@ def _real(x: object) -> bool:
 
 _core = _native.active()
 if _core is not None:
-    from autograd._native._core import apply, dot, vsum  # type: ignore[no-redef]  # noqa: E402, F811
+    from autograd._native._core import apply  # type: ignore[no-redef]

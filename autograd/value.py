@@ -30,16 +30,16 @@ from autograd.rules import RULES, Rule
 
 __all__ = [
     "BACKEND",
+    "RULES",
+    "_GRAD_ENABLED",
+    "_TRACER",
     "Grad",
     "NoGrad",
     "Number",
     "PureValue",
-    "RULES",
     "Rule",
     "Value",
     "ValueBase",
-    "_GRAD_ENABLED",
-    "_TRACER",
     "_decided",
     "apply",
     "backprop_grads",
@@ -59,7 +59,7 @@ PureValue = Value
 
 _core = _native.active()
 if _core is not None:
-    from autograd._native._core import Value  # type: ignore[assignment]  # noqa: E402, F811
+    from autograd._native._core import Value  # type: ignore[assignment]
 
 #: ``"native"`` (the C engine) or ``"pure"``.
 BACKEND = "native" if _core is not None else "pure"

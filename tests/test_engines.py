@@ -165,7 +165,7 @@ def test_operand_errors_have_the_pure_engines_messages(pure: types.ModuleType) -
         lambda m: m.apply("+", m.Value(1.0)),
         lambda m: m.dot([m.Value(1.0)], [], 0.0),
         lambda m: m.Value(1.0) < "a",
-        lambda m: m.Value(1.0) ** 2 ** 2000,
+        lambda m: m.Value(1.0) ** 2**2000,
     ]
     for case in cases:
         outcomes: list[tuple[type[Exception], str] | None] = []

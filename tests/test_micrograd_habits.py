@@ -97,7 +97,7 @@ def test_manual_backward_in_reverse_topological_order_equals_backward() -> None:
 
 
 def test_a_leaf_backward_does_nothing_and_an_operator_node_takes_a_closure() -> None:
-    """A leaf's _backward() is a no-op, and so is one assigned to it; a closure assigned to an operator's node replaces its rule."""
+    """A leaf's _backward() is a no-op, as is one assigned to it; a closure on an operator's node replaces its rule."""
     x = Value(1.0)
     x._backward()
     x._backward = lambda: None  # micrograd's __init__ does this on every leaf
@@ -118,7 +118,7 @@ class Tagged(Value):
 
 
 def test_subclasses_keep_children_and_their_init() -> None:
-    """A subclass built with children has them (backward reaches them); its __init__ may assign _backward; results of operators are plain Values."""
+    """A subclass built with children has them; its __init__ may assign _backward; operators on it give plain Values."""
     a = Tagged(2.0)
     b = Tagged(3.0, (a,), "tanh")
     assert isinstance(b, Tagged) and b.parents == (a,) and b.tag == "mine"

@@ -25,7 +25,6 @@ from __future__ import annotations
 import binascii
 import importlib
 import importlib.util
-import numbers
 import os
 import sys
 import types
@@ -34,7 +33,6 @@ from typing import Any
 
 #: Why the C engine is not in use ('' when it is).
 reason_unavailable = ""
-
 
 
 def _load_core() -> types.ModuleType | None:

@@ -78,6 +78,13 @@ _BINARY = '''
         return node
 '''
 
+_LIFT_RIGHT = """        if {lifted}.__class__ is not _node.Value:
+            {lifted} = _node.lift({lifted}, {qname})
+"""
+_NUMBER_EXPONENT = """        if right.__class__ is not _node.Value and not isinstance(right, _node.Value):
+            return _node.constant_power(left, right)
+"""
+
 _UNARY = '''
     def {method}(self) -> Value:
         """Rule ``{name}``: {doc}."""
@@ -165,8 +172,13 @@ def _methods(rule: Rule) -> str:
             continue
         reflected = i == 1  # ``2 - v`` calls v.__rsub__(2): the number is the left operand
         a, b = rule.inputs
+        binary = _BINARY
+        if method == "__pow__":
+            # ``x ** 2`` with a number exponent is a one-parent node of its own row (micrograd's '**2'),
+            # so no constant parent with a d/db that is nan for a negative base is ever recorded.
+            binary = binary.replace(_LIFT_RIGHT, _NUMBER_EXPONENT)
         out.append(
-            _BINARY.format(
+            binary.format(
                 method=method,
                 name=rule.name,
                 qname=_q(rule.name),
@@ -272,13 +284,13 @@ def _imports() -> str:
             ours.add(name)
     lines = [f"from {m} import {', '.join(sorted(names, key=_isort_key))}\n" for m, names in sorted(stdlib.items())]
     lines.append("\n")
-    if "rules" in ours:
-        lines.append("from autograd import rules\n")
-    lines.append(f"from autograd.rules import {', '.join(sorted(ours - {'rules'}, key=_isort_key))}\n")
-    lines.append("from autograd.grad_mode import grad_enabled\n")
     # ``Value`` inherits ``Operators``, so autograd/node.py imports this module before it defines ``Value``:
     # the methods read ``_node.Value`` and ``_node.lift`` when they run, by then both exist.
     lines.append("from autograd import node as _node\n")
+    if "rules" in ours:
+        lines.append("from autograd import rules\n")
+    lines.append("from autograd.grad_mode import grad_enabled\n")
+    lines.append(f"from autograd.rules import {', '.join(sorted(ours - {'rules'}, key=_isort_key))}\n")
     lines.append("\nif TYPE_CHECKING:\n    from autograd.node import Value\n")
     lines.append("\n# The float helpers the formulas call, under the names the formulas use.\n")
     lines.extend(sorted(renamed))
