@@ -1901,7 +1901,12 @@ node_set_op(PyObject *o, PyObject *value, void *closure)
 {
     Node *self = (Node *)o;
     if (value == NULL || !PyUnicode_Check(value)) {
-        PyErr_SetString(PyExc_TypeError, "a Value's _op must be a str");
+        PyObject *error = value == NULL ? PyObject_CallMethod(vg_errors, "not_deletable", "s", "_op")
+                                        : PyObject_CallMethod(vg_errors, "not_a_str", "sO", "_op", value);
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
         return -1;
     }
     int op = PyUnicode_GET_LENGTH(value) == 0 ? VG_OP_LEAF : vg_lookup_op(value);
