@@ -51,7 +51,7 @@ _Decision = TypeVar("_Decision", bool, float)
 def real(x: object, where: str) -> float:
     """``x`` as a float if it is a real number (``float(x)``: a float subclass's ``__float__`` decides), else the TypeError."""
     if x.__class__ is float:
-        return x  # type: ignore[return-value]
+        return x
     if isinstance(x, numbers.Real) and not isinstance(x, ValueBase):
         return float(x)
     raise errors.not_a_real(where, x)
@@ -67,7 +67,7 @@ def _decided(node: Any, how: str, other: object, result: _Decision) -> _Decision
 
 def _compare_operand(other: object) -> float:
     if isinstance(other, ValueBase):
-        return other.data  # type: ignore[attr-defined, no-any-return]
+        return other.data
     return real(other, "comparison")
 
 
@@ -88,13 +88,34 @@ class ValueBase:
 
     __slots__ = ()
 
+    if TYPE_CHECKING:  # what each engine's Value has, for the methods below (annotations only: no slots)
+        data: float
+        grad: float
+        label: Any
+        grad_value: Any
+
+        @property
+        def op(self) -> str: ...
+        @property
+        def _opname(self) -> str: ...
+        @_opname.setter
+        def _opname(self, name: str) -> None: ...
+        @property
+        def parents(self) -> tuple[Any, ...]: ...
+        @property
+        def local_grads(self) -> tuple[float, ...]: ...
+        @property
+        def is_leaf(self) -> bool: ...
+
+        def __add__(self, other: Any) -> Any: ...
+
     # Defaults both engines' nodes answer to (the C type and the pure custom nodes override them).
     _closure: Callable[[], None] | None = None
 
     @property
     def _prev(self) -> set[Any]:
         """micrograd's name: the parents as a set (unordered; ``parents`` keeps their order)."""
-        return set(self.parents)  # type: ignore[attr-defined]
+        return set(self.parents)
 
     @property
     def _op(self) -> str:
@@ -107,10 +128,10 @@ class ValueBase:
         >>> (x ** 2)._op, x.relu()._op, x.relu().op
         ('**2', 'ReLU', 'relu')
         """
-        op: str = self.op  # type: ignore[attr-defined]
+        op: str = self.op
         exponent = None
         if op == "**":
-            parents = self.parents  # type: ignore[attr-defined]
+            parents = self.parents
             if len(parents) == 2 and parents[1].is_leaf and parents[1].op == "const":
                 exponent = parents[1].data
         return micrograd_spelling(op, exponent)
@@ -127,7 +148,7 @@ class ValueBase:
         >>> (Value(3.0) ** 0.5).exponent, (Value(3.0) * 2).exponent
         (0.5, None)
         """
-        return power_exponent(self.op)  # type: ignore[attr-defined]
+        return power_exponent(self.op)
 
     def item(self) -> float:
         """``data``, as PyTorch's ``.item()``.
@@ -136,7 +157,7 @@ class ValueBase:
         >>> Value(2.5).item()
         2.5
         """
-        return self.data  # type: ignore[attr-defined, no-any-return]
+        return self.data
 
     def detach(self) -> Value:
         """A new leaf with the same ``data`` (and label), cut from the graph, as PyTorch's ``.detach()``.
@@ -146,7 +167,7 @@ class ValueBase:
         >>> (x * x).detach().parents
         ()
         """
-        leaf: Value = engine_class(type(self))(self.data, label=self.label)  # type: ignore[attr-defined]
+        leaf: Value = engine_class(type(self))(self.data, label=self.label)
         return leaf
 
     def _make_constant(self, x: float) -> Any:
@@ -157,7 +178,7 @@ class ValueBase:
 
     def __bool__(self) -> bool:
         # As a float: false exactly at 0.0. Told to a compile trace as the comparison it is.
-        return _decided(self, "!=", 0.0, self.data != 0.0)  # type: ignore[attr-defined]
+        return _decided(self, "!=", 0.0, self.data != 0.0)
 
     def _repr_html_(self) -> str:
         """Jupyter's rich display: label, data, grad and op on one line (``autograd.notebook.value_html``)."""
@@ -166,12 +187,12 @@ class ValueBase:
         return value_html(self)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
-        label = self.label  # type: ignore[attr-defined]
+        label = self.label
         shown = f", label={label!r}" if label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{shown})"  # type: ignore[attr-defined]
+        return f"Value(data={self.data!r}, grad={self.grad!r}{shown})"
 
     def __float__(self) -> float:
-        return _decided(self, "float", None, self.data)  # type: ignore[attr-defined]
+        return _decided(self, "float", None, self.data)
 
     def __pos__(self) -> Any:
         return self
@@ -181,16 +202,16 @@ class ValueBase:
     # Values can be keys of the dicts and members of the sets that graph walks rely on.
 
     def __lt__(self, other: object) -> bool:
-        return _decided(self, "<", other, self.data < _compare_operand(other))  # type: ignore[attr-defined]
+        return _decided(self, "<", other, self.data < _compare_operand(other))
 
     def __le__(self, other: object) -> bool:
-        return _decided(self, "<=", other, self.data <= _compare_operand(other))  # type: ignore[attr-defined]
+        return _decided(self, "<=", other, self.data <= _compare_operand(other))
 
     def __gt__(self, other: object) -> bool:
-        return _decided(self, ">", other, self.data > _compare_operand(other))  # type: ignore[attr-defined]
+        return _decided(self, ">", other, self.data > _compare_operand(other))
 
     def __ge__(self, other: object) -> bool:
-        return _decided(self, ">=", other, self.data >= _compare_operand(other))  # type: ignore[attr-defined]
+        return _decided(self, ">=", other, self.data >= _compare_operand(other))
 
     # ----------------------------------------------------------------------------- backprop
 
@@ -202,8 +223,9 @@ class ValueBase:
         """
         from autograd.graph import backprop_grads, topological_order
 
-        order = topological_order(self)
-        grads = backprop_grads(self, order, create_graph=True)
+        root: Any = self
+        order = topological_order(root)
+        grads = backprop_grads(root, order, create_graph=True)
         for node in order:
             found = grads.get(node, 0.0)
             as_value = found if isinstance(found, ValueBase) else self._make_constant(found)
@@ -225,10 +247,10 @@ class ValueBase:
 
     def __copy__(self) -> Any:
         """A new node with this one's fields and attributes and the same parents (``copy.copy``)."""
-        node = _clone(_fields(self), self.parents)  # type: ignore[attr-defined]
+        node = _clone(_fields(self), self.parents)
         node.__dict__.update(self._user_attributes())
-        if self.grad_value is not None:  # type: ignore[attr-defined]
-            node.grad_value = self.grad_value  # type: ignore[attr-defined]
+        if self.grad_value is not None:
+            node.grad_value = self.grad_value
         return node
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
@@ -239,7 +261,8 @@ class ValueBase:
 
         if id(self) in memo:
             return memo[id(self)]
-        order = [n for n in topological_order(self) if id(n) not in memo]
+        root: Any = self
+        order = [n for n in topological_order(root) if id(n) not in memo]
         for node in order:
             memo[id(node)] = _clone(_fields(node), tuple(memo[id(p)] for p in node.parents))
         # Attributes and grad_value may hold anything (other Values, lists of them): deep-copied with
@@ -260,9 +283,10 @@ class ValueBase:
         """
         from autograd.graph import topological_order
 
-        if self.is_leaf:  # type: ignore[attr-defined]
-            return (_unpickle, ([(_fields(self), (), self._user_attributes(), self.grad_value)],))  # type: ignore[attr-defined]
-        order = topological_order(self)
+        if self.is_leaf:
+            return (_unpickle, ([(_fields(self), (), self._user_attributes(), self.grad_value)],))
+        root: Any = self
+        order = topological_order(root)
         index = {node: i for i, node in enumerate(order)}
         records: list[Any] = []
         for node in order:

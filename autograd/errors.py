@@ -10,6 +10,8 @@ gets. Messages name the operation and the offending value, and say what to do.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 def not_a_real(where: str, x: object) -> TypeError:
     """``where`` was given something that is not a real number."""
@@ -68,9 +70,9 @@ def grad_value_not_a_value(value: object) -> TypeError:
     return TypeError(f"grad_value must be a Value or None, got {type(value).__name__}: {value!r}")
 
 
-def unknown_op(op: str, known: object) -> ValueError:
+def unknown_op(op: str, known: Iterable[str]) -> ValueError:
     """``apply`` of a name no rule has."""
-    return ValueError(f"apply: no rule named {op!r}; known ops: {', '.join(known)}")  # type: ignore[call-overload]
+    return ValueError(f"apply: no rule named {op!r}; known ops: {', '.join(known)}")
 
 
 def wrong_arity(op: str, arity: int, count: int) -> TypeError:

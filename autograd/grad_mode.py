@@ -12,12 +12,9 @@ import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 from autograd import _native
-
-if TYPE_CHECKING:
-    from autograd.base import ValueBase
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -39,7 +36,7 @@ _grad_mode_changed: Callable[[], None] = _native.grad_mode_changed or _nothing_t
 
 #: While ``autograd.compile`` traces a function: called with every data-dependent decision made on a
 #: Value (a comparison, or ``float(v)``), so the replay can re-check it. None otherwise.
-_TRACER: ContextVar[Callable[[ValueBase, str, object, object], None] | None] = ContextVar("valuegrad_tracer", default=None)
+_TRACER: ContextVar[Callable[[Any, str, object, object], None] | None] = ContextVar("valuegrad_tracer", default=None)
 
 
 class NoGrad:

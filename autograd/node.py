@@ -98,7 +98,7 @@ class Value(Operators, ValueBase):
         # None: from code older than the '' default.
         self._label = label if label.__class__ is str else "" if label is None else _check_str(label, "label")
         if _children:
-            _init_custom(self, _children, _op)  # type: ignore[arg-type]
+            _init_custom(self, _children, _op)
         else:
             self._name = _op if _op.__class__ is str else _check_str(_op, "_op")
 
@@ -113,6 +113,10 @@ class Value(Operators, ValueBase):
     def data(self, x: float) -> None:
         self._data = x if x.__class__ is float else real(x, "data")
 
+    @data.deleter
+    def data(self) -> None:
+        raise errors.not_deletable("data")
+
     @property
     def grad(self) -> float:
         """d root / d self from the last ``backward()``: always a float (``p.data -= lr * p.grad`` type-checks)."""
@@ -123,6 +127,10 @@ class Value(Operators, ValueBase):
         self._grad = x if x.__class__ is float else real(x, "grad")
         self._grad_value = None  # a grad assigned by hand is no longer the one create_graph made
 
+    @grad.deleter
+    def grad(self) -> None:
+        raise errors.not_deletable("grad")
+
     @property
     def label(self) -> str:
         """A name for drawings and listings ('' when unnamed)."""
@@ -132,6 +140,10 @@ class Value(Operators, ValueBase):
     def label(self, text: str | None) -> None:
         # As the C engine: None means '', anything else is kept as given (drawings show str(label)).
         self._label = "" if text is None else text
+
+    @label.deleter
+    def label(self) -> None:
+        raise errors.not_deletable("label")
 
     @property
     def op(self) -> str:
@@ -165,6 +177,10 @@ class Value(Operators, ValueBase):
         self._grad_value = value
         if value is not None:
             self._grad = value._data
+
+    @grad_value.deleter
+    def grad_value(self) -> None:
+        self._grad_value = None
 
     # ----------------------------------------------------------------------------- inspection
 
@@ -216,6 +232,10 @@ class Value(Operators, ValueBase):
         if not callable(closure):
             raise errors.not_callable(self, closure)
         self._closure = closure
+
+    @_backward.deleter
+    def _backward(self) -> None:
+        raise errors.not_deletable("_backward")
 
     def _chain_rule_step(self) -> None:
         g = self._grad
@@ -278,11 +298,11 @@ class Value(Operators, ValueBase):
     def _from_parts(op: str, parents: tuple[Value, ...], data: float, local: tuple[float, ...]) -> Value:
         """A node of rule ``op`` with these parents and local derivatives (``apply``'s recording, and copies)."""
         if len(parents) > 2:
-            fused = _bare(_FusedValue, data, op)
+            fused: _FusedValue = _bare(_FusedValue, data, op)
             fused._parents_n = parents
             fused._local_n = local
             return fused
-        node = _bare(Value, data, op)
+        node: Value = _bare(Value, data, op)
         if parents:
             node._parent0 = parents[0]
             node._local0 = local[0]
@@ -302,7 +322,7 @@ def _check_str(text: object, what: str) -> str:
 def _bare(cls: type, data: float, op: str) -> Any:
     # Every slot the engine reads without a default; ``_grad_value`` is read through ``grad_value``,
     # which treats it unset as None, so the operators never write it.
-    node = object.__new__(cls)
+    node: Any = object.__new__(cls)
     node._data = data
     node._grad = 0.0
     node._parent0 = node._parent1 = None
@@ -355,7 +375,7 @@ def constant_power(x: Value, exponent: object) -> Value:
         if not (type(exponent) is int or _is_real(exponent)):
             raise errors.unsupported_operand("**", exponent)
         exponent = float(exponent)  # type: ignore[arg-type]
-    c: float = exponent  # type: ignore[assignment]
+    c: float = exponent
     a = x._data
     out = pow_forward(a, c)
     node = object.__new__(Value)

@@ -102,4 +102,6 @@ def _real(x: object) -> bool:
 
 _core = _native.active()
 if _core is not None:
-    from autograd._native._core import apply  # type: ignore[no-redef]
+    apply = _core.apply
+    vsum = _core.vsum
+    dot = _core.dot

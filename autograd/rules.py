@@ -567,7 +567,7 @@ class _Rules(dict):  # type: ignore[type-arg]
     def __contains__(self, name: object) -> bool:
         return dict.__contains__(self, name) or (isinstance(name, str) and constant_power_rule(name) is not None)
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         found = dict.get(self, name)
         if found is not None:
             return found
@@ -800,7 +800,7 @@ def constant_power_rule(name: str) -> Rule | None:
     literal = repr(exponent)
 
     def forward(x: float) -> float:
-        return pow_forward(x, exponent)  # type: ignore[no-any-return]
+        return pow_forward(x, exponent)
 
     def local(x: Any, out: Any) -> tuple[Any, ...]:
         return (pow_base_derivative(x, exponent, out),)

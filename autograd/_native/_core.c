@@ -2016,7 +2016,11 @@ static int
 node_set_label(PyObject *o, PyObject *value, void *closure)
 {
     if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete a Value's label (set it to '')");
+        PyObject *error = PyObject_CallMethod(vg_errors, "not_deletable", "s", "label");
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
         return -1;
     }
     return vg_set_label((Node *)o, value);
@@ -2074,7 +2078,11 @@ node_set_backward(PyObject *o, PyObject *value, void *closure)
 {
     Node *self = (Node *)o;
     if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete a node's _backward");
+        PyObject *error = PyObject_CallMethod(vg_errors, "not_deletable", "s", "_backward");
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
         return -1;
     }
     /* Any node takes a closure (micrograd's habit): it becomes the node's derivative; a leaf's is never run. */
