@@ -301,8 +301,9 @@ class ValueBase:
 def _fields(node: Any) -> tuple[Any, ...]:
     """What a copy needs besides parents: (class, data, grad, label, op, locals, closure, exponent)."""
     closure = node._closure
+    cls = type(node)
     return (
-        type(node),
+        getattr(cls, "_user_class", cls),  # the pure engine's custom node of a subclass: the user's class
         node.data,
         node.grad,
         node.label,

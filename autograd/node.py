@@ -437,6 +437,7 @@ def _custom_class(cls: type) -> type:
             {
                 "__slots__": ("_parents_n", "_local_n"),
                 "_is_custom": True,
+                "_user_class": cls,  # what copies and pickles name (this class is the engine's detail)
                 "__module__": cls.__module__,
                 "__qualname__": cls.__qualname__,
             },

@@ -229,6 +229,10 @@ class Tagged(Value):
         return out
 
 
+class Plain(Value):
+    """A subclass that adds nothing."""
+
+
 def test_subclasses_behave_alike() -> None:
     """Children, __init__ assigning _backward, custom ops by the subclass, isinstance, plain Values from operators."""
     a = Tagged(3.0)
@@ -240,7 +244,24 @@ def test_subclasses_behave_alike() -> None:
     assert type(product) is type(Value(1.0) * 2) and not isinstance(product, Tagged)  # documented: plain Value
     child = Tagged(9.0, (a,), "tanh")  # its __init__'s closure does nothing: micrograd's leaf habit on a node
     assert child.parents == (a,) and child.local_grads == (0.0,)
-    assert copy.deepcopy(d).tag == "mine" and isinstance(copy.deepcopy(d), Tagged)
+    twin = copy.deepcopy(d)
+    assert twin.tag == "mine" and isinstance(twin, Tagged) and twin.parents[0].data == 3.0
+    # Closures cannot be pickled (Python's rule, not ours); a subclass node without one can.
+    plain = Plain(0.5, (Plain(2.0),), "tanh")
+    back = pickle.loads(pickle.dumps(plain))
+    assert type(back) is type(plain) and isinstance(back, Plain) and back.parents[0].data == 2.0
+    assert back.local_grads == plain.local_grads
+
+
+def test_a_reinitialised_custom_node_is_made_afresh() -> None:
+    """Calling __init__ again drops the old closure and grad_value on both engines (users' attributes stay)."""
+    x = Value(1.0)
+    node: Any = Value(2.0, (x,), "mine")
+    node._backward = lambda: None
+    node.note = 1
+    node.__init__(3.0, (x,), "tanh")
+    assert node.data == 3.0 and node._closure is None and node.grad_value is None and node.note == 1
+    assert node.local_grads == (1.0 - 9.0,)
 
 
 # ------------------------------------------------------------------------------------------------ assignments

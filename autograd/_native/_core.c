@@ -1694,6 +1694,12 @@ node_init_checked(PyObject *o, PyObject *args, PyObject *kwds)
     }
     if (self->p0 != NULL || (self->flags & F_NARY))
         vg_clear_parents(self); /* __init__ called again */
+    if (self->flags & F_EXT) {
+        /* Re-initialised: a node made afresh, as the pure engine's __init__ makes it (its closure and
+         * create_graph gradient belonged to the old node; users' attributes stay, as on any object). */
+        Py_CLEAR(EXT(self)->backward);
+        Py_CLEAR(EXT(self)->grad_value);
+    }
     self->data = value;
     self->grad = 0.0;
     self->flags &= (uint8_t)~F_CUSTOM;
