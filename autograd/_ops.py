@@ -85,7 +85,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -110,7 +110,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -135,7 +135,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -160,7 +160,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -185,7 +185,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -210,7 +210,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -235,7 +235,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -260,7 +260,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -285,7 +285,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -310,7 +310,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -331,7 +331,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -351,7 +351,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -371,7 +371,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -391,7 +391,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -411,7 +411,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -431,7 +431,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -451,7 +451,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -471,7 +471,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -491,7 +491,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -511,7 +511,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -531,7 +531,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -551,7 +551,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
@@ -571,7 +571,7 @@ class Operators:
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None

@@ -61,7 +61,7 @@ class Value(Operators, ValueBase):
     # reads and writes the underscored slots; ``data``, ``grad``, ``label`` and ``op`` are the public,
     # checked faces of them. ``__dict__`` holds users' own attributes (created on first use).
     __slots__ = (
-        "_data", "_grad", "_parent0", "_parent1", "_name", "_local0", "_local1", "_label", "_grad_value", "_closure",
+        "_data", "_grad", "_parent0", "_parent1", "_name", "_local0", "_local1", "_label", "_extra",
         "__dict__", "__weakref__",
     )  # fmt: skip
 
@@ -73,8 +73,8 @@ class Value(Operators, ValueBase):
     _local0: float
     _local1: float
     _label: str
-    _grad_value: Value | None
-    _closure: Callable[[], None] | None
+    #: None, or the ``_Extra`` of a node given a create_graph gradient or a ``_backward`` closure (few are).
+    _extra: _Extra | None
     # Only n-ary and custom nodes have their own; every other node shows these class defaults.
     _parents_n: tuple[Value, ...] = ()
     _local_n: tuple[Any, ...] = ()
@@ -93,8 +93,7 @@ class Value(Operators, ValueBase):
         self._grad = 0.0
         self._parent0 = self._parent1 = None
         self._local0 = self._local1 = 0.0
-        self._grad_value = None
-        self._closure = None
+        self._extra = None  # (again on a re-initialised node: its closure and grad_value were the old node's)
         # None: from code older than the '' default.
         self._label = label if label.__class__ is str else "" if label is None else _check_str(label, "label")
         if _children:
@@ -125,7 +124,9 @@ class Value(Operators, ValueBase):
     @grad.setter
     def grad(self, x: float) -> None:
         self._grad = x if x.__class__ is float else real(x, "grad")
-        self._grad_value = None  # a grad assigned by hand is no longer the one create_graph made
+        extra = self._extra
+        if extra is not None:
+            extra.grad_value = None  # a grad assigned by hand is no longer the one create_graph made
 
     @grad.deleter
     def grad(self) -> None:
@@ -165,22 +166,34 @@ class Value(Operators, ValueBase):
 
         Assigning a Value sets ``grad`` to its data; assigning None drops it.
         """
-        try:
-            return self._grad_value
-        except AttributeError:  # never set: the operators leave it unwritten
-            return None
+        extra = self._extra
+        return None if extra is None else extra.grad_value
 
     @grad_value.setter
     def grad_value(self, value: Value | None) -> None:
         if value is not None and not isinstance(value, Value):
             raise errors.grad_value_not_a_value(value)
-        self._grad_value = value
-        if value is not None:
-            self._grad = value._data
+        if value is None:
+            if self._extra is not None:
+                self._extra.grad_value = None
+            return
+        self._extras().grad_value = value
+        self._grad = value._data
 
     @grad_value.deleter
     def grad_value(self) -> None:
-        self._grad_value = None
+        self.grad_value = None
+
+    @property
+    def _closure(self) -> Callable[[], None] | None:  # type: ignore[override]
+        extra = self._extra
+        return None if extra is None else extra.closure
+
+    def _extras(self) -> _Extra:
+        extra = self._extra
+        if extra is None:
+            extra = self._extra = _Extra()
+        return extra
 
     # ----------------------------------------------------------------------------- inspection
 
@@ -231,7 +244,7 @@ class Value(Operators, ValueBase):
     def _backward(self, closure: Callable[[], None]) -> None:
         if not callable(closure):
             raise errors.not_callable(self, closure)
-        self._closure = closure
+        self._extras().closure = closure
 
     @_backward.deleter
     def _backward(self) -> None:
@@ -275,8 +288,9 @@ class Value(Operators, ValueBase):
         for node in reversed(interior):
             g = node._grad
             first = node._parent0
-            if node._closure is not None:
-                node._closure()
+            extra = node._extra
+            if extra is not None and extra.closure is not None:
+                extra.closure()
             elif first is not None:
                 first._grad += node._local0 * g
                 second = node._parent1
@@ -292,7 +306,9 @@ class Value(Operators, ValueBase):
         """Reset ``grad`` (and ``grad_value``) to 0.0 (None) on this node and every node it was computed from."""
         for node in topological_order(self):
             node._grad = 0.0
-            node._grad_value = None
+            extra = node._extra
+            if extra is not None:
+                extra.grad_value = None
 
     @staticmethod
     def _from_parts(op: str, parents: tuple[Value, ...], data: float, local: tuple[float, ...]) -> Value:
@@ -320,8 +336,7 @@ def _check_str(text: object, what: str) -> str:
 
 
 def _bare(cls: type, data: float, op: str) -> Any:
-    # Every slot the engine reads without a default; ``_grad_value`` is read through ``grad_value``,
-    # which treats it unset as None, so the operators never write it.
+    # Every slot the engine reads.
     node: Any = object.__new__(cls)
     node._data = data
     node._grad = 0.0
@@ -329,7 +344,7 @@ def _bare(cls: type, data: float, op: str) -> Any:
     node._name = op
     node._local0 = node._local1 = 0.0
     node._label = ""
-    node._closure = None
+    node._extra = None
     return node
 
 
@@ -341,7 +356,7 @@ def leaf(data: float, op: str) -> Value:
     node._parent0 = node._parent1 = None
     node._name = op
     node._label = ""
-    node._closure = None
+    node._extra = None
     return node
 
 
@@ -356,7 +371,7 @@ def lift(x: object, op: str) -> Value:
         node._parent0 = node._parent1 = None
         node._name = "const"
         node._label = ""
-        node._closure = None
+        node._extra = None
         return node
     raise errors.unsupported_operand(op, x)
 
@@ -382,7 +397,7 @@ def constant_power(x: Value, exponent: object) -> Value:
     node._data = out
     node._grad = 0.0
     node._label = ""
-    node._closure = None
+    node._extra = None
     if grad_enabled():
         name = _POWER_NAMES.get(c)
         if name is None:
@@ -404,6 +419,16 @@ _POWER_NAMES: dict[float, str] = {}
 
 def _is_real(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, ValueBase)
+
+
+class _Extra:
+    """What few nodes need, kept out of the node so every node stays small: a create_graph gradient, a closure."""
+
+    __slots__ = ("grad_value", "closure")
+
+    def __init__(self) -> None:
+        self.grad_value: Value | None = None
+        self.closure: Callable[[], None] | None = None
 
 
 class _FusedValue(Value):

@@ -65,7 +65,7 @@ _BINARY = '''
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = left
             node._parent1 = right
@@ -95,7 +95,7 @@ _UNARY = '''
         node._data = out
         node._grad = 0.0
         node._label = ""
-        node._closure = None
+        node._extra = None
         if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
