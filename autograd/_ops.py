@@ -4,7 +4,7 @@
 Read ``Operators.__mul__`` to see what ``a * b`` does: it computes ``out`` with the rule's forward
 formula, makes a node holding ``out``, and, unless ``no_grad`` is on, records the two parents and
 the two local derivatives (the rule's ``local`` formulas, as numbers). ``Value`` inherits these
-methods; ``autograd.value.apply`` is the generic path they are an unrolled form of, and
+methods; ``autograd.recording.apply`` is the generic path they are an unrolled form of, and
 ``Value.backward`` is the loop that uses what they record.
 """
 
@@ -14,11 +14,13 @@ from collections.abc import Callable
 from math import tanh
 from typing import TYPE_CHECKING, Any, Literal
 
+from autograd import node as _node
 from autograd import rules
+from autograd.grad_mode import grad_enabled
 from autograd.rules import generic, pow_base_derivative, pow_exponent_derivative, sign, sqrt_derivative, step
 
 if TYPE_CHECKING:
-    from autograd.value import Value, _grad_enabled, _lift
+    from autograd.node import Value
 
 # The float helpers the formulas call, under the names the formulas use.
 cos = rules.cos_forward
@@ -33,8 +35,6 @@ softplus = rules.softplus_forward
 sqrt = rules.sqrt_forward
 
 
-# ``Value``, ``_lift`` and ``_grad_enabled`` are bound by autograd/value.py once ``Value`` exists
-# (it inherits the methods below, so it is made after this module).
 _new = object.__new__
 
 #: The one-input rules.
@@ -76,487 +76,510 @@ class Operators:
         """Rule ``+``: a + b."""
         left: Any = self
         right: Any = other
-        if right.__class__ is not Value:
-            right = _lift(right, "+")
-        a = left.data
-        b = right.data
+        if right.__class__ is not _node.Value:
+            right = _node.lift(right, "+")
+        a = left._data
+        b = right._data
         out = a + b
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "+"
+            node._name = "+"
             node._local0 = 1.0
             node._local1 = 1.0
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __radd__(self, other: Value | float) -> Value:
         """Rule ``+``: a + b."""
         left: Any = other
         right: Any = self
-        if left.__class__ is not Value:
-            left = _lift(left, "+")
-        a = left.data
-        b = right.data
+        if left.__class__ is not _node.Value:
+            left = _node.lift(left, "+")
+        a = left._data
+        b = right._data
         out = a + b
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "+"
+            node._name = "+"
             node._local0 = 1.0
             node._local1 = 1.0
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __sub__(self, other: Value | float) -> Value:
         """Rule ``-``: a - b."""
         left: Any = self
         right: Any = other
-        if right.__class__ is not Value:
-            right = _lift(right, "-")
-        a = left.data
-        b = right.data
+        if right.__class__ is not _node.Value:
+            right = _node.lift(right, "-")
+        a = left._data
+        b = right._data
         out = a - b
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "-"
+            node._name = "-"
             node._local0 = 1.0
             node._local1 = -1.0
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __rsub__(self, other: Value | float) -> Value:
         """Rule ``-``: a - b."""
         left: Any = other
         right: Any = self
-        if left.__class__ is not Value:
-            left = _lift(left, "-")
-        a = left.data
-        b = right.data
+        if left.__class__ is not _node.Value:
+            left = _node.lift(left, "-")
+        a = left._data
+        b = right._data
         out = a - b
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "-"
+            node._name = "-"
             node._local0 = 1.0
             node._local1 = -1.0
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __mul__(self, other: Value | float) -> Value:
         """Rule ``*``: a * b."""
         left: Any = self
         right: Any = other
-        if right.__class__ is not Value:
-            right = _lift(right, "*")
-        a = left.data
-        b = right.data
+        if right.__class__ is not _node.Value:
+            right = _node.lift(right, "*")
+        a = left._data
+        b = right._data
         out = a * b
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "*"
+            node._name = "*"
             node._local0 = b
             node._local1 = a
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __rmul__(self, other: Value | float) -> Value:
         """Rule ``*``: a * b."""
         left: Any = other
         right: Any = self
-        if left.__class__ is not Value:
-            left = _lift(left, "*")
-        a = left.data
-        b = right.data
+        if left.__class__ is not _node.Value:
+            left = _node.lift(left, "*")
+        a = left._data
+        b = right._data
         out = a * b
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "*"
+            node._name = "*"
             node._local0 = b
             node._local1 = a
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __truediv__(self, other: Value | float) -> Value:
         """Rule ``/``: a / b; ZeroDivisionError for b = 0."""
         left: Any = self
         right: Any = other
-        if right.__class__ is not Value:
-            right = _lift(right, "/")
-        a = left.data
-        b = right.data
+        if right.__class__ is not _node.Value:
+            right = _node.lift(right, "/")
+        a = left._data
+        b = right._data
         out = div(a, b)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "/"
+            node._name = "/"
             node._local0 = 1.0 / b
             node._local1 = -out / b
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __rtruediv__(self, other: Value | float) -> Value:
         """Rule ``/``: a / b; ZeroDivisionError for b = 0."""
         left: Any = other
         right: Any = self
-        if left.__class__ is not Value:
-            left = _lift(left, "/")
-        a = left.data
-        b = right.data
+        if left.__class__ is not _node.Value:
+            left = _node.lift(left, "/")
+        a = left._data
+        b = right._data
         out = div(a, b)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "/"
+            node._name = "/"
             node._local0 = 1.0 / b
             node._local1 = -out / b
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __pow__(self, other: Value | float) -> Value:
         """Rule ``**``: a ** b; real results only; d/db is nan for a < 0."""
         left: Any = self
         right: Any = other
-        if right.__class__ is not Value:
-            right = _lift(right, "**")
-        a = left.data
-        b = right.data
+        if right.__class__ is not _node.Value and not isinstance(right, _node.Value):
+            return _node.constant_power(left, right)
+        a = left._data
+        b = right._data
         out = pow(a, b)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "**"
+            node._name = "**"
             node._local0 = pow_base_derivative(a, b, out)
             node._local1 = pow_exponent_derivative(a, b, out)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __rpow__(self, other: Value | float) -> Value:
         """Rule ``**``: a ** b; real results only; d/db is nan for a < 0."""
         left: Any = other
         right: Any = self
-        if left.__class__ is not Value:
-            left = _lift(left, "**")
-        a = left.data
-        b = right.data
+        if left.__class__ is not _node.Value:
+            left = _node.lift(left, "**")
+        a = left._data
+        b = right._data
         out = pow(a, b)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = "**"
+            node._name = "**"
             node._local0 = pow_base_derivative(a, b, out)
             node._local1 = pow_exponent_derivative(a, b, out)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __neg__(self) -> Value:
         """Rule ``neg``: -x."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = -x
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "neg"
+            node._name = "neg"
             node._local0 = -1.0
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def __abs__(self) -> Value:
         """Rule ``abs``: |x|; abs'(0) = 0."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = abs(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "abs"
+            node._name = "abs"
             node._local0 = sign(x)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def exp(self) -> Value:
         """Rule ``exp``: e ** x; OverflowError above ~709.78."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = exp(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "exp"
+            node._name = "exp"
             node._local0 = out
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def log(self) -> Value:
         """Rule ``log``: natural log; ValueError for x <= 0."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = log(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "log"
+            node._name = "log"
             node._local0 = 1.0 / x
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def sqrt(self) -> Value:
         """Rule ``sqrt``: square root; ValueError for x < 0; sqrt'(0) = inf."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = sqrt(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "sqrt"
+            node._name = "sqrt"
             node._local0 = sqrt_derivative(out)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def tanh(self) -> Value:
         """Rule ``tanh``: hyperbolic tangent; finite for any x."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = tanh(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "tanh"
+            node._name = "tanh"
             node._local0 = 1.0 - out * out
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def sigmoid(self) -> Value:
         """Rule ``sigmoid``: 1 / (1 + e ** -x); finite for any x."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = sigmoid(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "sigmoid"
+            node._name = "sigmoid"
             node._local0 = out * (1.0 - out)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def relu(self) -> Value:
         """Rule ``relu``: max(x, 0); relu'(0) = 0."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = relu(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "relu"
+            node._name = "relu"
             node._local0 = step(x)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def softplus(self) -> Value:
         """Rule ``softplus``: log(1 + e ** x); finite for any x."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = softplus(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "softplus"
+            node._name = "softplus"
             node._local0 = sigmoid(x)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def leaky_relu(self) -> Value:
         """Rule ``leaky_relu``: x for x > 0, else 0.01 x; leaky_relu'(0) = 0.01."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = x if x > 0.0 else 0.01 * x
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "leaky_relu"
+            node._name = "leaky_relu"
             node._local0 = 1.0 if x > 0.0 else 0.01
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def softsign(self) -> Value:
         """Rule ``softsign``: x / (1 + |x|); finite for any x."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = x / (1.0 + abs(x))
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "softsign"
+            node._name = "softsign"
             node._local0 = 1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def sin(self) -> Value:
         """Rule ``sin``: sine; ValueError for x = ±inf."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = sin(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "sin"
+            node._name = "sin"
             node._local0 = cos(x)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
     def cos(self) -> Value:
         """Rule ``cos``: cosine; ValueError for x = ±inf."""
         parent: Any = self
-        x = parent.data
+        x = parent._data
         out = cos(x)
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = "cos"
+            node._name = "cos"
             node._local0 = -sin(x)
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 
 

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from mypy.plugin import FunctionContext, Plugin
 from mypy.types import Instance, LiteralType, ProperType, Type, UnionType, get_proper_type
 
-#: The class whose sums are narrowed (and its subclasses).
-VALUE = "autograd.value.Value"
+#: The class whose sums are narrowed (and its subclasses): the base both engines' ``Value`` inherit.
+VALUE = "autograd.base.ValueBase"
 
 
 def _is_value(item: ProperType) -> bool:

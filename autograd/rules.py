@@ -448,6 +448,8 @@ class Rule:
     #: Each local derivative as mathematics, for people (the stepper's lines): over the input names and
     #: ``out``, with − · ² and |x| (``tanh``: ``1 − out²``); n-ary rules: per term input, then per extra.
     readable: tuple[str, ...] = ()
+    #: micrograd's spelling of the op in ``_op`` where it has one (``'ReLU'``; ``'**{b}'``: the number exponent); '' = ``name``.
+    micrograd_op: str = ""
     #: ``(forward, local)`` for a rule made at run time (``define_op``); built-in rules' come from ``_ops.py``.
     callables: tuple[Callable[..., float], Callable[..., tuple[Any, ...]]] | None = field(default=None, compare=False, repr=False)
 
@@ -550,6 +552,32 @@ def terms_rule(name: str, terms: Terms, doc: str, **row: Any) -> Rule:
     return Rule(name, (), "", (), doc, terms=terms, domain=domain, **row)
 
 
+class _Rules(dict):  # type: ignore[type-arg]
+    """The table: a dict of rows by name that also answers for every constant power ``'**<c>'``.
+
+    A number exponent is recorded as a one-parent node of op ``'**2'`` (micrograd's spelling), so
+    each exponent is a row of its own, made the first time it is asked for and kept in
+    ``CONSTANT_POWERS``, not in the table's iteration: listings, generators and completeness checks
+    see the fixed rows only.
+    """
+
+    def __missing__(self, name: str) -> Rule:
+        rule = constant_power_rule(name)
+        if rule is None:
+            raise KeyError(name)
+        return rule
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or (isinstance(name, str) and constant_power_rule(name) is not None)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = dict.get(self, name)
+        if found is not None:
+            return found
+        rule = constant_power_rule(name) if isinstance(name, str) else None
+        return default if rule is None else rule
+
+
 RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
@@ -583,6 +611,7 @@ RULES: dict[str, Rule] = {
             domain=(Interval(EDGE_MARGIN, 5.0), Interval(-POW_EXPONENT_MAX, POW_EXPONENT_MAX)),
             reference="math.pow(a, b)",
             readable=("b·a^(b − 1)", "out·ln(a)"),
+            micrograd_op="**{b}",
         ),
         formula_rule("neg", "x", "-x", ("-1.0",), "-x", methods=("__neg__",), syntax="-x", symbol="-x", torch="-x", readable=("−1",)),  # noqa: E501 (one line per row)
         formula_rule(
@@ -664,6 +693,7 @@ RULES: dict[str, Rule] = {
             torch_module="ReLU",
             reference="max(x, 0.0)",
             readable=("1 if x > 0 else 0",),
+            micrograd_op="ReLU",
         ),
         formula_rule(
             "softplus",
@@ -728,3 +758,118 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+# The same rows, in the table that also answers for each constant power ('**2', see _Rules).
+RULES = _Rules(RULES)
+
+
+def micrograd_spelling(op: str, exponent: float | None = None) -> str:
+    """What micrograd's ``_op`` says for a node of rule ``op`` (``exponent``: a ``**`` node's number exponent).
+
+    >>> micrograd_spelling("relu"), micrograd_spelling("**", 2.0), micrograd_spelling("**"), micrograd_spelling("neg")
+    ('ReLU', '**2', '**', 'neg')
+    """
+    rule = RULES.get(op)
+    spelled = rule.micrograd_op if rule is not None and rule.micrograd_op else op
+    if "{b}" not in spelled:
+        return spelled
+    if exponent is None:
+        return op
+    # micrograd writes f"**{other}" of the number given: 2 for x**2, so an integral exponent shows as an int.
+    shown = str(int(exponent)) if float(exponent).is_integer() and abs(exponent) < 1e16 else repr(float(exponent))
+    return spelled.replace("{b}", shown)
+
+
+#: The rows of the constant powers asked for so far, by name (``'**2'``), and their exponents.
+CONSTANT_POWERS: dict[str, Rule] = {}
+POWER_EXPONENTS: dict[str, float] = {}
+
+
+def constant_power_name(exponent: float) -> str:
+    """The op name (and micrograd's ``_op``) of ``x ** exponent`` for a number exponent.
+
+    >>> constant_power_name(2.0), constant_power_name(-1), constant_power_name(0.5)
+    ('**2', '**-1', '**0.5')
+    """
+    return micrograd_spelling("**", float(exponent))
+
+
+def _power_readable(exponent: float) -> str:
+    """d/dx x ** c as mathematics for the stepper's lines: ``2·x`` for c = 2, ``−1·x^(−2)`` for c = −1.
+
+    >>> _power_readable(2.0), _power_readable(3.0), _power_readable(-1.0), _power_readable(0.5), _power_readable(1.0)
+    ('2·x', '3·x²', '−1·x^(−2)', '0.5·x^(−0.5)', '1')
+    """
+
+    def number(x: float) -> str:
+        text = str(int(x)) if x.is_integer() else repr(x)
+        return text.replace("-", "−")
+
+    lowered = exponent - 1.0
+    if lowered == 0.0:
+        return number(exponent)
+    if lowered == 1.0:
+        return f"{number(exponent)}·x"
+    if lowered == 2.0:
+        return f"{number(exponent)}·x²"
+    return f"{number(exponent)}·x^({number(lowered)})"
+
+
+def constant_power_rule(name: str) -> Rule | None:
+    """The row of the constant power ``name`` (``'**2'``: x ** 2.0, one input), or None if ``name`` is not one.
+
+    Its formulas have the exponent written in, so every reader of the table (steps, drawings,
+    ``compile``, ``create_graph``) works on it as on any one-input row; d/dx is ``**``'s own.
+
+    >>> rule = constant_power_rule("**2")
+    >>> rule.inputs, rule.forward_formula, rule.local_formulas, rule.local(3.0, 9.0)
+    (('x',), 'pow(x, 2.0)', ('pow_base_derivative(x, 2.0, out)',), (6.0,))
+    >>> constant_power_rule("**2.0") is None, constant_power_rule("+") is None
+    (True, True)
+    """
+    found = CONSTANT_POWERS.get(name)
+    if found is not None or not name.startswith("**") or len(name) < 3:
+        return found
+    try:
+        exponent = float(name[2:])
+    except ValueError:
+        return None
+    if constant_power_name(exponent) != name:  # one spelling per exponent: '**2', never '**2.0'
+        return None
+    literal = repr(exponent)
+
+    def forward(x: float) -> float:
+        return pow_forward(x, exponent)
+
+    def local(x: Any, out: Any) -> tuple[Any, ...]:
+        return (pow_base_derivative(x, exponent, out),)
+
+    rule = Rule(
+        name,
+        ("x",),
+        f"pow(x, {literal})",
+        (f"pow_base_derivative(x, {literal}, out)",),
+        f"x ** {name[2:]} (a number exponent: one parent, as micrograd records it)",
+        f"x ** {name[2:]}",
+        syntax=f"x ** {name[2:]}",
+        domain=(Interval(EDGE_MARGIN, 5.0),),
+        torch=f"x ** {literal}",
+        reference=f"math.pow(x, {literal})",
+        micrograd_op=name,
+        readable=(_power_readable(exponent),),
+        callables=(forward, local),
+    )
+    CONSTANT_POWERS[name] = rule
+    POWER_EXPONENTS[name] = exponent
+    return rule
+
+
+def power_exponent(op: str) -> float | None:
+    """The exponent of a constant-power op name (``'**2'`` -> 2.0), else None.
+
+    >>> power_exponent("**-1"), power_exponent("*")
+    (-1.0, None)
+    """
+    found = POWER_EXPONENTS.get(op)
+    if found is None and op.startswith("**") and constant_power_rule(op) is not None:
+        found = POWER_EXPONENTS[op]
+    return found

@@ -433,6 +433,11 @@ class Neuron(Module):
         out = dot(self.w, xs, self.b)
         return out if self._activate is None else self._activate(out)
 
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's flag: whether the neuron has an activation (False for ``"linear"``)."""
+        return self.activation != "linear"
+
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``w.0``, ``w.1``, ..., then ``b`` (micrograd's order: ``w + [b]``)."""
         return [*((f"w.{i}", w) for i, w in enumerate(self.w)), ("b", self.b)]

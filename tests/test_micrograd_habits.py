@@ -96,13 +96,36 @@ def test_manual_backward_in_reverse_topological_order_equals_backward() -> None:
     assert by_hand[0] == pytest.approx(-1.5) and by_hand[2] == pytest.approx(1.0)
 
 
-def test_a_leaf_backward_does_nothing_and_builtin_nodes_refuse_a_closure() -> None:
-    """A leaf's _backward() is a no-op; assigning _backward to an operator's node raises, naming the op."""
+def test_a_leaf_backward_does_nothing_and_an_operator_node_takes_a_closure() -> None:
+    """A leaf's _backward() is a no-op, as is one assigned to it; a closure on an operator's node replaces its rule."""
     x = Value(1.0)
     x._backward()
+    x._backward = lambda: None  # micrograd's __init__ does this on every leaf
     assert x.grad == 0.0
-    with pytest.raises(AttributeError, match="made by the operator '\\*'"):
-        (x * 2)._backward = lambda: None
+    y = x * 2
+    y._backward = lambda: setattr(x, "grad", x.grad + 10.0 * y.grad)
+    y.backward()
+    assert x.grad == 10.0
+
+
+class Tagged(Value):
+    """A subclass as micrograd code writes one: its own attribute, micrograd's leaf closure in __init__."""
+
+    def __init__(self, data: float, children: tuple[Value, ...] = (), op: str = "") -> None:
+        super().__init__(data, children, op)
+        self._backward = lambda: None
+        self.tag = "mine"
+
+
+def test_subclasses_keep_children_and_their_init() -> None:
+    """A subclass built with children has them; its __init__ may assign _backward; operators on it give plain Values."""
+    a = Tagged(2.0)
+    b = Tagged(3.0, (a,), "tanh")
+    assert isinstance(b, Tagged) and b.parents == (a,) and b.tag == "mine"
+    out = Value(1.0, (a,), (4.0,))  # microgpt's constructor: the local derivatives as numbers
+    out.backward()
+    assert a.grad == 4.0
+    assert type(a * 2) is type(Value(1.0) * 2)
 
 
 @given(st.floats(-4.0, 4.0))

@@ -247,10 +247,10 @@ def test_the_walk_buffer_is_kept_up_to_its_cap_and_released_on_request() -> None
 
 @native_only
 def test_a_node_is_under_a_hundred_bytes() -> None:
-    """96 bytes per node including the collector's header (micrograd's node: ~680 with its set, closure and dict)."""
+    """104 bytes per node with the collector's header and the __dict__ pointer (micrograd's: ~680 bytes)."""
     from autograd._native import _core
 
-    assert _core.NODE_BYTES <= 100
+    assert _core.NODE_BYTES <= 104  # 96 + 8 for users' attributes (__dict__, issue 19.1)
     tracemalloc.start()
     try:
         x = Value(1.0)
@@ -261,7 +261,7 @@ def test_a_node_is_under_a_hundred_bytes() -> None:
         per_node = (tracemalloc.get_traced_memory()[0] - before - sys.getsizeof(nodes)) / 100_000
     finally:
         tracemalloc.stop()
-    assert per_node <= 100, per_node
+    assert per_node <= 104, per_node  # 96 + the __dict__ pointer of issue 19.1
 
 
 @native_only

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd
 from autograd import Value
 from nn import MLP, mse
 from nn.optim import SGD, Adam, constant, cosine, linear_decay, step_decay
@@ -385,11 +384,10 @@ def test_adam_with_zero_eps_and_zero_gradient_fails_whole() -> None:
 
 
 def _give_bad_grad(p: Value, bad: object) -> bool:
-    """Set a grad that is not a number; False where the engine refuses it at once (the C engine's grad is a C double)."""
+    """Set a grad that is not a number; False where the engine refuses it at once (both engines do: issue 19.4)."""
     try:
         p.grad = bad  # type: ignore[assignment]
     except TypeError:
-        assert autograd.BACKEND == "native"
         return False
     return True
 

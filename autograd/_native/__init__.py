@@ -1,17 +1,17 @@
-"""valuegrad's C engine: the same ``Value`` as ``autograd/value.py``, compiled.
+"""valuegrad's C engine: the same ``Value`` as ``autograd/node.py``, compiled.
 
-The pattern of CPython's ``heapq``/``_heapq`` and ``pickle``/``_pickle``: ``autograd/value.py`` is
-the readable reference, and when the extension ``autograd._native._core`` is built, ``install``
-(called at the end of ``autograd/value.py``) puts the C ``Value`` and the C graph walks in place
-of the pure ones, so every module that does ``from autograd.value import Value`` gets the C type.
-``autograd.BACKEND`` says which engine is in use; ``VALUEGRAD_PURE=1`` forces the pure one.
+The pattern of CPython's ``heapq``/``_heapq``: the pure modules are the readable reference, and
+``autograd/value.py``, ``autograd/graph.py`` and ``autograd/recording.py`` end by importing the C
+names over the pure ones when ``active()`` returns the extension ``autograd._native._core``, so
+every module that does ``from autograd.value import Value`` gets the C type. ``autograd.BACKEND``
+says which engine is in use; ``VALUEGRAD_PURE=1`` forces the pure one.
 
 The C type implements the hot path: the operators (generated from ``autograd/rules.py`` into
 ``_ops.h``), ``backward``, ``zero_grad``, ``topological_order``, ``apply``/``vsum``/``dot`` and the
-node's attributes. Everything else a pure ``Value`` has (``__repr__``, comparisons and
-``float()`` with their ``compile`` tracer hook, ...) is the pure engine's own code, attached to
-the C type here, so the logic exists once. ``pure_value_module()`` gives the pure engine as a
-separate module for differential tests.
+node's attributes. It inherits what both engines share from ``autograd.base.ValueBase`` (repr,
+comparisons, copies, ``backward(create_graph=True)``), and takes its error messages from
+``autograd/errors.py``. ``pure_value_module()`` gives the pure engine as a separate module for
+differential tests.
 
 Thread safety: the C engine relies on the GIL (its allocator and walk marks are global state
 touched only while holding it). ``no_grad`` is a ``ContextVar`` read through the C API, so it is
@@ -25,7 +25,6 @@ from __future__ import annotations
 import binascii
 import importlib
 import importlib.util
-import numbers
 import os
 import sys
 import types
@@ -34,9 +33,6 @@ from typing import Any
 
 #: Why the C engine is not in use ('' when it is).
 reason_unavailable = ""
-
-#: Names a pure ``Value`` has that the C type must not receive (its own slots and machinery).
-_NOT_SHARED = {"__init__", "__slots__", "__dict__", "__weakref__", "__module__", "__doc__", "__qualname__", "__new__"}
 
 
 def _load_core() -> types.ModuleType | None:
@@ -56,7 +52,21 @@ def _load_core() -> types.ModuleType | None:
             warnings.warn(reason_unavailable, RuntimeWarning, stacklevel=4)
         else:
             reason_unavailable = f"the C extension is not built ({error})"
+            if _built_here():
+                # A source checkout or a failed build: say so once, or a benchmark quietly measures the pure engine.
+                warnings.warn(
+                    f"valuegrad: {reason_unavailable}; using the pure-Python engine (several times slower). "
+                    "Build the C engine with `python setup.py build_ext --inplace` (or `pip install -e .`), "
+                    "or set VALUEGRAD_PURE=1 to ask for the pure engine without this warning.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         return None
+
+
+def _built_here() -> bool:
+    """Whether this copy of valuegrad should have the extension: its C source sits beside it (a source checkout)."""
+    return os.path.exists(os.path.join(os.path.dirname(__file__), "_core.c"))
 
 
 def rules_digest() -> str:
@@ -77,118 +87,68 @@ def rules_digest() -> str:
     return f"{binascii.crc32(chr(10).join(parts).encode()):08x}"
 
 
-def install(namespace: dict[str, Any]) -> str:
-    """Put the C engine into ``autograd.value``'s namespace if it can be used; return the backend name."""
+_LOADED: list[types.ModuleType | None] = []
+_CONFIGURED: list[bool] = []
+
+
+def _core_module() -> types.ModuleType | None:
+    """The extension, loaded once and checked against the rules (None when it cannot be used)."""
     global reason_unavailable
-    core = _load_core()
-    if core is None:
-        return "pure"
-    if getattr(core, "RULES_DIGEST", None) != rules_digest():
-        reason_unavailable = "the C extension was built from other rules: rebuild it (python setup.py build_ext --inplace)"
-        return "pure"
-    pure: Any = namespace["Value"]
-    native: type = core.Value
-    missing = _share_methods(pure, native)
-    if missing:
-        reason_unavailable = f"the C extension lacks {', '.join(missing)}: rebuild it (python setup.py build_ext --inplace)"
-        return "pure"
-    from autograd.rules import FLOAT_HELPERS, RULES
-
-    grad_enabled = namespace["_GRAD_ENABLED"]
-    namespace["_grad_mode_changed"] = core.grad_mode_changed
-    rule_to_apply = namespace["_rule_to_apply"]
-    make_node = core._make_node
-
-    def lift(x: object, op: str) -> Any:
-        if isinstance(x, native):
-            return x
-        if isinstance(x, (int, float, numbers.Real)):
-            return make_node("const", (), float(x), ())
-        raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}: {x!r} (expected a Value or a real number)")
-
-    def python_apply(op: str, *inputs: Any) -> Any:
-        """``apply`` for what the C engine does not handle itself: ops made by ``define_op``, and errors."""
-        rule = rule_to_apply(op, len(inputs))  # the pure engine's lookup and errors, shared
-        parents = tuple(lift(x, op) for x in inputs)
-        datas = tuple(p.data for p in parents)
-        out = rule.forward(*datas)
-        if not grad_enabled.get():
-            return make_node("", (), out, ())
-        return make_node(op, parents, out, rule.local(*datas, out))
-
-    def custom_locals(op: str, datas: tuple[float, ...], data: float) -> tuple[float, ...] | None:
-        """A custom node's derivatives from the rule its ``_op`` names (None: it needs a ``_backward``)."""
-        rule = RULES.get(op)
-        if rule is not None and (rule.arity is None or rule.arity == len(datas)):
-            try:
-                return tuple(float(x) for x in rule.local(*datas, data))
-            except (ArithmeticError, ValueError):  # outside the rule's domain: like an op no rule names
-                return None
-        return None
-
-    def missing_backward(node: Any) -> None:
-        raise RuntimeError(
-            f"backward: node {node!r} (op {node.op!r}) has children but no derivative: assign it a _backward "
-            "closure, name a rule as its _op (see autograd.RULES), or define the op with autograd.define_op"
-        )
-
-    # The pure engine's own code wherever it is written against the node interface.
-    pure_backward = pure.backward
-    custom_class = namespace.get("_CustomValue")
-    contributions = namespace.get("_closure_contributions")
-    core._configure(
-        grad_enabled=grad_enabled,
-        float_helpers=FLOAT_HELPERS,
-        real=numbers.Real,
-        create_graph_backward=lambda root: pure_backward(root, create_graph=True),
-        apply=python_apply,
-        missing_backward=getattr(custom_class, "_chain_rule_step", missing_backward),
-        custom_locals=custom_locals,
-        closure_locals=(lambda node: contributions(node, 1.0)) if contributions else (lambda node: ()),
-        # Only on a constructor's error path: the untouched pure engine words the error.
-        pure_value=lambda *args, **kwargs: pure_value_module().Value(*args, **kwargs),
-    )
-    namespace["PureValue"] = pure
-    namespace["Value"] = native
-    for name in ("topological_order", "apply", "vsum", "dot"):
-        namespace[name] = getattr(core, name)
-    namespace["_leaf"] = lambda data, op: make_node(op, (), data, ())
-    namespace["_lift"] = lift
-    if custom_class is not None:
-        # The pure helpers ask isinstance(node, _CustomValue): for C nodes, "made by Value(data, _children, _op)".
-        namespace["_CustomValue"] = _NativeCustom
-    return "native"
+    if not _LOADED:
+        core = _load_core()
+        if core is not None and getattr(core, "RULES_DIGEST", None) != rules_digest():
+            reason_unavailable = "the C extension was built from other rules: rebuild it (python setup.py build_ext --inplace)"
+            core = None
+        _LOADED.append(core)
+    return _LOADED[0]
 
 
-class _CustomCheck(type):
-    def __instancecheck__(cls, node: object) -> bool:
-        return bool(getattr(node, "_is_custom", False))
+def active() -> types.ModuleType | None:
+    """The C engine, ready to use, unless it is missing or ``VALUEGRAD_PURE`` is set now (then None).
 
-
-class _NativeCustom(metaclass=_CustomCheck):
-    """Stands for the pure engine's ``_CustomValue`` in isinstance checks: a C node made with children."""
-
-
-def _share_methods(pure: type, native: type) -> list[str]:
-    """Attach to the C type every method and property of the pure ``Value`` it does not define itself.
-
-    The operator methods (``autograd/_ops.py``) are never shared: the C type must have each one
-    itself (a pure operator would make pure nodes). Returns the operator methods the C type lacks.
+    The first call connects it to the pure modules it shares with (the base class, the grad-mode
+    ``ContextVar``, the error messages), so it is called by the modules that import C names over
+    pure ones, once those are importable.
     """
-    own = set(vars(native))
-    missing = []
-    for cls in reversed(pure.__mro__[:-1]):  # base classes first, object left out
-        operators = cls.__module__ == "autograd._ops"
-        for name, attr in vars(cls).items():
-            if name in own or name in _NOT_SHARED or type(attr).__name__ == "member_descriptor":
-                continue
-            if operators:
-                if callable(attr):
-                    missing.append(name)
-                continue
-            if callable(attr) or isinstance(attr, (property, staticmethod, classmethod)):
-                setattr(native, name, attr)
-    return missing
+    if os.environ.get("VALUEGRAD_PURE", "") not in ("", "0"):
+        return None
+    core = _core_module()
+    if core is None:
+        return None
+    if not _CONFIGURED:
+        import numbers
+
+        from autograd import errors, graph, recording
+        from autograd.base import ValueBase
+        from autograd.grad_mode import _GRAD_ENABLED
+        from autograd.node import Value as PureValue
+        from autograd.rules import FLOAT_HELPERS
+
+        _CONFIGURED.append(True)
+        record: list[Any] = []
+
+        def python_apply(op: str, *inputs: Any) -> Any:
+            # Ops made at run time by define_op: their formulas are Python callables.
+            if not record:
+                record.append(recording.record_with(core.Value))
+            return record[0](op, *inputs)
+
+        core._configure(
+            grad_enabled=_GRAD_ENABLED,
+            float_helpers=FLOAT_HELPERS,
+            real=numbers.Real,
+            base=ValueBase,
+            errors=errors,
+            apply=python_apply,
+            custom_locals=graph.rule_locals,
+            # Only on a constructor's error path: the pure constructor words the error.
+            pure_value=PureValue,
+        )
+    return core
+
+
+#: The C engine's "no_grad changed" notice (None without the extension): grad_mode calls it.
+grad_mode_changed = getattr(_core_module(), "grad_mode_changed", None)
 
 
 def pure_value_module() -> types.ModuleType:
@@ -204,30 +164,32 @@ def pure_value_module() -> types.ModuleType:
     cached = sys.modules.get("autograd._pure_value")
     if cached is not None:
         return cached
-    # Looked up, not imported: this module sits below both in the layers (docs/architecture.md).
-    autograd = sys.modules["autograd"]
-    value = sys.modules["autograd.value"]
-
-    def load(name: str, path: str) -> types.ModuleType:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-
-    ops = sys.modules.get("autograd._ops")
+    # The modules whose names the C engine replaces, imported afresh with VALUEGRAD_PURE set, as
+    # test.support.import_fresh_module does; the ones in use are put back untouched. The base, the
+    # grad mode and the errors are shared: both engines use the same ones.
+    fresh = ("autograd.graph", "autograd._ops", "autograd.node", "autograd.recording", "autograd.value")
+    saved = {name: sys.modules.pop(name) for name in fresh if name in sys.modules}
+    package = sys.modules["autograd"]
+    attributes = {name: getattr(package, name.rpartition(".")[2], None) for name in fresh}
+    for name in fresh:  # ``from autograd import node`` must find the fresh module, not the one in use
+        if hasattr(package, name.rpartition(".")[2]):
+            delattr(package, name.rpartition(".")[2])
     previous = os.environ.get("VALUEGRAD_PURE")
     os.environ["VALUEGRAD_PURE"] = "1"
     try:
-        if ops is not None and ops.__file__ is not None:
-            # value.py does ``from autograd import _ops``: let that find the fresh copy while it loads.
-            autograd._ops = load("autograd._pure_ops", ops.__file__)  # type: ignore[attr-defined]
-        return load("autograd._pure_value", value.__file__ or "")
+        module = importlib.import_module("autograd.value")
     finally:
-        if ops is not None:
-            autograd._ops = ops  # type: ignore[attr-defined]
+        loaded = {name: sys.modules.get(name) for name in fresh}
+        for name in fresh:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+        for name, attribute in attributes.items():
+            if attribute is not None:
+                setattr(package, name.rpartition(".")[2], attribute)
         if previous is None:
             del os.environ["VALUEGRAD_PURE"]
         else:
             os.environ["VALUEGRAD_PURE"] = previous
+    sys.modules["autograd._pure_value"] = module
+    del loaded
+    return module

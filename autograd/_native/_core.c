@@ -50,6 +50,7 @@
 #define F_CLOSED 0x10  /* tracked, and so is every ancestor that could be on a cycle */
 
 #define VG_OP_CUSTOM 255 /* op name in ext->opname */
+#define VG_OP_POWC 254   /* x ** c for a number c: the exponent in l1, the name made from it */
 
 /* Field order matters. A slot is 96 bytes (the 16-byte GC header, then this), so of every two
  * slots one starts on a cache line and one mid-line. The fields backward reads and writes for a
@@ -68,7 +69,8 @@ typedef struct {
     double l0, l1;         /* local derivatives of p0 and p1 */
     double data;
     PyObject *weakreflist;
-} Node;                     /* 80 bytes + 16 of GC header: 96 bytes per node */
+    PyObject *dict;        /* users' own attributes (__dict__), created on first use; NULL until then */
+} Node;                     /* 88 bytes + 16 of GC header: 104 bytes per node */
 
 /* What few nodes need: kept out of the node so every node stays small. */
 typedef struct {
@@ -93,12 +95,16 @@ static PyTypeObject *NodeType = NULL;
 static PyObject *vg_grad_enabled_var = NULL; /* ContextVar[bool] */
 static PyObject *vg_float_helpers = NULL;    /* autograd.rules.FLOAT_HELPERS */
 static PyObject *vg_real_abc = NULL;         /* numbers.Real */
-static PyObject *vg_hook_create_graph = NULL;  /* (root) -> None */
+/* The only calls back into Python, each because what it runs is Python by nature:
+ *   apply: ops made at run time by define_op, whose formulas are Python callables;
+ *   custom_locals: a custom node's derivatives from the rule its _op names (Python formulas);
+ *   pure_value: on a constructor error only, the pure constructor words it (one wording for both).
+ * backward(create_graph=True) and a closure's measured local_grads are methods of the shared base
+ * class (autograd/base.py), and errors come from autograd/errors.py. */
 static PyObject *vg_hook_apply = NULL;         /* the Python apply, for what C does not handle */
-static PyObject *vg_hook_missing_backward = NULL; /* (node) -> raises */
-static PyObject *vg_hook_custom_locals = NULL;    /* (op, datas, data) -> tuple of floats or None */
-static PyObject *vg_hook_closure_locals = NULL;   /* (node) -> list of floats, measured by running its closure */
+static PyObject *vg_hook_custom_locals = NULL;    /* (op, datas, data) -> tuple of floats or () */
 static PyObject *vg_pure_value = NULL;            /* the pure engine's Value: its constructor words our errors */
+static PyObject *vg_errors = NULL;                /* autograd.errors */
 static PyObject *vg_op_strings[256];
 static PyObject *vg_op_index = NULL;         /* dict: op name -> index */
 static PyObject *vg_empty_str = NULL;
@@ -549,17 +555,6 @@ vg_h_pow_exponent_derivative(double a, double b, double out)
 }
 
 /* Forward declarations the generated code calls. */
-/* Call a hook set by _configure (autograd/_native/__init__.py); an error if the module is used on its own. */
-static PyObject *
-vg_call_hook(PyObject *hook, PyObject *arg)
-{
-    if (hook == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "valuegrad's C engine is used through autograd.value, which configures it");
-        return NULL;
-    }
-    return PyObject_CallOneArg(hook, arg);
-}
-
 /* Inlined into each generated slot, so the op is a constant there and the rule a direct call. */
 #define VG_INLINE static inline __attribute__((always_inline))
 VG_INLINE PyObject *vg_binary(PyObject *x, PyObject *y, int op);
@@ -678,6 +673,7 @@ vg_new(double data, int op)
         node->mark = 0;
         node->flags = 0;
         node->weakreflist = NULL;
+        node->dict = NULL;
         node->grad = 0.0;
         node->l0 = 0.0;
         node->l1 = 0.0;
@@ -866,6 +862,34 @@ vg_unary(PyObject *x, int op)
     return (PyObject *)node;
 }
 
+/* x ** c with a number c: ONE parent, op VG_OP_POWC (named '**2' by node_get_op, micrograd's spelling;
+ * autograd.rules answers for that row), d/dx from the ** rule, the exponent kept in l1. No constant
+ * node is recorded, so no d/dc (nan for a negative base) appears anywhere. */
+static PyObject *
+vg_constant_power(PyObject *x, PyObject *y, int op)
+{
+    double in[2], res[3];
+    in[0] = ((Node *)x)->data;
+    int real = vg_real(y, &in[1]);
+    if (real < 0)
+        return NULL;
+    if (real == 0)
+        return vg_binary(x, y, op); /* not a number: the operand error every operator gives */
+    int enabled = vg_grad_enabled();
+    if (enabled < 0 || vg_fixed_rules[op](in, res, enabled) < 0)
+        return NULL;
+    Node *node = vg_new(res[0], enabled ? VG_OP_POWC : VG_OP_LEAF);
+    if (node == NULL || !enabled)
+        return (PyObject *)node;
+    Py_INCREF(x);
+    node->p0 = x;
+    node->l0 = res[1];
+    node->l1 = in[1];
+    if (((Node *)x)->flags & F_TRACKED)
+        vg_track(node);
+    return (PyObject *)node;
+}
+
 static PyObject *
 vg_power(PyObject *x, PyObject *y, PyObject *z, int op)
 {
@@ -873,6 +897,8 @@ vg_power(PyObject *x, PyObject *y, PyObject *z, int op)
         PyErr_SetString(PyExc_TypeError, "**: a modulus (pow(a, b, m)) is not supported for Values");
         return NULL;
     }
+    if (IS_NODE(x) && !IS_NODE(y))
+        return vg_constant_power(x, y, op);
     return vg_binary(x, y, op);
 }
 
@@ -1287,6 +1313,20 @@ vg_has_closure(Node *node)
     return (node->flags & F_EXT) && EXT(node)->backward != NULL;
 }
 
+/* Raise autograd.errors.no_derivative(node, op): a custom node with children and no derivative. */
+static int
+vg_no_derivative(PyObject *node)
+{
+    PyObject *op = PyObject_GetAttrString(node, "op");
+    PyObject *error = op ? PyObject_CallMethod(vg_errors, "no_derivative", "OO", node, op) : NULL;
+    Py_XDECREF(op);
+    if (error != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+        Py_DECREF(error);
+    }
+    return -1;
+}
+
 /* A node's own step where Python may be involved: its closure, or (a custom node) the rule its _op
  * names, or the error naming it when it has neither. */
 static int
@@ -1297,11 +1337,8 @@ vg_custom_step(Node *node)
         Py_XDECREF(r);
         return r == NULL ? -1 : 0;
     }
-    if ((node->flags & F_CUSTOM) && EXT(node)->nlocals != EXT(node)->n) {
-        PyObject *r = vg_call_hook(vg_hook_missing_backward, (PyObject *)node);
-        Py_XDECREF(r);
-        return -1;
-    }
+    if ((node->flags & F_CUSTOM) && EXT(node)->nlocals != EXT(node)->n)
+        return vg_no_derivative((PyObject *)node);
     vg_step(node);
     return 0;
 }
@@ -1326,12 +1363,8 @@ node_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
                 return NULL;
         }
     }
-    if (vg_hook_create_graph == NULL || vg_hook_missing_backward == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "valuegrad native engine used before autograd.value configured it");
-        return NULL;
-    }
     if (create_graph)
-        return vg_call_hook(vg_hook_create_graph, self);
+        return PyObject_CallMethod(self, "_create_graph_backward", NULL);
 
     NodeVec order;
     vec_borrow(&order);
@@ -1427,8 +1460,7 @@ node_step_call(PyObject *self, PyObject *Py_UNUSED(unused))
 {
     Node *node = (Node *)self;
     if ((node->flags & F_CUSTOM) && EXT(node)->nlocals != EXT(node)->n) {
-        PyObject *r = vg_call_hook(vg_hook_missing_backward, self);
-        Py_XDECREF(r);
+        vg_no_derivative(self);
         return NULL;
     }
     vg_step(node);
@@ -1456,6 +1488,7 @@ node_dealloc(PyObject *o)
     }
     if (self->weakreflist != NULL)
         PyObject_ClearWeakRefs(o);
+    Py_CLEAR(self->dict);
     PyObject *p0 = self->p0;
     if (self->flags & F_EXT) {
         Ext *ext = EXT(self);
@@ -1486,6 +1519,7 @@ node_traverse(PyObject *o, visitproc visit, void *arg)
 {
     Node *self = (Node *)o;
     Py_VISIT(Py_TYPE(o));
+    Py_VISIT(self->dict);
     Py_VISIT(self->p0);
     if (self->flags & F_EXT) {
         Ext *ext = EXT(self);
@@ -1509,6 +1543,7 @@ static int
 node_clear(PyObject *o)
 {
     Node *self = (Node *)o;
+    Py_CLEAR(self->dict);
     if (self->flags & F_EXT) {
         Ext *ext = EXT(self);
         Py_CLEAR(ext->label);
@@ -1630,6 +1665,11 @@ node_init_checked(PyObject *o, PyObject *args, PyObject *kwds)
     double value;
     if (vg_as_float(data, "Value", &value) < 0)
         return -1;
+    PyObject *given_locals = NULL; /* microgpt's Value(data, children, local_grads) */
+    if (opname != NULL && (PyTuple_Check(opname) || PyList_Check(opname))) {
+        given_locals = opname;
+        opname = NULL;
+    }
     if (opname != NULL && vg_check_str(opname, "_op") < 0)
         return -1;
     if (label != NULL && label != Py_None && vg_check_str(label, "label") < 0)
@@ -1654,6 +1694,12 @@ node_init_checked(PyObject *o, PyObject *args, PyObject *kwds)
     }
     if (self->p0 != NULL || (self->flags & F_NARY))
         vg_clear_parents(self); /* __init__ called again */
+    if (self->flags & F_EXT) {
+        /* Re-initialised: a node made afresh, as the pure engine's __init__ makes it (its closure and
+         * create_graph gradient belonged to the old node; users' attributes stay, as on any object). */
+        Py_CLEAR(EXT(self)->backward);
+        Py_CLEAR(EXT(self)->grad_value);
+    }
     self->data = value;
     self->grad = 0.0;
     self->flags &= (uint8_t)~F_CUSTOM;
@@ -1671,7 +1717,20 @@ node_init_checked(PyObject *o, PyObject *args, PyObject *kwds)
          * the local derivatives of the rule its _op names, when one does and they can be computed. */
         PyObject *locals = Py_None;
         Py_INCREF(locals);
-        if (opname != NULL && vg_hook_custom_locals != NULL) {
+        if (given_locals != NULL) {
+            Py_SETREF(locals, PySequence_Tuple(given_locals));
+            if (locals == NULL) {
+                Py_DECREF(parents);
+                return -1;
+            }
+            if (PyTuple_GET_SIZE(locals) != n) {
+                PyErr_Format(PyExc_ValueError, "Value: %zd children but %zd local derivatives", n, PyTuple_GET_SIZE(locals));
+                Py_DECREF(parents);
+                Py_DECREF(locals);
+                return -1;
+            }
+        }
+        else if (opname != NULL && vg_hook_custom_locals != NULL) {
             PyObject *datas = PyTuple_New(n);
             if (datas == NULL) {
                 Py_DECREF(parents);
@@ -1792,10 +1851,35 @@ node_get_prev(PyObject *o, void *closure)
     return set;
 }
 
+/* '**' + the exponent as autograd.rules.constant_power_name writes it: an integral exponent as an
+ * int ('**2', '**-1'), any other as Python's repr of the float ('**0.5', '**inf', '**nan'). */
+static PyObject *
+vg_power_name(double c)
+{
+    PyObject *shown;
+    if (floor(c) == c && fabs(c) < 1e16) {
+        PyObject *as_int = PyLong_FromDouble(c);
+        shown = as_int ? PyObject_Str(as_int) : NULL;
+        Py_XDECREF(as_int);
+    }
+    else {
+        PyObject *as_float = PyFloat_FromDouble(c);
+        shown = as_float ? PyObject_Repr(as_float) : NULL;
+        Py_XDECREF(as_float);
+    }
+    if (shown == NULL)
+        return NULL;
+    PyObject *name = PyUnicode_FromFormat("**%U", shown);
+    Py_DECREF(shown);
+    return name;
+}
+
 static PyObject *
 node_get_op(PyObject *o, void *closure)
 {
     Node *self = (Node *)o;
+    if (self->op == VG_OP_POWC)
+        return vg_power_name(self->l1);
     PyObject *name = self->op == VG_OP_CUSTOM ? EXT(self)->opname : vg_op_strings[self->op];
     Py_INCREF(name);
     return name;
@@ -1823,7 +1907,12 @@ node_set_op(PyObject *o, PyObject *value, void *closure)
 {
     Node *self = (Node *)o;
     if (value == NULL || !PyUnicode_Check(value)) {
-        PyErr_SetString(PyExc_TypeError, "a Value's _op must be a str");
+        PyObject *error = value == NULL ? PyObject_CallMethod(vg_errors, "not_deletable", "s", "_op")
+                                        : PyObject_CallMethod(vg_errors, "not_a_str", "sO", "_op", value);
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
         return -1;
     }
     int op = PyUnicode_GET_LENGTH(value) == 0 ? VG_OP_LEAF : vg_lookup_op(value);
@@ -1846,7 +1935,7 @@ node_get_local_grads(PyObject *o, void *closure)
     Node *self = (Node *)o;
     if ((self->flags & F_CUSTOM) && vg_has_closure(self)) {
         /* measured by running the closure once with grad 1, as the pure engine does */
-        PyObject *measured = vg_call_hook(vg_hook_closure_locals, o);
+        PyObject *measured = PyObject_CallMethod(o, "_closure_local_grads", NULL);
         if (measured == NULL)
             return NULL;
         PyObject *t = PySequence_Tuple(measured);
@@ -1933,7 +2022,11 @@ static int
 node_set_label(PyObject *o, PyObject *value, void *closure)
 {
     if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete a Value's label (set it to '')");
+        PyObject *error = PyObject_CallMethod(vg_errors, "not_deletable", "s", "label");
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
         return -1;
     }
     return vg_set_label((Node *)o, value);
@@ -1958,7 +2051,11 @@ node_set_grad_value(PyObject *o, PyObject *value, void *closure)
         return 0;
     }
     if (!IS_NODE(value)) {
-        PyErr_Format(PyExc_TypeError, "grad_value must be a Value or None, got %R", value);
+        PyObject *error = PyObject_CallMethod(vg_errors, "grad_value_not_a_value", "O", value);
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
         return -1;
     }
     Ext *ext = vg_ext(self);
@@ -1966,6 +2063,7 @@ node_set_grad_value(PyObject *o, PyObject *value, void *closure)
         return -1;
     Py_INCREF(value);
     Py_XSETREF(ext->grad_value, value);
+    self->grad = ((Node *)value)->data; /* grad is grad_value's float */
     vg_track(self);
     return vg_close_over(value);
 }
@@ -1986,31 +2084,19 @@ node_set_backward(PyObject *o, PyObject *value, void *closure)
 {
     Node *self = (Node *)o;
     if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete a node's _backward");
+        PyObject *error = PyObject_CallMethod(vg_errors, "not_deletable", "s", "_backward");
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
         return -1;
     }
-    if (!(self->flags & F_CUSTOM)) {
-        PyObject *op = node_get_op(o, NULL);
-        if (op == NULL)
-            return -1;
-        if (PyUnicode_GET_LENGTH(op) > 0)
-            PyErr_Format(PyExc_AttributeError,
-                         "%R: _backward can only be assigned on a node made with Value(data, _children, _op) (a custom op); "
-                         "this one was made by the operator %R",
-                         o, op);
-        else
-            PyErr_Format(PyExc_AttributeError,
-                         "%R: _backward can only be assigned on a node made with Value(data, _children, _op) (a custom op); "
-                         "this one was made by Value(data) as a leaf",
-                         o);
-        Py_DECREF(op);
-        return -1;
-    }
+    /* Any node takes a closure (micrograd's habit): it becomes the node's derivative; a leaf's is never run. */
     if (!PyCallable_Check(value)) {
-        PyObject *name = vg_type_name(value);
-        if (name != NULL) {
-            PyErr_Format(PyExc_TypeError, "%R: _backward must be a function of no arguments, got %U: %R", o, name, value);
-            Py_DECREF(name);
+        PyObject *error = PyObject_CallMethod(vg_errors, "not_callable", "OO", o, value);
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
         }
         return -1;
     }
@@ -2034,6 +2120,85 @@ node_set_backward(PyObject *o, PyObject *value, void *closure)
     return 0;
 }
 
+/* Attribute assignment as for any object; a node that now holds a __dict__ may be on a cycle
+ * through it, so it is tracked by the cycle collector from then on (with what a Value value reaches). */
+static int
+node_setattro(PyObject *o, PyObject *name, PyObject *value)
+{
+    if (PyObject_GenericSetAttr(o, name, value) < 0)
+        return -1;
+    Node *self = (Node *)o;
+    if (self->dict != NULL) {
+        vg_track(self);
+        if (value != NULL && IS_NODE(value) && vg_close_over(value) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* data and grad take a real number and store float(x), as the pure engine's setters do; anything
+ * else (a Value, complex, None, a str) raises autograd.errors.not_a_real, with the same words. */
+static int
+vg_assigned_float(PyObject *value, const char *what, double *out)
+{
+    if (value == NULL) {
+        PyObject *error = PyObject_CallMethod(vg_errors, "not_deletable", "s", what);
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
+        return -1;
+    }
+    if (PyFloat_CheckExact(value)) {
+        *out = PyFloat_AS_DOUBLE(value);
+        return 0;
+    }
+    int real = IS_NODE(value) ? 0 : PyObject_IsInstance(value, vg_real_abc);
+    if (real < 0)
+        return -1;
+    if (!real) {
+        PyObject *error = PyObject_CallMethod(vg_errors, "not_a_real", "sO", what, value);
+        if (error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+            Py_DECREF(error);
+        }
+        return -1;
+    }
+    *out = PyFloat_AsDouble(value);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static PyObject *
+node_get_data(PyObject *o, void *closure)
+{
+    return PyFloat_FromDouble(((Node *)o)->data);
+}
+
+static int
+node_set_data(PyObject *o, PyObject *value, void *closure)
+{
+    return vg_assigned_float(value, "data", &((Node *)o)->data);
+}
+
+static PyObject *
+node_get_grad(PyObject *o, void *closure)
+{
+    return PyFloat_FromDouble(((Node *)o)->grad);
+}
+
+/* Assigning grad (any value, 0.0 included) drops a grad_value from backward(create_graph=True):
+ * the two never disagree, and the old gradient graph is freed (issue 20.3). */
+static int
+node_set_grad(PyObject *o, PyObject *value, void *closure)
+{
+    Node *self = (Node *)o;
+    if (vg_assigned_float(value, "grad", &self->grad) < 0)
+        return -1;
+    if (self->flags & F_EXT)
+        Py_CLEAR(EXT(self)->grad_value);
+    return 0;
+}
+
 static PyObject *
 node_get_tracked(PyObject *o, void *closure)
 {
@@ -2041,10 +2206,12 @@ node_get_tracked(PyObject *o, void *closure)
 }
 
 static PyGetSetDef node_getset[] = {
+    {"data", node_get_data, node_set_data, "The value (a float; assigning takes any real number, as float(x)).", NULL},
+    {"grad", node_get_grad, node_set_grad, "d root / d self after backward() (a float; assigning drops grad_value).", NULL},
     {"parents", node_get_parents, NULL, "The inputs this node was computed from, in argument order (empty for a leaf).", NULL},
     {"_prev", node_get_prev, NULL, "The parents as a set, as in micrograd.", NULL},
     {"op", node_get_op, NULL, "The name of the rule that made this node ('' for a leaf, 'const' for a wrapped number).", NULL},
-    {"_op", node_get_op, node_set_op, "The op name, as in micrograd.", NULL},
+    {"_opname", node_get_op, node_set_op, "The op's name, writable (the base class's _op renames through it).", NULL},
     {"local_grads", node_get_local_grads, NULL, "d self / d parent for each parent, as computed at forward time.", NULL},
     {"is_leaf", node_get_is_leaf, NULL, "True for nodes with no parents: inputs, parameters and constants.", NULL},
     {"label", node_get_label, node_set_label, "A name for drawings and listings ('' when unnamed).", NULL},
@@ -2058,13 +2225,13 @@ static PyGetSetDef node_getset[] = {
     {"_local_n", node_get_local_n, NULL, "Stored local derivatives of an n-ary or custom node (else ()).", NULL},
     {"_closure", node_get_closure, NULL, "The _backward closure of a custom node, or None.", NULL},
     {"_is_custom", node_get_is_custom, NULL, "True for a node made by Value(data, _children, _op).", NULL},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, "Users' own attributes (never read by the engine).", NULL},
     {NULL},
 };
 
 static PyMemberDef node_members[] = {
-    {"data", T_DOUBLE, offsetof(Node, data), 0, "The value (a float)."},
-    {"grad", T_DOUBLE, offsetof(Node, grad), 0, "d root / d self after backward() (a float)."},
     {"__weaklistoffset__", T_PYSSIZET, offsetof(Node, weakreflist), READONLY, NULL},
+    {"__dictoffset__", T_PYSSIZET, offsetof(Node, dict), READONLY, NULL},
     {NULL},
 };
 
@@ -2090,12 +2257,15 @@ node_sizeof(PyObject *o, PyObject *Py_UNUSED(unused))
     return PyLong_FromSsize_t(size);
 }
 
+static PyObject *vg_make_node(PyObject *module, PyObject *args);
+
 static PyMethodDef node_methods[] = {
     {"backward", (PyCFunction)(void (*)(void))node_backward, METH_FASTCALL | METH_KEYWORDS,
      "Set grad of every node reachable from this one to d self / d node (create_graph=True: also grad_value)."},
     {"zero_grad", node_zero_grad, METH_NOARGS, "Reset grad (and grad_value) on this node and every node it was computed from."},
     {"_chain_rule_step", node_step_call, METH_NOARGS, "This node's own chain-rule step from its stored local derivatives."},
     {"__sizeof__", node_sizeof, METH_NOARGS, "Bytes of this node (without its GC header)."},
+    {"_from_parts", vg_make_node, METH_VARARGS | METH_STATIC, "A node of rule op with these parents and local derivatives: (op, parents, data, locals)."},
     VG_GENERATED_METHODS
     {NULL},
 };
@@ -2109,6 +2279,7 @@ static PyType_Slot node_slots[] = {
     {Py_tp_new, node_new},
     {Py_tp_init, node_init},
     {Py_tp_hash, node_hash},
+    {Py_tp_setattro, node_setattro},
     {Py_tp_getset, node_getset},
     {Py_tp_members, node_members},
     {Py_tp_methods, node_methods},
@@ -2315,21 +2486,42 @@ done:
 static PyObject *
 vg_configure(PyObject *module, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"grad_enabled", "float_helpers", "real", "create_graph_backward", "apply",
-                             "missing_backward", "custom_locals", "closure_locals", "pure_value", NULL};
-    PyObject *a, *b, *c, *d, *e, *f, *g, *h, *i;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOOO:_configure", kwlist, &a, &b, &c, &d, &e, &f, &g, &h, &i))
+    static char *kwlist[] = {"grad_enabled", "float_helpers", "real", "base", "errors", "apply", "custom_locals",
+                             "pure_value", NULL};
+    PyObject *a, *b, *c, *base, *errors, *e, *g, *i;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOO:_configure", kwlist, &a, &b, &c, &base, &errors, &e, &g, &i))
         return NULL;
-    Py_INCREF(i);
-    Py_XSETREF(vg_pure_value, i);
-    Py_INCREF(g);
-    Py_XSETREF(vg_hook_custom_locals, g);
-    Py_INCREF(h);
-    Py_XSETREF(vg_hook_closure_locals, h);
     if (!PyContextVar_CheckExact(a)) {
         PyErr_SetString(PyExc_TypeError, "_configure: grad_enabled must be a ContextVar");
         return NULL;
     }
+    if (NodeType == NULL) {
+        /* The type inherits the shared, slot-less base (autograd/base.py): repr, comparisons, copies. */
+        PyObject *bases = PyTuple_Pack(1, base);
+        if (bases == NULL)
+            return NULL;
+        NodeType = (PyTypeObject *)PyType_FromSpecWithBases(&node_spec, bases);
+        Py_DECREF(bases);
+        if (NodeType == NULL)
+            return NULL;
+        /* Error messages use tp_name: "'Value' object is not subscriptable", as the pure engine says. */
+        NodeType->tp_name = "Value";
+        /* CPython inherits tp_richcompare only with tp_hash, and ours hashes by address: take the
+         * base's comparisons (<, <=, >, >= on data; == by identity) explicitly. */
+        NodeType->tp_richcompare = ((PyTypeObject *)base)->tp_richcompare;
+        PyType_Modified(NodeType);
+        Py_INCREF(NodeType);
+        if (PyModule_AddObject(module, "Value", (PyObject *)NodeType) < 0) {
+            Py_DECREF(NodeType);
+            return NULL;
+        }
+    }
+    Py_INCREF(i);
+    Py_XSETREF(vg_pure_value, i);
+    Py_INCREF(g);
+    Py_XSETREF(vg_hook_custom_locals, g);
+    Py_INCREF(errors);
+    Py_XSETREF(vg_errors, errors);
     Py_INCREF(a);
     Py_XSETREF(vg_grad_enabled_var, a);
     vg_grad_version++;
@@ -2337,12 +2529,8 @@ vg_configure(PyObject *module, PyObject *args, PyObject *kwds)
     Py_XSETREF(vg_float_helpers, b);
     Py_INCREF(c);
     Py_XSETREF(vg_real_abc, c);
-    Py_INCREF(d);
-    Py_XSETREF(vg_hook_create_graph, d);
     Py_INCREF(e);
     Py_XSETREF(vg_hook_apply, e);
-    Py_INCREF(f);
-    Py_XSETREF(vg_hook_missing_backward, f);
     Py_RETURN_NONE;
 }
 
@@ -2432,14 +2620,7 @@ PyInit__core(void)
         Py_DECREF(index);
         vg_op_strings[i] = name;
     }
-    NodeType = (PyTypeObject *)PyType_FromSpec(&node_spec);
-    if (NodeType == NULL)
-        goto fail;
-    /* Error messages use tp_name: "'Value' object is not subscriptable", as the pure engine says. */
-    NodeType->tp_name = "Value";
-    Py_INCREF(NodeType);
-    if (PyModule_AddObject(module, "Value", (PyObject *)NodeType) < 0)
-        goto fail;
+    /* The Value type is made by _configure, once the shared base class it inherits exists. */
     if (PyModule_AddIntConstant(module, "NODE_BYTES", (long)SLOT_SIZE) < 0)
         goto fail;
     if (PyModule_AddStringConstant(module, "RULES_DIGEST", VG_RULES_DIGEST) < 0)

@@ -8,11 +8,13 @@ NODE_BYTES: int
 RULES_DIGEST: str
 
 class Value:
-    """The C engine's node; autograd.value.Value's interface (typed there)."""
+    """The C engine's node (made by ``_configure``, inheriting autograd.base.ValueBase); typed as autograd.node.Value."""
 
     data: float
     grad: float
-    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None: ...
+    def __init__(
+        self, data: float, _children: Iterable[Value] = (), _op: str | Iterable[float] = "", label: str = ""
+    ) -> None: ...
     def __getattr__(self, name: str) -> Any: ...
 
 def topological_order(root: Value) -> list[Value]: ...
@@ -25,11 +27,10 @@ def _configure(
     grad_enabled: ContextVar[bool],
     float_helpers: dict[str, Any],
     real: type,
-    create_graph_backward: Callable[[Any], None],
+    base: type,
+    errors: Any,
     apply: Callable[..., Any],
-    missing_backward: Callable[[Any], None],
-    custom_locals: Callable[[str, tuple[float, ...], float], tuple[float, ...] | None],
-    closure_locals: Callable[[Any], Any],
+    custom_locals: Callable[[str, tuple[float, ...], float], tuple[float, ...]],
     pure_value: Callable[..., Any],
 ) -> None: ...
 def memory_stats() -> dict[str, int]: ...

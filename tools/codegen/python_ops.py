@@ -46,7 +46,7 @@ _MODULE_DOC = '''"""``Value``'s operators and every rule's ``forward``/``local``
 Read ``Operators.__mul__`` to see what ``a * b`` does: it computes ``out`` with the rule's forward
 formula, makes a node holding ``out``, and, unless ``no_grad`` is on, records the two parents and
 the two local derivatives (the rule's ``local`` formulas, as numbers). ``Value`` inherits these
-methods; ``autograd.value.apply`` is the generic path they are an unrolled form of, and
+methods; ``autograd.recording.apply`` is the generic path they are an unrolled form of, and
 ``Value.backward`` is the loop that uses what they record.
 """
 '''
@@ -56,45 +56,54 @@ _BINARY = '''
         """Rule ``{name}``: {doc}."""
         left: Any = {left}
         right: Any = {right}
-        if {lifted}.__class__ is not Value:
-            {lifted} = _lift({lifted}, {qname})
-        {a} = left.data
-        {b} = right.data
+        if {lifted}.__class__ is not _node.Value:
+            {lifted} = _node.lift({lifted}, {qname})
+        {a} = left._data
+        {b} = right._data
         out = {forward}
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = left
             node._parent1 = right
-            node._op = {qname}
+            node._name = {qname}
             node._local0 = {local0}
             node._local1 = {local1}
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 '''
+
+_LIFT_RIGHT = """        if {lifted}.__class__ is not _node.Value:
+            {lifted} = _node.lift({lifted}, {qname})
+"""
+_NUMBER_EXPONENT = """        if right.__class__ is not _node.Value and not isinstance(right, _node.Value):
+            return _node.constant_power(left, right)
+"""
 
 _UNARY = '''
     def {method}(self) -> Value:
         """Rule ``{name}``: {doc}."""
         parent: Any = self
-        {x} = parent.data
+        {x} = parent._data
         out = {forward}
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if _grad_enabled():
+        node = _new(_node.Value)
+        node._data = out
+        node._grad = 0.0
+        node._label = ""
+        node._extra = None
+        if grad_enabled():
             node._parent0 = parent
             node._parent1 = None
-            node._op = {qname}
+            node._name = {qname}
             node._local0 = {local0}
         else:
             node._parent0 = None
-            node._op = ""
+            node._name = ""
         return node
 '''
 
@@ -163,8 +172,13 @@ def _methods(rule: Rule) -> str:
             continue
         reflected = i == 1  # ``2 - v`` calls v.__rsub__(2): the number is the left operand
         a, b = rule.inputs
+        binary = _BINARY
+        if method == "__pow__":
+            # ``x ** 2`` with a number exponent is a one-parent node of its own row (micrograd's '**2'),
+            # so no constant parent with a d/db that is nan for a negative base is ever recorded.
+            binary = binary.replace(_LIFT_RIGHT, _NUMBER_EXPONENT)
         out.append(
-            _BINARY.format(
+            binary.format(
                 method=method,
                 name=rule.name,
                 qname=_q(rule.name),
@@ -270,10 +284,14 @@ def _imports() -> str:
             ours.add(name)
     lines = [f"from {m} import {', '.join(sorted(names, key=_isort_key))}\n" for m, names in sorted(stdlib.items())]
     lines.append("\n")
+    # ``Value`` inherits ``Operators``, so autograd/node.py imports this module before it defines ``Value``:
+    # the methods read ``_node.Value`` and ``_node.lift`` when they run, by then both exist.
+    lines.append("from autograd import node as _node\n")
     if "rules" in ours:
         lines.append("from autograd import rules\n")
+    lines.append("from autograd.grad_mode import grad_enabled\n")
     lines.append(f"from autograd.rules import {', '.join(sorted(ours - {'rules'}, key=_isort_key))}\n")
-    lines.append("\nif TYPE_CHECKING:\n    from autograd.value import Value, _grad_enabled, _lift\n")
+    lines.append("\nif TYPE_CHECKING:\n    from autograd.node import Value\n")
     lines.append("\n# The float helpers the formulas call, under the names the formulas use.\n")
     lines.extend(sorted(renamed))
     return "".join(lines)
@@ -306,9 +324,7 @@ def generate() -> str:
         "\nfrom __future__ import annotations\n\n",
         _imports(),
         "\n",
-        "\n# ``Value``, ``_lift`` and ``_grad_enabled`` are bound by autograd/value.py once ``Value`` exists\n",
-        "# (it inherits the methods below, so it is made after this module).\n",
-        "_new = object.__new__\n\n",
+        "\n_new = object.__new__\n\n",
         f"#: The one-input rules.\nUnaryOp = {_literal(by_arity[1])}\n",
         f"#: The two-input rules.\nBinaryOp = {_literal(by_arity[2])}\n",
         f"#: The n-ary rules (any number of inputs).\nNaryOp = {_literal([r.name for r in RULES.values() if r.terms])}\n",
