@@ -122,6 +122,17 @@ static PyObject *vg_empty_str = NULL;
 #define VG_KEEP_EMPTY 32
 #define VG_TRACE_DOMAIN 0x76670000u
 
+/* Under AddressSanitizer (python3 dev.py sanitize) a free slot is poisoned, so reading a freed slab
+ * node is reported as a use-after-free, as it would be for memory from malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define VG_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define VG_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define VG_POISON(p, n) ((void)0)
+#define VG_UNPOISON(p, n) ((void)0)
+#endif
+
 typedef struct {
     char *mem;
     uint64_t free[SLAB_WORDS]; /* 1 bits are free slots */
@@ -193,6 +204,7 @@ slab_create(void)
     memset(slab->free, 0xff, sizeof(slab->free));
     slab->nfree = SLAB_SLOTS;
     slab->hint = 0;
+    VG_POISON(slab->mem, SLAB_BYTES);
     vg_slabs[index] = slab;
     vg_live_slabs++;
     vg_empty++;
@@ -203,6 +215,7 @@ static void
 slab_release(Py_ssize_t index)
 {
     Slab *slab = vg_slabs[index];
+    VG_UNPOISON(slab->mem, SLAB_BYTES); /* the next map at this address may be anyone's */
     slab_unmap(slab->mem);
     PyMem_RawFree(slab);
     vg_slabs[index] = NULL;
@@ -236,6 +249,7 @@ slab_alloc_slow(void)
     if (slab->nfree-- == SLAB_SLOTS)
         vg_empty--;
     Node *node = (Node *)(slab->mem + (size_t)(w * 64 + bit) * SLOT_SIZE + VG_GC_HEAD);
+    VG_UNPOISON((char *)node - VG_GC_HEAD, SLOT_SIZE);
     node->slab = (uint16_t)(s + 1);
     vg_live_nodes++;
     return node;
@@ -256,6 +270,7 @@ slab_alloc(void)
                 slab->nfree--;
                 size_t index = (size_t)(slab->hint * 64 + bit);
                 Node *node = (Node *)(slab->mem + index * SLOT_SIZE + VG_GC_HEAD);
+                VG_UNPOISON((char *)node - VG_GC_HEAD, SLOT_SIZE);
                 /* The next nodes usually take the next slots: start fetching those lines for writing
                  * now (a freed graph's memory is out in the last-level cache). */
                 if (index + 4 < SLAB_SLOTS)
@@ -275,6 +290,7 @@ slab_free(Node *node)
     Py_ssize_t s = node->slab - 1;
     Slab *slab = vg_slabs[s];
     size_t i = (size_t)((char *)node - VG_GC_HEAD - slab->mem) / SLOT_SIZE;
+    VG_POISON((char *)node - VG_GC_HEAD, SLOT_SIZE);
     int w = (int)(i / 64);
     slab->free[w] |= (uint64_t)1 << (i % 64);
     if (w < slab->hint)
@@ -656,12 +672,12 @@ vg_new(double data, int op)
 {
     Node *node = slab_alloc();
     if (node == NULL) {
-        /* Out of slabs: an ordinary Python allocation (tracked by default; untrack it). */
+        /* Out of slabs: an ordinary Python allocation, left tracked (so vg_clear_marks finds it). */
         node = (Node *)PyType_GenericAlloc(NodeType, 0);
         if (node == NULL)
             return NULL;
-        PyObject_GC_UnTrack((PyObject *)node);
         node->slab = 0;
+        node->flags = F_TRACKED;
     }
     else {
         /* Every field written once, instead of a memset and PyObject_Init: an untracked object's
@@ -1018,27 +1034,64 @@ vg_free_walk_buffers(void)
     }
 }
 
+/* The largest mark a walk may write; python3 dev.py sanitize builds with a small one
+ * (VALUEGRAD_EPOCH_LIMIT, read by setup.py) so its test runs wrap the mark many times. */
+#ifndef VG_EPOCH_LIMIT
+#define VG_EPOCH_LIMIT UINT32_MAX
+#endif
 static uint32_t vg_epoch = 0;
+
+/* Set every node's mark to 0, which no epoch uses: slab nodes by their slabs' bitmaps, and the
+ * nodes Python allocated (subclass instances, and nodes made when the slabs ran out) through
+ * gc.get_objects(): those are always tracked by the collector for this reason. The list comes
+ * first because making it can run Python code (a collection, finalizers, even a nested walk);
+ * everything after it is plain C. */
+static int
+vg_clear_marks(void)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *objects = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
+    Py_XDECREF(gc);
+    if (objects == NULL || !PyList_Check(objects)) {
+        Py_XDECREF(objects);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "valuegrad native: gc.get_objects() did not give a list");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); i++) {
+        PyObject *o = PyList_GET_ITEM(objects, i);
+        if (IS_NODE(o))
+            ((Node *)o)->mark = 0;
+    }
+    for (Py_ssize_t s = 0; s < vg_nslabs; s++) {
+        Slab *slab = vg_slabs[s];
+        if (slab == NULL)
+            continue;
+        for (int w = 0; w < SLAB_WORDS; w++) {
+            for (uint64_t used = ~slab->free[w]; used != 0; used &= used - 1) {
+                int i = w * 64 + __builtin_ctzll(used);
+                ((Node *)(slab->mem + (size_t)i * SLOT_SIZE + VG_GC_HEAD))->mark = 0;
+            }
+        }
+    }
+    vg_epoch = 0;
+    Py_DECREF(objects); /* may free nodes: after the marks, which it cannot disturb */
+    return 0;
+}
 
 /* Each walk takes two epochs, E and E + 1. A visited node is marked E + 1 if it is a leaf and E if
  * not; backward then moves an interior node to E + 1 when its grad receives its first contribution
- * (see vg_accumulate). So "visited" is mark - E <= 1. Returns E. */
-static uint32_t
-vg_next_epoch(void)
+ * (see vg_accumulate). So "visited" is mark - E <= 1. When E + 1 would pass VG_EPOCH_LIMIT (after
+ * 2**31 walks), every mark is cleared first, so an old mark can never equal a new epoch. Sets *epoch
+ * to E; -1 with an exception set if the clearing failed. */
+static int
+vg_next_epoch(uint32_t *epoch)
 {
-    if (vg_epoch >= UINT32_MAX - 2) {
-        /* 2**31 walks: clear every mark once so an old mark can never equal a new epoch. */
-        for (Py_ssize_t s = 0; s < vg_nslabs; s++) {
-            Slab *slab = vg_slabs[s];
-            if (slab == NULL)
-                continue;
-            for (int i = 0; i < SLAB_SLOTS; i++)
-                ((Node *)(slab->mem + (size_t)i * SLOT_SIZE + VG_GC_HEAD))->mark = 0;
-        }
-        vg_epoch = 0;
-    }
+    if (vg_epoch > VG_EPOCH_LIMIT - 2 && vg_clear_marks() < 0)
+        return -1;
     vg_epoch += 2;
-    return vg_epoch - 1;
+    *epoch = vg_epoch - 1;
+    return 0;
 }
 
 #define VISITED(node, epoch) ((uint32_t)((node)->mark - (epoch)) <= 1u)
@@ -1107,7 +1160,9 @@ walk_grow(NodeVec *order, Py_ssize_t *top)
 static int
 vg_walk_ex(Node *root, int include_leaves, NodeVec *order, int *custom)
 {
-    uint32_t epoch = vg_next_epoch();
+    uint32_t epoch;
+    if (vg_next_epoch(&epoch) < 0)
+        return -1;
     Py_ssize_t top = order->cap; /* frames are items[top:cap], the order items[0:len] */
     uintptr_t *frames;
     if (top - order->len < 2 && walk_grow(order, &top) < 0)
@@ -2443,6 +2498,8 @@ PyInit__core(void)
     if (PyModule_AddIntConstant(module, "NODE_BYTES", (long)SLOT_SIZE) < 0)
         goto fail;
     if (PyModule_AddStringConstant(module, "RULES_DIGEST", VG_RULES_DIGEST) < 0)
+        goto fail;
+    if (PyModule_AddObject(module, "EPOCH_LIMIT", PyLong_FromUnsignedLong(VG_EPOCH_LIMIT)) < 0)
         goto fail;
     return module;
 fail:
