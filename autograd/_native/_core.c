@@ -81,6 +81,7 @@ typedef struct {
     Py_ssize_t nlocals;    /* F_NARY: number of stored local derivatives (0 for custom nodes) */
     PyObject **parents;
     double *locals;
+    PyObject *parents_tuple; /* F_NARY: the .parents tuple once asked for (O(1) per access after) */
 } Ext;
 
 static PyTypeObject *NodeType = NULL;
@@ -394,12 +395,14 @@ vg_delegate(const char *name, int nargs, double a, double b, double c)
         return Py_NAN;
     }
     PyObject *result = NULL;
+    Py_INCREF(fn); /* borrowed from a dict that the helper's own code could change */
     if (nargs == 1)
         result = PyObject_CallFunction(fn, "d", a);
     else if (nargs == 2)
         result = PyObject_CallFunction(fn, "dd", a, b);
     else
         result = PyObject_CallFunction(fn, "ddd", a, b, c);
+    Py_DECREF(fn);
     if (result == NULL) {
         vg_failed = 1;
         return Py_NAN;
@@ -1278,12 +1281,16 @@ vg_topological_order(PyObject *module, PyObject *root)
         vec_release(&order);
         return NULL;
     }
+    /* Own every node before making the list: allocating it can run the cycle collector, whose
+     * finalizers can cut the graph and free nodes the walk only borrowed. */
+    for (Py_ssize_t i = 0; i < order.len; i++)
+        Py_INCREF(order.items[i]);
     PyObject *list = PyList_New(order.len);
-    if (list != NULL) {
-        for (Py_ssize_t i = 0; i < order.len; i++) {
-            Py_INCREF(order.items[i]);
+    for (Py_ssize_t i = 0; i < order.len; i++) {
+        if (list != NULL)
             PyList_SET_ITEM(list, i, (PyObject *)order.items[i]);
-        }
+        else
+            Py_DECREF(order.items[i]);
     }
     vec_release(&order);
     return list;
@@ -1348,7 +1355,10 @@ static int
 vg_custom_step(Node *node)
 {
     if (vg_has_closure(node)) {
-        PyObject *r = PyObject_CallNoArgs(EXT(node)->backward);
+        PyObject *closure = EXT(node)->backward;
+        Py_INCREF(closure); /* it may assign the node a new _backward (or re-initialise it) while it runs */
+        PyObject *r = PyObject_CallNoArgs(closure);
+        Py_DECREF(closure);
         Py_XDECREF(r);
         return r == NULL ? -1 : 0;
     }
@@ -1460,15 +1470,18 @@ node_zero_grad(PyObject *self, PyObject *Py_UNUSED(unused))
             Ext *ext = EXT(node);
             PyObject *old = ext->grad_value;
             ext->grad_value = NULL;
-            Py_XDECREF(old);
             /* A leaf holding nothing but floats and a str label cannot be on a cycle: stop
-             * tracking it, so graphs built on it after a create_graph backward are untracked again. */
+             * tracking it, so graphs built on it after a create_graph backward are untracked again
+             * (not a node Python allocated: those stay tracked, see vg_clear_marks). */
             if (node->p0 == NULL && !(node->flags & F_NARY) && ext->backward == NULL &&
                 (ext->label == NULL || PyUnicode_CheckExact(ext->label)) && Py_TYPE(node) == NodeType &&
-                (node->flags & F_TRACKED)) {
+                node->slab != 0 && (node->flags & F_TRACKED)) {
                 PyObject_GC_UnTrack((PyObject *)node);
                 node->flags &= (uint8_t)~(F_TRACKED | F_CLOSED);
             }
+            /* Last: dropping the old gradient can run Python code (a weakref callback, a finalizer)
+             * that re-initialises this node and frees ext. The next nodes are owned and re-read. */
+            Py_XDECREF(old);
         }
     }
     for (Py_ssize_t i = 0; i < order.len; i++)
@@ -1514,6 +1527,7 @@ node_dealloc(PyObject *o)
     PyObject *p0 = self->p0;
     if (self->flags & F_EXT) {
         Ext *ext = EXT(self);
+        Py_XDECREF(ext->parents_tuple); /* first: ext->parents still hold its items, so it frees none */
         if (self->flags & F_NARY)
             for (Py_ssize_t i = 0; i < ext->n; i++)
                 vg_release(ext->parents[i]);
@@ -1547,6 +1561,7 @@ node_traverse(PyObject *o, visitproc visit, void *arg)
         if (self->flags & F_NARY)
             for (Py_ssize_t i = 0; i < ext->n; i++)
                 Py_VISIT(ext->parents[i]);
+        Py_VISIT(ext->parents_tuple);
         Py_VISIT(ext->p1);
         Py_VISIT(ext->label);
         Py_VISIT(ext->grad_value);
@@ -1606,6 +1621,7 @@ vg_clear_parents(Node *self)
 {
     if (self->flags & F_NARY) {
         Ext *ext = EXT(self);
+        Py_CLEAR(ext->parents_tuple); /* first: ext->parents still hold its items, so it frees none */
         for (Py_ssize_t i = 0; i < ext->n; i++)
             vg_release(ext->parents[i]);
         Ext *fresh = (Ext *)PyMem_Calloc(1, sizeof(Ext));
@@ -1815,25 +1831,51 @@ node_init_checked(PyObject *o, PyObject *args, PyObject *kwds)
 
 /* ---- attributes ---- */
 
+/* Making a tuple can run the cycle collector, and its finalizers can re-initialise this node
+ * (freeing its parents and side block): so two parents are owned before the tuple is made, and a
+ * wide node's are read after it is made, from the node as it is then. A wide node keeps its tuple,
+ * so walkers asking for .parents node by node pay O(1) per access, as in the pure engine. */
 static PyObject *
 node_get_parents(PyObject *o, void *closure)
 {
     Node *self = (Node *)o;
-    if (self->flags & F_NARY) {
-        Ext *ext = EXT(self);
-        PyObject *t = PyTuple_New(ext->n);
+    while (self->flags & F_NARY) {
+        if (EXT(self)->parents_tuple != NULL) {
+            Py_INCREF(EXT(self)->parents_tuple);
+            return EXT(self)->parents_tuple;
+        }
+        Py_ssize_t n = EXT(self)->n;
+        PyObject *t = PyTuple_New(n);
         if (t == NULL)
             return NULL;
-        for (Py_ssize_t i = 0; i < ext->n; i++) {
+        if (!(self->flags & F_NARY) || EXT(self)->n != n || EXT(self)->parents_tuple != NULL) {
+            Py_DECREF(t); /* the node changed while the tuple was made: look again */
+            continue;
+        }
+        Ext *ext = EXT(self);
+        for (Py_ssize_t i = 0; i < n; i++) {
             Py_INCREF(ext->parents[i]);
             PyTuple_SET_ITEM(t, i, ext->parents[i]);
         }
+        Py_INCREF(t);
+        ext->parents_tuple = t;
         return t;
     }
     if (self->p0 == NULL)
         return PyTuple_New(0);
-    PyObject *second = P1(self);
-    return second ? PyTuple_Pack(2, self->p0, second) : PyTuple_Pack(1, self->p0);
+    PyObject *first = self->p0, *second = P1(self);
+    Py_INCREF(first);
+    Py_XINCREF(second);
+    PyObject *t = PyTuple_New(second ? 2 : 1);
+    if (t == NULL) {
+        Py_DECREF(first);
+        Py_XDECREF(second);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, first);
+    if (second)
+        PyTuple_SET_ITEM(t, 1, second);
+    return t;
 }
 
 static PyObject *
@@ -1856,20 +1898,31 @@ node_get_op(PyObject *o, void *closure)
     return name;
 }
 
+/* A wide node's stored local derivatives, read (like its parents) after the tuple is made. */
 static PyObject *
 vg_locals_tuple(Node *self)
 {
-    Ext *ext = EXT(self);
-    PyObject *t = PyTuple_New(ext->nlocals);
-    for (Py_ssize_t i = 0; t != NULL && i < ext->nlocals; i++) {
-        PyObject *f = PyFloat_FromDouble(ext->locals[i]);
-        if (f == NULL) {
-            Py_CLEAR(t);
-            break;
+    for (;;) {
+        if (!(self->flags & F_NARY))
+            return PyTuple_New(0);
+        Py_ssize_t n = EXT(self)->nlocals;
+        PyObject *t = PyTuple_New(n);
+        if (t == NULL)
+            return NULL;
+        if (!(self->flags & F_NARY) || EXT(self)->nlocals != n) {
+            Py_DECREF(t); /* re-initialised while the tuple was made */
+            continue;
         }
-        PyTuple_SET_ITEM(t, i, f);
+        for (Py_ssize_t i = 0; i < n; i++) { /* floats are not tracked: making one runs no Python code */
+            PyObject *f = PyFloat_FromDouble(EXT(self)->locals[i]);
+            if (f == NULL) {
+                Py_DECREF(t);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(t, i, f);
+        }
+        return t;
     }
-    return t;
 }
 
 /* ``node._op = name``: writable as the pure engine's slot is (it renames the op; derivatives stay). */
@@ -2183,19 +2236,52 @@ static PyType_Spec node_spec = {
 /* Module functions                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Lift every item of a sequence into out[] (new references). */
+/* Lift, in place, items[] (references owned by the caller) into nodes. Converting a number can run
+ * Python code (a __class__ property, __float__, __index__) that edits whatever list the items came
+ * from, so callers snapshot sequences first (vg_snapshot) and nothing here reads anyone else's
+ * memory. On failure every reference in items[] is dropped. */
 static int
-vg_lift_all(PyObject *const *items, Py_ssize_t n, int op, PyObject **out)
+vg_lift_all(PyObject **items, Py_ssize_t n, int op)
 {
     for (Py_ssize_t i = 0; i < n; i++) {
-        out[i] = vg_lift(items[i], op);
-        if (out[i] == NULL) {
-            while (i-- > 0)
-                Py_DECREF(out[i]);
+        if (IS_NODE(items[i]))
+            continue;
+        PyObject *node = vg_lift(items[i], op);
+        PyObject *item = items[i];
+        items[i] = node;
+        Py_DECREF(item);
+        if (node == NULL) {
+            for (Py_ssize_t j = 0; j < n; j++)
+                Py_XDECREF(items[j]);
             return -1;
         }
     }
     return 0;
+}
+
+/* Own references to an iterable's items, in a new PyMem array with room for ``extra`` more: a
+ * snapshot, so converting them later cannot be disturbed by code that edits the original. */
+static PyObject **
+vg_snapshot(PyObject *iterable, const char *message, Py_ssize_t extra, Py_ssize_t *n)
+{
+    PyObject *seq = PySequence_Fast(iterable, message);
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = (PyObject **)PyMem_Malloc((size_t)(len + extra > 0 ? len + extra : 1) * sizeof(PyObject *));
+    if (items == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    PyObject **from = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        items[i] = from[i];
+        Py_INCREF(items[i]);
+    }
+    Py_DECREF(seq);
+    *n = len;
+    return items;
 }
 
 static PyObject *
@@ -2234,7 +2320,11 @@ vg_apply(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (parents == NULL)
         return PyErr_NoMemory();
     PyObject *result = NULL;
-    if (vg_lift_all(args + 1, n, op, parents) == 0)
+    for (Py_ssize_t i = 0; i < n; i++) {
+        parents[i] = args[i + 1];
+        Py_INCREF(parents[i]);
+    }
+    if (vg_lift_all(parents, n, op) == 0)
         result = vg_apply_nary(op, parents, n);
     PyMem_Free(parents);
     return result;
@@ -2243,18 +2333,14 @@ vg_apply(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 vg_vsum(PyObject *module, PyObject *values)
 {
-    PyObject *seq = PySequence_Fast(values, "vsum: expected an iterable of Values or numbers");
-    if (seq == NULL)
-        return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **parents = (PyObject **)PyMem_Malloc((size_t)(n ? n : 1) * sizeof(PyObject *));
-    PyObject *result = NULL;
+    Py_ssize_t n = 0;
+    PyObject **parents = vg_snapshot(values, "vsum: expected an iterable of Values or numbers", 0, &n);
     if (parents == NULL)
-        PyErr_NoMemory();
-    else if (vg_lift_all(PySequence_Fast_ITEMS(seq), n, VG_OP_SUM, parents) == 0)
+        return NULL;
+    PyObject *result = NULL;
+    if (vg_lift_all(parents, n, VG_OP_SUM) == 0)
         result = vg_apply_nary(VG_OP_SUM, parents, n);
     PyMem_Free(parents);
-    Py_DECREF(seq);
     return result;
 }
 
@@ -2265,48 +2351,44 @@ vg_dot(PyObject *module, PyObject *args, PyObject *kwds)
     PyObject *weights, *inputs, *bias = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:dot", kwlist, &weights, &inputs, &bias))
         return NULL;
-    PyObject *ws = PySequence_Fast(weights, "dot: weights must be iterable");
-    if (ws == NULL)
+    /* Snapshots of both lists, then one array (*ws, *xs, bias) lifted in the pure engine's order. */
+    Py_ssize_t nw = 0, nx = 0;
+    PyObject **parents = vg_snapshot(weights, "dot: weights must be iterable", 0, &nw);
+    if (parents == NULL)
         return NULL;
-    PyObject *xs = PySequence_Fast(inputs, "dot: inputs must be iterable");
-    if (xs == NULL) {
-        Py_DECREF(ws);
-        return NULL;
-    }
-    Py_ssize_t nw = PySequence_Fast_GET_SIZE(ws), nx = PySequence_Fast_GET_SIZE(xs);
+    PyObject **xs = vg_snapshot(inputs, "dot: inputs must be iterable", 0, &nx);
     PyObject *result = NULL;
-    if (nw != nx) {
+    PyObject **grown = NULL;
+    if (xs != NULL && nw != nx)
         PyErr_Format(PyExc_ValueError, "dot: %zd weights but %zd inputs", nw, nx);
-        goto done;
+    else if (xs != NULL)
+        grown = (PyObject **)PyMem_Realloc(parents, (size_t)(2 * nw + 1) * sizeof(PyObject *));
+    if (grown == NULL) {
+        if (xs != NULL && nw == nx)
+            PyErr_NoMemory();
+        for (Py_ssize_t i = 0; i < nw; i++)
+            Py_DECREF(parents[i]);
+        for (Py_ssize_t i = 0; xs != NULL && i < nx; i++)
+            Py_DECREF(xs[i]);
+        PyMem_Free(parents);
+        PyMem_Free(xs);
+        return NULL;
     }
+    parents = grown;
+    memcpy(parents + nw, xs, (size_t)nx * sizeof(PyObject *)); /* the references move */
+    PyMem_Free(xs);
     Py_ssize_t n = 2 * nw + 1;
-    PyObject **parents = (PyObject **)PyMem_Malloc((size_t)n * sizeof(PyObject *));
-    if (parents == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    parents[n - 1] = bias ? bias : PyFloat_FromDouble(0.0);
+    if (bias)
+        Py_INCREF(bias);
+    if (parents[n - 1] == NULL) {
+        for (Py_ssize_t i = 0; i < n - 1; i++)
+            Py_DECREF(parents[i]);
     }
-    if (vg_lift_all(PySequence_Fast_ITEMS(ws), nw, VG_OP_DOT, parents) == 0) {
-        if (vg_lift_all(PySequence_Fast_ITEMS(xs), nx, VG_OP_DOT, parents + nw) == 0) {
-            PyObject *zero = bias ? NULL : PyFloat_FromDouble(0.0);
-            parents[n - 1] = vg_lift(bias ? bias : zero, VG_OP_DOT);
-            Py_XDECREF(zero);
-            if (parents[n - 1] != NULL) {
-                result = vg_apply_nary(VG_OP_DOT, parents, n);
-            }
-            else {
-                for (Py_ssize_t i = 0; i < n - 1; i++)
-                    Py_DECREF(parents[i]);
-            }
-        }
-        else {
-            for (Py_ssize_t i = 0; i < nw; i++)
-                Py_DECREF(parents[i]);
-        }
+    else if (vg_lift_all(parents, n, VG_OP_DOT) == 0) {
+        result = vg_apply_nary(VG_OP_DOT, parents, n);
     }
     PyMem_Free(parents);
-done:
-    Py_DECREF(ws);
-    Py_DECREF(xs);
     return result;
 }
 
