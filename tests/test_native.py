@@ -408,7 +408,7 @@ def test_parents_survives_a_finalizer_that_reinitialises_the_node() -> None:
     got = two.parents
     assert got == () or [p.data for p in got] == [1.0, 2.0]
     assert two.parents == ()
-    wide = vsum([Value(float(i)) for i in range(5)])
+    wide = Value(10.0, tuple(Value(float(i)) for i in range(5)), "custom")  # a wide node, as vsum's
     _collect_at_the_next_allocation(lambda: wide.__init__(0.0))
     got = wide.parents
     assert got == () or [p.data for p in got] == [0.0, 1.0, 2.0, 3.0, 4.0]
@@ -419,10 +419,63 @@ def test_zero_grad_survives_a_weakref_callback_that_reinitialises_the_node() -> 
     """zero_grad drops a node's grad_value; its weakref callback re-initialising that node no longer
     leaves zero_grad reading the node's freed side block (was a use-after-free)."""
     x = Value(1.0)
-    node = vsum([x, x, 2.0])
+    node = Value(4.0, (x, x, Value(2.0)), "custom")  # its parents live in the side block
     gradient = Value(5.0)
-    node.grad_value = gradient
+    node._grad_value = gradient
     probe = weakref.ref(gradient, lambda _: node.__init__(7.0))
     del gradient
     node.zero_grad()
-    assert probe() is None and node.is_leaf and node.data == 7.0 and node.grad == 0.0 and node.grad_value is None
+    assert probe() is None and node.is_leaf and node.data == 7.0 and node.grad == 0.0
+
+
+# ------------------------------------------------------------------------------------------ the visit mark
+
+
+def _epoch_limit() -> int:
+    if autograd.BACKEND != "native":
+        return 0
+    from autograd._native import _core
+
+    return int(_core.EPOCH_LIMIT)
+
+
+@native_only
+@pytest.mark.skipif(
+    not 0 < _epoch_limit() <= 100_000,
+    reason="needs the C engine built with a short visit-mark period: python3 dev.py sanitize builds one (VALUEGRAD_EPOCH_LIMIT)",
+)
+def test_the_visit_mark_never_wraps_into_a_wrong_answer() -> None:
+    """Across many wraps of the walks' mark, no node (slab, subclass) keeps a stale mark that skips it: every
+    gradient is -1.0, never 0.0. Nodes are revisited after every gap from 1 to past the period, so some
+    revisit lands exactly one period after the node's last walk, where a stale mark would look fresh."""
+
+    class Sub(Value):
+        pass
+
+    count = _epoch_limit() // 2 + 2  # walks per period <= limit / 2: gaps 1 .. 2 * count cover it
+
+    def gradient(leaf: Value) -> float:
+        leaf.grad = 0.0
+        (leaf * -1.0).backward()  # one walk
+        return leaf.grad
+
+    for extra_walk in (False, True):
+        leaves = [Sub(1.0) if i % 2 else Value(1.0) for i in range(count)]
+        assert all(gradient(leaf) == -1.0 for leaf in leaves)
+        if extra_walk:  # shifts every gap by one: odd gaps, then even ones
+            topological_order(Value(0.0))
+        wrong = [i for i, leaf in enumerate(reversed(leaves)) if gradient(leaf) != -1.0]
+        assert not wrong, f"{len(wrong)} nodes skipped after the mark wrapped"
+
+
+def test_parents_of_a_wide_node_is_one_tuple_asked_for_again() -> None:
+    """.parents of a node with 10**4 parents is the same tuple on every access (O(1), as in the pure engine)."""
+    leaves = [Value(float(i)) for i in range(10_000)]
+    wide = vsum(leaves)
+    first = wide.parents
+    assert all(wide.parents is first for _ in range(1000))
+    assert list(first) == leaves and wide.local_grads == (1.0,) * 10_000
+    custom = Value(1.0, tuple(leaves), "custom")
+    assert custom.parents is custom.parents
+    custom.__init__(1.0)  # re-initialising drops the kept tuple with the parents
+    assert custom.parents == () and custom.is_leaf
