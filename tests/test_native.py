@@ -445,27 +445,32 @@ def _epoch_limit() -> int:
     reason="needs the C engine built with a short visit-mark period: python3 dev.py sanitize builds one (VALUEGRAD_EPOCH_LIMIT)",
 )
 def test_the_visit_mark_never_wraps_into_a_wrong_answer() -> None:
-    """Across many wraps of the walks' mark, no node (slab, subclass) keeps a stale mark that skips it: every
-    gradient is -1.0, never 0.0. Nodes are revisited after every gap from 1 to past the period, so some
-    revisit lands exactly one period after the node's last walk, where a stale mark would look fresh."""
+    """Across many wraps of the walks' mark, no interior node (from the slabs, or a subclass instance)
+    keeps a stale mark that makes backward skip it: every gradient is -1.0, never 0.0. Each node is
+    walked again after every gap from 1 to past the period, so some revisit lands exactly one period
+    after its last walk, where a stale mark would look like this walk's."""
 
     class Sub(Value):
         pass
 
     count = _epoch_limit() // 2 + 2  # walks per period <= limit / 2: gaps 1 .. 2 * count cover it
 
-    def gradient(leaf: Value) -> float:
+    def interior(kind: type[Value]) -> tuple[Value, Value]:
+        leaf = Value(1.0)
+        return leaf, (leaf * -1.0 if kind is Value else kind(-1.0, (leaf,), "neg"))
+
+    def gradient(leaf: Value, node: Value) -> float:
         leaf.grad = 0.0
-        (leaf * -1.0).backward()  # one walk
+        (node * 1.0).backward()  # one walk, through the kept interior node
         return leaf.grad
 
-    for extra_walk in (False, True):
-        leaves = [Sub(1.0) if i % 2 else Value(1.0) for i in range(count)]
-        assert all(gradient(leaf) == -1.0 for leaf in leaves)
+    for kind, extra_walk in [(kind, extra) for kind in (Value, Sub) for extra in (False, True)]:
+        pairs = [interior(kind) for _ in range(count)]
+        assert all(gradient(*pair) == -1.0 for pair in pairs)
         if extra_walk:  # shifts every gap by one: odd gaps, then even ones
             topological_order(Value(0.0))
-        wrong = [i for i, leaf in enumerate(reversed(leaves)) if gradient(leaf) != -1.0]
-        assert not wrong, f"{len(wrong)} nodes skipped after the mark wrapped"
+        wrong = [i for i, pair in enumerate(reversed(pairs)) if gradient(*pair) != -1.0]
+        assert not wrong, f"{len(wrong)} {kind.__name__} nodes skipped after the mark wrapped"
 
 
 def test_parents_of_a_wide_node_is_one_tuple_asked_for_again() -> None:
