@@ -436,32 +436,6 @@ vg_truediv(double a, double b)
     return a / b;
 }
 
-/* Python's float a ** b: the C pow where Python gives the same, Python itself otherwise. */
-static double
-vg_fpow(double a, double b)
-{
-    if (a > 0.0 && Py_IS_FINITE(a) && Py_IS_FINITE(b)) {
-        double r = pow(a, b);
-        if (Py_IS_FINITE(r))
-            return r;
-    }
-    if (vg_failed)
-        return Py_NAN;
-    PyObject *x = PyFloat_FromDouble(a), *y = PyFloat_FromDouble(b);
-    PyObject *r = (x && y) ? PyNumber_Power(x, y, Py_None) : NULL;
-    Py_XDECREF(x);
-    Py_XDECREF(y);
-    double value = Py_NAN;
-    if (r != NULL && PyFloat_Check(r))
-        value = PyFloat_AS_DOUBLE(r);
-    else if (r != NULL)
-        PyErr_Format(PyExc_ValueError, "%R ** %R has no real result", x, y);
-    Py_XDECREF(r);
-    if (PyErr_Occurred())
-        vg_failed = 1;
-    return value;
-}
-
 static int
 vg_is_integer(double x)
 {
@@ -554,7 +528,13 @@ vg_h_pow_base_derivative(double a, double b, double out)
         return vg_delegate("pow_base_derivative", 3, a, b, out);
     if (a == 0.0)
         return b == 1.0 ? 1.0 : ((0.0 < b && b < 1.0) ? Py_HUGE_VAL : 0.0);
-    return b * vg_fpow(a, b - 1.0);
+    if (a > 0.0) {
+        double r = pow(a, b - 1.0);
+        if (Py_IS_FINITE(r))
+            return b * r;
+    }
+    /* A negative base, or a ** (b - 1) past the largest float: the Python helper decides (+-inf there). */
+    return vg_delegate("pow_base_derivative", 3, a, b, out);
 }
 
 static double
