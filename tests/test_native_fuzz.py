@@ -18,6 +18,7 @@ them, relabels them, gives them a gradient Value and starts walks of its own.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import operator
@@ -100,7 +101,8 @@ class Program:
         """A hook, drawn now. Programs compared across engines get idempotent hooks (each engine may run one
         a different number of times: the pure engine reads ``__class__`` twice)."""
         rng = self.rng
-        kinds = ["clear", "overwrite", "collect"] + (["append", "reinit", "drop", "label", "grad_value", "walk"] if self.hostile else [])
+        graph_edits = ["append", "reinit", "drop", "label", "grad_value", "walk"]
+        kinds = ["clear", "overwrite", "collect"] + (graph_edits if self.hostile else [])
         kind = rng.choice(kinds)
         slot, number = rng.randrange(8), rng.uniform(-3, 3)
         fresh = [self.Value(number), self.Value(-number)]
@@ -161,10 +163,8 @@ class Program:
         action = self.action()
 
         def hook() -> None:  # Python prints and ignores errors in finalizers and callbacks: keep quiet
-            try:
+            with contextlib.suppress(ArithmeticError, ValueError, TypeError, RuntimeError):
                 action()
-            except (ArithmeticError, ValueError, TypeError, RuntimeError):
-                pass
 
         if self.rng.random() < 0.5:
             gc.disable()
@@ -270,7 +270,7 @@ class Program:
             total = parents[-1].data
             for w, x in zip(parents[:n], parents[n : 2 * n]):
                 total += w.data * x.data
-        assert math.isnan(total) and math.isnan(out.data) or total == out.data, (total, out.data)
+        assert (math.isnan(total) and math.isnan(out.data)) or total == out.data, (total, out.data)
 
     def check_order(self, order: list[Any]) -> None:
         """topological_order gives live nodes, each once."""

@@ -6,6 +6,7 @@ from typing import Any
 
 NODE_BYTES: int
 RULES_DIGEST: str
+EPOCH_LIMIT: int
 
 class Value:
     """The C engine's node; autograd.value.Value's interface (typed there)."""
