@@ -22,17 +22,22 @@ import contextlib
 import gc
 import math
 import operator
+import os
 import random
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
 from autograd._native import pure_value_module
+
+#: ``python3 dev.py sanitize`` asks for more examples than the profile's (``VALUEGRAD_FUZZ_EXAMPLES``).
+_REQUESTED = os.environ.get("VALUEGRAD_FUZZ_EXAMPLES")
+EXAMPLES = settings(max_examples=int(_REQUESTED)) if _REQUESTED else settings()
 
 native_only = pytest.mark.skipif(autograd.BACKEND != "native", reason="about the C engine, which is not in use")
 
@@ -307,6 +312,7 @@ def run(seed: int, engine: Any, *, hostile: bool, steps: int = 40) -> list[str]:
 
 @native_only
 @pytest.mark.usefixtures("collector")
+@EXAMPLES
 @given(seed=st.integers(0, 2**32 - 1))
 def test_hostile_hooks_never_crash_the_c_engine_and_answers_stay_consistent(seed: int) -> None:
     """Hooks that edit the graph, the input lists and the collector mid-call: no crash, consistent answers."""
@@ -314,6 +320,7 @@ def test_hostile_hooks_never_crash_the_c_engine_and_answers_stay_consistent(seed
 
 
 @pytest.mark.usefixtures("collector")
+@EXAMPLES
 @given(seed=st.integers(0, 2**32 - 1))
 def test_hooks_that_edit_lists_and_collect_give_the_same_numbers_on_both_engines(seed: int) -> None:
     """Where an answer exists (hooks touch the lists and the collector, not the graph) both engines agree

@@ -1,7 +1,7 @@
 """Build the C engine with AddressSanitizer + UBSan and run the engine tests and the fuzzer on it.
 
     python3 dev.py sanitize            # build into build/sanitize/, run ENGINE_TESTS, fail on any report
-    python3 dev.py sanitize -k parents # extra arguments go to pytest
+    python3 dev.py sanitize -k parents # extra arguments go to pytest (test paths replace ENGINE_TESTS)
 
 The sanitized extension is built in its own folder (the one in ``autograd/_native/`` is left
 alone) with ``VALUEGRAD_SANITIZE=1`` (gcc's ``-fsanitize=address,undefined``, undefined behaviour
@@ -40,7 +40,11 @@ ENGINE_TESTS = (
     "tests/test_engines.py",
     "tests/test_custom.py",
     "tests/test_micrograd_habits.py",
+    "tests/test_value.py",
+    "tests/test_rules_numbers.py",
 )
+#: Examples per fuzz test in the sanitized run (the other tests use Hypothesis's ``fast`` profile).
+FUZZ_EXAMPLES = 300
 
 SITECUSTOMIZE = '''"""Written by tools/sanitize.py: load the sanitized build of autograd._native._core."""
 import importlib.abc
@@ -63,12 +67,17 @@ if _CORE:
 '''
 
 
-def libasan() -> str:
-    """The path of gcc's AddressSanitizer runtime, to preload into an uninstrumented python."""
-    found = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True, check=True).stdout.strip()
-    if not os.path.isabs(found) or not Path(found).exists():
-        raise SystemExit(f"sanitize: gcc has no libasan.so (got {found!r}); install gcc's sanitizer runtime (libasan)")
-    return found
+def preload() -> str:
+    """gcc's AddressSanitizer runtime, to preload into an uninstrumented python, and libstdc++ after it
+    (ASan can only intercept C++ exceptions, which extensions such as matplotlib's throw, if it is loaded)."""
+    paths = []
+    for name in ("libasan.so", "libstdc++.so"):
+        found = subprocess.run(["gcc", f"-print-file-name={name}"], capture_output=True, text=True, check=True).stdout.strip()
+        if os.path.isabs(found) and Path(found).exists():
+            paths.append(found)
+        elif name == "libasan.so":
+            raise SystemExit(f"sanitize: gcc has no libasan.so (got {found!r}); install gcc's sanitizer runtime (libasan)")
+    return " ".join(paths)
 
 
 def build() -> Path:
@@ -94,13 +103,14 @@ def sanitized_env(core: Path) -> dict[str, str]:
     common = f"halt_on_error=1:print_stacktrace=1:log_path={REPORTS}"
     return {
         **os.environ,
-        "LD_PRELOAD": libasan(),
+        "LD_PRELOAD": preload(),
         "ASAN_OPTIONS": f"detect_leaks=0:abort_on_error=0:{common}/asan",
         "UBSAN_OPTIONS": f"{common}/ubsan",
         "PYTHONMALLOC": "malloc",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(SITE), str(ROOT), os.environ.get("PYTHONPATH", "")])),
         "VALUEGRAD_SANITIZED_CORE": str(core),
         "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "fast"),
+        "VALUEGRAD_FUZZ_EXAMPLES": os.environ.get("VALUEGRAD_FUZZ_EXAMPLES", str(FUZZ_EXAMPLES)),
     }
 
 
@@ -118,10 +128,12 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     core = build()
     env = sanitized_env(core)
+    tests = () if any(arg.startswith("tests") for arg in argv) else ENGINE_TESTS
     steps = [
         [sys.executable, "-c", CHECK.format(core=str(core))],
         [sys.executable, "tools/valgrind_native.py"],
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *(argv or ENGINE_TESTS)],
+        # Options alone (``-k parents``, ``--durations=5``) go with the engine tests; paths replace them.
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests, *argv],
     ]
     failed = 0
     for command in steps:
