@@ -2331,42 +2331,44 @@ vg_dot(PyObject *module, PyObject *args, PyObject *kwds)
     PyObject *weights, *inputs, *bias = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:dot", kwlist, &weights, &inputs, &bias))
         return NULL;
-    /* Snapshots of both lists, then one array (*ws, *xs, bias) lifted in the pure engine's order. */
-    Py_ssize_t nw = 0, nx = 0;
-    PyObject **parents = vg_snapshot(weights, "dot: weights must be iterable", 0, &nw);
-    if (parents == NULL)
+    /* One array (*ws, *xs, bias) of owned references, each list copied as soon as it is read (as the
+     * pure engine's list(weights), list(inputs)), then lifted in that order. */
+    PyObject *seq = PySequence_Fast(weights, "dot: weights must be iterable");
+    if (seq == NULL)
         return NULL;
-    PyObject **xs = vg_snapshot(inputs, "dot: inputs must be iterable", 0, &nx);
+    Py_ssize_t nw = PySequence_Fast_GET_SIZE(seq), n = 2 * nw + 1, have = 0;
+    PyObject **parents = (PyObject **)PyMem_Malloc((size_t)n * sizeof(PyObject *));
     PyObject *result = NULL;
-    PyObject **grown = NULL;
-    if (xs != NULL && nw != nx)
-        PyErr_Format(PyExc_ValueError, "dot: %zd weights but %zd inputs", nw, nx);
-    else if (xs != NULL)
-        grown = (PyObject **)PyMem_Realloc(parents, (size_t)(2 * nw + 1) * sizeof(PyObject *));
-    if (grown == NULL) {
-        if (xs != NULL && nw == nx)
-            PyErr_NoMemory();
-        for (Py_ssize_t i = 0; i < nw; i++)
-            Py_DECREF(parents[i]);
-        for (Py_ssize_t i = 0; xs != NULL && i < nx; i++)
-            Py_DECREF(xs[i]);
-        PyMem_Free(parents);
-        PyMem_Free(xs);
-        return NULL;
+    if (parents == NULL) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
     }
-    parents = grown;
-    memcpy(parents + nw, xs, (size_t)nx * sizeof(PyObject *)); /* the references move */
-    PyMem_Free(xs);
-    Py_ssize_t n = 2 * nw + 1;
-    parents[n - 1] = bias ? bias : PyFloat_FromDouble(0.0);
-    if (bias)
-        Py_INCREF(bias);
-    if (parents[n - 1] == NULL) {
-        for (Py_ssize_t i = 0; i < n - 1; i++)
-            Py_DECREF(parents[i]);
+    for (; have < nw; have++) {
+        parents[have] = PySequence_Fast_ITEMS(seq)[have];
+        Py_INCREF(parents[have]);
     }
-    else if (vg_lift_all(parents, n, VG_OP_DOT) == 0) {
-        result = vg_apply_nary(VG_OP_DOT, parents, n);
+    Py_SETREF(seq, PySequence_Fast(inputs, "dot: inputs must be iterable"));
+    if (seq != NULL && PySequence_Fast_GET_SIZE(seq) != nw)
+        PyErr_Format(PyExc_ValueError, "dot: %zd weights but %zd inputs", nw, PySequence_Fast_GET_SIZE(seq));
+    else if (seq != NULL) {
+        for (Py_ssize_t i = 0; i < nw; i++, have++) {
+            parents[have] = PySequence_Fast_ITEMS(seq)[i];
+            Py_INCREF(parents[have]);
+        }
+        parents[have] = bias ? bias : PyFloat_FromDouble(0.0);
+        if (bias)
+            Py_INCREF(bias);
+        if (parents[have] != NULL)
+            have++;
+    }
+    Py_XDECREF(seq);
+    if (have == n) {
+        if (vg_lift_all(parents, n, VG_OP_DOT) == 0)
+            result = vg_apply_nary(VG_OP_DOT, parents, n);
+    }
+    else {
+        for (Py_ssize_t i = 0; i < have; i++)
+            Py_DECREF(parents[i]);
     }
     PyMem_Free(parents);
     return result;
