@@ -4,6 +4,7 @@
     python3 dev.py test    # the same set-up, then the whole test suite, on the C engine and on the pure one
     python3 dev.py lint    # ruff and mypy --strict
     python3 dev.py generate  # rewrite autograd/_ops.py and autograd/_native/_ops.h from autograd/rules.py
+    python3 dev.py sanitize  # the C engine under AddressSanitizer + UBSan: engine tests and fuzzer (tools/sanitize.py)
 
 Many systems refuse a global ``pip install``, so everything goes into ``.venv`` next to this file.
 ``python3 dev.py test --fast`` skips the tests marked slow and runs fewer Hypothesis examples (under
@@ -79,6 +80,9 @@ def main(argv: list[str]) -> int:
         # Plain Python and the standard library only, so it runs before any set-up.
         run(sys.executable, "-m", "tools.codegen.python_ops", *extra)
         run(sys.executable, "-m", "tools.codegen.c_ops", *extra)  # the C engine's operators, from the same rows
+    elif task == "sanitize":
+        ensure_venv()
+        run(PYTHON, "-m", "tools.sanitize", *extra)
     elif task == "setup":
         ensure_venv()
     else:

@@ -7,6 +7,7 @@ never fails the install: the pure engine is the reference and is always there.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -29,6 +30,14 @@ class OptionalBuildExt(build_ext):
         if self.compiler.compiler_type == "unix":
             # Bit-identical results with the pure engine: no fused multiply-add contraction.
             ext.extra_compile_args = ["-O2", "-ffp-contract=off", "-std=c99", "-Wno-missing-field-initializers"]
+            # python3 dev.py sanitize (tools/sanitize.py): AddressSanitizer + UBSan, and a short visit-mark
+            # period so its runs wrap the mark many times. Never set for an install.
+            if os.environ.get("VALUEGRAD_SANITIZE") == "1":
+                flags = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g"]
+                ext.extra_compile_args += [*flags, "-O1"]
+                ext.extra_link_args = [*ext.extra_link_args, *flags]
+            if os.environ.get("VALUEGRAD_EPOCH_LIMIT", "").isdigit():
+                ext.define_macros = [*ext.define_macros, ("VG_EPOCH_LIMIT", os.environ["VALUEGRAD_EPOCH_LIMIT"] + "u")]
         try:
             super().build_extension(ext)
         except Exception as error:

@@ -216,18 +216,30 @@ def sqrt_derivative(out: Any) -> Any:
 def pow_base_derivative(a: Any, b: Any, out: Any) -> Any:
     """d/da a ** b = b * a ** (b - 1), written out at a = 0 where 0.0 ** negative raises.
 
+    Where a ** b is finite but a ** (b - 1) is past the largest float (a tiny base, b < 1), the
+    derivative is -inf or +inf, as in PyTorch: it is b * (out / a) there, whose division gives the
+    infinity with its sign instead of raising, on floats and on Values (create_graph=True) alike.
+
     >>> pow_base_derivative(3.0, 2.0, 9.0), pow_base_derivative(0.0, 0.5, 0.0)
     (6.0, inf)
+    >>> pow_base_derivative(1e-200, -1.0, 1e200)
+    -inf
     """
-    if _data(a) == 0.0:
-        exponent = _data(b)
+    exponent = _data(b)
+    if _data(a) == 0.0 and exponent == exponent:  # a nan exponent takes the formula: nan, as PyTorch's
         # 1 for b == 1, +inf for 0 < b < 1 (vertical tangent), 0 for b > 1 and b == 0.
         return 1.0 if exponent == 1.0 else (math.inf if 0.0 < exponent < 1.0 else 0.0)
-    return b * a ** (b - 1.0)
+    try:
+        return b * a ** (b - 1.0)
+    except OverflowError:  # |a ** (b - 1)| = |out / a| overflows; a != 0 here, so the division cannot raise
+        return b * (out / a)
 
 
 def pow_exponent_derivative(a: Any, b: Any, out: Any) -> Any:
     """d/db a ** b = a ** b * log(a); 0 at a = 0 (the limit along a = 0) and nan for a < 0, as in PyTorch.
+
+    The nan for a < 0 is ``out * nan``: on Values (create_graph=True) it is a node that depends on
+    a and b, so its own derivatives (second derivatives of a ** b) are nan too, as PyTorch's are.
 
     >>> pow_exponent_derivative(math.e, 2.0, math.e ** 2) == math.e ** 2, pow_exponent_derivative(-2.0, 2.0, 4.0)
     (True, nan)
@@ -235,7 +247,7 @@ def pow_exponent_derivative(a: Any, b: Any, out: Any) -> Any:
     base = _data(a)
     if base > 0.0:
         return out * (log_forward(a) if isinstance(a, float) else a.log())
-    return 0.0 if base == 0.0 else math.nan
+    return 0.0 if base == 0.0 else out * math.nan
 
 
 def _dispatch(name: str, float_fn: Callable[[float], float]) -> Callable[[Any], Any]:

@@ -12,7 +12,9 @@ import subprocess
 import sys
 import tracemalloc
 import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -280,3 +282,212 @@ def test_nodes_support_weak_references_and_subclasses() -> None:
     assert n.note == "hi" and (n * v).data == 6.0 and isinstance(n * v, Value)
     del v
     assert ref() is None
+
+
+# ------------------------------------------------------------------------------------------ re-entrancy
+# Each test below reproduces a crash of issue 20 (AddressSanitizer: heap-use-after-free): Python code
+# run in the middle of a C call edits what the call is reading. They run on either engine (the pure
+# one must give the same answers) and under python3 dev.py sanitize.
+
+
+class _Sneaky:
+    """A real number whose conversion runs ``hook``: from a ``__class__`` property (read by the
+    ``numbers.Real`` check), from ``__float__`` and from ``__index__``."""
+
+    def __init__(self, value: float, hook: Callable[[], object]) -> None:
+        self.value = value
+        self.hook = hook
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        self.hook()
+        return float
+
+    def __float__(self) -> float:
+        self.hook()
+        return self.value
+
+    def __index__(self) -> int:
+        self.hook()
+        return int(self.value)
+
+
+def _reinit(node: Value, *args: Any) -> None:
+    """``node.__init__(*args)``: what micrograd-style code may do to a node that is already in a graph."""
+    init: Any = type(node).__init__
+    init(node, *args)
+
+
+class _OnCollect:
+    """Garbage only the cycle collector frees (it refers to itself); its finalizer runs ``hook``."""
+
+    def __init__(self, hook: Callable[[], object]) -> None:
+        self.hook = hook
+        self.me = self
+
+    def __del__(self) -> None:
+        self.hook()
+
+
+def _collect_at_the_next_allocation(hook: Callable[[], object]) -> None:
+    """Leave garbage behind and set the collector to run at the next allocation of a container,
+    so ``hook`` runs inside whatever C call allocates next (the test restores the thresholds)."""
+    gc.collect()
+    gc.disable()
+    _OnCollect(hook)
+    gc.set_threshold(1)
+    gc.enable()
+
+
+@pytest.fixture
+def collector_state() -> Iterator[None]:
+    """Put the collector's thresholds and switch back as they were after the test."""
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        (gc.enable if enabled else gc.disable)()
+
+
+def test_vsum_sums_the_items_it_was_given_when_converting_one_empties_the_list() -> None:
+    """vsum snapshots its input: a __class__ property that clears the list mid-conversion changes nothing (was a crash)."""
+    values: list[Any] = []
+    values += [Value(1.0) for _ in range(2000)] + [_Sneaky(1.0, values.clear)] + [Value(2.0) for _ in range(2000)]
+    total = vsum(values)
+    assert total.data == 6001.0 and len(total.parents) == 4001
+
+
+def test_vsum_is_not_fooled_by_items_replaced_mid_conversion() -> None:
+    """A conversion that overwrites later items (was a silently wrong sum, 5998 for 6001) sees the snapshot summed."""
+    values: list[Any] = [Value(1.0) for _ in range(3000)]
+
+    def overwrite() -> None:
+        values[-3:] = [0.0, 0.0, 0.0]
+
+    values += [_Sneaky(1.0, overwrite)] + [Value(1.0) for _ in range(3000)]
+    assert vsum(values).data == 6001.0
+    assert vsum(values).data == 5998.0  # the list as it is now
+
+
+def test_dot_converts_a_snapshot_of_weights_inputs_and_bias() -> None:
+    """dot's weights, inputs and bias can empty both lists mid-conversion (was a use-after-free)."""
+    ws: list[Any] = []
+    xs: list[Any] = []
+
+    def empty_both() -> None:
+        ws.clear()
+        xs.clear()
+
+    ws += [Value(2.0)] * 500 + [_Sneaky(2.0, empty_both)] + [Value(2.0)] * 499
+    xs += [_Sneaky(3.0, empty_both)] + [Value(3.0)] * 999
+    out = autograd.dot(ws, xs, _Sneaky(1.0, empty_both))  # type: ignore[arg-type]
+    assert out.data == 6001.0 and len(out.parents) == 2001
+
+
+@pytest.mark.usefixtures("collector_state")
+def test_topological_order_survives_a_finalizer_that_cuts_the_graph() -> None:
+    """A finalizer run by the collector while topological_order allocates its list frees the middle of
+    the graph (was: freed nodes in the answer, a negative live-node count, then a crash)."""
+    x = Value(2.0, label="x")
+    t = (x * 3.0).tanh()
+    y = t + 1.0
+    _collect_at_the_next_allocation(lambda: _reinit(t, 5.0))  # frees x * 3.0 and the 3.0
+    order = topological_order(y)
+    if len(order) == 6:  # the order as it was when the call began, every node alive
+        assert [n.op for n in order] == ["", "const", "*", "", "const", "+"]
+        assert [n.data for n in order][:3] == [2.0, 3.0, 6.0]
+    else:  # the collector ran before the walk (a Python without collections at allocation)
+        assert [n.op for n in order] == ["", "const", "+"]
+    del order
+    if autograd.BACKEND == "native":
+        from autograd._native import _core
+
+        assert _core.memory_stats()["live_nodes"] >= 4
+
+
+@pytest.mark.usefixtures("collector_state")
+def test_parents_survives_a_finalizer_that_reinitialises_the_node() -> None:
+    """.parents allocates its tuple; a finalizer then re-initialising the node frees the parents it was
+    about to copy (was a use-after-free), for a two-parent and a wide node."""
+    two = Value(1.0) * Value(2.0)
+    _collect_at_the_next_allocation(lambda: _reinit(two, 0.0))
+    got = two.parents
+    assert got == () or [p.data for p in got] == [1.0, 2.0]
+    assert two.parents == ()
+    wide = Value(10.0, tuple(Value(float(i)) for i in range(5)), "custom")  # a wide node, as vsum's
+    _collect_at_the_next_allocation(lambda: _reinit(wide, 0.0))
+    got = wide.parents
+    assert got == () or [p.data for p in got] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert wide.parents == () and wide.is_leaf
+
+
+def test_zero_grad_survives_a_weakref_callback_that_reinitialises_the_node() -> None:
+    """zero_grad drops a node's grad_value; its weakref callback re-initialising that node no longer
+    leaves zero_grad reading the node's freed side block (was a use-after-free)."""
+    x = Value(1.0)
+    node = Value(4.0, (x, x, Value(2.0)), "custom")  # its parents live in the side block
+    gradient = Value(5.0)
+    node._grad_value = gradient
+    probe = weakref.ref(gradient, lambda _: _reinit(node, 7.0))
+    del gradient
+    node.zero_grad()
+    assert probe() is None and node.is_leaf and node.data == 7.0 and node.grad == 0.0
+
+
+# ------------------------------------------------------------------------------------------ the visit mark
+
+
+def _epoch_limit() -> int:
+    if autograd.BACKEND != "native":
+        return 0
+    from autograd._native import _core
+
+    return int(_core.EPOCH_LIMIT)
+
+
+@native_only
+@pytest.mark.skipif(
+    not 0 < _epoch_limit() <= 100_000,
+    reason="needs the C engine built with a short visit-mark period: python3 dev.py sanitize builds one (VALUEGRAD_EPOCH_LIMIT)",
+)
+def test_the_visit_mark_never_wraps_into_a_wrong_answer() -> None:
+    """Across many wraps of the walks' mark, no interior node (from the slabs, or a subclass instance)
+    keeps a stale mark that makes backward skip it: every gradient is -1.0, never 0.0. Each node is
+    walked again after every gap from 1 to past the period, so some revisit lands exactly one period
+    after its last walk, where a stale mark would look like this walk's."""
+
+    class Sub(Value):
+        pass
+
+    count = _epoch_limit() // 2 + 2  # walks per period <= limit / 2: gaps 1 .. 2 * count cover it
+
+    def interior(kind: type[Value]) -> tuple[Value, Value]:
+        leaf = Value(1.0)
+        return leaf, (leaf * -1.0 if kind is Value else kind(-1.0, (leaf,), "neg"))
+
+    def gradient(leaf: Value, node: Value) -> float:
+        leaf.grad = 0.0
+        (node * 1.0).backward()  # one walk, through the kept interior node
+        return leaf.grad
+
+    for kind, extra_walk in [(kind, extra) for kind in (Value, Sub) for extra in (False, True)]:
+        pairs = [interior(kind) for _ in range(count)]
+        assert all(gradient(*pair) == -1.0 for pair in pairs)
+        if extra_walk:  # shifts every gap by one: odd gaps, then even ones
+            topological_order(Value(0.0))
+        wrong = [i for i, pair in enumerate(reversed(pairs)) if gradient(*pair) != -1.0]
+        assert not wrong, f"{len(wrong)} {kind.__name__} nodes skipped after the mark wrapped"
+
+
+def test_parents_of_a_wide_node_is_one_tuple_asked_for_again() -> None:
+    """.parents of a node with 10**4 parents is the same tuple on every access (O(1), as in the pure engine)."""
+    leaves = [Value(float(i)) for i in range(10_000)]
+    wide = vsum(leaves)
+    first = wide.parents
+    assert all(wide.parents is first for _ in range(1000))
+    assert list(first) == leaves and wide.local_grads == (1.0,) * 10_000
+    custom = Value(1.0, tuple(leaves), "custom")
+    assert custom.parents is custom.parents
+    _reinit(custom, 1.0)  # re-initialising drops the kept tuple with the parents
+    assert custom.parents == () and custom.is_leaf

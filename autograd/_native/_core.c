@@ -83,6 +83,7 @@ typedef struct {
     Py_ssize_t nlocals;    /* F_NARY: number of stored local derivatives (0 for custom nodes) */
     PyObject **parents;
     double *locals;
+    PyObject *parents_tuple; /* F_NARY: the .parents tuple once asked for (O(1) per access after) */
 } Ext;
 
 static PyTypeObject *NodeType = NULL;
@@ -127,6 +128,17 @@ static PyObject *vg_empty_str = NULL;
  * every empty slab now. So after a huge graph is dropped at most 12 MB stay reserved. */
 #define VG_KEEP_EMPTY 32
 #define VG_TRACE_DOMAIN 0x76670000u
+
+/* Under AddressSanitizer (python3 dev.py sanitize) a free slot is poisoned, so reading a freed slab
+ * node is reported as a use-after-free, as it would be for memory from malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define VG_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define VG_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define VG_POISON(p, n) ((void)0)
+#define VG_UNPOISON(p, n) ((void)0)
+#endif
 
 typedef struct {
     char *mem;
@@ -199,6 +211,7 @@ slab_create(void)
     memset(slab->free, 0xff, sizeof(slab->free));
     slab->nfree = SLAB_SLOTS;
     slab->hint = 0;
+    VG_POISON(slab->mem, SLAB_BYTES);
     vg_slabs[index] = slab;
     vg_live_slabs++;
     vg_empty++;
@@ -209,6 +222,7 @@ static void
 slab_release(Py_ssize_t index)
 {
     Slab *slab = vg_slabs[index];
+    VG_UNPOISON(slab->mem, SLAB_BYTES); /* the next map at this address may be anyone's */
     slab_unmap(slab->mem);
     PyMem_RawFree(slab);
     vg_slabs[index] = NULL;
@@ -242,6 +256,7 @@ slab_alloc_slow(void)
     if (slab->nfree-- == SLAB_SLOTS)
         vg_empty--;
     Node *node = (Node *)(slab->mem + (size_t)(w * 64 + bit) * SLOT_SIZE + VG_GC_HEAD);
+    VG_UNPOISON((char *)node - VG_GC_HEAD, SLOT_SIZE);
     node->slab = (uint16_t)(s + 1);
     vg_live_nodes++;
     return node;
@@ -262,6 +277,7 @@ slab_alloc(void)
                 slab->nfree--;
                 size_t index = (size_t)(slab->hint * 64 + bit);
                 Node *node = (Node *)(slab->mem + index * SLOT_SIZE + VG_GC_HEAD);
+                VG_UNPOISON((char *)node - VG_GC_HEAD, SLOT_SIZE);
                 /* The next nodes usually take the next slots: start fetching those lines for writing
                  * now (a freed graph's memory is out in the last-level cache). */
                 if (index + 4 < SLAB_SLOTS)
@@ -281,6 +297,7 @@ slab_free(Node *node)
     Py_ssize_t s = node->slab - 1;
     Slab *slab = vg_slabs[s];
     size_t i = (size_t)((char *)node - VG_GC_HEAD - slab->mem) / SLOT_SIZE;
+    VG_POISON((char *)node - VG_GC_HEAD, SLOT_SIZE);
     int w = (int)(i / 64);
     slab->free[w] |= (uint64_t)1 << (i % 64);
     if (w < slab->hint)
@@ -384,12 +401,14 @@ vg_delegate(const char *name, int nargs, double a, double b, double c)
         return Py_NAN;
     }
     PyObject *result = NULL;
+    Py_INCREF(fn); /* borrowed from a dict that the helper's own code could change */
     if (nargs == 1)
         result = PyObject_CallFunction(fn, "d", a);
     else if (nargs == 2)
         result = PyObject_CallFunction(fn, "dd", a, b);
     else
         result = PyObject_CallFunction(fn, "ddd", a, b, c);
+    Py_DECREF(fn);
     if (result == NULL) {
         vg_failed = 1;
         return Py_NAN;
@@ -421,32 +440,6 @@ vg_truediv(double a, double b)
         return value;
     }
     return a / b;
-}
-
-/* Python's float a ** b: the C pow where Python gives the same, Python itself otherwise. */
-static double
-vg_fpow(double a, double b)
-{
-    if (a > 0.0 && Py_IS_FINITE(a) && Py_IS_FINITE(b)) {
-        double r = pow(a, b);
-        if (Py_IS_FINITE(r))
-            return r;
-    }
-    if (vg_failed)
-        return Py_NAN;
-    PyObject *x = PyFloat_FromDouble(a), *y = PyFloat_FromDouble(b);
-    PyObject *r = (x && y) ? PyNumber_Power(x, y, Py_None) : NULL;
-    Py_XDECREF(x);
-    Py_XDECREF(y);
-    double value = Py_NAN;
-    if (r != NULL && PyFloat_Check(r))
-        value = PyFloat_AS_DOUBLE(r);
-    else if (r != NULL)
-        PyErr_Format(PyExc_ValueError, "%R ** %R has no real result", x, y);
-    Py_XDECREF(r);
-    if (PyErr_Occurred())
-        vg_failed = 1;
-    return value;
 }
 
 static int
@@ -541,7 +534,13 @@ vg_h_pow_base_derivative(double a, double b, double out)
         return vg_delegate("pow_base_derivative", 3, a, b, out);
     if (a == 0.0)
         return b == 1.0 ? 1.0 : ((0.0 < b && b < 1.0) ? Py_HUGE_VAL : 0.0);
-    return b * vg_fpow(a, b - 1.0);
+    if (a > 0.0) {
+        double r = pow(a, b - 1.0);
+        if (Py_IS_FINITE(r))
+            return b * r;
+    }
+    /* A negative base, or a ** (b - 1) past the largest float: the Python helper decides (+-inf there). */
+    return vg_delegate("pow_base_derivative", 3, a, b, out);
 }
 
 static double
@@ -651,12 +650,12 @@ vg_new(double data, int op)
 {
     Node *node = slab_alloc();
     if (node == NULL) {
-        /* Out of slabs: an ordinary Python allocation (tracked by default; untrack it). */
+        /* Out of slabs: an ordinary Python allocation, left tracked (so vg_clear_marks finds it). */
         node = (Node *)PyType_GenericAlloc(NodeType, 0);
         if (node == NULL)
             return NULL;
-        PyObject_GC_UnTrack((PyObject *)node);
         node->slab = 0;
+        node->flags = F_TRACKED;
     }
     else {
         /* Every field written once, instead of a memset and PyObject_Init: an untracked object's
@@ -1044,27 +1043,64 @@ vg_free_walk_buffers(void)
     }
 }
 
+/* The largest mark a walk may write; python3 dev.py sanitize builds with a small one
+ * (VALUEGRAD_EPOCH_LIMIT, read by setup.py) so its test runs wrap the mark many times. */
+#ifndef VG_EPOCH_LIMIT
+#define VG_EPOCH_LIMIT UINT32_MAX
+#endif
 static uint32_t vg_epoch = 0;
+
+/* Set every node's mark to 0, which no epoch uses: slab nodes by their slabs' bitmaps, and the
+ * nodes Python allocated (subclass instances, and nodes made when the slabs ran out) through
+ * gc.get_objects(): those are always tracked by the collector for this reason. The list comes
+ * first because making it can run Python code (a collection, finalizers, even a nested walk);
+ * everything after it is plain C. */
+static int
+vg_clear_marks(void)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *objects = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
+    Py_XDECREF(gc);
+    if (objects == NULL || !PyList_Check(objects)) {
+        Py_XDECREF(objects);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "valuegrad native: gc.get_objects() did not give a list");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); i++) {
+        PyObject *o = PyList_GET_ITEM(objects, i);
+        if (IS_NODE(o))
+            ((Node *)o)->mark = 0;
+    }
+    for (Py_ssize_t s = 0; s < vg_nslabs; s++) {
+        Slab *slab = vg_slabs[s];
+        if (slab == NULL)
+            continue;
+        for (int w = 0; w < SLAB_WORDS; w++) {
+            for (uint64_t used = ~slab->free[w]; used != 0; used &= used - 1) {
+                int i = w * 64 + __builtin_ctzll(used);
+                ((Node *)(slab->mem + (size_t)i * SLOT_SIZE + VG_GC_HEAD))->mark = 0;
+            }
+        }
+    }
+    vg_epoch = 0;
+    Py_DECREF(objects); /* may free nodes: after the marks, which it cannot disturb */
+    return 0;
+}
 
 /* Each walk takes two epochs, E and E + 1. A visited node is marked E + 1 if it is a leaf and E if
  * not; backward then moves an interior node to E + 1 when its grad receives its first contribution
- * (see vg_accumulate). So "visited" is mark - E <= 1. Returns E. */
-static uint32_t
-vg_next_epoch(void)
+ * (see vg_accumulate). So "visited" is mark - E <= 1. When E + 1 would pass VG_EPOCH_LIMIT (after
+ * 2**31 walks), every mark is cleared first, so an old mark can never equal a new epoch. Sets *epoch
+ * to E; -1 with an exception set if the clearing failed. */
+static int
+vg_next_epoch(uint32_t *epoch)
 {
-    if (vg_epoch >= UINT32_MAX - 2) {
-        /* 2**31 walks: clear every mark once so an old mark can never equal a new epoch. */
-        for (Py_ssize_t s = 0; s < vg_nslabs; s++) {
-            Slab *slab = vg_slabs[s];
-            if (slab == NULL)
-                continue;
-            for (int i = 0; i < SLAB_SLOTS; i++)
-                ((Node *)(slab->mem + (size_t)i * SLOT_SIZE + VG_GC_HEAD))->mark = 0;
-        }
-        vg_epoch = 0;
-    }
+    if (vg_epoch > VG_EPOCH_LIMIT - 2 && vg_clear_marks() < 0)
+        return -1;
     vg_epoch += 2;
-    return vg_epoch - 1;
+    *epoch = vg_epoch - 1;
+    return 0;
 }
 
 #define VISITED(node, epoch) ((uint32_t)((node)->mark - (epoch)) <= 1u)
@@ -1133,7 +1169,9 @@ walk_grow(NodeVec *order, Py_ssize_t *top)
 static int
 vg_walk_ex(Node *root, int include_leaves, NodeVec *order, int *custom)
 {
-    uint32_t epoch = vg_next_epoch();
+    uint32_t epoch;
+    if (vg_next_epoch(&epoch) < 0)
+        return -1;
     Py_ssize_t top = order->cap; /* frames are items[top:cap], the order items[0:len] */
     uintptr_t *frames;
     if (top - order->len < 2 && walk_grow(order, &top) < 0)
@@ -1249,12 +1287,16 @@ vg_topological_order(PyObject *module, PyObject *root)
         vec_release(&order);
         return NULL;
     }
+    /* Own every node before making the list: allocating it can run the cycle collector, whose
+     * finalizers can cut the graph and free nodes the walk only borrowed. */
+    for (Py_ssize_t i = 0; i < order.len; i++)
+        Py_INCREF(order.items[i]);
     PyObject *list = PyList_New(order.len);
-    if (list != NULL) {
-        for (Py_ssize_t i = 0; i < order.len; i++) {
-            Py_INCREF(order.items[i]);
+    for (Py_ssize_t i = 0; i < order.len; i++) {
+        if (list != NULL)
             PyList_SET_ITEM(list, i, (PyObject *)order.items[i]);
-        }
+        else
+            Py_DECREF(order.items[i]);
     }
     vec_release(&order);
     return list;
@@ -1333,7 +1375,10 @@ static int
 vg_custom_step(Node *node)
 {
     if (vg_has_closure(node)) {
-        PyObject *r = PyObject_CallNoArgs(EXT(node)->backward);
+        PyObject *closure = EXT(node)->backward;
+        Py_INCREF(closure); /* it may assign the node a new _backward (or re-initialise it) while it runs */
+        PyObject *r = PyObject_CallNoArgs(closure);
+        Py_DECREF(closure);
         Py_XDECREF(r);
         return r == NULL ? -1 : 0;
     }
@@ -1438,15 +1483,18 @@ node_zero_grad(PyObject *self, PyObject *Py_UNUSED(unused))
             Ext *ext = EXT(node);
             PyObject *old = ext->grad_value;
             ext->grad_value = NULL;
-            Py_XDECREF(old);
             /* A leaf holding nothing but floats and a str label cannot be on a cycle: stop
-             * tracking it, so graphs built on it after a create_graph backward are untracked again. */
+             * tracking it, so graphs built on it after a create_graph backward are untracked again
+             * (not a node Python allocated: those stay tracked, see vg_clear_marks). */
             if (node->p0 == NULL && !(node->flags & F_NARY) && ext->backward == NULL &&
                 (ext->label == NULL || PyUnicode_CheckExact(ext->label)) && Py_TYPE(node) == NodeType &&
-                (node->flags & F_TRACKED)) {
+                node->slab != 0 && (node->flags & F_TRACKED)) {
                 PyObject_GC_UnTrack((PyObject *)node);
                 node->flags &= (uint8_t)~(F_TRACKED | F_CLOSED);
             }
+            /* Last: dropping the old gradient can run Python code (a weakref callback, a finalizer)
+             * that re-initialises this node and frees ext. The next nodes are owned and re-read. */
+            Py_XDECREF(old);
         }
     }
     for (Py_ssize_t i = 0; i < order.len; i++)
@@ -1492,6 +1540,7 @@ node_dealloc(PyObject *o)
     PyObject *p0 = self->p0;
     if (self->flags & F_EXT) {
         Ext *ext = EXT(self);
+        Py_XDECREF(ext->parents_tuple); /* first: ext->parents still hold its items, so it frees none */
         if (self->flags & F_NARY)
             for (Py_ssize_t i = 0; i < ext->n; i++)
                 vg_release(ext->parents[i]);
@@ -1526,6 +1575,7 @@ node_traverse(PyObject *o, visitproc visit, void *arg)
         if (self->flags & F_NARY)
             for (Py_ssize_t i = 0; i < ext->n; i++)
                 Py_VISIT(ext->parents[i]);
+        Py_VISIT(ext->parents_tuple);
         Py_VISIT(ext->p1);
         Py_VISIT(ext->label);
         Py_VISIT(ext->grad_value);
@@ -1586,6 +1636,7 @@ vg_clear_parents(Node *self)
 {
     if (self->flags & F_NARY) {
         Ext *ext = EXT(self);
+        Py_CLEAR(ext->parents_tuple); /* first: ext->parents still hold its items, so it frees none */
         for (Py_ssize_t i = 0; i < ext->n; i++)
             vg_release(ext->parents[i]);
         Ext *fresh = (Ext *)PyMem_Calloc(1, sizeof(Ext));
@@ -1819,25 +1870,51 @@ node_init_checked(PyObject *o, PyObject *args, PyObject *kwds)
 
 /* ---- attributes ---- */
 
+/* Making a tuple can run the cycle collector, and its finalizers can re-initialise this node
+ * (freeing its parents and side block): so two parents are owned before the tuple is made, and a
+ * wide node's are read after it is made, from the node as it is then. A wide node keeps its tuple,
+ * so walkers asking for .parents node by node pay O(1) per access, as in the pure engine. */
 static PyObject *
 node_get_parents(PyObject *o, void *closure)
 {
     Node *self = (Node *)o;
-    if (self->flags & F_NARY) {
-        Ext *ext = EXT(self);
-        PyObject *t = PyTuple_New(ext->n);
+    while (self->flags & F_NARY) {
+        if (EXT(self)->parents_tuple != NULL) {
+            Py_INCREF(EXT(self)->parents_tuple);
+            return EXT(self)->parents_tuple;
+        }
+        Py_ssize_t n = EXT(self)->n;
+        PyObject *t = PyTuple_New(n);
         if (t == NULL)
             return NULL;
-        for (Py_ssize_t i = 0; i < ext->n; i++) {
+        if (!(self->flags & F_NARY) || EXT(self)->n != n || EXT(self)->parents_tuple != NULL) {
+            Py_DECREF(t); /* the node changed while the tuple was made: look again */
+            continue;
+        }
+        Ext *ext = EXT(self);
+        for (Py_ssize_t i = 0; i < n; i++) {
             Py_INCREF(ext->parents[i]);
             PyTuple_SET_ITEM(t, i, ext->parents[i]);
         }
+        Py_INCREF(t);
+        ext->parents_tuple = t;
         return t;
     }
     if (self->p0 == NULL)
         return PyTuple_New(0);
-    PyObject *second = P1(self);
-    return second ? PyTuple_Pack(2, self->p0, second) : PyTuple_Pack(1, self->p0);
+    PyObject *first = self->p0, *second = P1(self);
+    Py_INCREF(first);
+    Py_XINCREF(second);
+    PyObject *t = PyTuple_New(second ? 2 : 1);
+    if (t == NULL) {
+        Py_DECREF(first);
+        Py_XDECREF(second);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, first);
+    if (second)
+        PyTuple_SET_ITEM(t, 1, second);
+    return t;
 }
 
 static PyObject *
@@ -1885,20 +1962,31 @@ node_get_op(PyObject *o, void *closure)
     return name;
 }
 
+/* A wide node's stored local derivatives, read (like its parents) after the tuple is made. */
 static PyObject *
 vg_locals_tuple(Node *self)
 {
-    Ext *ext = EXT(self);
-    PyObject *t = PyTuple_New(ext->nlocals);
-    for (Py_ssize_t i = 0; t != NULL && i < ext->nlocals; i++) {
-        PyObject *f = PyFloat_FromDouble(ext->locals[i]);
-        if (f == NULL) {
-            Py_CLEAR(t);
-            break;
+    for (;;) {
+        if (!(self->flags & F_NARY))
+            return PyTuple_New(0);
+        Py_ssize_t n = EXT(self)->nlocals;
+        PyObject *t = PyTuple_New(n);
+        if (t == NULL)
+            return NULL;
+        if (!(self->flags & F_NARY) || EXT(self)->nlocals != n) {
+            Py_DECREF(t); /* re-initialised while the tuple was made */
+            continue;
         }
-        PyTuple_SET_ITEM(t, i, f);
+        for (Py_ssize_t i = 0; i < n; i++) { /* floats are not tracked: making one runs no Python code */
+            PyObject *f = PyFloat_FromDouble(EXT(self)->locals[i]);
+            if (f == NULL) {
+                Py_DECREF(t);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(t, i, f);
+        }
+        return t;
     }
-    return t;
 }
 
 /* ``node._op = name``: writable as the pure engine's slot is (it renames the op; derivatives stay). */
@@ -2299,19 +2387,52 @@ static PyType_Spec node_spec = {
 /* Module functions                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Lift every item of a sequence into out[] (new references). */
+/* Lift, in place, items[] (references owned by the caller) into nodes. Converting a number can run
+ * Python code (a __class__ property, __float__, __index__) that edits whatever list the items came
+ * from, so callers snapshot sequences first (vg_snapshot) and nothing here reads anyone else's
+ * memory. On failure every reference in items[] is dropped. */
 static int
-vg_lift_all(PyObject *const *items, Py_ssize_t n, int op, PyObject **out)
+vg_lift_all(PyObject **items, Py_ssize_t n, int op)
 {
     for (Py_ssize_t i = 0; i < n; i++) {
-        out[i] = vg_lift(items[i], op);
-        if (out[i] == NULL) {
-            while (i-- > 0)
-                Py_DECREF(out[i]);
+        if (IS_NODE(items[i]))
+            continue;
+        PyObject *node = vg_lift(items[i], op);
+        PyObject *item = items[i];
+        items[i] = node;
+        Py_DECREF(item);
+        if (node == NULL) {
+            for (Py_ssize_t j = 0; j < n; j++)
+                Py_XDECREF(items[j]);
             return -1;
         }
     }
     return 0;
+}
+
+/* Own references to an iterable's items, in a new PyMem array with room for ``extra`` more: a
+ * snapshot, so converting them later cannot be disturbed by code that edits the original. */
+static PyObject **
+vg_snapshot(PyObject *iterable, const char *message, Py_ssize_t extra, Py_ssize_t *n)
+{
+    PyObject *seq = PySequence_Fast(iterable, message);
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = (PyObject **)PyMem_Malloc((size_t)(len + extra > 0 ? len + extra : 1) * sizeof(PyObject *));
+    if (items == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    PyObject **from = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        items[i] = from[i];
+        Py_INCREF(items[i]);
+    }
+    Py_DECREF(seq);
+    *n = len;
+    return items;
 }
 
 static PyObject *
@@ -2350,7 +2471,11 @@ vg_apply(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (parents == NULL)
         return PyErr_NoMemory();
     PyObject *result = NULL;
-    if (vg_lift_all(args + 1, n, op, parents) == 0)
+    for (Py_ssize_t i = 0; i < n; i++) {
+        parents[i] = args[i + 1];
+        Py_INCREF(parents[i]);
+    }
+    if (vg_lift_all(parents, n, op) == 0)
         result = vg_apply_nary(op, parents, n);
     PyMem_Free(parents);
     return result;
@@ -2359,18 +2484,14 @@ vg_apply(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 vg_vsum(PyObject *module, PyObject *values)
 {
-    PyObject *seq = PySequence_Fast(values, "vsum: expected an iterable of Values or numbers");
-    if (seq == NULL)
-        return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **parents = (PyObject **)PyMem_Malloc((size_t)(n ? n : 1) * sizeof(PyObject *));
-    PyObject *result = NULL;
+    Py_ssize_t n = 0;
+    PyObject **parents = vg_snapshot(values, "vsum: expected an iterable of Values or numbers", 0, &n);
     if (parents == NULL)
-        PyErr_NoMemory();
-    else if (vg_lift_all(PySequence_Fast_ITEMS(seq), n, VG_OP_SUM, parents) == 0)
+        return NULL;
+    PyObject *result = NULL;
+    if (vg_lift_all(parents, n, VG_OP_SUM) == 0)
         result = vg_apply_nary(VG_OP_SUM, parents, n);
     PyMem_Free(parents);
-    Py_DECREF(seq);
     return result;
 }
 
@@ -2381,48 +2502,46 @@ vg_dot(PyObject *module, PyObject *args, PyObject *kwds)
     PyObject *weights, *inputs, *bias = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:dot", kwlist, &weights, &inputs, &bias))
         return NULL;
-    PyObject *ws = PySequence_Fast(weights, "dot: weights must be iterable");
-    if (ws == NULL)
+    /* One array (*ws, *xs, bias) of owned references, each list copied as soon as it is read (as the
+     * pure engine's list(weights), list(inputs)), then lifted in that order. */
+    PyObject *seq = PySequence_Fast(weights, "dot: weights must be iterable");
+    if (seq == NULL)
         return NULL;
-    PyObject *xs = PySequence_Fast(inputs, "dot: inputs must be iterable");
-    if (xs == NULL) {
-        Py_DECREF(ws);
-        return NULL;
-    }
-    Py_ssize_t nw = PySequence_Fast_GET_SIZE(ws), nx = PySequence_Fast_GET_SIZE(xs);
-    PyObject *result = NULL;
-    if (nw != nx) {
-        PyErr_Format(PyExc_ValueError, "dot: %zd weights but %zd inputs", nw, nx);
-        goto done;
-    }
-    Py_ssize_t n = 2 * nw + 1;
+    Py_ssize_t nw = PySequence_Fast_GET_SIZE(seq), n = 2 * nw + 1, have = 0;
     PyObject **parents = (PyObject **)PyMem_Malloc((size_t)n * sizeof(PyObject *));
+    PyObject *result = NULL;
     if (parents == NULL) {
-        PyErr_NoMemory();
-        goto done;
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
     }
-    if (vg_lift_all(PySequence_Fast_ITEMS(ws), nw, VG_OP_DOT, parents) == 0) {
-        if (vg_lift_all(PySequence_Fast_ITEMS(xs), nx, VG_OP_DOT, parents + nw) == 0) {
-            PyObject *zero = bias ? NULL : PyFloat_FromDouble(0.0);
-            parents[n - 1] = vg_lift(bias ? bias : zero, VG_OP_DOT);
-            Py_XDECREF(zero);
-            if (parents[n - 1] != NULL) {
-                result = vg_apply_nary(VG_OP_DOT, parents, n);
-            }
-            else {
-                for (Py_ssize_t i = 0; i < n - 1; i++)
-                    Py_DECREF(parents[i]);
-            }
+    for (; have < nw; have++) {
+        parents[have] = PySequence_Fast_ITEMS(seq)[have];
+        Py_INCREF(parents[have]);
+    }
+    Py_SETREF(seq, PySequence_Fast(inputs, "dot: inputs must be iterable"));
+    if (seq != NULL && PySequence_Fast_GET_SIZE(seq) != nw)
+        PyErr_Format(PyExc_ValueError, "dot: %zd weights but %zd inputs", nw, PySequence_Fast_GET_SIZE(seq));
+    else if (seq != NULL) {
+        for (Py_ssize_t i = 0; i < nw; i++, have++) {
+            parents[have] = PySequence_Fast_ITEMS(seq)[i];
+            Py_INCREF(parents[have]);
         }
-        else {
-            for (Py_ssize_t i = 0; i < nw; i++)
-                Py_DECREF(parents[i]);
-        }
+        parents[have] = bias ? bias : PyFloat_FromDouble(0.0);
+        if (bias)
+            Py_INCREF(bias);
+        if (parents[have] != NULL)
+            have++;
+    }
+    Py_XDECREF(seq);
+    if (have == n) {
+        if (vg_lift_all(parents, n, VG_OP_DOT) == 0)
+            result = vg_apply_nary(VG_OP_DOT, parents, n);
+    }
+    else {
+        for (Py_ssize_t i = 0; i < have; i++)
+            Py_DECREF(parents[i]);
     }
     PyMem_Free(parents);
-done:
-    Py_DECREF(ws);
-    Py_DECREF(xs);
     return result;
 }
 
@@ -2624,6 +2743,8 @@ PyInit__core(void)
     if (PyModule_AddIntConstant(module, "NODE_BYTES", (long)SLOT_SIZE) < 0)
         goto fail;
     if (PyModule_AddStringConstant(module, "RULES_DIGEST", VG_RULES_DIGEST) < 0)
+        goto fail;
+    if (PyModule_AddObject(module, "EPOCH_LIMIT", PyLong_FromUnsignedLong(VG_EPOCH_LIMIT)) < 0)
         goto fail;
     return module;
 fail:

@@ -6,6 +6,7 @@ from typing import Any
 
 NODE_BYTES: int
 RULES_DIGEST: str
+EPOCH_LIMIT: int
 
 class Value:
     """The C engine's node (made by ``_configure``, inheriting autograd.base.ValueBase); typed as autograd.node.Value."""
