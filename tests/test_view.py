@@ -155,7 +155,7 @@ def test_the_text_view_and_the_drawing_write_the_same_expression() -> None:
     a = Value(2.0, label="a*b")
     y = a.tanh()
     assert "= tanh(a*b)" in tree(y)
-    assert "{ a*b |" in draw_dot(y).source
+    assert "{a*b|" in draw_dot(y).source
 
 
 # ------------------------------------------------------------------------------------------ readable rules

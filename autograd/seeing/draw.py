@@ -107,7 +107,9 @@ def _blend(weight: float) -> str:
 
 
 def _record(fields: Iterable[str]) -> str:
-    return "{ " + " | ".join(dot_record_field(f) for f in fields) + " }"
+    # No spaces around the bars: Debian's dot drops the space after a non-ASCII character that follows
+    # a padding space ("{ ¡ 0 | ..." draws "¡0"), while graphviz-pure keeps it; unpadded fields draw alike.
+    return "{" + "|".join(dot_record_field(f) for f in fields) + "}"
 
 
 # ------------------------------------------------------------------------------------- draw_dot
@@ -147,7 +149,7 @@ def draw_dot(
     >>> c = a * b; c.label = "c"
     >>> g = draw_dot(c, legend=False)
     >>> print(g.source.splitlines()[5].strip())
-    n0 [label="{ a | data 2.0 | grad 0.0 }" fillcolor="#dbeafe" id=n0]
+    n0 [label="{a|data 2.0|grad 0.0}" fillcolor="#dbeafe" id=n0]
     """
     if collapse not in (None, "neuron", "layer"):
         raise ValueError(f"draw_dot: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
