@@ -132,6 +132,7 @@ def draw_dot(
     grads: bool = True,
     blank: str = "?",
     caption: Sequence[str] = (),
+    boxes: Mapping[Value, str] | None = None,
 ) -> Drawing:
     """Draw ``root``'s graph (or a view of it): a ``Drawing`` (a ``graphviz.Digraph``) that renders without a system Graphviz too.
 
@@ -154,7 +155,8 @@ def draw_dot(
     not begun). ``forward=`` works without a trace too. With a trace the legend lists every state,
     forward's too, so a film from forward to backward has one legend. ``grads=False`` leaves every
     grad blank (a worksheet); ``blank`` is what a blank field reads; ``caption`` lines are written
-    below the drawing, left-aligned.
+    below the drawing, left-aligned. ``boxes`` draws nodes outside any group in named boxes of
+    one's own (``{node: "position 1: key"}``, as a lesson splits a graph; ids ``box_<k>``).
 
     The result's ``.source`` is the DOT text; ``.render(outfile="g.svg")``, ``.pipe()`` and
     Jupyter's inline display work with Graphviz's ``dot`` or the ``graphviz-pure`` wheel.
@@ -256,9 +258,19 @@ def draw_dot(
     graph.attr("node", shape="record", style="filled")
     grouped = view.collapsed_into if collapsed else (view.group_box if view.options.clusters else (lambda node: None))
     # Ungrouped nodes first, then each layer cluster with its neuron clusters inside (or the collapsed boxes).
+    named: dict[str, list[Value]] = {}
     for node in order:
         if grouped(node) is None:
-            emit_value(graph, node)
+            title = boxes.get(node) if boxes is not None else None
+            if title is None:
+                emit_value(graph, node)
+            else:
+                named.setdefault(title, []).append(node)
+    for k, (title, members) in enumerate(named.items()):
+        with graph.subgraph(name=f"cluster_box_{k}") as sub:
+            sub.attr(label=dot_text(title), style="rounded", color="#9ca3af", id=f"box_{k}")
+            for node in members:
+                emit_value(sub, node)
     if collapsed:
         for box in view.boxes:
             graph.node(box.id, **_box_attrs(box, view, position))

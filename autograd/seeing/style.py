@@ -35,8 +35,8 @@ __all__ = [
     "STATES",
     "STATE_WORDS",
     "STEP_STATES",
-    "State",
     "UNCOMPUTED",
+    "State",
     "css_variables",
     "dot_state_attrs",
 ]
