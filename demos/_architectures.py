@@ -58,13 +58,13 @@ def export_graph(
     *,
     names: Mapping[Value, str] | None = None,
     parameters: Sequence[Value] = (),
-    clusters: Mapping[Value, str] | None = None,
+    boxes: Mapping[Value, str] | None = None,
     title: str,
 ) -> list[Path]:
     """Every export of ``root``'s graph into ``out``: ``<name>-frames/``, ``.gif``, ``.apng.png``, slides and worksheet."""
     from autograd.export import frames, save_apng, save_frames, save_gif, save_slides, save_worksheet
 
-    film = frames(root, names=names, parameters=parameters, clusters=clusters, title=title)
+    film = frames(root, names=names, parameters=parameters, boxes=boxes, title=title)
     writers: list[Callable[[], Path | list[Path]]] = [
         lambda: save_frames(film, out / f"{name}-frames"),
         lambda: save_gif(film, out / f"{name}.gif"),

@@ -10,7 +10,7 @@ position offers a key k⁽ᵗ⁾ and a value v⁽ᵗ⁾, and the answer is the v
 α⁽ᵗ⁾ = softmax(q·k⁽ᵗ⁾/√d), large where the key matches the query. Every q, k and v is an ordinary
 neuron without activation (w·x + b), the same weights at every position, so the stepper walks
 through it as through any network; its steps are grouped here by query/key/value and by position,
-and ``draw_dot`` draws the query, key and value neurons as clusters (``autograd.groups``).
+and ``draw_dot`` draws the query, key and value neurons as clusters (``autograd.seeing.groups``).
 
 The data are made in code: ten names, read three characters at a time to predict the next.
 """
@@ -26,15 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograd import Backprop, Value, dot, draw_dot, render, vsum
+from autograd.seeing.groups import Group, set_group
 from demos._architectures import add_export_option, export_graph, print_listing, sub, sup
 from demos._common import demo_parser, new_figure, save, steps_from
 from nn.losses import cross_entropy
 from nn.optim import Adam
-
-try:  # the seeing layer is moving into autograd/seeing/; either place has the same two names
-    from autograd.seeing.groups import Group, set_group  # type: ignore[import-not-found, unused-ignore]
-except ImportError:
-    from autograd.groups import Group, set_group
 
 # 100 epochs: the pure engine stays well under 30 s on a busy machine; 150 gain only 0.93 → 0.89.
 EPOCHS = 100
@@ -140,7 +136,7 @@ class Forward:
 
     scores: list[Value]
     attention: list[Value]
-    #: node -> "position t: key" and the like, for the stepper's headings and the export's clusters.
+    #: node -> "position t: key" and the like, for the stepper's headings and the export's boxes.
     boxes: dict[Value, str]
 
 
@@ -398,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.export:
         tiny, boxes, parameters = tiny_head(args.seed)
         title = "one attention head (d = 1, T = 2)"
-        export_graph(tiny, args.out, "attention", parameters=parameters, clusters=boxes, title=title)
+        export_graph(tiny, args.out, "attention", parameters=parameters, boxes=boxes, title=title)
     fell = epochs == 0 or result.losses[-1] < result.losses[0]
     return 0 if fell else 1
 

@@ -152,7 +152,7 @@ def test_attention_steps_are_grouped_by_query_key_value_and_position() -> None:
 
 
 def test_attention_drawing_clusters_query_key_and_value_neurons() -> None:
-    """draw_dot draws the head's query, key and value neurons (autograd.groups) as clusters inside their layers."""
+    """draw_dot draws the head's query, key and value neurons (autograd.seeing.groups) as clusters inside their layers."""
     loss, _, _ = attention.small_head()
     source = draw_dot(loss).source
     for kind in ("query", "key", "value"):

@@ -411,3 +411,57 @@ def test_odd_labels_draw_literally_as_valid_xml() -> None:
     texts = ["".join(t.itertext()) for t in tree.iter("{http://www.w3.org/2000/svg}text")]
     for label in ODD_LABELS:
         assert printable(label) in texts, (label, printable(label))
+
+
+# ------------------------------------------------------------------------------------- a recorded pass (export's frames)
+
+
+def test_a_trace_draws_at_any_step_as_the_stepper_does() -> None:
+    """draw_dot(trace=, step=k) draws what a stepper after k steps draws (grads, states, words), without stepping."""
+    from autograd.seeing.trace import Trace
+
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    root = c.tanh()
+    trace = Trace.record(root)
+    stepper = Backprop(root)
+    for k in range(len(trace) + 1):
+        drawn = draw_dot(root, trace=trace, step=k, legend=False).source
+        assert drawn == draw_dot(root, stepper=stepper, legend=False).source
+        if k < len(trace):
+            stepper.step()
+    with pytest.raises(ValueError, match="step must be between 0 and 2"):
+        draw_dot(root, trace=trace, step=3)
+    with pytest.raises(ValueError, match="give its trace"):
+        draw_dot(root, step=1)
+
+
+def test_forward_half_way_blanks_what_is_not_computed_yet_and_says_so_in_the_legend() -> None:
+    """forward=k: the k-th computed node is 'processing', later ones 'not computed yet' with blank data; grads blank."""
+    from autograd.seeing.style import STATES, UNCOMPUTED
+
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    d = c + a
+    d.label = "d"
+    source = draw_dot(d, forward=1).source
+    assert re.search(rf'n2 \[label="{{ c \| data -6.0 \| grad \? }}" color="{STATES["current"].colour}"', source)
+    assert re.search(rf'n3 \[label="{{ d \| data \? \| grad \? }}" color="{UNCOMPUTED.colour}"', source)
+    assert f">{UNCOMPUTED.words}</td>" in source
+    assert "data ?" not in draw_dot(d, forward=2).source
+    assert UNCOMPUTED.words not in draw_dot(d).source  # a plain drawing lists no states
+    with pytest.raises(ValueError, match="forward must be between 0 and 2"):
+        draw_dot(d, forward=3)
+
+
+def test_blank_grads_caption_and_named_boxes() -> None:
+    """grads=False leaves every grad blank (a worksheet); caption lines go below, escaped; boxes= draws named boxes."""
+    a = Value(2.0, label="a")
+    b = a * 3
+    source = draw_dot(b, grads=False, blank="____", caption=["one", 'two "quoted"'], boxes={b: "my box"}).source
+    assert source.count("grad ____") == 3 and "grad 0.0" not in source
+    assert 'label="one\\ltwo \\"quoted\\"\\l"' in source
+    assert re.search(r'subgraph cluster_box_0 \{\n\t\t.*id=box_0 label="my box".*\n\t\tn2 \[', source)
+    assert "my box" in pipe(source).decode()

@@ -16,6 +16,11 @@ import autograd.export
 from autograd import Backprop, Value, topological_order
 from autograd.export import frames, save_apng, save_frames, save_gif, save_slides, save_worksheet, slides_html, worksheet_pdf
 from autograd.export.__main__ import lecture, main, neuron
+from autograd.export.pictures import frame_dot
+from autograd.seeing.draw import draw_dot
+from autograd.seeing.forward import Forward
+from autograd.seeing.numbers import fmt
+from autograd.seeing.style import UNCOMPUTED
 from tests.browser import chromium_page
 
 Image = pytest.importorskip("PIL.Image", reason="autograd.export's animations need Pillow (valuegrad[export])")
@@ -40,9 +45,9 @@ def tiny() -> Value:
 
 @pytest.mark.parametrize("make", [lecture, neuron], ids=["lecture", "neuron"])
 def test_one_frame_per_node_forward_and_one_per_backprop_step(make: Any) -> None:
-    """Forward: one frame per node in topological order; backward: one per Backprop step; each phase can be left out."""
+    """Forward: one frame per computed node (Forward's steps); backward: one per Backprop step; each phase can be left out."""
     root = make()
-    nodes, steps = len(topological_order(root)), len(Backprop(root))
+    nodes, steps = len(Forward(root)), len(Backprop(root))
     film = frames(root)
     assert len(film) == nodes + steps
     assert [f.phase for f in film] == ["forward"] * nodes + ["backward"] * steps
@@ -51,13 +56,32 @@ def test_one_frame_per_node_forward_and_one_per_backprop_step(make: Any) -> None
 
 
 def test_forward_frames_show_values_appearing_in_topological_order() -> None:
-    """Frame i shows the values of nodes 0..i and no further, and says the op with its numbers."""
-    film = frames(lecture(), backward=False)
-    for i, frame in enumerate(film):
-        assert all(v is not None for v in frame.values[: i + 1]) and all(v is None for v in frame.values[i + 1 :])
+    """Frame k shows the leaves and the first k computed nodes and no further, and says Forward's line."""
+    root = lecture()
+    film = frames(root, backward=False)
+    order = film[0].view.order
+    computed = [i for i, node in enumerate(order) if node.parents]
+    for k, frame in enumerate(film, start=1):
+        known = {i for i, node in enumerate(order) if not node.parents} | set(computed[:k])
+        assert [v is not None for v in frame.values] == [i in known for i in range(len(order))]
         assert all(g is None for g in frame.grads)
-    assert [f.lines[0] for f in film][2] == "e = a * b = 2.0 * (-3.0) = -6.0"
+    assert [f.lines[0] for f in film] == [str(step) for step in Forward(root).run()]
+    assert film[0].lines[0] == "e = a * b = 2.0 * (-3.0) = -6.0"
     assert film[-1].lines[0] == "L = d * f = 4.0 * (-2.0) = -8.0"
+
+
+def test_frames_are_draw_dot_of_the_view_at_their_step() -> None:
+    """Each frame's DOT is draw_dot's at its position (no second renderer): blank data and 'not computed yet' forward."""
+    film = frames(lecture())
+    first, last = film[0], film[-1]
+    assert (
+        frame_dot(last)
+        == draw_dot(last.view, trace=last.trace, step=last.step, caption=[f"{last.title}: {last.caption}", *last.lines]).source
+    )
+    dot = frame_dot(first)
+    assert 'label="{ L | data ? | grad ? }"' in dot and 'label="{ e | data -6.0 | grad ? }"' in dot
+    assert f'color="{UNCOMPUTED.colour}"' in dot and f">{UNCOMPUTED.words}</td>" in dot
+    assert 'label="{ a | data 2.0 | grad 6.0 }"' in frame_dot(last)
 
 
 def test_backward_frames_end_with_backward_grads_and_leave_the_graph_as_it_was() -> None:
@@ -67,8 +91,6 @@ def test_backward_frames_end_with_backward_grads_and_leave_the_graph_as_it_was()
     before = [n.grad for n in topological_order(root)]
     film = frames(root)
     assert [n.grad for n in topological_order(root)] == before
-    from autograd.export._compat import fmt
-
     assert film[-1].grads == tuple(fmt(g) for g in before)
     assert all(film[-1].final)
     assert film[-1].lines == tuple(Backprop(neuron()).run()[-1].lines())
@@ -128,7 +150,7 @@ def test_worksheet_is_two_a4_pages_blank_then_answered(tmp_path: Path) -> None:
     assert "Answer sheet" in answers
     for name, grad in (("a", "6.0"), ("b", "-4.0"), ("c", "-2.0"), ("f", "4.0")):
         assert f"∂L/∂{name} = {grad}" in answers
-    assert "a.grad += b.data * e.grad" in answers
+    assert "a.grad += ∂e/∂a · e.grad = -3.0 · -2.0 → 6.0" in answers  # the stepper's line
 
 
 def test_worksheet_prints_unicode_names() -> None:
@@ -146,7 +168,7 @@ def test_slides_escape_every_user_string() -> None:
     page = slides_html(frames(x * 2), title=HOSTILE)
     assert "<script>alert" not in page and 'onerror="alert' not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert page.count('<section class="slide"') == 4  # x, 2.0, x * 2, then one step
+    assert page.count('<section class="slide"') == 2  # x * 2 computed, then one step
 
 
 def test_command_writes_the_formats_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

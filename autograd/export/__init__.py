@@ -1,8 +1,9 @@
 """Take backprop to class: a graph's forward and backward passes as PNG frames, a GIF or APNG, slides, a worksheet.
 
-``frames(root)`` records the passes once (forward: each node's value appearing in topological
-order; backward: each ``Backprop`` step, in ``backward()``'s exact order and arithmetic); every
-export only draws those frames:
+``frames(root)`` records the passes once, as the seeing layer's ``Trace`` (forward: each computed
+node's value appearing in topological order, as ``Forward`` says it; backward: each ``Backprop``
+step, in ``backward()``'s exact order and arithmetic); every export only draws those frames, with
+``draw_dot``, in the one style of every drawing:
 
 ============================  =====================================================  ==========
 call                          writes                                                 needs
@@ -23,21 +24,20 @@ Pillow and fpdf2 come with ``pip install 'valuegrad[export]'``; drawings are lai
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> c = a * b; c.label = "c"
 >>> film = frames(c)
->>> len(film)          # 3 nodes appear, then 1 backward step
-4
+>>> len(film)          # c is computed, then 1 backward step
+2
 >>> save_gif(film, pathlib.Path(tempfile.mkdtemp()) / "c.gif").suffix
 '.gif'
 """
 
 from autograd.export.animation import save_apng, save_gif
-from autograd.export.drawing import frame_dot, save_frames, sketch_dot
-from autograd.export.sequence import Frame, Sketch, frames
+from autograd.export.pictures import frame_dot, save_frames
+from autograd.export.sequence import Frame, frames
 from autograd.export.slides import save_slides, slides_html
 from autograd.export.worksheet import save_worksheet, worksheet_pdf
 
 __all__ = [
     "Frame",
-    "Sketch",
     "frame_dot",
     "frames",
     "save_apng",
@@ -45,7 +45,6 @@ __all__ = [
     "save_gif",
     "save_slides",
     "save_worksheet",
-    "sketch_dot",
     "slides_html",
     "worksheet_pdf",
 ]

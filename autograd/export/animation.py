@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd.export._files import write_bytes
-from autograd.export.drawing import frame_dot, render_bytes
+from autograd.export.pictures import frame_dot, render_bytes
 from autograd.export.sequence import Frame
 
 __all__ = ["save_apng", "save_gif"]
@@ -73,7 +73,7 @@ def save_gif(frames: Sequence[Frame], path: str | os.PathLike[str], *, seconds: 
     >>> from autograd.export import frames
     >>> gif = save_gif(frames(Value(2.0, label="a") * 3), pathlib.Path(tempfile.mkdtemp()) / "steps.gif")
     >>> Image.open(gif).n_frames
-    4
+    2
     """
     return _save(frames, path, "GIF", seconds, hold)
 
@@ -87,6 +87,6 @@ def save_apng(frames: Sequence[Frame], path: str | os.PathLike[str], *, seconds:
     >>> from autograd.export import frames
     >>> apng = save_apng(frames(Value(2.0, label="a") * 3), pathlib.Path(tempfile.mkdtemp()) / "steps.png")
     >>> Image.open(apng).n_frames
-    4
+    2
     """
     return _save(frames, path, "PNG", seconds, hold)

@@ -1,203 +1,132 @@
-"""A graph's forward and backward passes as a list of frames: what every node shows after each step.
+"""A graph's forward and backward passes as a list of frames: one step a teacher would say out loud each.
 
-A frame is one step a teacher would say out loud. Forward: one frame per node in topological
-order, the node's value appearing (``n = x1*w1 + b = -6.0 + 6.88137 = 0.881374``). Backward: one
-frame per ``Backprop`` step, in exactly ``backward()``'s order and arithmetic, the step's chain
-rule as its text. Each frame carries every node's shown value and gradient as text, so the
-renderers (PNG, GIF, slides, worksheet) only draw; none recomputes anything.
+The passes are recorded once, by the seeing layer (``autograd.seeing.trace.Trace``): forward, one
+frame per computed node in topological order, its line as ``Forward`` says it
+(``n = x1*w1 + x2*w2 + b = -6.0 + 0.0 + 6.88137 = 0.881374``); backward, one frame per ``Backprop``
+step, in ``backward()``'s order and arithmetic, its lines as the stepper prints them. A frame is a
+position in that trace; the renderers (PNG, GIF, slides, worksheet) draw it with ``draw_dot`` and
+recompute nothing.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from autograd import Backprop, Value
-from autograd.export._compat import NodeNames, fmt
+from autograd.seeing.numbers import fmt
+from autograd.seeing.trace import Trace
+from autograd.seeing.view import GraphView
+from autograd.value import Value
 
-__all__ = ["Frame", "Sketch", "frames"]
+__all__ = ["Frame", "frames"]
 
 Phase = Literal["forward", "backward"]
 
 
-@dataclass(frozen=True)
-class Sketch:
-    """The graph every frame of one sequence draws: names, ops, edges, roles and clusters, by index in topological order."""
-
-    title: str
-    #: What each node is called (its label, a notation's name, else ``op#i``).
-    names: tuple[str, ...]
-    #: The operation that made each node ("" for a leaf).
-    ops: tuple[str, ...]
-    #: The indices of each node's parents, in argument order.
-    parents: tuple[tuple[int, ...], ...]
-    #: input, parameter, constant, intermediate or output.
-    roles: tuple[str, ...]
-    #: The box each node is drawn inside (None: no box), e.g. ``"position 1: query"``.
-    clusters: tuple[str | None, ...]
-    #: Each node's forward computation over names (``a * b``; "" for a leaf).
-    expressions: tuple[str, ...]
-    #: Each node's final value and gradient as text: the widths the drawings reserve, so frames do not jump.
-    values: tuple[str, ...]
-    grads: tuple[str, ...]
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Frame:
-    """One step of a pass: its text, and what every node shows (``None``: not known yet, drawn as ``?``)."""
+    """One step of a pass: where it is in the recorded ``trace``, and its text."""
 
-    sketch: Sketch
+    trace: Trace
+    #: What the sequence's pictures and pages are titled.
+    title: str
     #: Position in the whole sequence, from 0.
     index: int
     phase: Phase
-    #: The step within its phase, from 1, and how many the phase has.
+    #: The step within its phase, from 1, and how many the phase has. Also the drawing's position:
+    #: forward, the nodes computed so far; backward, the steps taken.
     step: int
     steps: int
-    #: The node this frame computes (forward) or passes its gradient back from (backward).
+    #: The node this frame computes (forward) or passes its gradient back from (backward), by index in the view.
     node: int
-    #: The step in words and numbers, one line per edge in the backward phase.
+    #: The step in words and numbers: one line forward, the stepper's lines backward.
     lines: tuple[str, ...]
-    values: tuple[str | None, ...]
-    grads: tuple[str | None, ...]
-    #: Nodes whose value or gradient this frame changed.
-    updated: tuple[int, ...]
-    #: Whether each node's gradient is final (every node that uses it has passed its gradient back).
-    final: tuple[bool, ...]
+    #: Named boxes to draw nodes in (``draw_dot(boxes=)``).
+    boxes: Mapping[Value, str] | None = None
+
+    @property
+    def view(self) -> GraphView:
+        """The view every frame of the sequence draws (names, roles, ids)."""
+        return self.trace.view
 
     @property
     def caption(self) -> str:
         """``forward 3 of 7`` or ``backward 2 of 5``: where the frame is."""
         return f"{self.phase} {self.step} of {self.steps}"
 
+    @property
+    def values(self) -> tuple[str | None, ...]:
+        """Every node's value as the frame shows it (``None``: not computed yet)."""
+        order = self.view.order
+        if self.phase == "backward":
+            return tuple(fmt(node.data) for node in order)
+        computed = {record.node for record in self.trace.forward[: self.step]}
+        return tuple(fmt(node.data) if not node.parents or i in computed else None for i, node in enumerate(order))
 
-_PLACEHOLDER = re.compile(r"Ξ(\d+)Ξ")
+    @property
+    def grads(self) -> tuple[str | None, ...]:
+        """Every node's gradient as the frame shows it (``None`` throughout the forward pass)."""
+        if self.phase == "forward":
+            return (None,) * len(self.view.order)
+        return tuple(fmt(grad) for grad in self.trace.grads_at(self.step))
 
-
-def _with_numbers(stand_ins: NodeNames, node: Value) -> str:
-    """The node's forward expression with each parent's value in place of its name: ``-6.0 + 0.0 + 6.88137``.
-
-    ``stand_ins`` names node ``i`` ``Ξ<i>Ξ``: one word each, so NodeNames lays the formula out as
-    usual, and then each stand-in becomes its number.
-    """
-    text: str = stand_ins.expression(node)
-    order = stand_ins.order
-
-    def number(match: re.Match[str]) -> str:
-        shown: str = fmt(order[int(match.group(1))].data)
-        before = text[: match.start()].rstrip()
-        # A negative number after an operator reads better in parentheses: 2.0 * (-3.0).
-        if shown.startswith("-") and before and before[-1] not in "(,":
-            return f"({shown})"
-        return shown
-
-    return _PLACEHOLDER.sub(number, text)
-
-
-def _roles(order: Sequence[Value], root: Value, parameters: frozenset[Value]) -> tuple[str, ...]:
-    roles = []
-    for node in order:
-        if node is root:
-            roles.append("output")
-        elif node.op == "const":
-            roles.append("constant")
-        elif node.parents:
-            roles.append("intermediate")
-        elif node in parameters:
-            roles.append("parameter")
-        else:
-            roles.append("input")
-    return tuple(roles)
+    @property
+    def final(self) -> tuple[bool, ...]:
+        """Whether each node's gradient is final (every node that uses it has passed its gradient back)."""
+        if self.phase == "forward":
+            return (False,) * len(self.view.order)
+        return tuple(at <= self.step for at in self.trace.final_at)
 
 
 def frames(
     root: Value,
     *,
     names: Mapping[Value, str] | None = None,
-    parameters: Sequence[Value] = (),
-    clusters: Mapping[Value, str] | None = None,
+    parameters: Iterable[Value] = (),
+    boxes: Mapping[Value, str] | None = None,
     forward: bool = True,
     backward: bool = True,
     title: str | None = None,
 ) -> list[Frame]:
-    """The forward pass (one frame per node) and the backward pass (one frame per ``Backprop`` step) of ``root``'s graph.
+    """The forward pass (one frame per computed node) and the backward pass (one per ``Backprop`` step) of ``root``.
 
     ``names`` calls nodes by a notation's names, ``parameters`` marks leaves as parameters (drawn
-    in the parameter colour), ``clusters`` puts nodes in named boxes. The graph's gradients are
-    left exactly as they were: the backward frames are made on a fresh pass (leaf grads from 0)
-    and every ``.grad`` is restored afterwards.
+    in the parameter colour), ``boxes`` puts nodes in named boxes. The backward frames are a fresh
+    pass (every grad from 0, whatever an earlier ``backward()`` left), and the graph's gradients are
+    left exactly as they were.
 
     >>> from autograd import Value
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     >>> c = a * b; c.label = "c"
-    >>> film = frames(c)
+    >>> film = frames(c.tanh())
     >>> [f.caption for f in film]
-    ['forward 1 of 3', 'forward 2 of 3', 'forward 3 of 3', 'backward 1 of 1']
-    >>> film[2].lines[0]
+    ['forward 1 of 2', 'forward 2 of 2', 'backward 1 of 2', 'backward 2 of 2']
+    >>> film[0].lines[0]
     'c = a * b = 2.0 * (-3.0) = -6.0'
-    >>> film[3].grads, a.grad
-    (('-3.0', '2.0', '1.0'), 0.0)
+    >>> film[-1].grads[:2], a.grad
+    (('-7.37296e-05', '4.91531e-05'), 0.0)
     """
-    node_names = NodeNames(root, names=names)
-    order: list[Value] = node_names.order
-    index = {node: i for i, node in enumerate(order)}
-    saved = [node.grad for node in order]
+    view = GraphView.of(root, names=names, parameters=parameters)
+    saved = [node.grad for node in view.order]
     try:
         # A fresh pass: leaves would otherwise add this pass to whatever an earlier backward() left.
-        for node in order:
+        for node in view.order:
             node.grad = 0.0
-        stepper = Backprop(root, names=names)
-        steps = stepper.run()
-        final_grads = tuple(fmt(node.grad) for node in order)
+        trace = Trace.record(view)
     finally:
-        for node, grad in zip(order, saved):
+        for node, grad in zip(view.order, saved):
             node.grad = grad
-    boxes = clusters or {}
-    sketch = Sketch(
-        title=title if title is not None else f"backprop through {node_names.name(root)}",
-        names=tuple(node_names.name(node) for node in order),
-        ops=tuple(node.op if node.parents else "" for node in order),
-        parents=tuple(tuple(index[p] for p in node.parents) for node in order),
-        roles=_roles(order, root, frozenset(parameters)),
-        clusters=tuple(boxes.get(node) for node in order),
-        expressions=tuple(node_names.expression(node) if node.parents else "" for node in order),
-        values=tuple(fmt(node.data) for node in order),
-        grads=final_grads,
-    )
-    result: list[Frame] = []
-    n = len(order)
-    not_final = (False,) * n
+    heading = title if title is not None else f"backprop through {trace.view.name(trace.view.root)}"
+    phases: list[tuple[Phase, int, tuple[str, ...]]] = []
     if forward:
-        stand_ins = NodeNames(root, order, names={node: f"Ξ{i}Ξ" for i, node in enumerate(order)})
-        for i, node in enumerate(order):
-            name = sketch.names[i]
-            if node.parents:
-                line = f"{node_names.ref(node)} = {sketch.expressions[i]} = {_with_numbers(stand_ins, node)} = {sketch.values[i]}"
-            else:
-                line = f"{name} = {sketch.values[i]}   ({sketch.roles[i]})"
-            values = sketch.values[: i + 1] + (None,) * (n - i - 1)
-            result.append(Frame(sketch, len(result), "forward", i + 1, n, i, (line,), values, (None,) * n, (i,), not_final))
+        phases += [("forward", record.node, (record.text,)) for record in trace.forward]
     if backward:
-        # Replay the recorded steps on text: a gradient appears when the node first gets one (the root's seed at once).
-        grads: list[str | None] = [None] * n
-        grads[index[root]] = fmt(1.0)
-        last_use = {}
-        for k, step in enumerate(steps):
-            for edge in step.edges:
-                last_use[index[edge.parent]] = k
-        for k, step in enumerate(steps):
-            touched = []
-            for edge in step.edges:
-                p = index[edge.parent]
-                grads[p] = fmt(edge.after)
-                touched.append(p)
-            me = index[step.node]
-            final = tuple(i == index[root] or last_use.get(i, -1) <= k for i in range(n))
-            result.append(
-                Frame(
-                    sketch, len(result), "backward", k + 1, len(steps), me, tuple(step.lines()),
-                    sketch.values, tuple(grads), (me, *dict.fromkeys(touched)), final,
-                )
-            )
+        phases += [("backward", step.node, step.lines) for step in trace.steps]
+    counts = {"forward": len(trace.forward), "backward": len(trace)}
+    taken = dict.fromkeys(counts, 0)
+    result: list[Frame] = []
+    for phase, at, lines in phases:
+        taken[phase] += 1
+        result.append(Frame(trace, heading, len(result), phase, taken[phase], counts[phase], at, lines, boxes))
     return result

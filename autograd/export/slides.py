@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd.export._files import write_bytes
-from autograd.export.drawing import frame_dot, render_bytes
+from autograd.export.pictures import frame_dot, render_bytes
 from autograd.export.sequence import Frame
 
 __all__ = ["save_slides", "slides_html"]
@@ -85,11 +85,11 @@ def slides_html(frames: Sequence[Frame], *, title: str | None = None) -> str:
     >>> from autograd.export import frames
     >>> page = slides_html(frames(Value(2.0, label="<b>a</b>") * 3))
     >>> page.count('<section class="slide"'), "<b>a</b>" in page, "&lt;b&gt;a&lt;/b&gt;" in page
-    (4, False, True)
+    (2, False, True)
     """
     if not frames:
         raise ValueError("save_slides: no frames to show")
-    heading = title if title is not None else frames[0].sketch.title
+    heading = title if title is not None else frames[0].title
     body = "\n".join(_slide(frame, render_bytes(frame_dot(frame), "svg")) for frame in frames)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -110,6 +110,6 @@ def save_slides(frames: Sequence[Frame], path: str | os.PathLike[str], *, title:
     >>> from autograd.export import frames
     >>> deck = save_slides(frames(Value(2.0, label="a") * 3), pathlib.Path(tempfile.mkdtemp()) / "steps.html")
     >>> deck.read_text(encoding="utf-8").count("<section")
-    4
+    2
     """
     return write_bytes(path, slides_html(frames, title=title).encode("utf-8"))

@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from autograd.export._files import write_bytes
-from autograd.export.drawing import render_bytes, sketch_dot
-from autograd.export.sequence import Frame, Sketch
+from autograd.export.pictures import render_bytes
+from autograd.export.sequence import Frame
+from autograd.seeing.draw import draw_dot
+from autograd.seeing.numbers import fmt
+from autograd.seeing.view import GraphView
 
 __all__ = ["save_worksheet", "worksheet_pdf"]
 
@@ -98,9 +101,9 @@ class _Sheet:
             pdf.ln(height)
 
 
-def _backprop_order(sketch: Sketch) -> list[int]:
+def _backprop_order(view: GraphView) -> list[int]:
     """Nodes in the order their gradients are worked out: the output, then reversed topological order."""
-    return list(reversed(range(len(sketch.names))))
+    return list(reversed(range(len(view.order))))
 
 
 def worksheet_pdf(frames: Sequence[Frame], *, title: str | None = None) -> bytes:
@@ -113,23 +116,25 @@ def worksheet_pdf(frames: Sequence[Frame], *, title: str | None = None) -> bytes
     """
     if not frames:
         raise ValueError("save_worksheet: no frames (make them with autograd.export.frames(root))")
-    sketch = frames[0].sketch
-    heading = title if title is not None else sketch.title
-    n = len(sketch.names)
-    output = sketch.roles.index("output") if "output" in sketch.roles else n - 1
-    out_name = sketch.names[output]
-    order = _backprop_order(sketch)
+    first = frames[0]
+    view, trace = first.view, first.trace
+    heading = title if title is not None else first.title
+    nodes = view.order
+    names = [view.name(node) for node in nodes]
+    out_name = view.name(view.root)
+    values = [fmt(node.data) for node in nodes]
+    grads = [fmt(grad) for grad in trace.end]
+    order = _backprop_order(view)
     steps = [frame for frame in frames if frame.phase == "backward"]
     sheet = _Sheet(heading)
     pdf = sheet.pdf
     widths = (12.0, 38.0, 80.0, 50.0)
 
     def how(i: int) -> str:
-        expression = sketch.expressions[i]
-        return f"{expression} = {sketch.values[i]}" if expression else f"{sketch.values[i]} ({sketch.roles[i]})"
+        node = nodes[i]
+        return f"{view.expression(node)} = {values[i]}" if node.parents else f"{values[i]} ({view.role(node)})"
 
     def rows(answer: Callable[[int], str]) -> list[list[str]]:
-        names = sketch.names
         return [[str(k + 1), names[i], how(i), f"∂{out_name}/∂{names[i]} = {answer(i)}"] for k, i in enumerate(order)]
 
     # Page 1: the worksheet.
@@ -142,16 +147,16 @@ def worksheet_pdf(frames: Sequence[Frame], *, title: str | None = None) -> bytes
         "the nodes that use it, of (local derivative) × (that node's gradient).",
         size=10,
     )
-    blank = sketch_dot(sketch, sketch.values, [None] * n, unknown=BLANK)
+    blank = draw_dot(view, grads=False, blank=BLANK, boxes=first.boxes).source
     sheet.picture(render_bytes(blank), max_height=110)
     sheet.table(rows(lambda i: BLANK), widths, ["#", "node", "computed as", "gradient"])
 
     # Page 2: the answers, with the chain-rule step behind each.
     pdf.add_page()
     sheet.text(f"Answer sheet: {heading}", size=15, bold=True, height=8)
-    answered = sketch_dot(sketch, sketch.values, sketch.grads)
+    answered = draw_dot(view, trace=trace, boxes=first.boxes).source
     sheet.picture(render_bytes(answered), max_height=95)
-    sheet.table(rows(lambda i: sketch.grads[i]), widths, ["#", "node", "computed as", "gradient"])
+    sheet.table(rows(lambda i: grads[i]), widths, ["#", "node", "computed as", "gradient"])
     if steps:
         pdf.ln(3)
         sheet.text("The backward pass, step by step (.grad is the gradient of the output):", size=10, bold=True)

@@ -23,19 +23,20 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from autograd.rules import RULES
 from autograd.seeing.numbers import fmt
 from autograd.seeing.quoting import dot_html_text, dot_record_field, dot_text
-from autograd.seeing.style import GROUP_FILL, OP_FILL, ROLE_FILLS, STATES, dot_state_attrs
+from autograd.seeing.style import ALL_STATES, GROUP_FILL, OP_FILL, ROLE_FILLS, STATES, State, dot_state_attrs
 from autograd.seeing.view import Box, Collapse, GraphView, Role, StepState
 from autograd.value import Value
 
 if TYPE_CHECKING:
     from autograd.seeing.stepper import Backprop
+    from autograd.seeing.trace import Trace
 
 __all__ = [
     "ROLE_COLOURS",
@@ -127,6 +128,13 @@ def draw_dot(
     legend: bool = True,
     parameters: Iterable[Value] = (),
     names: Mapping[Value, str] | None = None,
+    trace: Trace | None = None,
+    step: int | None = None,
+    forward: int | None = None,
+    grads: bool = True,
+    blank: str = "?",
+    caption: Sequence[str] = (),
+    boxes: Mapping[Value, str] | None = None,
 ) -> Drawing:
     """Draw ``root``'s graph (or a view of it): a ``Drawing`` (a ``graphviz.Digraph``) that renders without a system Graphviz too.
 
@@ -140,6 +148,17 @@ def draw_dot(
     (processing, grad updated, next, done, grad not final yet: dashed and marked "so far"); the
     legend then lists them all. ``names`` maps nodes to the names to draw instead of their labels
     (with a stepper, the stepper's view brings its own).
+
+    A recorded pass (``trace``, an ``autograd.seeing.trace.Trace``) is drawn at any point without
+    stepping again, as an export draws its frames: ``step=k`` after k backward steps (the trace's
+    grads then, the stepper's states and words; the end by default), ``forward=k`` after the forward
+    pass has computed k nodes (the view's nodes with parents, in order; the k-th is "processing",
+    the ones still to compute "not computed yet", with blank data; every grad blank, backward has
+    not begun). ``forward=`` works without a trace too. With a trace the legend lists every state,
+    forward's too, so a film from forward to backward has one legend. ``grads=False`` leaves every
+    grad blank (a worksheet); ``blank`` is what a blank field reads; ``caption`` lines are written
+    below the drawing, left-aligned. ``boxes`` draws nodes outside any group in named boxes of
+    one's own (``{node: "position 1: key"}``, as a lesson splits a graph; ids ``box_<k>``).
 
     The result's ``.source`` is the DOT text; ``.render(outfile="g.svg")``, ``.pipe()`` and
     Jupyter's inline display work with Graphviz's ``dot`` or the ``graphviz-pure`` wheel.
@@ -165,12 +184,39 @@ def draw_dot(
         view = base if same else GraphView.of(
             base.root, names=base.options.names, parameters=parameters, collapse=collapse, clusters=clusters
         )
+    elif trace is not None:
+        if trace.view.root is not (root.root if isinstance(root, GraphView) else root):
+            raise ValueError("draw_dot: the trace records a different graph; pass trace=Trace.record(root) for this root")
+        view = trace.view  # its indices are the trace's
     else:
         view = GraphView.of(root, names=names, parameters=parameters, collapse=collapse, clusters=clusters)
     order = view.order
     position = len(stepper.history) if stepper is not None else None
+    if step is not None and trace is None:
+        raise ValueError("draw_dot: step= draws a recorded pass; give its trace= too (Trace.record(root))")
+    if trace is not None and stepper is not None:
+        raise ValueError("draw_dot: give a stepper (drawn live) or a trace (drawn at step=), not both")
+    if trace is not None and forward is None:
+        position = len(trace) if step is None else step
+        if not 0 <= position <= len(trace):
+            raise ValueError(f"draw_dot: step must be between 0 and {len(trace)} (the trace's steps), got {step!r}")
+    shown_grads = trace.grads_at(position) if trace is not None and position is not None else None
+    # The forward pass at ``forward``: which node it computed last, which it has still to compute.
+    computing: Value | None = None
+    uncomputed: frozenset[Value] = frozenset()
+    if forward is not None:
+        if stepper is not None or step is not None:
+            raise ValueError("draw_dot: forward= draws the forward pass; it takes no stepper and no step")
+        schedule = [node for node in order if node.parents]
+        if not 0 <= forward <= len(schedule):
+            raise ValueError(f"draw_dot: forward must be between 0 and {len(schedule)} (the nodes to compute), got {forward!r}")
+        computing = schedule[forward - 1] if forward > 0 else None
+        uncomputed = frozenset(schedule[forward:])
+        position = None
 
-    def state(node: Value) -> StepState | None:
+    def state(node: Value) -> str | None:
+        if forward is not None:
+            return "uncomputed" if node in uncomputed else ("current" if node is computing else None)
         return None if position is None else view.state(node, position)
 
     font = {"fontname": "Helvetica", "fontsize": "12"}
@@ -181,8 +227,9 @@ def draw_dot(
     max_grad = max((abs(float(node.grad)) for node in order if math.isfinite(float(node.grad))), default=0.0)
 
     def value_attrs(node: Value) -> dict[str, str]:
-        grad = float(node.grad)
+        grad = float(node.grad) if shown_grads is None else shown_grads[view.index[node]]
         grad_text = f"grad {fmt(grad)}"
+        data_text = f"data {blank}" if node in uncomputed else f"data {fmt(node.data)}"
         attrs = {"fillcolor": ROLE_COLOURS[view.role(node)], "id": view.node_id(node)}
         now = state(node)
         if now is not None:
@@ -192,7 +239,9 @@ def draw_dot(
         elif highlight_grad and max_grad > 0.0 and math.isfinite(grad):
             share = abs(grad) / max_grad
             attrs.update(color=_blend(share), penwidth=f"{1.0 + 3.0 * share:.2f}")
-        attrs["label"] = _record([view.name(node), f"data {fmt(node.data)}", grad_text])
+        if forward is not None or not grads:
+            grad_text = f"grad {blank}"
+        attrs["label"] = _record([view.name(node), data_text, grad_text])
         return dict(sorted(attrs.items()))
 
     def emit_value(target: Any, node: Value) -> None:
@@ -204,29 +253,43 @@ def draw_dot(
             op_attrs = {"label": dot_text(text), "shape": shape, "id": view.op_id(node), "style": "filled", "fillcolor": OP_FILL}
             now = state(node)
             if now in ("current", "next"):
-                look = STATES[now]
+                look = ALL_STATES[now]
                 op_attrs.update(color=look.colour, penwidth=f"{look.width:g}")
             target.node(view.op_id(node), **dict(sorted(op_attrs.items())))
 
     graph.attr("node", shape="record", style="filled")
     grouped = view.collapsed_into if collapsed else (view.group_box if view.options.clusters else (lambda node: None))
     # Ungrouped nodes first, then each layer cluster with its neuron clusters inside (or the collapsed boxes).
+    named: dict[str, list[Value]] = {}
     for node in order:
         if grouped(node) is None:
-            emit_value(graph, node)
+            title = boxes.get(node) if boxes is not None else None
+            if title is None:
+                emit_value(graph, node)
+            else:
+                named.setdefault(title, []).append(node)
+    for k, (title, members) in enumerate(named.items()):
+        with graph.subgraph(name=f"cluster_box_{k}") as sub:
+            sub.attr(label=dot_text(title), style="rounded", color="#9ca3af", id=f"box_{k}")
+            for node in members:
+                emit_value(sub, node)
     if collapsed:
         for box in view.boxes:
             graph.node(box.id, **_box_attrs(box, view, position))
     elif view.options.clusters:
         _emit_clusters(graph, view, emit_value)
 
-    _emit_edges(graph, view, position)
+    _emit_edges(graph, view, position, computing)
     if legend:
         roles: set[str] = {view.role(n) for n in order if view.collapsed_into(n) is None}
         if any(view.role(n) == "output" for box in view.boxes for n in box.members):
             roles.add("output")
         kinds = sorted({box.kind for box in view.boxes})
-        _emit_legend(graph, roles, kinds, stepper is not None)
+        listed = ALL_STATES if trace is not None or forward is not None else STATES if stepper is not None else {}
+        _emit_legend(graph, roles, kinds, listed)
+    if caption:
+        # Graphviz's \l ends a line and aligns it left; each line is escaped as a plain label first.
+        graph.attr(label="".join(dot_text(line) + "\\l" for line in caption), labeljust="l", labelloc="b")
     return graph
 
 
@@ -288,7 +351,7 @@ def _box_attrs(box: Box, view: GraphView, position: int | None) -> dict[str, str
     return dict(sorted(attrs.items()))
 
 
-def _emit_edges(graph: Any, view: GraphView, position: int | None) -> None:
+def _emit_edges(graph: Any, view: GraphView, position: int | None, computing: Value | None = None) -> None:
     """Edges parent -> op node -> value; with collapsed groups, one edge per pair of boxes, labelled by how many values cross."""
     crossing: dict[tuple[str, str], set[Value]] = {}
     hidden = view.collapsed_into
@@ -313,6 +376,8 @@ def _emit_edges(graph: Any, view: GraphView, position: int | None) -> None:
                 style = {"color": STATES[now].colour, "penwidth": "2"}
             elif processed:
                 style = {"color": STATES["done"].colour, "penwidth": "2"}
+        elif node is computing:  # the forward pass's last computation: its inputs and output
+            style = {"color": STATES["current"].colour, "penwidth": "2"}
         for k, parent in enumerate(node.parents):
             parent_box = hidden(parent)
             source = parent_box.id if parent_box is not None else view.node_id(parent)
@@ -323,17 +388,16 @@ def _emit_edges(graph: Any, view: GraphView, position: int | None) -> None:
         graph.edge(source, target, id=view.crossing_id(source, target), **label)
 
 
-def _emit_legend(graph: Any, roles: set[str], collapsed: list[str], with_stepper: bool) -> None:
+def _emit_legend(graph: Any, roles: set[str], collapsed: list[str], states: Mapping[str, State]) -> None:
     """One compact node with a table of the colours used (a cluster of nodes would take a whole rank).
 
-    With a stepper every step state is listed, whether or not a node shows it now: the legend is the
-    same at every step.
+    ``states`` are listed whether or not a node shows one now: the legend is the same at every step.
     """
     rows = ['<tr><td border="0"><b>legend</b></td></tr>']
     rows += [f'<tr><td bgcolor="{colour}">{role}</td></tr>' for role, colour in ROLE_COLOURS.items() if role in roles]
     rows += [f'<tr><td bgcolor="{GROUP_FILL}" style="rounded">{dot_html_text(kind)} (collapsed)</td></tr>' for kind in collapsed]
-    if with_stepper:
-        for look in STATES.values():
+    if states:
+        for look in states.values():
             dashed = ' style="dashed"' if look.dashed else ""
             rows.append(f'<tr><td color="{look.colour}" border="{max(1, round(look.width))}"{dashed}>{look.words}</td></tr>')
     table = '<table border="0" cellborder="1" cellspacing="3" cellpadding="3">' + "".join(rows) + "</table>"

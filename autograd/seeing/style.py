@@ -16,6 +16,9 @@ node has after a number of steps, exactly one at a time):
 - ``done``: a node whose grad is final (every node, at the end of the pass);
 - ``pending``: a node whose grad is not final yet (dashed).
 
+One state belongs to the forward pass (``UNCOMPUTED``, in ``ALL_STATES`` beside the step states):
+``uncomputed``, a node the forward pass has not computed yet (its data is drawn blank).
+
 >>> STATES["next"].words, css_variables().splitlines()[1].strip()
 ('next', '--vg-role-input: #dbeafe;')
 """
@@ -25,12 +28,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ALL_STATES",
     "GROUP_FILL",
     "ROLES",
     "ROLE_FILLS",
     "STATES",
     "STATE_WORDS",
     "STEP_STATES",
+    "UNCOMPUTED",
     "State",
     "css_variables",
     "dot_state_attrs",
@@ -76,8 +81,12 @@ STATES: dict[str, State] = {
     )
 }
 STEP_STATES: tuple[str, ...] = tuple(STATES)
+#: A node the forward pass has not computed yet: its data is still blank (a forward frame, an export).
+UNCOMPUTED = State("uncomputed", "#9ca3af", 1.0, True, "not computed yet")
+#: Every state a drawing can show: the backward pass's step states, then the forward pass's.
+ALL_STATES: dict[str, State] = {**STATES, UNCOMPUTED.name: UNCOMPUTED}
 #: The words of each state, for the terminal and the legends.
-STATE_WORDS: dict[str, str] = {name: state.words for name, state in STATES.items()}
+STATE_WORDS: dict[str, str] = {name: state.words for name, state in ALL_STATES.items()}
 
 
 def dot_state_attrs(state: str) -> dict[str, str]:
@@ -86,7 +95,7 @@ def dot_state_attrs(state: str) -> dict[str, str]:
     >>> dot_state_attrs("pending")
     {'color': '#6b7280', 'penwidth': '1', 'style': 'filled,dashed'}
     """
-    look = STATES[state]
+    look = ALL_STATES[state]
     return {"color": look.colour, "penwidth": f"{look.width:g}", "style": "filled,dashed" if look.dashed else "filled"}
 
 
