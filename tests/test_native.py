@@ -332,7 +332,9 @@ class _OnCollect:
 def _drain_free_lists() -> list[object]:
     """Objects that empty CPython's free lists of lists and small tuples, so that the next list or tuple
     made is a fresh allocation, where the collector can run (hold them until after the call)."""
-    return [[] for _ in range(100)] + [tuple(range(n)) for n in (1, 2, 3, 5) for _ in range(2001)]
+    held: list[object] = [[] for _ in range(100)]  # one list: no temporary list freed back onto the free list
+    held.extend(tuple(range(n)) for n in (1, 2, 3, 5) for _ in range(2001))
+    return held
 
 
 def _collect_at_the_next_allocation(hook: Callable[[], object]) -> list[object]:

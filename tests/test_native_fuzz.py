@@ -190,7 +190,8 @@ class Program:
             hook, self.pending = self.pending, None
             gc.disable()
             # CPython reuses freed lists and small tuples without a collection: empty those free lists
-            held = [[] for _ in range(100)] + [tuple(range(n)) for n in (1, 2, 3) for _ in range(2001)]
+            held = [[] for _ in range(100)]  # (one list: no temporary freed back onto the free list)
+            held.extend(tuple(range(n)) for n in (1, 2) for _ in range(2001))
             OnCollect(hook)
             gc.set_threshold(1)
             gc.enable()
