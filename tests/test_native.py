@@ -329,14 +329,25 @@ class _OnCollect:
         self.hook()
 
 
-def _collect_at_the_next_allocation(hook: Callable[[], object]) -> None:
+def _drain_free_lists() -> list[object]:
+    """Objects that empty CPython's free lists of lists and small tuples, so that the next list or tuple
+    made is a fresh allocation, where the collector can run (hold them until after the call)."""
+    held: list[object] = [[] for _ in range(100)]  # one list: no temporary list freed back onto the free list
+    held.extend(tuple(range(n)) for n in (1, 2, 3, 5) for _ in range(2001))
+    return held
+
+
+def _collect_at_the_next_allocation(hook: Callable[[], object]) -> list[object]:
     """Leave garbage behind and set the collector to run at the next allocation of a container,
-    so ``hook`` runs inside whatever C call allocates next (the test restores the thresholds)."""
+    so ``hook`` runs inside whatever C call allocates next (the test restores the thresholds).
+    Returns what must be held until that call returns."""
     gc.collect()
     gc.disable()
+    held = _drain_free_lists()
     _OnCollect(hook)
     gc.set_threshold(1)
     gc.enable()
+    return held
 
 
 @pytest.fixture
@@ -392,8 +403,9 @@ def test_topological_order_survives_a_finalizer_that_cuts_the_graph() -> None:
     x = Value(2.0, label="x")
     t = (x * 3.0).tanh()
     y = t + 1.0
-    _collect_at_the_next_allocation(lambda: _reinit(t, 5.0))  # frees x * 3.0 and the 3.0
+    held = _collect_at_the_next_allocation(lambda: _reinit(t, 5.0))  # frees x * 3.0 and the 3.0
     order = topological_order(y)
+    del held
     if len(order) == 6:  # the order as it was when the call began, every node alive
         assert [n.op for n in order] == ["", "const", "*", "", "const", "+"]
         assert [n.data for n in order][:3] == [2.0, 3.0, 6.0]
@@ -411,13 +423,15 @@ def test_parents_survives_a_finalizer_that_reinitialises_the_node() -> None:
     """.parents allocates its tuple; a finalizer then re-initialising the node frees the parents it was
     about to copy (was a use-after-free), for a two-parent and a wide node."""
     two = Value(1.0) * Value(2.0)
-    _collect_at_the_next_allocation(lambda: _reinit(two, 0.0))
+    held = _collect_at_the_next_allocation(lambda: _reinit(two, 0.0))
     got = two.parents
+    del held
     assert got == () or [p.data for p in got] == [1.0, 2.0]
     assert two.parents == ()
     wide = Value(10.0, tuple(Value(float(i)) for i in range(5)), "custom")  # a wide node, as vsum's
-    _collect_at_the_next_allocation(lambda: _reinit(wide, 0.0))
+    held = _collect_at_the_next_allocation(lambda: _reinit(wide, 0.0))
     got = wide.parents
+    del held
     assert got == () or [p.data for p in got] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert wide.parents == () and wide.is_leaf
 

@@ -77,14 +77,6 @@ class OnCollect:
         self.hook()
 
 
-def quiet(call: Callable[..., Any], *args: Any) -> Any:
-    """``call(*args)``, then the collector off at once: the checks' own allocations (even a bound
-    method) must not run a finalizer's hook that edits what they check (step() switches it back on)."""
-    out = call(*args)
-    gc.disable()
-    return out
-
-
 class Program:
     """One random program on one engine (``engine`` is ``autograd.value`` or the pure copy of it)."""
 
@@ -98,17 +90,19 @@ class Program:
         self.other: list[Any] = []  # dot's second list
         self.trace: list[str] = []  # what the program saw, compared between engines
         self.probes: list[weakref.ref[Any]] = []
+        self.pending: Callable[[], None] | None = None  # a hook for a collection inside the next call
+        self.current: Any = None  # the node the current call is about, a hook's favourite target
         self.depth = 0
 
     # ------------------------------------------------------------------ hooks
 
-    def action(self) -> Callable[[], None]:
+    def action(self, kind: str = "") -> Callable[[], None]:
         """A hook, drawn now. Programs compared across engines get idempotent hooks (each engine may run one
         a different number of times: the pure engine reads ``__class__`` twice)."""
         rng = self.rng
         graph_edits = ["append", "reinit", "drop", "label", "grad_value", "walk"]
         kinds = ["clear", "overwrite", "collect"] + (graph_edits if self.hostile else [])
-        kind = rng.choice(kinds)
+        kind = kind or rng.choice(kinds)
         slot, number = rng.randrange(8), rng.uniform(-3, 3)
         fresh = [self.Value(number), self.Value(-number)]
 
@@ -137,8 +131,8 @@ class Program:
             lists[slot % 2].extend([number, fresh[0]])
         elif not self.pool:
             return
-        elif kind == "reinit":
-            node = self.pool[slot % len(self.pool)]
+        elif kind == "reinit":  # frees whatever only the node held: its constants, dropped intermediates
+            node = self.current if slot % 2 and self.current is not None else self.pool[slot % len(self.pool)]
             if slot % 3 == 0:
                 node.__init__(number)
             else:  # a custom node over fresh leaves (never over the graph: that could make a cycle)
@@ -165,13 +159,17 @@ class Program:
 
     def arm(self) -> None:
         """Hooks that fire later: a finalizer at the next allocation, or a weakref callback when a node dies."""
-        action = self.action()
+        pick = self.rng.random()
+        # Half the hooks for a collection inside the next call cut the graph that call is reading.
+        action = self.action("reinit" if pick < 0.15 and self.hostile else "")
 
         def hook() -> None:  # Python prints and ignores errors in finalizers and callbacks: keep quiet
             with contextlib.suppress(ArithmeticError, ValueError, TypeError, RuntimeError):
                 action()
 
-        if self.rng.random() < 0.5:
+        if pick < 0.3 and self.hostile:  # the collector's first chance: the first allocation inside the next call
+            self.pending = hook
+        elif pick < 0.6:
             gc.disable()
             OnCollect(hook)
             gc.set_threshold(1)
@@ -181,6 +179,27 @@ class Program:
             self.probes.append(weakref.ref(node, lambda _: hook()))
 
     # ------------------------------------------------------------------ the calls under test
+
+    def quiet(self, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(*args)`` (with a pending finalizer armed just before it, so the collector runs it at the
+        first allocation inside the call), then the collector off at once: the checks' own allocations
+        (even a bound method) must not run a hook that edits what they check (step() switches it back on)."""
+        self.current = next((a for a in args if issubclass(type(a), self.Value)), getattr(call, "__self__", None))
+        held: list[object] = []
+        if self.pending is not None:
+            hook, self.pending = self.pending, None
+            gc.disable()
+            # CPython reuses freed lists and small tuples without a collection: empty those free lists
+            held = [[] for _ in range(100)]  # (one list: no temporary freed back onto the free list)
+            held.extend(tuple(range(n)) for n in (1, 2) for _ in range(2001))
+            OnCollect(hook)
+            gc.set_threshold(1)
+            gc.enable()
+        out = call(*args)
+        gc.disable()
+        del held
+        self.current = None
+        return out
 
     def record(self, what: str, value: object) -> None:
         self.trace.append(f"{what} {value!r}")
@@ -197,17 +216,17 @@ class Program:
                 a, b = self.operand(), self.operand()
                 if not issubclass(type(a), self.Value) and not issubclass(type(b), self.Value):  # type(): no hook
                     a = self.Value(1.0)
-                out = quiet({"+": operator.add, "-": operator.sub, "*": operator.mul}[op], a, b)
+                out = self.quiet({"+": operator.add, "-": operator.sub, "*": operator.mul}[op], a, b)
                 self.check_node(out)
                 self.keep(out)
             elif call == "unary" and self.pool:
-                out = quiet(getattr(rng.choice(self.pool), rng.choice(["tanh", "relu", "sigmoid"])))
+                out = self.quiet(getattr(rng.choice(self.pool), rng.choice(["tanh", "relu", "sigmoid"])))
                 self.check_node(out)
                 self.keep(out)
             elif call == "vsum":
                 self.inputs[:] = [self.operand() for _ in range(rng.randrange(12))]
                 snapshot = list(self.inputs)
-                out = quiet(self.engine.vsum, self.inputs)
+                out = self.quiet(self.engine.vsum, self.inputs)
                 self.check_reduction(out, snapshot, [])
                 self.keep(out)
             elif call == "dot":
@@ -215,27 +234,27 @@ class Program:
                 self.inputs[:] = [self.operand() for _ in range(n)]
                 self.other[:] = [self.operand() for _ in range(n)]
                 snapshot, other = list(self.inputs), list(self.other)
-                out = quiet(self.engine.dot, self.inputs, self.other, self.operand())
+                out = self.quiet(self.engine.dot, self.inputs, self.other, self.operand())
                 self.check_reduction(out, snapshot, other)
                 self.keep(out)
             elif call == "apply":
-                out = quiet(self.engine.apply, rng.choice(["sum", "+", "*"]), *[self.operand() for _ in range(2)])
+                out = self.quiet(self.engine.apply, rng.choice(["sum", "+", "*"]), *[self.operand() for _ in range(2)])
                 self.check_node(out)
                 self.keep(out)
             elif call == "order" and self.pool:
-                self.check_order(quiet(self.engine.topological_order, rng.choice(self.pool)))
+                self.check_order(self.quiet(self.engine.topological_order, rng.choice(self.pool)))
             elif call == "parents" and self.pool:
                 node = rng.choice(self.pool)
-                parents, local = node.parents, node.local_grads
+                parents, local = self.quiet(getattr, node, "parents"), node.local_grads
                 self.record("parents", [p.data for p in parents])
                 self.record("local", local)
             elif call == "backward" and self.pool:
                 node = rng.choice(self.pool)
-                node.backward()
+                self.quiet(node.backward)
                 self.record("grads", [p.grad for p in self.pool])
             elif call == "zero_grad" and self.pool:
                 node = rng.choice(self.pool)
-                node.zero_grad()
+                self.quiet(node.zero_grad)
                 self.record("zeroed", node.grad)
         except (ArithmeticError, ValueError, TypeError, RuntimeError) as error:
             self.record("error", type(error).__name__)
