@@ -35,7 +35,8 @@ body { margin: 0; }
 .vg-update { background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 6px; padding: 8px 10px; }
 .vg-update p { margin: 4px 0; font-family: ui-monospace, 'DejaVu Sans Mono', monospace; overflow-wrap: anywhere; }
 .vg-rule { color: #6b7280; }
-.vg-params { border-collapse: collapse; margin-top: 12px; font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: 0.85rem; }
+.vg-params { border-collapse: collapse; margin-top: 12px; font-size: 0.85rem;
+  font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }
 .vg-params td, .vg-params th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #e5e7eb; }
 .vg-params tr[data-i] { cursor: pointer; }
 .vg-params tr.vg-on { background: var(--vg-role-parameter); }

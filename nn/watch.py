@@ -61,7 +61,9 @@ __all__ = ["WatchPage", "read_watch_data", "render_watch", "watch_data", "watch_
 _SAME = 1e-9
 
 
-def watch_data(snapshots: Snapshots, model: Any, *, names: Mapping[str, str] | None = None, title: str | None = None) -> dict[str, Any]:
+def watch_data(
+    snapshots: Snapshots, model: Any, *, names: Mapping[str, str] | None = None, title: str | None = None
+) -> dict[str, Any]:
     """What the page shows, as JSON-ready data: the parameters (key, name, place) and, per epoch, every number.
 
     ``names`` maps a parameter's dotted key (``layers.0.neurons.0.w.0``) to the name to show; by
@@ -90,20 +92,29 @@ def watch_data(snapshots: Snapshots, model: Any, *, names: Mapping[str, str] | N
             before, grad, after = snap.before.get(key, math.nan), snap.grads.get(key, math.nan), snap.params[key]
             step = before - lr * grad
             same = math.isclose(step, after, rel_tol=_SAME, abs_tol=_SAME)
-            update.append({"before": json_number(before), "beforeText": fmt(before), "next": json_number(step),
-                           "nextText": fmt(step), "same": same})
-        epochs.append({
-            "epoch": snap.epoch,
-            "lr": json_number(lr),
-            "lrText": fmt(lr),
-            "loss": json_number(snap.train_loss),
-            "lossText": fmt(snap.train_loss),
-            "params": [json_number(snap.params[key]) for key in keys],
-            "paramsText": [fmt(snap.params[key]) for key in keys],
-            "grads": [json_number(snap.grads.get(key, math.nan)) for key in keys],
-            "gradsText": [fmt(snap.grads.get(key, math.nan)) for key in keys],
-            "update": update,
-        })
+            update.append(
+                {
+                    "before": json_number(before),
+                    "beforeText": fmt(before),
+                    "next": json_number(step),
+                    "nextText": fmt(step),
+                    "same": same,
+                }
+            )
+        epochs.append(
+            {
+                "epoch": snap.epoch,
+                "lr": json_number(lr),
+                "lrText": fmt(lr),
+                "loss": json_number(snap.train_loss),
+                "lossText": fmt(snap.train_loss),
+                "params": [json_number(snap.params[key]) for key in keys],
+                "paramsText": [fmt(snap.params[key]) for key in keys],
+                "grads": [json_number(snap.grads.get(key, math.nan)) for key in keys],
+                "gradsText": [fmt(snap.grads.get(key, math.nan)) for key in keys],
+                "update": update,
+            }
+        )
     heading = printable(title) if title is not None else f"Watching {_shape(model)} learn"
     return {"title": heading, "layers": _widths(model, keys), "params": params, "epochs": epochs}
 
@@ -115,34 +126,34 @@ def render_watch(snapshots: Snapshots, model: Any, *, names: Mapping[str, str] |
     digest = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii")
     heading = html.escape(data["title"])
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<!-- Nothing runs but the page's own script (allowed by its hash): no inline handlers, no network. -->\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'sha256-{digest}'; "
         "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"generator\" content=\"valuegrad nn.watch\">\n"
-        f"<title>{heading}</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="valuegrad nn.watch">\n'
+        f'<title>{heading}</title>\n<link rel="icon" href="data:,">\n'
         f"<style>\n{css_variables('.vg-watch')}\n{CSS}</style>\n</head>\n<body>\n"
-        f"<main class=\"vg-watch\">\n<h1>{heading}</h1>\n"
-        "<div class=\"vg-scrub\"><label for=\"vg-epoch\">epoch <output id=\"vg-epoch-text\">1</output>"
+        f'<main class="vg-watch">\n<h1>{heading}</h1>\n'
+        '<div class="vg-scrub"><label for="vg-epoch">epoch <output id="vg-epoch-text">1</output>'
         f" of {len(data['epochs'])}</label>"
-        f"<input id=\"vg-epoch\" type=\"range\" min=\"0\" max=\"{len(data['epochs']) - 1}\" value=\"0\" step=\"1\">"
-        "<span class=\"vg-hint\">← → Home End</span></div>\n"
-        "<div class=\"vg-panes\">\n"
-        f"<section class=\"vg-net\" aria-label=\"the network\">{_network_svg(data)}</section>\n"
-        "<section class=\"vg-side\">\n"
-        "<div class=\"vg-update\" aria-live=\"polite\"><h2>The update</h2>"
-        "<p class=\"vg-rule\">p ← p − α·∂L/∂p</p><p id=\"vg-update-line\"></p><p id=\"vg-update-note\"></p></div>\n"
-        f"<div class=\"vg-loss\"><h2>Loss <span id=\"vg-loss-text\"></span></h2>{_loss_svg(data)}</div>\n"
+        f'<input id="vg-epoch" type="range" min="0" max="{len(data["epochs"]) - 1}" value="0" step="1">'
+        '<span class="vg-hint">← → Home End</span></div>\n'
+        '<div class="vg-panes">\n'
+        f'<section class="vg-net" aria-label="the network">{_network_svg(data)}</section>\n'
+        '<section class="vg-side">\n'
+        '<div class="vg-update" aria-live="polite"><h2>The update</h2>'
+        '<p class="vg-rule">p ← p − α·∂L/∂p</p><p id="vg-update-line"></p><p id="vg-update-note"></p></div>\n'
+        f'<div class="vg-loss"><h2>Loss <span id="vg-loss-text"></span></h2>{_loss_svg(data)}</div>\n'
         "</section>\n</div>\n"
-        "<table class=\"vg-params\"><thead><tr><th>parameter</th><th>value after the epoch</th>"
+        '<table class="vg-params"><thead><tr><th>parameter</th><th>value after the epoch</th>'
         "<th>∂L/∂p the update used</th></tr></thead><tbody>"
         + "".join(
-            f"<tr tabindex=\"0\" data-i=\"{i}\"><td>{html.escape(p['name'])}</td><td class=\"vg-v\"></td><td class=\"vg-g\"></td></tr>"
+            f'<tr tabindex="0" data-i="{i}"><td>{html.escape(p["name"])}</td><td class="vg-v"></td><td class="vg-g"></td></tr>'
             for i, p in enumerate(data["params"])
         )
         + "</tbody></table>\n"
-        f"<script type=\"application/json\" id=\"vg-watch-data\">{text}</script>\n"
+        f'<script type="application/json" id="vg-watch-data">{text}</script>\n'
         f"<script>{SCRIPT}</script>\n</main>\n</body>\n</html>\n"
     )
 
@@ -275,8 +286,10 @@ def _network_svg(data: dict[str, Any]) -> str:
             f'<line class="vg-hit" data-i="{i}" x1="{x1 + 8:.1f}" y1="{y1:.1f}" x2="{x2 - _R:.1f}" y2="{y2:.1f}"/>'
         )
     for r, (x, y) in enumerate(at[0]):
-        nodes.append(f'<circle class="vg-in" cx="{x:.1f}" cy="{y:.1f}" r="8" fill="{ROLE_FILLS["input"]}"/>'
-                     f'<text x="{x - 14:.1f}" y="{y + 4:.1f}" text-anchor="end">x{_sub(r + 1)}</text>')
+        nodes.append(
+            f'<circle class="vg-in" cx="{x:.1f}" cy="{y:.1f}" r="8" fill="{ROLE_FILLS["input"]}"/>'
+            f'<text x="{x - 14:.1f}" y="{y + 4:.1f}" text-anchor="end">x{_sub(r + 1)}</text>'
+        )
     last = len(at) - 1
     for c in range(1, len(at)):
         fill = ROLE_FILLS["output"] if c == last else GROUP_FILL
@@ -289,7 +302,7 @@ def _network_svg(data: dict[str, Any]) -> str:
             )
     return (
         f'<svg class="vg-net-svg" viewBox="0 0 {_W:.0f} {_H + 30:.0f}" role="img" aria-label="neurons and weights">'
-        f'<g>{"".join(lines)}</g><g>{"".join(nodes)}</g>'
+        f"<g>{''.join(lines)}</g><g>{''.join(nodes)}</g>"
         f'<text id="vg-chosen" x="{_W / 2:.0f}" y="{_H + 22:.0f}" text-anchor="middle"></text></svg>'
     )
 
