@@ -3,6 +3,7 @@
     python -m demos.watch              # 60 epochs of gradient descent, out/watch.html
     python -m demos.watch --quick      # 5 epochs, for a smoke test
     python -m demos.watch --out DIR    # write the page to DIR/watch.html
+    python -m demos.watch --screenshot docs/images/watch.png   # also a picture of it (headless Chromium)
 
 The lecture's setup: ``MLP(3, [5, 1])`` with y = f(w⁽³⁾·f(w⁽²⁾·x + b⁽²⁾) + b⁽³⁾), f = tanh, the mean squared
 error L = (1/P) Σ (y_p − ℓ_p)² over P = 4 samples, full-batch gradient descent with learning rate
@@ -62,9 +63,44 @@ def update_line(snaps: Snapshots, model: MLP, epoch: int = -1, parameter: int = 
     )
 
 
+def screenshot(page: Path, png: Path, *, epoch: int = 20, parameter: int = 12, size: tuple[int, int] = (1280, 720)) -> Path:
+    """Save a PNG of ``page`` scrubbed to ``epoch`` (from 1) with ``parameter`` chosen, in headless Chromium.
+
+    Needs Playwright and a Chromium on PATH (``.ci/install-browser.sh``).
+    """
+    import shutil
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    executable = next(
+        (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None
+    )
+    if executable is None:
+        raise SystemExit("--screenshot needs a Chromium on PATH (apt install chromium)")
+    # No sandbox (root has none), no GPU, and none of the background services that try the network.
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=flags, viewport={"width": size[0], "height": size[1]}
+        )
+        try:
+            browser_page = context.new_page()
+            browser_page.goto(page.resolve().as_uri())
+            browser_page.fill("#vg-epoch", str(epoch - 1))
+            browser_page.click(f".vg-params tr[data-i='{parameter}']")
+            browser_page.evaluate("window.scrollTo(0, 0)")
+            png.parent.mkdir(parents=True, exist_ok=True)
+            browser_page.screenshot(path=str(png))
+        finally:
+            context.close()
+    return png
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train, print the first and last updates of one weight, write the page."""
     parser = demo_parser(__doc__.splitlines()[0], steps=EPOCHS, quick_steps=QUICK_EPOCHS, seed=SEED)
+    parser.add_argument("--screenshot", type=Path, default=None, help="also save a PNG of the page (needs Chromium)")
     args = parser.parse_args(argv)
     epochs = steps_from(args, steps=EPOCHS, quick_steps=QUICK_EPOCHS)
     if epochs < 1:
@@ -75,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     print(update_line(snaps, model, -1))
     page = watch_page(snaps, model, path=Path(args.out) / "watch.html")
     print(f"wrote {page}")
+    if args.screenshot is not None:
+        print(f"wrote {screenshot(page, args.screenshot, epoch=min(20, epochs))}")
     return 0
 
 

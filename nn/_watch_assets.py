@@ -23,7 +23,7 @@ body { margin: 0; }
 .vg-net-svg text, .vg-loss-svg text { font-size: 11px; font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }
 .vg-w { stroke-linecap: round; }
 .vg-hit { stroke: transparent; stroke-width: 12; cursor: pointer; }
-.vg-w.vg-on { stroke: var(--vg-state-current) !important; }
+.vg-w.vg-on { stroke: var(--vg-state-current) !important; stroke-width: 4px !important; }
 .vg-neuron { stroke: #374151; stroke-width: 1; cursor: pointer; }
 .vg-neuron.vg-on { stroke: var(--vg-state-current); stroke-width: var(--vg-state-current-width); }
 .vg-in { stroke: #374151; }

@@ -176,6 +176,19 @@ def test_the_demo_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert len(read_watch_data((tmp_path / "watch.html").read_text(encoding="utf-8"))["epochs"]) == demo.QUICK_EPOCHS
 
 
+def test_the_screenshot_script_takes_the_docs_picture(tmp_path: Path) -> None:
+    """``python -m demos.watch --screenshot PNG`` made docs/images/watch.png: a 1280x720 PNG of the page."""
+    from tests.browser import find_chromium, unavailable
+
+    if find_chromium() is None:
+        unavailable("no Chromium for the screenshot")
+    png = tmp_path / "watch.png"
+    assert demo.main(["--quick", "--out", str(tmp_path), "--screenshot", str(png)]) == 0
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")) == (1280, 720)
+
+
 def test_an_empty_record_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="nothing recorded"):
         Snapshots().to_html(tmp_path / "w.html")
