@@ -127,7 +127,7 @@ def test_scrubbing_in_chromium_changes_the_epoch(run: tuple[nn.MLP, Snapshots], 
         )
         page.focus(".vg-params tr[data-i='5']")
         page.keyboard.press("Enter")
-        assert page.text_content("#vg-update-line").startswith(data["params"][5]["name"] + " \u2190 ")  # type: ignore[union-attr]
+        assert page.text_content("#vg-update-line").startswith(data["params"][5]["name"] + " \u2190 ")
         # Both sizes fit their width: at 390 the panes stack (the side pane is below the drawing).
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= size[0]
@@ -146,7 +146,7 @@ def test_a_hostile_label_is_shown_literally_in_chromium(run: tuple[nn.MLP, Snaps
         _goto(page, path)
         assert page.title() == shown
         assert page.text_content(".vg-params tr[data-i='0'] td") == shown
-        assert page.text_content("#vg-update-line").startswith(shown + " \u2190 ")  # type: ignore[union-attr]
+        assert page.text_content("#vg-update-line").startswith(shown + " \u2190 ")
         assert page.locator("img").count() == 0
         assert recorder.page_errors == [] and recorder.console_errors == []
 
