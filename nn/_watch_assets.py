@@ -29,12 +29,14 @@ body { margin: 0; }
 .vg-in { stroke: #374151; }
 .vg-b-name { pointer-events: none; }
 .vg-b { font-size: 10px !important; fill: #374151; }
+.vg-bg { font-size: 9px !important; fill: #6b7280; }
 .vg-curve { fill: none; stroke: #2563eb; stroke-width: 2; }
 .vg-axis { stroke: #9ca3af; }
 #vg-loss-mark { fill: var(--vg-state-current); }
 .vg-update { background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 6px; padding: 8px 10px; }
 .vg-update p { margin: 4px 0; font-family: ui-monospace, 'DejaVu Sans Mono', monospace; overflow-wrap: anywhere; }
 .vg-rule { color: #6b7280; }
+.vg-legend { color: #4b5563; font-size: 0.85rem; margin: 0; }
 .vg-params { border-collapse: collapse; margin-top: 12px; font-size: 0.85rem;
   font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }
 .vg-params td, .vg-params th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #e5e7eb; }
@@ -86,6 +88,14 @@ SCRIPT = """
     biases.forEach(function (t) {
       var i = Number(t.getAttribute("data-i"));
       t.textContent = i >= 0 ? e.paramsText[i] : "";
+    });
+    document.querySelectorAll(".vg-bg").forEach(function (t) {
+      var i = Number(t.getAttribute("data-i"));
+      t.textContent = i >= 0 ? "\u2207 " + e.gradsText[i] : "";
+    });
+    document.querySelectorAll(".vg-tip").forEach(function (t) {
+      var i = Number(t.getAttribute("data-i"));
+      t.textContent = data.params[i].name + " = " + e.paramsText[i] + ", \u2202L/\u2202p = " + e.gradsText[i];
     });
     neurons.forEach(function (c) { c.classList.toggle("vg-on", Number(c.getAttribute("data-i")) === chosen); });
     var p = data.params[chosen];

@@ -5,7 +5,8 @@ HTML file for a small MLP such as the lecture's 3→5→1 network:
 
 - **the network drawn** as neurons and weights (inputs, hidden neurons, output in the style table's
   role colours; a weight's line is blue when positive and red when negative, as thick as it is
-  large), each neuron showing its bias, the chosen parameter its value and gradient;
+  large, its value and gradient in its tooltip), each neuron showing its bias and the bias's
+  gradient (∇), the chosen parameter its value and gradient;
 - **a table of every parameter** with its value after the epoch and the gradient ∂L/∂p that
   epoch's update used; click a row (or a weight's line) to choose a parameter, or Tab to it and
   press Enter;
@@ -144,6 +145,9 @@ def render_watch(snapshots: Snapshots, model: Any, *, names: Mapping[str, str] |
         '<section class="vg-side">\n'
         '<div class="vg-update" aria-live="polite"><h2>The update</h2>'
         '<p class="vg-rule">p ← p − α·∂L/∂p</p><p id="vg-update-line"></p><p id="vg-update-note"></p></div>\n'
+        '<p class="vg-legend">On the drawing: a weight\'s line is blue when it is positive, red when negative, '
+        "as thick as it is large (its numbers in its tooltip); under each neuron, its bias b and ∇ = ∂L/∂b. "
+        "Click a line, a neuron or a row to choose a parameter.</p>\n"
         f'<div class="vg-loss"><h2>Loss <span id="vg-loss-text"></span></h2>{_loss_svg(data)}</div>\n'
         "</section>\n</div>\n"
         '<table class="vg-params"><thead><tr><th>parameter</th><th>value after the epoch</th>'
@@ -251,7 +255,7 @@ def _names(model: Any, keys: list[str], names: Mapping[str, str] | None) -> dict
     return shown
 
 
-_W, _H, _R = 560.0, 360.0, 20.0
+_W, _H, _R = 560.0, 440.0, 18.0
 
 
 def _positions(widths: list[int]) -> list[list[tuple[float, float]]]:
@@ -283,7 +287,8 @@ def _network_svg(data: dict[str, Any]) -> str:
         (x1, y1), (x2, y2) = at[layer][source], at[layer + 1][neuron]
         lines.append(
             f'<line class="vg-w" data-i="{i}" x1="{x1 + 8:.1f}" y1="{y1:.1f}" x2="{x2 - _R:.1f}" y2="{y2:.1f}"/>'
-            f'<line class="vg-hit" data-i="{i}" x1="{x1 + 8:.1f}" y1="{y1:.1f}" x2="{x2 - _R:.1f}" y2="{y2:.1f}"/>'
+            f'<line class="vg-hit" data-i="{i}" x1="{x1 + 8:.1f}" y1="{y1:.1f}" x2="{x2 - _R:.1f}" y2="{y2:.1f}">'
+            f'<title class="vg-tip" data-i="{i}"></title></line>'
         )
     for r, (x, y) in enumerate(at[0]):
         nodes.append(
@@ -298,7 +303,8 @@ def _network_svg(data: dict[str, Any]) -> str:
             nodes.append(
                 f'<circle class="vg-neuron" data-i="{i}" cx="{x:.1f}" cy="{y:.1f}" r="{_R:.0f}" fill="{fill}"/>'
                 f'<text class="vg-b-name" x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">{html.escape(bias_name(i))}</text>'
-                f'<text class="vg-b" data-i="{i}" x="{x:.1f}" y="{y + _R + 13:.1f}" text-anchor="middle"></text>'
+                f'<text class="vg-b" data-i="{i}" x="{x:.1f}" y="{y + _R + 11:.1f}" text-anchor="middle"></text>'
+                f'<text class="vg-bg" data-i="{i}" x="{x:.1f}" y="{y + _R + 21:.1f}" text-anchor="middle"></text>'
             )
     return (
         f'<svg class="vg-net-svg" viewBox="0 0 {_W:.0f} {_H + 30:.0f}" role="img" aria-label="neurons and weights">'
