@@ -54,6 +54,18 @@ def test_the_update_line_adds_up_for_sgd(run: tuple[nn.MLP, Snapshots]) -> None:
             assert u["same"] and u["nextText"] == fmt(p - demo.LR * g)
 
 
+def test_every_other_epoch_still_writes_each_shown_update_right() -> None:
+    model = nn.MLP(3, [5, 1], activation="tanh", seed=1)
+    snaps = Snapshots(every=2)
+    nn.fit(
+        model, "mse", demo.XS, demo.YS, optimizer=nn.SGD(model.parameters(), lr=0.1), epochs=5, callbacks=[snaps], progress=False
+    )
+    data = read_watch_data(render_watch(snaps, model))
+    assert [e["epoch"] for e in data["epochs"]] == [1, 3, 5]
+    for shown in data["epochs"]:
+        assert all(u["same"] for u in shown["update"]) and shown["lr"] == 0.1
+
+
 def test_another_optimizer_is_not_called_plain_sgd() -> None:
     model = nn.MLP(3, [5, 1], seed=0)
     snaps = Snapshots()
@@ -119,6 +131,8 @@ def test_scrubbing_in_chromium_changes_the_epoch(run: tuple[nn.MLP, Snapshots], 
         last = data["epochs"][-1]
         assert page.text_content("#vg-update-line") != first
         assert page.text_content(".vg-params tr[data-i='0'] .vg-v") == last["paramsText"][0]
+        assert page.text_content(".vg-b[data-i='3']") == last["paramsText"][3]  # b₁⁽²⁾ and its gradient, on the drawing
+        assert page.text_content(".vg-bg[data-i='3']") == "\u2207 " + last["gradsText"][3]
         # Choose another parameter by clicking its row, then one by the keyboard: the update follows.
         page.click(".vg-params tr[data-i='3']")
         name, u = data["params"][3]["name"], last["update"][3]
