@@ -19,8 +19,10 @@ two-moons boundary epoch by epoch and writes it as a GIF.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nn.callbacks import TrainState
@@ -43,6 +45,10 @@ class Snapshot:
     loss: float
     train_loss: float
     val_loss: float = math.nan
+    #: The parameters just before the epoch's last update, and the learning rate α that update used:
+    #: for plain SGD, ``params[name] == before[name] - lr * grads[name]`` (what ``nn.watch`` writes out).
+    before: dict[str, float] = field(default_factory=dict)
+    lr: float = math.nan
 
 
 @dataclass(eq=False)
@@ -54,6 +60,8 @@ class Snapshots:
     _state: TrainState | None = field(default=None, init=False, repr=False)
     _grads: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _loss: float = field(default=math.nan, init=False, repr=False)
+    _before: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+    _lr: float = field(default=math.nan, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.every = count(self.every, "Snapshots: every", least=1)
@@ -67,6 +75,10 @@ class Snapshots:
         """Keep this step's gradients and loss: the last step of an epoch is the one a snapshot shows."""
         self._grads = {name: float(p.grad) for name, p in _named(state)}
         self._loss = state.loss
+        self._before = {name: value for (name, _), value in zip(_named(state), state.before)}
+        optimizer = state.optimizer
+        # The step just taken used the schedule's value at the count before it.
+        self._lr = float(optimizer.schedule(optimizer.steps - 1)) if optimizer.steps else math.nan
 
     def on_epoch_end(self, history: History) -> None:
         """Record the model as it is now, if this epoch is one to keep."""
@@ -84,6 +96,8 @@ class Snapshots:
                 self._loss,
                 history.train_loss[-1],
                 history.val_loss[-1] if history.val_loss else math.nan,
+                dict(self._before),
+                self._lr,
             )
         )
 
@@ -92,6 +106,23 @@ class Snapshots:
         snapshot = self.snapshots[index]
         model.load_state_dict(snapshot.params)
         return snapshot
+
+    def to_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+        """Write the page watching this run (``nn.watch.watch_page``) to ``path`` and return its path."""
+        from nn.watch import watch_page
+
+        state = self._state
+        if state is None:
+            raise ValueError("Snapshots.to_html: nothing recorded yet; pass this object in fit(callbacks=[...]) first")
+        return watch_page(self, state.model, path=path, title=title)
+
+    def _repr_html_(self) -> str:
+        from nn.watch import WatchPage
+
+        state = self._state
+        if state is None:
+            return "<p>Snapshots: nothing recorded yet</p>"
+        return WatchPage(self, state.model)._repr_html_()
 
     def __len__(self) -> int:
         return len(self.snapshots)
