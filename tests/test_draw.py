@@ -163,7 +163,7 @@ def test_a_non_str_label_assigned_later_draws_as_its_str() -> None:
     w = Value(1.0)
     w.label = 5  # type: ignore[assignment]
     source = draw_dot(w * 2, legend=False).source
-    assert '[label="{ 5 | data 1.0 | grad 0.0 }"' in source
+    assert '[label="{5|data 1.0|grad 0.0}"' in source
     assert node_roles(w * 2)[w] == "input"
 
 
@@ -226,7 +226,7 @@ def test_stepper_state_is_drawn() -> None:
     assert f'color="{upcoming}"' in lines["n4"] and f'color="{upcoming}"' in lines["n4_op"]
     assert f'color="{updated}"' in lines["n5"]
     assert "grad pending" in lines["n0"] and "dashed" in lines["n0"] and f'color="{pending}"' in lines["n0"]
-    assert "grad -2.0 }" in lines["n4"]
+    assert "grad -2.0}" in lines["n4"]
     assert re.search(rf'n5 -> n6_op \[color="{current}" id=n6_in1', source)
     for look in STATES.values():  # every state a node can show is in the legend, at every step
         assert f">{look.words}</td>" in source
@@ -447,8 +447,8 @@ def test_forward_half_way_blanks_what_is_not_computed_yet_and_says_so_in_the_leg
     d = c + a
     d.label = "d"
     source = draw_dot(d, forward=1).source
-    assert re.search(rf'n2 \[label="{{ c \| data -6.0 \| grad \? }}" color="{STATES["current"].colour}"', source)
-    assert re.search(rf'n3 \[label="{{ d \| data \? \| grad \? }}" color="{UNCOMPUTED.colour}"', source)
+    assert re.search(rf'n2 \[label="{{c\|data -6.0\|grad \?}}" color="{STATES["current"].colour}"', source)
+    assert re.search(rf'n3 \[label="{{d\|data \?\|grad \?}}" color="{UNCOMPUTED.colour}"', source)
     assert f">{UNCOMPUTED.words}</td>" in source
     assert "data ?" not in draw_dot(d, forward=2).source
     assert UNCOMPUTED.words not in draw_dot(d).source  # a plain drawing lists no states

@@ -79,9 +79,9 @@ def test_frames_are_draw_dot_of_the_view_at_their_step() -> None:
         == draw_dot(last.view, trace=last.trace, step=last.step, caption=[f"{last.title}: {last.caption}", *last.lines]).source
     )
     dot = frame_dot(first)
-    assert 'label="{ L | data ? | grad ? }"' in dot and 'label="{ e | data -6.0 | grad ? }"' in dot
+    assert 'label="{L|data ?|grad ?}"' in dot and 'label="{e|data -6.0|grad ?}"' in dot
     assert f'color="{UNCOMPUTED.colour}"' in dot and f">{UNCOMPUTED.words}</td>" in dot
-    assert 'label="{ a | data 2.0 | grad 6.0 }"' in frame_dot(last)
+    assert 'label="{a|data 2.0|grad 6.0}"' in frame_dot(last)
 
 
 def test_backward_frames_end_with_backward_grads_and_leave_the_graph_as_it_was() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import nn
@@ -706,6 +706,7 @@ def test_any_label_renders_as_valid_xml_and_reads_literally(label: str) -> None:
 
     from autograd.seeing.text import printable
 
+    assume(printable(label).strip() != "y")  # the output's own label: two nodes so named are told apart as y[n0]
     x = Value(1.5, label=label or "x")
     y = x * 2.0
     y.label = "y"

@@ -24,7 +24,7 @@ def frame_dot(frame: Frame, *, rankdir: str = "LR") -> str:
     >>> from autograd import Value
     >>> from autograd.export.sequence import frames
     >>> film = frames(Value(2.0, label="a") * 3)
-    >>> 'label="{ a | data 2.0 | grad ? }"' in frame_dot(film[0]), "backward 1 of 1" in frame_dot(film[-1])
+    >>> 'label="{a|data 2.0|grad ?}"' in frame_dot(film[0]), "backward 1 of 1" in frame_dot(film[-1])
     (True, True)
     """
     forward = frame.step if frame.phase == "forward" else None
