@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Union, cast
 
+from autograd import tape
 from autograd.rules import FLOAT_HELPERS, RULES, substitute
 from autograd.value import _TRACER, Value, backprop_grads, has_closure, topological_order
 
@@ -279,16 +280,15 @@ class _Body:
     input_grads: list[str]
 
 
-def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Guard], seed: str, sample: str) -> _Body:
-    """Forward lines (with guards), then, ``with_grad``, the backward lines seeded with d total / d output = ``seed``.
+def _plan(trace: _Trace) -> tuple[list[Value], set[Value], dict[int, list[_Guard]]]:
+    """The order the replay computes a trace's nodes in, the set of them, and the guards due after each position.
 
-    ``guards`` collects the guards the lines check, numbered across bodies; ``sample`` is the
-    expression naming the sample for error messages (``"None"`` for a single call).
+    The Python replay and the C tape (``autograd/tape.py``) both follow it, so they do the same
+    operations in the same order.
     """
     aux_nodes: list[Value] = []
     _leaves(trace.aux, aux_nodes)
-    trace_guards = list(trace.guards)
-    guard_nodes = [n for g in trace_guards for n in (g.node, g.other) if isinstance(n, Value)]
+    guard_nodes = [n for g in trace.guards for n in (g.node, g.other) if isinstance(n, Value)]
     order: list[Value] = []
     seen: set[Value] = set()
     for root in (trace.output, *aux_nodes, *guard_nodes):
@@ -297,14 +297,25 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
                 if node not in seen:
                     seen.add(node)
                     order.append(node)
-    input_index = {node: i for i, node in enumerate(trace.inputs)}
     position = {node: i for i, node in enumerate(order)}
     # A guard is checked right after the later of its operands is computed, before any line that
     # the changed branch would have kept from running (a log of a negative number, say).
     guards_after: dict[int, list[_Guard]] = {}
-    for guard in trace_guards:
+    for guard in trace.guards:
         last = max(position[n] for n in (guard.node, guard.other) if isinstance(n, Value))
         guards_after.setdefault(last, []).append(guard)
+    return order, seen, guards_after
+
+
+def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Guard], seed: str, sample: str) -> _Body:
+    """Forward lines (with guards), then, ``with_grad``, the backward lines seeded with d total / d output = ``seed``.
+
+    ``guards`` collects the guards the lines check, numbered across bodies; ``sample`` is the
+    expression naming the sample for error messages (``"None"`` for a single call).
+    """
+    order, seen, guards_after = _plan(trace)
+    input_index = {node: i for i, node in enumerate(trace.inputs)}
+    position = {node: i for i, node in enumerate(order)}
 
     name: dict[Value, str] = {}
     lines: list[str] = []
@@ -507,9 +518,8 @@ def _generate_per_sample(traces: list[_Trace], with_grad: bool) -> _Program:
 # ---------------------------------------------------------------------------------------------
 
 
-def _load(program: _Program) -> Callable[..., Any]:
-    """Compile the generated source into a function whose failed guards raise ``StructureChanged``."""
-    guards = program.guards
+def _changed(guards: list[_Guard]) -> Callable[[int, float, int | None], None]:
+    """``changed(k, now, sample)``: raise ``StructureChanged`` for guard ``k`` (the replay's and the C tape's)."""
 
     def changed(k: int, now: float, sample: int | None) -> None:
         guard = guards[k]
@@ -531,21 +541,44 @@ def _load(program: _Program) -> Callable[..., Any]:
             sample,
         )
 
-    namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": changed}
+    return changed
+
+
+def _load(program: _Program) -> Callable[..., Any]:
+    """Compile the generated source into a function whose failed guards raise ``StructureChanged``."""
+    namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": _changed(program.guards)}
     namespace.update({f"P{j}": p for j, p in enumerate(program.parameters)})
     exec(builtins.compile(program.source, "<autograd.replay>", "exec"), namespace)
     replay: Callable[..., Any] = namespace["replay"]
     return replay
 
 
+def _lower(traces: list[_Trace], with_grad: bool, parameters: list[Value]) -> tuple[Any, list[Any]] | None:
+    """The traces as a C tape and their auxiliary templates, or None off the C engine (``VALUEGRAD_TAPE=0`` too)."""
+    if os.environ.get("VALUEGRAD_TAPE", "") == "0" or not tape.available():
+        return None
+    params = _Parameters()
+    for p in parameters:
+        params.number(p)
+    guards: list[_Guard] = []
+    return tape.lower(traces, with_grad, params, guards, _changed(guards))
+
+
 class _Replay:
-    """One trace's generated code, compiled, with the parameters it reads."""
+    """One trace's generated code, compiled (or lowered to a C tape), with the parameters it reads."""
 
     def __init__(self, trace: _Trace, with_grad: bool) -> None:
         program = _generate(trace, with_grad)
         self.source = program.source
         self.parameters = program.parameters
-        self.run: Callable[[list[float]], Any] = _load(program)
+        #: On the C engine, the trace lowered to a C tape (``autograd/tape.py``); None where the Python code runs.
+        self.tape: Any = None
+        lowered = _lower([trace], with_grad, program.parameters)
+        if lowered is not None:
+            self.tape = lowered[0]
+            self.run: Callable[[list[float]], Any] = self.tape.run
+        else:
+            self.run = _load(program)
 
 
 class CompiledFunction:
@@ -726,8 +759,17 @@ class PerSampleFunction:
         cached = self._replays.get(with_grad)
         if cached is None or cached[0] != len(self._traces):
             program = _generate_per_sample(self._traces, with_grad)
-            cached = self._replays[with_grad] = (len(self._traces), _load(program), program)
+            lowered = _lower(self._traces, with_grad, program.parameters)
+            run = _load(program) if lowered is None else _run_tape(*lowered)
+            cached = self._replays[with_grad] = (len(self._traces), run, program)
         return cached[1]
+
+    def tape(self, with_grad: bool = True) -> Any:
+        """The C tape the traces so far run on (``autograd/tape.py``), or None on the pure engine or before a trace."""
+        if not self._traces:
+            return None
+        run = self._replay(with_grad)
+        return getattr(run, "tape", None)
 
     def _run(self, columns: tuple[Sequence[Any], ...], with_grad: bool) -> BatchResult:
         rows = self._rows(columns)
@@ -779,6 +821,19 @@ class PerSampleFunction:
         if columns:
             self._rows(columns)
         return _generate_per_sample(self._traces, with_grad).source
+
+
+def _run_tape(tape_: Any, templates: list[Any]) -> Callable[[list[tuple[int, list[float]]], float], list[Any]]:
+    """The per-sample replay's calling convention over a C tape: ``(loss, aux)`` per row, aux nested as fn made it."""
+
+    def run(rows: list[tuple[int, list[float]]], seed: float) -> list[Any]:
+        results = tape_.run_rows(rows, seed)
+        if all(template is None for template in templates):
+            return [(loss, None) for loss, _ in results]
+        return [(loss, tape.rebuild(templates[row[0]], aux)) for row, (loss, aux) in zip(rows, results)]
+
+    run.tape = tape_  # type: ignore[attr-defined]
+    return run
 
 
 def _eager_grads(output: Value, nodes: list[Value]) -> dict[Value, float]:
