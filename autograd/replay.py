@@ -104,6 +104,13 @@ Shape = Union[None, tuple[Any, ...]]
 
 
 def _flatten(tree: Any, out: list[float]) -> Shape:
+    kind = type(tree)
+    if kind is float:  # the common cases first: a call per step flattens every sample
+        out.append(tree)
+        return None
+    if (kind is list or kind is tuple) and all(type(item) is float for item in tree):
+        out.extend(tree)
+        return (None,) * len(tree)
     if isinstance(tree, Value):
         out.append(tree.data)
         return None
@@ -128,6 +135,8 @@ def _is_sequence(tree: Any) -> bool:
 def _unflatten(shape: Shape, flat: Sequence[Any], start: int) -> tuple[Any, int]:
     if shape is None:
         return flat[start], start + 1
+    if None in shape and all(item is None for item in shape):  # a flat list: one slice
+        return list(flat[start : start + len(shape)]), start + len(shape)
     items = []
     for item_shape in shape:
         item, start = _unflatten(item_shape, flat, start)
@@ -638,6 +647,14 @@ class CompiledFunction:
             except Exception as error:
                 raise error from changed
             raise
+
+    def tape(self, *args: Tree, with_grad: bool = True) -> Any:
+        """The C tape ``args``' shape runs on (``autograd/tape.py``: ``run``, ``sgd``, ``zero_grad``), or None off the C engine."""
+        shape, _ = self._bind(args)
+        replays = self._backward if with_grad else self._forward
+        if shape not in replays:
+            replays[shape] = _Replay(self._traces[shape], with_grad=with_grad)
+        return replays[shape].tape
 
     def parameters(self, *args: Tree) -> list[Value]:
         """The Value leaves the replay for ``args`` reads and writes gradients into (traces if needed)."""

@@ -26,11 +26,32 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.workloads import ENGINES, PURE_SUFFIX
+from benchmarks.workloads import ENGINES, PURE_SUFFIX, STEPS_PER_CALL
 
 RECIPE = "valuegrad eager (micrograd recipe)"
 MICROGRAD = "micrograd 0.1.0"
 HANDWRITTEN = "hand-written floats"
+#: Rows run without the machine's OpenBLAS overrides.
+UNTUNED_BLAS = {"numpy vectorised"}
+
+
+class WrongEngine(RuntimeError):
+    """A row that should run on the C engine ran on the pure one (the extension is not built or not loaded)."""
+
+
+def check_engines(backends: dict[str, str | None]) -> None:
+    """Refuse to call a run native when it was not: every valuegrad row without [pure] must report ``native``.
+
+    >>> check_engines({"valuegrad compiled": "native", "valuegrad compiled [pure]": "pure"})
+    >>> check_engines({"valuegrad compiled": "pure"})
+    Traceback (most recent call last):
+    benchmarks.__main__.WrongEngine: valuegrad compiled ran on the pure engine, not the C one: build it (pip install -e .) or run only the [pure] rows
+    """
+    for name, backend in backends.items():
+        if name.startswith("valuegrad") and not name.endswith(PURE_SUFFIX) and backend != "native":
+            raise WrongEngine(
+                f"{name} ran on the {backend} engine, not the C one: build it (pip install -e .) or run only the [pure] rows"
+            )
 
 
 class Worker:
@@ -41,6 +62,10 @@ class Worker:
         env = {k: v for k, v in env.items() if k != "VALUEGRAD_PURE"}
         if name.endswith(PURE_SUFFIX):
             env["VALUEGRAD_PURE"] = "1"
+        if name in UNTUNED_BLAS:
+            # Set on some machines for old OpenBLAS builds; they slow a current numpy (see the env notes).
+            for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+                env.pop(key, None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.worker", name],
             stdin=subprocess.PIPE,
@@ -92,13 +117,15 @@ def _steps(
     workers = [Worker(name, env) for name in names]
     try:
         backends = {worker.name: worker.read().get("backend") for worker in workers}  # ready after warm-up
+        check_engines(backends)
         seconds: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
         for r in range(rounds):
             for worker in workers[r % len(workers) :] + workers[: r % len(workers)]:
                 reply = worker.ask(f"run {steps[worker.name]}")
-                seconds[worker.name].append(reply["seconds"])
-                cpu[worker.name].append(reply["cpu"])
+                per_call = STEPS_PER_CALL.get(worker.name, 1)
+                seconds[worker.name].append(reply["seconds"] / per_call)
+                cpu[worker.name].append(reply["cpu"] / per_call)
                 print(
                     f"  round {r + 1}/{rounds} {worker.name}: {reply['seconds'] * 1000:.1f} ms, cpu {reply['cpu'] * 1000:.1f} ms",
                     file=sys.stderr,
