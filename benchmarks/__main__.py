@@ -18,6 +18,7 @@ import argparse
 import datetime
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -26,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.workloads import ENGINES, PURE_SUFFIX, STEPS_PER_CALL
+from benchmarks.workloads import ENGINES, MICROGPT, PURE_SUFFIX, STEPS_PER_CALL
 
 RECIPE = "valuegrad eager (micrograd recipe)"
 MICROGRAD = "micrograd 0.1.0"
@@ -192,6 +193,10 @@ def main(argv: list[str] | None = None) -> None:
             return 1
         if name in slow:
             return slow[name]
+        if name in STEPS_PER_CALL:
+            return 2
+        if name.startswith(MICROGPT):
+            return 10
         if "eager" in name or "vectorised" in name:
             return 5 if name.endswith(PURE_SUFFIX) else 20
         return 40
@@ -208,7 +213,12 @@ def main(argv: list[str] | None = None) -> None:
     moons = {}
     if not args.quick:  # 100 training steps per engine: not a smoke run's business
         moons = {engine: _one_shot(engine, "moons", env) for engine in (RECIPE, RECIPE + PURE_SUFFIX) if engine in names}
-    _write(args.out, args.quick, rounds, steps, seconds, cpu, backends, memory, chain_rows, moons, notes)
+    extra: dict[str, Any] = {}
+    if "valuegrad compiled" in names:
+        widths = [4, 13] if args.quick else [6, 20]  # about 10x the nodes
+        extra["compile"] = [[_one_shot("valuegrad compiled", f"compile {w}", env) for w in widths] for _ in range(repeats)]
+        extra["replay_memory"] = _one_shot("valuegrad compiled", f"replay-memory {20 if args.quick else 200}", env)
+    _write(args.out, args.quick, rounds, steps, seconds, cpu, backends, memory, chain_rows, moons, notes, extra)
     print(args.out.read_text())
 
 
@@ -224,7 +234,11 @@ def _write(
     chain_engines: dict[str, ChainRuns],
     moons: dict[str, dict[str, float]],
     notes: list[str],
+    extra: dict[str, Any] | None = None,
 ) -> None:
+    extra = extra or {}
+    gpt = {name: times for name, times in cpu.items() if name.startswith(MICROGPT)}
+    gpt_wall = {name: seconds.pop(name) for name in gpt}
     medians = {name: statistics.median(times) for name, times in seconds.items()}
     cpu_medians = {name: statistics.median(times) for name, times in cpu.items()}
     lines = [
@@ -261,7 +275,48 @@ def _write(
         if name in cpu_medians and name + PURE_SUFFIX in cpu_medians:
             ratio = cpu_medians[name + PURE_SUFFIX] / cpu_medians[name]
             lines.append(f"{name}: the C engine is {ratio:.1f}× the pure engine's speed (CPU time).")
+    numpy_cpu = cpu_medians.get("numpy vectorised")
+    for name in ("valuegrad compiled", "valuegrad compiled (nn.MLP)", "valuegrad fit(compile=True)"):
+        if name in cpu_medians and numpy_cpu and HANDWRITTEN in cpu_medians:
+            lines.append(
+                f"{name}: {cpu_medians[name] / cpu_medians[HANDWRITTEN]:.3f}× hand-written floats, "
+                f"{cpu_medians[name] / numpy_cpu:.2f}× numpy vectorised (CPU time)."
+            )
     lines += notes and ["", *(f"- {note}" for note in notes)]
+    if gpt:
+        lines += ["", "## A microgpt-shaped training step (benchmarks/microgpt.py: attention head, MLP block, RMS norm, "
+                  "cross-entropy; forward + backward + SGD)", ""]
+        lines += ["| engine | backend | median ms/step (wall) | CPU ms/step | min | max | vs microgpt-style Value (CPU) |"]
+        lines += ["|---|---|---:|---:|---:|---:|---:|"]
+        tiny = statistics.median(gpt.get(MICROGPT + "microgpt-style Value", [math.nan]))
+        for name, times in gpt.items():
+            c = statistics.median(times)
+            lines.append(
+                f"| {name[len(MICROGPT):]} | {backends.get(name) or '–'} | {statistics.median(gpt_wall[name]) * 1000:.2f} "
+                f"| {c * 1000:.2f} | {min(times) * 1000:.2f} | {max(times) * 1000:.2f} | {tiny / c:.1f}× |"
+            )
+    if "compile" in extra:
+        lines += ["", "## Compile time (trace + lower to the C tape) of the demo step, MLP(2, [W, W, 1]) on 100 points", ""]
+        lines += ["| W | nodes | CPU s (median) | µs per node |", "|---:|---:|---:|---:|"]
+        runs = extra["compile"]
+        per_width = list(zip(*runs))
+        for rows in per_width:
+            s_med = statistics.median(r["seconds"] for r in rows)
+            nodes = rows[0]["nodes"]
+            lines.append(f"| {rows[0].get('width', '')} | {nodes:,} | {s_med:.3f} | {s_med / nodes * 1e6:.1f} |")
+        if len(per_width) == 2:
+            small, large = per_width
+            node_ratio = large[0]["nodes"] / small[0]["nodes"]
+            time_ratio = statistics.median(r["seconds"] for r in large) / statistics.median(r["seconds"] for r in small)
+            lines.append(f"\n{node_ratio:.1f}× the nodes take {time_ratio:.1f}× the time ({len(runs)} runs each, fresh processes).")
+    if "replay_memory" in extra:
+        m = extra["replay_memory"]
+        lines += ["", "## Memory per compiled step (the recipe on the C tape)", ""]
+        lines.append(
+            f"Live Value nodes before / after the timed steps: {m['live_nodes_before']} / {m['live_nodes_after']}; "
+            f"peak RSS {m['rss_before_mb']:.0f} MB / {m['rss_after_mb']:.0f} MB; tracemalloc over the steps: "
+            f"{m['traced_bytes_left']} bytes left, peak {m['traced_peak_bytes']} bytes."
+        )
     lines += ["", "## Memory: one forward graph of the demo (tracemalloc); peak RSS of a worker after warm-up and that graph", ""]
     lines += ["| engine | nodes | bytes per node | peak RSS MB |", "|---|---|---:|---:|"]
     for name, row in memory.items():
