@@ -246,6 +246,7 @@ def _is_value_tree(tree: Any) -> bool:
 # Code generation
 # ---------------------------------------------------------------------------------------------
 
+
 def _literal(x: float) -> str:
     # inf and nan have no literal; the namespace defines both names.
     return f"({x!r})" if x < 0.0 or not math.isfinite(x) else repr(x)
@@ -649,7 +650,7 @@ class CompiledFunction:
             raise
 
     def tape(self, *args: Tree, with_grad: bool = True) -> Any:
-        """The C tape ``args``' shape runs on (``autograd/tape.py``: ``run``, ``sgd``, ``zero_grad``), or None off the C engine."""
+        """The C tape ``args``' shape runs on (``autograd/tape.py``: ``run``, ``sgd``, ``zero_grad``); None off the C engine."""
         shape, _ = self._bind(args)
         replays = self._backward if with_grad else self._forward
         if shape not in replays:

@@ -185,9 +185,7 @@ def lower(
     return tape, templates
 
 
-def _plan_backward(
-    b: _Builder, trace: _Trace, order: list[Value], instr: dict[Value, int], params: _Parameters
-) -> set[Value]:
+def _plan_backward(b: _Builder, trace: _Trace, order: list[Value], instr: dict[Value, int], params: _Parameters) -> set[Value]:
     """Mark the nodes a gradient reaches and each operand's action, as the Python replay writes its lines.
 
     The first contribution to a node's gradient is assigned (``g = c``), later ones added (``g += c``);

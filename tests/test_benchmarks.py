@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-
-import importlib.util
 
 import pytest
 

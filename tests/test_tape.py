@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from autograd import StructureChanged, Value, compile, compile_per_sample, tape, vsum
 from autograd.testing import Expression, expressions
@@ -142,7 +141,7 @@ def test_errors_are_the_eager_ones() -> None:
     w = Value(1.0)
     f = compile(lambda x: (w * x).log())
     assert f(2.0) == math.log(2.0)
-    with pytest.raises(ValueError, match="log: input -1.0 is outside the domain"):
+    with pytest.raises(ValueError, match=r"log: input -1\.0 is outside the domain"):
         f(-1.0)
 
 
@@ -189,4 +188,3 @@ def test_an_op_defined_at_run_time_runs_on_the_python_replay() -> None:
         assert value == 27.0 and dx == 3.0 * 9.0 * 1.5
     finally:
         forget_op("cube_t")
-

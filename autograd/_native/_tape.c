@@ -33,7 +33,7 @@ typedef struct {
     PyObject_HEAD
     Py_ssize_t nslots, nparams, ninstr, nargs;
     int with_grad;
-    double *v, *g, *loc;
+    double *v, *g;
     int32_t *op, *dst, *flag, *argstart, *nargv, *args;
     int8_t *action;
     Py_ssize_t nvariants;
@@ -64,7 +64,6 @@ tape_dealloc(TapeObject *t)
     PyMem_Free(t->param_grad);
     PyMem_Free(t->v);
     PyMem_Free(t->g);
-    PyMem_Free(t->loc);
     PyMem_Free(t->op);
     PyMem_Free(t->dst);
     PyMem_Free(t->flag);
@@ -213,8 +212,7 @@ tape_new(PyTypeObject *type, PyObject *a, PyObject *kw)
         if (act == NULL)
             goto fail;
         t->action = PyMem_Malloc((size_t)(t->nargs + 1));
-        t->loc = PyMem_Calloc((size_t)(t->nargs + 1), sizeof(double));
-        if (t->action == NULL || t->loc == NULL) {
+        if (t->action == NULL) {
             PyMem_Free(act);
             PyErr_NoMemory();
             goto fail;
@@ -331,14 +329,13 @@ tape_changed(TapeObject *t, int32_t k, double now, Py_ssize_t sample)
 static int
 tape_variant(TapeObject *t, const TapeVariant *var, double seed, Py_ssize_t sample)
 {
-    double *v = t->v, *g = t->g, *loc = t->loc;
+    double *v = t->v, *g = t->g;
     const int32_t *args = t->args;
-    const int with_locals = t->with_grad;
     for (int32_t i = var->begin; i < var->end; i++) {
         const int op = t->op[i];
         const int32_t *arg = args + t->argstart[i];
         if (op >= 0) {
-            int r = vg_tape_op(op, t->nargv[i], arg, t->dst[i], v, loc + t->argstart[i], with_locals);
+            int r = vg_tape_forward(op, t->nargv[i], arg, t->dst[i], v);
             if (r == 0)
                 continue;
             if (r == -2)
@@ -366,15 +363,9 @@ tape_variant(TapeObject *t, const TapeVariant *var, double seed, Py_ssize_t samp
     for (int32_t i = var->end - 1; i >= var->begin; i--) {
         if (t->op[i] < 0 || !t->flag[i])
             continue;
-        const double gi = g[t->dst[i]];
-        const int32_t start = t->argstart[i], stop = start + t->nargv[i];
-        for (int32_t k = start; k < stop; k++) {
-            const int8_t act = t->action[k];
-            if (act == 1)
-                g[args[k]] = loc[k] * gi;
-            else if (act == 2)
-                g[args[k]] += loc[k] * gi;
-        }
+        const int32_t start = t->argstart[i];
+        if (vg_tape_backward(t->op[i], t->nargv[i], args + start, t->action + start, t->dst[i], v, g, g[t->dst[i]]) < 0)
+            return -1;
     }
     return 0;
 }

@@ -80,7 +80,9 @@ def _nary_cases(rule: Rule, terms: Terms, ident: str) -> tuple[list[str], list[s
         backward += [f"            (void){n};" for n in term_names.values()]
         backward.append("        }")
     for i, formula in enumerate(terms.extra_local):
-        backward.append(f"        VG_TAPE_CHAIN({k} * count + {i}, {translate(formula, {**extra_names, 'out': 'out'}, rule.name)});")
+        backward.append(
+            f"        VG_TAPE_CHAIN({k} * count + {i}, {translate(formula, {**extra_names, 'out': 'out'}, rule.name)});"
+        )
     backward += [*unused, "        (void)out;", "        break;", "    }"]
     return forward, backward
 
