@@ -105,47 +105,115 @@ def _softmax(logits: list[Any]) -> list[Any]:
     return [e / total for e in exps]
 
 
-def setup(value: Callable[[float], Any], seed: int = 0) -> Callable[[int], float]:
-    """A ``step(k)`` that trains the model on one document of ``CONTEXT + 1`` tokens, returning the loss."""
-    rng = random.Random(seed)
+def setup(value: Callable[[float], Any], seed: int = 0, *, variable: bool = False) -> Callable[[int], float]:
+    """A ``step(k)`` that trains the model on one document, returning the loss.
 
-    def matrix(rows: int, cols: int) -> list[list[Any]]:
-        return [[value(rng.gauss(0.0, 0.3)) for _ in range(cols)] for _ in range(rows)]
-
-    wte, wpe, lm_head = matrix(VOCAB, EMBED), matrix(CONTEXT, EMBED), matrix(VOCAB, EMBED)
-    wq, wk, wv, wo = (matrix(EMBED, EMBED) for _ in range(4))
-    w1, w2 = matrix(HIDDEN, EMBED), matrix(EMBED, HIDDEN)
-    params = [p for m in (wte, wpe, lm_head, wq, wk, wv, wo, w1, w2) for row in m for p in row]
-    docs = [[rng.randrange(VOCAB) for _ in range(CONTEXT + 1)] for _ in range(16)]
-
-    def loss_of(doc: list[int]) -> Any:
-        keys: list[list[Any]] = []
-        values: list[list[Any]] = []
-        losses = []
-        for t in range(CONTEXT):
-            x = _rmsnorm([a + b for a, b in zip(wte[doc[t]], wpe[t])])
-            residual = x
-            x = _rmsnorm(x)
-            q, k, v = _linear(x, wq), _linear(x, wk), _linear(x, wv)
-            keys.append(k)
-            values.append(v)
-            weights = _softmax([sum(qi * ki for qi, ki in zip(q, key)) * (EMBED**-0.5) for key in keys])
-            attended = [sum(w * val[i] for w, val in zip(weights, values)) for i in range(EMBED)]
-            x = [a + b for a, b in zip(_linear(attended, wo), residual)]
-            residual = x
-            h = [u.relu() for u in _linear(_rmsnorm(x), w1)]
-            x = [a + b for a, b in zip(_linear(h, w2), residual)]
-            probs = _softmax(_linear(x, lm_head))
-            losses.append(-probs[doc[t + 1]].log())
-        return sum(losses) * (1.0 / CONTEXT)
+    Documents have ``CONTEXT + 1`` tokens, or with ``variable`` between 3 and ``CONTEXT + 1``
+    (microgpt's case: names of different lengths), so the graph's shape changes from step to step.
+    """
+    model = _Model(value, seed, variable)
 
     def step(k: int) -> float:
-        loss = loss_of(docs[k % len(docs)])
-        for p in params:
+        loss = model.loss(model.docs[k % len(model.docs)])
+        for p in model.params:
             p.grad = 0.0
         loss.backward()
-        for p in params:
+        for p in model.params:
             p.data -= 0.05 * p.grad
         return float(loss.data)
 
     return step
+
+
+def setup_compiled(seed: int = 0) -> Callable[[int], float]:
+    """The variable-length step through ``autograd.compile``: one tape per document length (its argument shape).
+
+    A token picks an embedding row (``wte[token]``): a graph whose structure depends on the data.
+    Written with one-hot vectors instead (``sum(o * row)``, exact: 0 * w adds +0.0 and 1 * w is w),
+    the graph depends only on the length, and ``compile`` keeps one trace, one C tape, per length.
+    The softmax's max is not subtracted here (a ``.data`` read would be frozen by the trace; the
+    logits stay small), so its losses differ from eager's in the last bits.
+    """
+    from autograd import Value, compile
+
+    model = _Model(Value, seed, variable=True)
+
+    def loss(onehots: list[list[Value]]) -> Value:
+        result: Value = model.loss_onehot(onehots)
+        return result
+
+    compiled = compile(loss)
+    batches = [[[1.0 if j == token else 0.0 for j in range(VOCAB)] for token in doc] for doc in model.docs]
+
+    def step(k: int) -> float:
+        rows = batches[k % len(batches)]
+        tape = compiled.tape(rows)
+        if tape is None:  # the pure engine: the Python replay
+            for p in model.params:
+                p.grad = 0.0
+            value: float = compiled.value_and_grad(rows)[0]
+            for p in model.params:
+                p.data -= 0.05 * p.grad
+            return value
+        tape.zero_grad()
+        value = tape.run([x for row in rows for x in row])[0]
+        tape.sgd(0.05)
+        return value
+
+    return step
+
+
+class _Model:
+    """The parameters, the documents and the loss of one document (by token ids, or by one-hot rows)."""
+
+    def __init__(self, value: Callable[[float], Any], seed: int, variable: bool) -> None:
+        rng = random.Random(seed)
+
+        def matrix(rows: int, cols: int) -> list[list[Any]]:
+            return [[value(rng.gauss(0.0, 0.3)) for _ in range(cols)] for _ in range(rows)]
+
+        self.wte, self.wpe, self.lm_head = matrix(VOCAB, EMBED), matrix(CONTEXT, EMBED), matrix(VOCAB, EMBED)
+        self.wq, self.wk, self.wv, self.wo = (matrix(EMBED, EMBED) for _ in range(4))
+        self.w1, self.w2 = matrix(HIDDEN, EMBED), matrix(EMBED, HIDDEN)
+        mats = (self.wte, self.wpe, self.lm_head, self.wq, self.wk, self.wv, self.wo, self.w1, self.w2)
+        self.params = [p for m in mats for row in m for p in row]
+        lengths = [rng.randrange(3, CONTEXT + 2) if variable else CONTEXT + 1 for _ in range(16)]
+        self.docs = [[rng.randrange(VOCAB) for _ in range(n)] for n in lengths]
+
+    def loss(self, doc: list[int]) -> Any:
+        return self._loss([self.wte[token] for token in doc[:-1]], lambda t, probs: probs[doc[t + 1]], _softmax)
+
+    def loss_onehot(self, onehots: list[list[Any]]) -> Any:
+        def embed(o: list[Any]) -> list[Any]:
+            return [sum(oj * self.wte[j][i] for j, oj in enumerate(o)) for i in range(EMBED)]
+
+        def pick(t: int, probs: list[Any]) -> Any:
+            return sum(o * p for o, p in zip(onehots[t + 1], probs))
+
+        return self._loss([embed(o) for o in onehots[:-1]], pick, _softmax_unshifted)
+
+    def _loss(self, embedded: list[list[Any]], pick: Callable[[int, list[Any]], Any], softmax: Any) -> Any:
+        keys: list[list[Any]] = []
+        values: list[list[Any]] = []
+        losses = []
+        for t, token_row in enumerate(embedded):
+            x = _rmsnorm([a + b for a, b in zip(token_row, self.wpe[t])])
+            residual = x
+            x = _rmsnorm(x)
+            q, k, v = _linear(x, self.wq), _linear(x, self.wk), _linear(x, self.wv)
+            keys.append(k)
+            values.append(v)
+            weights = softmax([sum(qi * ki for qi, ki in zip(q, key)) * (EMBED**-0.5) for key in keys])
+            attended = [sum(w * val[i] for w, val in zip(weights, values)) for i in range(EMBED)]
+            x = [a + b for a, b in zip(_linear(attended, self.wo), residual)]
+            residual = x
+            h = [u.relu() for u in _linear(_rmsnorm(x), self.w1)]
+            x = [a + b for a, b in zip(_linear(h, self.w2), residual)]
+            losses.append(-pick(t, softmax(_linear(x, self.lm_head))).log())
+        return sum(losses) * (1.0 / len(embedded))
+
+
+def _softmax_unshifted(logits: list[Any]) -> list[Any]:
+    exps = [v.exp() for v in logits]
+    total = sum(exps)
+    return [e / total for e in exps]

@@ -411,6 +411,21 @@ def microgpt_tiny() -> Step:
     return microgpt.setup(microgpt.TinyValue)
 
 
+def microgpt_variable() -> Step:
+    """The microgpt-shaped step on documents of different lengths, eager on ``autograd.Value``."""
+    from autograd import Value
+    from benchmarks import microgpt
+
+    return microgpt.setup(Value, variable=True)
+
+
+def microgpt_per_length() -> Step:
+    """The same through ``autograd.compile``: one-hot inputs, so one C tape per document length."""
+    from benchmarks import microgpt
+
+    return microgpt.setup_compiled()
+
+
 #: Rows whose timed call runs several steps: their figures are divided by this (ms per step for every row).
 STEPS_PER_CALL: dict[str, int] = {"valuegrad fit(compile=True)": FIT_STEPS}
 
@@ -437,6 +452,8 @@ ENGINES: dict[str, tuple[Callable[[], Step], str, str | None]] = {
     "numpy vectorised": (numpy_vectorised, "float64 arrays, full batch, chain rule by hand", "numpy"),
     MICROGPT + "valuegrad": (microgpt_valuegrad, "benchmarks/microgpt.py on autograd.Value", None),
     MICROGPT + "valuegrad" + PURE_SUFFIX: (microgpt_valuegrad, "the same on the pure engine", None),
+    MICROGPT + "valuegrad, variable length": (microgpt_variable, "documents of 2 to 8 positions, eager", None),
+    MICROGPT + "valuegrad compiled, one tape per length": (microgpt_per_length, "the same through compile", None),
     MICROGPT + "microgpt-style Value": (microgpt_tiny, "benchmarks/microgpt.TinyValue", None),
     "micrograd 0.1.0": (micrograd, "micrograd's engine and nn", "micrograd"),
     "torch 0-dim scalars": (torch_scalars, "one float64 0-dim tensor per scalar", "torch"),
