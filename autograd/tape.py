@@ -60,7 +60,7 @@ def available() -> bool:
 
     if value.BACKEND != "native":
         return False
-    from autograd._native import _core  # type: ignore[attr-defined]
+    from autograd._native import _core
 
     return hasattr(_core, "Tape")
 
@@ -165,7 +165,7 @@ def lower(
         _leaves(trace.aux, aux_leaves)
         variants.append((begin, len(b.op), slot[trace.output], inputs, input_grads, [slot[n] for n in aux_leaves]))
         templates.append(trace.aux)
-    tape = _core.Tape(
+    tape = getattr(_core, "Tape")(  # the stub (_core.pyi) is the engine's; Tape is documented here
         list(params.values),
         [int(j in params.with_grad) for j in range(len(params.values))],
         b.nslots,

@@ -296,10 +296,10 @@ def _write(
         lines += ["|---|---|---:|---:|---:|---:|---:|"]
         tiny = statistics.median(gpt.get(MICROGPT + "microgpt-style Value", [math.nan]))
         for name, times in gpt.items():
-            c = statistics.median(times)
+            per_step = statistics.median(times)
             lines.append(
                 f"| {name[len(MICROGPT) :]} | {backends.get(name) or '–'} | {statistics.median(gpt_wall[name]) * 1000:.2f} "
-                f"| {c * 1000:.2f} | {min(times) * 1000:.2f} | {max(times) * 1000:.2f} | {tiny / c:.1f}× |"
+                f"| {per_step * 1000:.2f} | {min(times) * 1000:.2f} | {max(times) * 1000:.2f} | {tiny / per_step:.1f}× |"
             )
     if "compile" in extra:
         lines += ["", "## Compile time (trace + lower to the C tape) of the demo step, MLP(2, [W, W, 1]) on 100 points", ""]

@@ -58,16 +58,16 @@ class TinyValue:
     def __neg__(self) -> TinyValue:
         return self * -1.0
 
-    def __radd__(self, other: Any) -> TinyValue:
+    def __radd__(self, other: float) -> TinyValue:
         return self + other
 
-    def __sub__(self, other: Any) -> TinyValue:
+    def __sub__(self, other: TinyValue | float) -> TinyValue:
         return self + (-other)
 
-    def __rmul__(self, other: Any) -> TinyValue:
+    def __rmul__(self, other: float) -> TinyValue:
         return self * other
 
-    def __truediv__(self, other: Any) -> TinyValue:
+    def __truediv__(self, other: TinyValue | float) -> TinyValue:
         return self * other**-1.0
 
     def backward(self) -> None:

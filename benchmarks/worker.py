@@ -145,7 +145,8 @@ def _compile_time(width: int) -> dict[str, float]:
     def loss(xs: list[list[Value]], ys: list[Value]) -> Value:
         scores = list(map(model, xs))
         total: Value = sum((1 + -yi * si).relu() for yi, si in zip(ys, scores)) * (1.0 / len(scores))
-        return total + 1e-4 * sum(p * p for p in params)
+        total = total + 1e-4 * sum(p * p for p in params)
+        return total
 
     yf = [float(v) for v in y]
     start = time.process_time()

@@ -21,7 +21,7 @@ GENERATORS = (python_ops, c_ops, c_tape)
 
 def main(argv: list[str]) -> int:
     """Run every generator; the exit status is 1 if any reports a stale file."""
-    return max(generator.main(argv) for generator in GENERATORS)
+    return max(int(generator.main(argv)) for generator in GENERATORS)
 
 
 if __name__ == "__main__":
