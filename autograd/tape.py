@@ -165,7 +165,8 @@ def lower(
         _leaves(trace.aux, aux_leaves)
         variants.append((begin, len(b.op), slot[trace.output], inputs, input_grads, [slot[n] for n in aux_leaves]))
         templates.append(trace.aux)
-    tape = getattr(_core, "Tape")(  # the stub (_core.pyi) is the engine's; Tape is documented here
+    core: Any = _core  # the stub (_core.pyi) is the engine room's; the Tape API is documented here
+    tape = core.Tape(
         list(params.values),
         [int(j in params.with_grad) for j in range(len(params.values))],
         b.nslots,
