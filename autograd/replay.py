@@ -571,7 +571,7 @@ def _lower(traces: list[_Trace], with_grad: bool, parameters: list[Value]) -> tu
     for p in parameters:
         params.number(p)
     guards: list[_Guard] = []
-    return tape.lower(traces, with_grad, params, guards, _changed(guards))
+    return tape.lower(traces, with_grad, params, guards, _changed(guards), _plan, _Guard)
 
 
 class _Replay:

@@ -37,8 +37,13 @@ from typing import TYPE_CHECKING, Any
 from autograd.rules import RULES
 
 if TYPE_CHECKING:
-    from autograd.replay import _Guard, _Parameters, _Trace
     from autograd.value import Value
+
+# The trace, its guards and the parameter numbering are autograd/replay.py's (a room above this one):
+# here they are duck-typed, and replay hands over its planner and its guard record.
+_Trace = Any
+_Guard = Any
+_Parameters = Any
 
 #: Comparison guards' kinds, as ``_tape.c`` numbers them.
 _COMPARISONS = {"<": 0, "<=": 1, ">": 2, ">=": 3}
@@ -102,23 +107,29 @@ class _Builder:
 
 
 def lower(
-    traces: list[_Trace], with_grad: bool, params: _Parameters, guards: list[_Guard], changed: Callable[..., None]
+    traces: list[_Trace],
+    with_grad: bool,
+    params: _Parameters,
+    guards: list[_Guard],
+    changed: Callable[..., None],
+    plan: Callable[[_Trace], tuple[list[Value], set[Value], dict[int, list[_Guard]]]],
+    guard: Callable[..., _Guard],
 ) -> tuple[Any, list[Any]] | None:
     """The C ``Tape`` for ``traces`` (one variant each) and each variant's auxiliary-output template, or None.
 
     ``params`` must already number every parameter the traces read (``replay._number_parameters``);
     ``guards`` receives the guards in the order the tape numbers them, which ``changed(k, now, sample)``
-    reports. None when a node's op has no opcode in the C table (the Python replay then runs).
+    reports; ``plan(trace)`` is the replay's order and guard placement, ``guard(...)`` makes its guard
+    record. None when a node's op has no opcode in the C table (the Python replay then runs).
     """
     from autograd._native import _core
-    from autograd.replay import _Guard, _plan
 
     codes = opcodes()
     b = _Builder(len(params.values))
     variants: list[tuple[int, int, int, list[int], list[int], list[int]]] = []
     templates: list[Any] = []
     for trace in traces:
-        order, seen, guards_after = _plan(trace)
+        order, seen, guards_after = plan(trace)
         if not trace.output.parents:
             return None  # the output is a leaf: nothing to run (the Python replay handles it)
         begin = len(b.op)
@@ -127,9 +138,8 @@ def lower(
         if trace.guard_unused:
             for k, node in enumerate(trace.inputs):
                 if node not in seen:
-                    guard = _Guard(node, "input", None, node.data, f"input {k} of the sample")
                     b.instruction(-2, len(guards), int(math.isnan(node.data)), [inputs[k], b.constant(node.data)])
-                    guards.append(guard)
+                    guards.append(guard(node, "input", None, node.data, f"input {k} of the sample"))
         index = {node: k for k, node in enumerate(trace.inputs)}
         instr: dict[Value, int] = {}
         for i, node in enumerate(order):
@@ -147,16 +157,16 @@ def lower(
                     return None
                 slot[node] = b.slot()
                 instr[node] = b.instruction(code, slot[node], 0, [slot[p] for p in parents])
-            for guard in guards_after.get(i, ()):
-                left = slot[guard.node]
-                if guard.op == "float":
-                    traced = float(guard.result)  # type: ignore[arg-type]
+            for check in guards_after.get(i, ()):
+                left = slot[check.node]
+                if check.op == "float":
+                    traced = float(check.result)
                     b.instruction(-2, len(guards), int(math.isnan(traced)), [left, b.constant(traced)])
                 else:
-                    other = guard.other
+                    other = check.other
                     right = b.constant(other) if isinstance(other, float) else slot[other] if other is not None else -1
-                    b.instruction(-1, len(guards), _COMPARISONS[guard.op] * 2 + int(bool(guard.result)), [left, right])
-                guards.append(guard)
+                    b.instruction(-1, len(guards), _COMPARISONS[check.op] * 2 + int(bool(check.result)), [left, right])
+                guards.append(check)
         input_grads = [-1] * len(trace.inputs)
         if with_grad:
             reached = _plan_backward(b, trace, order, instr, params)

@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.workloads import ENGINES, MICROGPT, PURE_SUFFIX, STEPS_PER_CALL
+from benchmarks.workloads import ENGINES, MICROGPT, PURE_SUFFIX, STEPS_PER_CALL, is_valuegrad
 
 RECIPE = "valuegrad eager (micrograd recipe)"
 MICROGRAD = "micrograd 0.1.0"
@@ -51,7 +51,7 @@ def check_engines(backends: dict[str, str | None]) -> None:
     valuegrad compiled ran on the pure engine, not the C one
     """
     for name, backend in backends.items():
-        if name.startswith("valuegrad") and not name.endswith(PURE_SUFFIX) and backend != "native":
+        if is_valuegrad(name) and not name.endswith(PURE_SUFFIX) and backend != "native":
             raise WrongEngine(
                 f"{name} ran on the {backend} engine, not the C one: build it (pip install -e .), or time the [pure] rows only"
             )

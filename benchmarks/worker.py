@@ -20,7 +20,7 @@ import time
 import tracemalloc
 from typing import Any
 
-from benchmarks.workloads import ENGINES, PURE_SUFFIX, Step
+from benchmarks.workloads import ENGINES, Step, is_valuegrad
 
 
 def _time_steps(step: Step, start: int, k: int) -> tuple[float, float]:
@@ -113,7 +113,7 @@ def _chain(name: str, n: int, collector: bool) -> dict[str, float]:
 
 def engine_of(name: str) -> str | None:
     """What a row runs on: valuegrad's engine as loaded (``native`` or ``pure``), else the row's own library."""
-    if name.startswith("valuegrad") or name.endswith("valuegrad") or name.endswith("valuegrad" + PURE_SUFFIX):
+    if is_valuegrad(name):
         return str(sys.modules["autograd"].BACKEND) if "autograd" in sys.modules else None
     if "numpy" in name:
         import numpy

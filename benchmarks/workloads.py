@@ -435,6 +435,16 @@ MICROGPT = "microgpt-shaped step: "
 #: Engines whose name ends with this run in a process with ``VALUEGRAD_PURE=1``: the pure-Python engine.
 PURE_SUFFIX = " [pure]"
 
+
+def is_valuegrad(name: str) -> bool:
+    """Whether a row runs valuegrad (so its engine is valuegrad's C or pure one), e.g. "microgpt-shaped step: valuegrad".
+
+    >>> is_valuegrad("valuegrad compiled"), is_valuegrad(MICROGPT + "valuegrad [pure]"), is_valuegrad("numpy vectorised")
+    (True, True, False)
+    """
+    return name.removeprefix(MICROGPT).startswith("valuegrad")
+
+
 #: name -> (setup, what it is, module it needs or None)
 ENGINES: dict[str, tuple[Callable[[], Step], str, str | None]] = {
     "valuegrad eager (micrograd recipe)": (valuegrad_recipe, "micrograd's demo code on autograd.Value", None),
