@@ -52,10 +52,8 @@ def main() -> None:
         for bad in ((), ([[1]] * 15)):
             with contextlib.suppress(TypeError, ValueError):
                 tape_type(*bad)
-        try:  # an operand slot out of range
+        with contextlib.suppress(ValueError):  # an operand slot out of range
             tape_type([], [], 1, [], [], [2], [0], [0], [0], [1], [7], [0], [], None, True)
-        except ValueError:
-            pass
     del f, g, h, per_sample, guarded, tape
     print("ok")
 
