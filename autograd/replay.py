@@ -760,12 +760,13 @@ class PerSampleFunction:
         if any(len(column) != n for column in columns):
             raise ValueError(f"compile_per_sample: the columns differ in length: {[len(c) for c in columns]}")
         static = self.static
+        order = sorted(static)
         rows: list[tuple[int, list[float]]] = []
         for sample in zip(*columns):
             flat: list[float] = []
-            shape = tuple(None if a in static else _flatten(item, flat) for a, item in enumerate(sample))
+            shape = tuple([None if a in static else _flatten(item, flat) for a, item in enumerate(sample)])
             # The type is part of the key: 1 and 1.0 are equal but code may treat them differently.
-            key = (shape, tuple((type(sample[a]), sample[a]) for a in sorted(static)) if static else ())
+            key = (shape, tuple([(type(sample[a]), sample[a]) for a in order]) if static else ())
             variant = self._variant.get(key)
             if variant is None:
                 variant = self._variant[key] = len(self._traces)
@@ -844,10 +845,14 @@ class PerSampleFunction:
 def _run_tape(tape_: Any, templates: list[Any]) -> Callable[[list[tuple[int, list[float]]], float], list[Any]]:
     """The per-sample replay's calling convention over a C tape: ``(loss, aux)`` per row, aux nested as fn made it."""
 
+    single = all(isinstance(template, Value) for template in templates)  # fn returned (loss, one Value)
+
     def run(rows: list[tuple[int, list[float]]], seed: float) -> list[Any]:
         results = tape_.run_rows(rows, seed)
         if all(template is None for template in templates):
             return [(loss, None) for loss, _ in results]
+        if single:
+            return [(loss, aux[0]) for loss, aux in results]
         return [(loss, tape.rebuild(templates[row[0]], aux)) for row, (loss, aux) in zip(rows, results)]
 
     run.tape = tape_  # type: ignore[attr-defined]
