@@ -114,6 +114,7 @@ def lower(
     changed: Callable[..., None],
     plan: Callable[[_Trace], tuple[list[Value], set[Value], dict[int, list[_Guard]]]],
     guard: Callable[..., _Guard],
+    fuse: bool = True,
 ) -> tuple[Any, list[Any]] | None:
     """The C ``Tape`` for ``traces`` (one variant each) and each variant's auxiliary-output template, or None.
 
@@ -142,9 +143,17 @@ def lower(
                     guards.append(guard(node, "input", None, node.data, f"input {k} of the sample"))
         index = {node: k for k, node in enumerate(trace.inputs)}
         instr: dict[Value, int] = {}
+        operands: dict[Value, tuple[Value, ...]] = {}
+        chains, interior = _chains(trace, order, with_grad) if fuse and "dot" in codes else ({}, set())
         for i, node in enumerate(order):
             parents = node.parents
-            if not parents:
+            if node in interior:
+                pass  # computed inside its chain's dot instruction
+            elif node in chains:
+                operands[node] = chains[node]
+                slot[node] = b.slot()
+                instr[node] = b.instruction(codes["dot"], slot[node], 0, [slot[p] for p in chains[node]])
+            elif not parents:
                 if node in index:
                     slot[node] = inputs[index[node]]
                 elif node.op == "const":
@@ -155,6 +164,7 @@ def lower(
                 code = codes.get(node.op)
                 if code is None or RULES[node.op].callables is not None:
                     return None
+                operands[node] = parents
                 slot[node] = b.slot()
                 instr[node] = b.instruction(code, slot[node], 0, [slot[p] for p in parents])
             for check in guards_after.get(i, ()):
@@ -169,7 +179,7 @@ def lower(
                 guards.append(check)
         input_grads = [-1] * len(trace.inputs)
         if with_grad:
-            reached = _plan_backward(b, trace, order, instr, params)
+            reached = _plan_backward(b, trace, order, instr, operands, params)
             input_grads = [inputs[k] if node in reached else -1 for k, node in enumerate(trace.inputs)]
         aux_leaves: list[Value] = []
         _leaves(trace.aux, aux_leaves)
@@ -196,7 +206,79 @@ def lower(
     return tape, templates
 
 
-def _plan_backward(b: _Builder, trace: _Trace, order: list[Value], instr: dict[Value, int], params: _Parameters) -> set[Value]:
+def _chains(trace: _Trace, order: list[Value], with_grad: bool) -> tuple[dict[Value, tuple[Value, ...]], set[Value]]:
+    """micrograd's ``sum(w * x for ...)``: chains of 2-input ``+`` over ``*`` nodes, to run as one ``dot`` instruction.
+
+    ``((b + w0*x0) + w1*x1) + ...`` is the ``dot`` rule's forward to the bit (the start, then each
+    rounded product added in turn), and each product's gradient is the chain's own (1.0 times it,
+    exactly). What fusing can change is *when* a contribution reaches its target in the backward:
+    all of them at the chain's top instead of at each product. So a chain is fused only when that
+    keeps, for every target, the order of its contributions: its targets are distinct, and no other
+    instruction contributes to one of them between the chain's top and the product it came from.
+    Returns {top: dot operands (ws, xs, start)} and the interior nodes the instruction replaces.
+    """
+    pinned = {trace.output, *(n for g in trace.guards for n in (g.node, g.other) if n is not None and not isinstance(n, float))}
+    aux: list[Value] = []
+    _leaves(trace.aux, aux)
+    pinned.update(aux)
+    uses: dict[Value, int] = {}
+    for node in order:
+        for parent in node.parents:
+            uses[parent] = uses.get(parent, 0) + 1
+
+    def product(node: Value) -> bool:
+        return node.op == "*" and len(node.parents) == 2 and uses.get(node) == 1 and node not in pinned
+
+    def link(node: Value) -> bool:
+        return node.op == "+" and len(node.parents) == 2 and product(node.parents[1])
+
+    # Where each node stands in the backward, and where each target receives its contributions.
+    last = len(order) - 1
+    rank = {node: last - i for i, node in enumerate(order)}
+    received: dict[Value, list[int]] = {}
+    if with_grad:
+        reached = {trace.output}
+        for node in reversed(order):
+            if node in reached:
+                for parent in node.parents:
+                    if parent.op != "const":
+                        received.setdefault(parent, []).append(rank[node])
+                        reached.add(parent)
+    chains: dict[Value, tuple[Value, ...]] = {}
+    interior: set[Value] = set()
+    for top in reversed(order):
+        if top in interior or not link(top):
+            continue
+        sums, products = [top], [top.parents[1]]
+        left = top.parents[0]
+        while link(left) and uses.get(left) == 1 and left not in pinned:
+            sums.append(left)
+            products.append(left.parents[1])
+            left = left.parents[0]
+        if len(products) < 2:
+            continue
+        targets = [(p, rank[m]) for m in products for p in m.parents if p.op != "const"]
+        if left.op != "const":
+            targets.append((left, rank[sums[-1]]))
+        if len({id(t) for t, _ in targets}) != len(targets):
+            continue  # a target twice: the dot instruction's order of its two contributions may differ
+        start = rank[top]
+        if with_grad and any(start < r < at for t, at in targets for r in received.get(t, ())):
+            continue  # another contribution to a target would move after this chain's
+        interior.update(sums[1:])
+        interior.update(products)
+        chains[top] = (*(m.parents[0] for m in reversed(products)), *(m.parents[1] for m in reversed(products)), left)
+    return chains, interior
+
+
+def _plan_backward(
+    b: _Builder,
+    trace: _Trace,
+    order: list[Value],
+    instr: dict[Value, int],
+    operands: dict[Value, tuple[Value, ...]],
+    params: _Parameters,
+) -> set[Value]:
     """Mark the nodes a gradient reaches and each operand's action, as the Python replay writes its lines.
 
     The first contribution to a node's gradient is assigned (``g = c``), later ones added (``g += c``);
@@ -205,11 +287,11 @@ def _plan_backward(b: _Builder, trace: _Trace, order: list[Value], instr: dict[V
     """
     has_grad = {trace.output}
     for node in reversed(order):
-        if node not in has_grad or not node.parents:
+        if node not in has_grad or node not in instr:
             continue
         i = instr[node]
         b.flag[i] = 1
-        for k, parent in enumerate(node.parents):
+        for k, parent in enumerate(operands[node]):
             if parent.op == "const":
                 continue
             at = b.argstart[i] + k

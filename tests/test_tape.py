@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import StructureChanged, Value, compile, compile_per_sample, tape, vsum
 from autograd.testing import Expression, expressions
@@ -191,3 +192,80 @@ def test_an_op_defined_at_run_time_runs_on_the_python_replay() -> None:
         assert value == 27.0 and dx == 3.0 * 9.0 * 1.5
     finally:
         forget_op("cube_t")
+
+
+def _recipe_training(mode: str, steps: int = 3) -> list[float]:
+    """micrograd's own MLP code (2-input + over * chains) trained through compile: C tape or Python replay."""
+    import os
+
+    from benchmarks.workloads import micrograd_mlp, moons
+
+    X, y = moons()
+    X, y = X[:12], y[:12]
+    model = micrograd_mlp(Value, seed=5)
+    params = model.parameters()
+
+    def loss(xs: list[list[Value]], ys: list[Value]) -> Value:
+        scores = list(map(model, xs))
+        total: Value = sum((1 + -yi * si).relu() for yi, si in zip(ys, scores)) * (1.0 / len(scores))
+        total = total + 1e-4 * sum(p * p for p in params)
+        return total
+
+    if mode == "python":
+        os.environ["VALUEGRAD_TAPE"] = "0"
+    try:
+        compiled = compile(loss)
+        for _ in range(steps):
+            for p in params:
+                p.grad = 0.0
+            compiled.value_and_grad(X, [float(v) for v in y])
+            for p in params:
+                p.data -= 0.3 * p.grad
+    finally:
+        os.environ.pop("VALUEGRAD_TAPE", None)
+    return [p.data for p in params] + [p.grad for p in params]
+
+
+def test_fused_sum_of_products_chains_train_to_the_same_bits() -> None:
+    """micrograd's sum(w*x) chains run as one dot instruction on the tape, and train to the Python replay's bits."""
+    assert _bits(_recipe_training("tape")) == _bits(_recipe_training("python"))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=5), min_size=1, max_size=4),
+    st.lists(st.floats(-2, 2), min_size=3, max_size=3),
+    st.integers(0, 5),
+)
+def test_chains_with_shared_operands_keep_backwards_order(
+    chains: list[list[tuple[int, int]]], xs: list[float], start: int
+) -> None:
+    """Sums of products that share operands (where fusing could reorder a gradient's additions): tape bits = replay bits."""
+    import os
+
+    ws = [Value(0.5 + 0.25 * i) for i in range(3)]
+
+    def fn(*inputs: Value) -> Value:
+        pool = [*inputs, *ws]
+        outs = [sum((pool[i] * pool[j] for i, j in chain), pool[start]) for chain in chains]
+        total = outs[0]
+        for out in outs[1:]:
+            total = total * 0.5 + out * pool[start]
+        return total
+
+    on_tape = _replay(fn, xs, ws)
+    os.environ["VALUEGRAD_TAPE"] = "0"
+    try:
+        in_python = _replay(fn, xs, ws)
+    finally:
+        del os.environ["VALUEGRAD_TAPE"]
+    assert _bits(on_tape) == _bits(in_python)
+
+
+@pytest.mark.skipif(not NATIVE, reason="the C tape is the C engine's")
+def test_a_chain_of_products_is_one_instruction() -> None:
+    """sum(w*x for ...) with a start is lowered to a single dot instruction."""
+    ws = [Value(float(i)) for i in range(5)]
+    b = Value(1.0)
+    f = compile(lambda *xs: sum((w * x for w, x in zip(ws, xs)), b))
+    assert f.tape(*range(5)).size["instructions"] == 1
