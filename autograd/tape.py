@@ -7,7 +7,9 @@ action per operand (assign, add, or nothing for a constant) -- and handed to the
 ``Tape`` type (``autograd/_native/_tape.c``), which runs forward, guards and backward in C.
 The instructions come in the order the Python replay writes its lines (``replay._plan``) and
 each gradient is assigned or added exactly where the Python replay assigns or adds it, so the
-C tape, the Python replay and eager ``backward()`` give the same floats.
+C tape, the Python replay and eager ``backward()`` give the same floats. One rewrite is made on
+the way: micrograd's ``sum(w * x for ...)`` -- a chain of 2-input ``+`` over ``*`` nodes -- becomes
+one ``dot`` instruction where that provably keeps every gradient's order of additions (``_chains``).
 
 The tape API (what ``nn`` may call; a ``Tape`` is what ``CompiledFunction.tape(*args)`` and
 ``PerSampleFunction.tape()`` return):

@@ -25,6 +25,9 @@ def main() -> None:
     from autograd._native import _core
 
     w, b = Value(0.5), Value(0.1)
+    ws = [Value(0.1 * i) for i in range(4)]
+    chain = compile(lambda *xs: sum((wi * x for wi, x in zip(ws, xs)), b).tanh())  # a fused dot instruction
+    chain.value_and_grad(1.0, 2.0, 3.0, 4.0)
     f = compile(lambda x, y: ((w * x + b).tanh() * y).exp() / (1.0 + abs(x)) + dot([w, b], [x, y], b).relu() ** 2.0)
     for i in range(3):
         f.value_and_grad(0.3 + i, 0.7)
@@ -54,7 +57,7 @@ def main() -> None:
                 tape_type(*bad)
         with contextlib.suppress(ValueError):  # an operand slot out of range
             tape_type([], [], 1, [], [], [2], [0], [0], [0], [1], [7], [0], [], None, True)
-    del f, g, h, per_sample, guarded, tape
+    del f, g, h, per_sample, guarded, tape, chain
     print("ok")
 
 
