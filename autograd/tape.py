@@ -248,8 +248,9 @@ def _chains(trace: _Trace, order: list[Value], with_grad: bool) -> tuple[dict[Va
                         reached.add(parent)
     chains: dict[Value, tuple[Value, ...]] = {}
     interior: set[Value] = set()
+    tried: set[Value] = set()
     for top in reversed(order):
-        if top in interior or not link(top):
+        if top in interior or top in tried or not link(top):
             continue
         sums, products = [top], [top.parents[1]]
         left = top.parents[0]
@@ -262,11 +263,14 @@ def _chains(trace: _Trace, order: list[Value], with_grad: bool) -> tuple[dict[Va
         targets = [(p, rank[m]) for m in products for p in m.parents if p.op != "const"]
         if left.op != "const":
             targets.append((left, rank[sums[-1]]))
+        # A refused chain's inner links are not tried as chains of their own (that would be quadratic).
         if len({id(t) for t, _ in targets}) != len(targets):
-            continue  # a target twice: the dot instruction's order of its two contributions may differ
+            tried.update(sums[1:])  # a target twice: the dot instruction's order of its two contributions may differ
+            continue
         start = rank[top]
         if with_grad and any(start < r < at for t, at in targets for r in received.get(t, ())):
-            continue  # another contribution to a target would move after this chain's
+            tried.update(sums[1:])  # another contribution to a target would move after this chain's
+            continue
         interior.update(sums[1:])
         interior.update(products)
         chains[top] = (*(m.parents[0] for m in reversed(products)), *(m.parents[1] for m in reversed(products)), left)
