@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         moons = {engine: _one_shot(engine, "moons", env) for engine in (RECIPE, RECIPE + PURE_SUFFIX) if engine in names}
     extra: dict[str, Any] = {}
     if "valuegrad compiled" in names:
-        widths = [4, 13] if args.quick else [6, 20]  # about 10x the nodes
+        widths = [4, 13] if args.quick else [6, 23]  # about 10x the nodes
         extra["compile"] = [[_one_shot("valuegrad compiled", f"compile {w}", env) for w in widths] for _ in range(repeats)]
         extra["replay_memory"] = _one_shot("valuegrad compiled", f"replay-memory {20 if args.quick else 200}", env)
     _write(args.out, args.quick, rounds, steps, seconds, cpu, backends, memory, chain_rows, moons, notes, extra)
