@@ -32,8 +32,9 @@ True
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd.rules import RULES
@@ -268,13 +269,23 @@ def _chains(trace: _Trace, order: list[Value], with_grad: bool) -> tuple[dict[Va
             tried.update(sums[1:])  # a target twice: the dot instruction's order of its two contributions may differ
             continue
         start = rank[top]
-        if with_grad and any(start < r < at for t, at in targets for r in received.get(t, ())):
+        if with_grad and any(_between(received.get(t, ()), start, at) for t, at in targets):
             tried.update(sums[1:])  # another contribution to a target would move after this chain's
             continue
         interior.update(sums[1:])
         interior.update(products)
         chains[top] = (*(m.parents[0] for m in reversed(products)), *(m.parents[1] for m in reversed(products)), left)
     return chains, interior
+
+
+def _between(ranks: Sequence[int], low: int, high: int) -> bool:
+    """Whether the sorted ``ranks`` hold one strictly between ``low`` and ``high`` (a binary search: lowering stays linear).
+
+    >>> _between([1, 4, 9], 4, 9), _between([1, 4, 9], 1, 9)
+    (False, True)
+    """
+    i = bisect.bisect_right(ranks, low)
+    return i < len(ranks) and ranks[i] < high
 
 
 def _plan_backward(
