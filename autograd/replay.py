@@ -574,21 +574,33 @@ def _lower(traces: list[_Trace], with_grad: bool, parameters: list[Value]) -> tu
     return tape.lower(traces, with_grad, params, guards, _changed(guards), _plan, _Guard)
 
 
+def _parameters_of(traces: list[_Trace]) -> list[Value]:
+    """The parameters the traces read, numbered as ``_emit`` numbers them: in order of first use, trace by trace."""
+    params = _Parameters()
+    for trace in traces:
+        inputs = set(trace.inputs)
+        for node in _plan(trace)[0]:
+            if not node.parents and node not in inputs and node.op != "const":
+                params.number(node)
+    return params.values
+
+
 class _Replay:
     """One trace's generated code, compiled (or lowered to a C tape), with the parameters it reads."""
 
     def __init__(self, trace: _Trace, with_grad: bool) -> None:
-        program = _generate(trace, with_grad)
-        self.source = program.source
-        self.parameters = program.parameters
         #: On the C engine, the trace lowered to a C tape (``autograd/tape.py``); None where the Python code runs.
         self.tape: Any = None
-        lowered = _lower([trace], with_grad, program.parameters)
+        # The C tape needs no Python source: writing it was most of compile's time (``source()`` still writes it).
+        self.parameters = _parameters_of([trace])
+        lowered = _lower([trace], with_grad, self.parameters)
         if lowered is not None:
             self.tape = lowered[0]
             self.run: Callable[[list[float]], Any] = self.tape.run
-        else:
-            self.run = _load(program)
+            return
+        program = _generate(trace, with_grad)
+        self.parameters = program.parameters
+        self.run = _load(program)
 
 
 class CompiledFunction:
@@ -660,7 +672,7 @@ class CompiledFunction:
     def parameters(self, *args: Tree) -> list[Value]:
         """The Value leaves the replay for ``args`` reads and writes gradients into (traces if needed)."""
         shape, _ = self._bind(args)
-        return _generate(self._traces[shape], with_grad=False).parameters
+        return _parameters_of([self._traces[shape]])
 
     def source(self, *args: Tree, with_grad: bool = True) -> str:
         """The generated Python for ``args``' shape (traces if needed), for readers and debugging."""
@@ -681,7 +693,7 @@ class CompiledFunction:
         if grads is None:
             return
         input_grads, added = grads
-        fresh_parameters = _generate(fresh, with_grad=False).parameters
+        fresh_parameters = _parameters_of([fresh])
         grads_map = _eager_grads(fresh.output, [*fresh.inputs, *fresh_parameters])
         expected = [grads_map.get(x, 0.0) for x in fresh.inputs]
         expected_params = [grads_map.get(p, 0.0) for p in fresh_parameters]
@@ -750,7 +762,7 @@ class PerSampleFunction:
         self.reduction = reduction
         self._variant: dict[Any, int] = {}  # a sample's kind (shapes, static values) -> its trace's number
         self._traces: list[_Trace] = []
-        self._replays: dict[bool, tuple[int, Callable[..., Any], _Program]] = {}  # with_grad -> (traces covered, code)
+        self._replays: dict[bool, tuple[int, Callable[..., Any]]] = {}  # with_grad -> (traces covered, code)
 
     def _rows(self, columns: tuple[Sequence[Any], ...]) -> list[tuple[int, list[float]]]:
         """Each sample as (its trace's number, its flattened traced inputs), tracing the kinds not seen yet."""
@@ -777,10 +789,9 @@ class PerSampleFunction:
     def _replay(self, with_grad: bool) -> Callable[..., Any]:
         cached = self._replays.get(with_grad)
         if cached is None or cached[0] != len(self._traces):
-            program = _generate_per_sample(self._traces, with_grad)
-            lowered = _lower(self._traces, with_grad, program.parameters)
-            run = _load(program) if lowered is None else _run_tape(*lowered)
-            cached = self._replays[with_grad] = (len(self._traces), run, program)
+            lowered = _lower(self._traces, with_grad, _parameters_of(self._traces))
+            run = _run_tape(*lowered) if lowered is not None else _load(_generate_per_sample(self._traces, with_grad))
+            cached = self._replays[with_grad] = (len(self._traces), run)
         return cached[1]
 
     def tape(self, with_grad: bool = True) -> Any:
@@ -828,7 +839,7 @@ class PerSampleFunction:
 
     def parameters(self) -> list[Value]:
         """The Value leaves the traces so far read and write gradients into, in order of first use."""
-        return _generate_per_sample(self._traces, with_grad=False).parameters if self._traces else []
+        return _parameters_of(self._traces)
 
     @property
     def traces(self) -> int:

@@ -127,6 +127,7 @@ def lower(
     record. None when a node's op has no opcode in the C table (the Python replay then runs).
     """
     from autograd._native import _core
+    from autograd.value import has_closure
 
     codes = opcodes()
     b = _Builder(len(params.values))
@@ -165,8 +166,12 @@ def lower(
                     slot[node] = params.index[node]
             else:
                 code = codes.get(node.op)
-                if code is None or RULES[node.op].callables is not None:
-                    return None
+                if code is None or RULES[node.op].callables is not None or has_closure(node):
+                    return None  # the Python replay's code generator says why it cannot, or runs it
+                try:
+                    RULES[node.op].formulas(len(parents))
+                except ValueError:
+                    return None  # a custom node borrowing a rule's name with other inputs: refused there
                 operands[node] = parents
                 slot[node] = b.slot()
                 instr[node] = b.instruction(code, slot[node], 0, [slot[p] for p in parents])
