@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Union, cast
 
+from autograd import tape
 from autograd.rules import FLOAT_HELPERS, RULES, substitute
 from autograd.value import _TRACER, Value, backprop_grads, has_closure, topological_order
 
@@ -103,6 +104,13 @@ Shape = Union[None, tuple[Any, ...]]
 
 
 def _flatten(tree: Any, out: list[float]) -> Shape:
+    kind = type(tree)
+    if kind is float:  # the common cases first: a call per step flattens every sample
+        out.append(tree)
+        return None
+    if (kind is list or kind is tuple) and all(type(item) is float for item in tree):
+        out.extend(tree)
+        return (None,) * len(tree)
     if isinstance(tree, Value):
         out.append(tree.data)
         return None
@@ -127,6 +135,8 @@ def _is_sequence(tree: Any) -> bool:
 def _unflatten(shape: Shape, flat: Sequence[Any], start: int) -> tuple[Any, int]:
     if shape is None:
         return flat[start], start + 1
+    if None in shape and all(item is None for item in shape):  # a flat list: one slice
+        return list(flat[start : start + len(shape)]), start + len(shape)
     items = []
     for item_shape in shape:
         item, start = _unflatten(item_shape, flat, start)
@@ -236,6 +246,7 @@ def _is_value_tree(tree: Any) -> bool:
 # Code generation
 # ---------------------------------------------------------------------------------------------
 
+
 def _literal(x: float) -> str:
     # inf and nan have no literal; the namespace defines both names.
     return f"({x!r})" if x < 0.0 or not math.isfinite(x) else repr(x)
@@ -279,16 +290,15 @@ class _Body:
     input_grads: list[str]
 
 
-def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Guard], seed: str, sample: str) -> _Body:
-    """Forward lines (with guards), then, ``with_grad``, the backward lines seeded with d total / d output = ``seed``.
+def _plan(trace: _Trace) -> tuple[list[Value], set[Value], dict[int, list[_Guard]]]:
+    """The order the replay computes a trace's nodes in, the set of them, and the guards due after each position.
 
-    ``guards`` collects the guards the lines check, numbered across bodies; ``sample`` is the
-    expression naming the sample for error messages (``"None"`` for a single call).
+    The Python replay and the C tape (``autograd/tape.py``) both follow it, so they do the same
+    operations in the same order.
     """
     aux_nodes: list[Value] = []
     _leaves(trace.aux, aux_nodes)
-    trace_guards = list(trace.guards)
-    guard_nodes = [n for g in trace_guards for n in (g.node, g.other) if isinstance(n, Value)]
+    guard_nodes = [n for g in trace.guards for n in (g.node, g.other) if isinstance(n, Value)]
     order: list[Value] = []
     seen: set[Value] = set()
     for root in (trace.output, *aux_nodes, *guard_nodes):
@@ -297,14 +307,25 @@ def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Gua
                 if node not in seen:
                     seen.add(node)
                     order.append(node)
-    input_index = {node: i for i, node in enumerate(trace.inputs)}
     position = {node: i for i, node in enumerate(order)}
     # A guard is checked right after the later of its operands is computed, before any line that
     # the changed branch would have kept from running (a log of a negative number, say).
     guards_after: dict[int, list[_Guard]] = {}
-    for guard in trace_guards:
+    for guard in trace.guards:
         last = max(position[n] for n in (guard.node, guard.other) if isinstance(n, Value))
         guards_after.setdefault(last, []).append(guard)
+    return order, seen, guards_after
+
+
+def _emit(trace: _Trace, with_grad: bool, params: _Parameters, guards: list[_Guard], seed: str, sample: str) -> _Body:
+    """Forward lines (with guards), then, ``with_grad``, the backward lines seeded with d total / d output = ``seed``.
+
+    ``guards`` collects the guards the lines check, numbered across bodies; ``sample`` is the
+    expression naming the sample for error messages (``"None"`` for a single call).
+    """
+    order, seen, guards_after = _plan(trace)
+    input_index = {node: i for i, node in enumerate(trace.inputs)}
+    position = {node: i for i, node in enumerate(order)}
 
     name: dict[Value, str] = {}
     lines: list[str] = []
@@ -507,9 +528,8 @@ def _generate_per_sample(traces: list[_Trace], with_grad: bool) -> _Program:
 # ---------------------------------------------------------------------------------------------
 
 
-def _load(program: _Program) -> Callable[..., Any]:
-    """Compile the generated source into a function whose failed guards raise ``StructureChanged``."""
-    guards = program.guards
+def _changed(guards: list[_Guard]) -> Callable[[int, float, int | None], None]:
+    """``changed(k, now, sample)``: raise ``StructureChanged`` for guard ``k`` (the replay's and the C tape's)."""
 
     def changed(k: int, now: float, sample: int | None) -> None:
         guard = guards[k]
@@ -531,21 +551,56 @@ def _load(program: _Program) -> Callable[..., Any]:
             sample,
         )
 
-    namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": changed}
+    return changed
+
+
+def _load(program: _Program) -> Callable[..., Any]:
+    """Compile the generated source into a function whose failed guards raise ``StructureChanged``."""
+    namespace: dict[str, Any] = {**FLOAT_HELPERS, "_changed": _changed(program.guards)}
     namespace.update({f"P{j}": p for j, p in enumerate(program.parameters)})
     exec(builtins.compile(program.source, "<autograd.replay>", "exec"), namespace)
     replay: Callable[..., Any] = namespace["replay"]
     return replay
 
 
+def _lower(traces: list[_Trace], with_grad: bool, parameters: list[Value]) -> tuple[Any, list[Any]] | None:
+    """The traces as a C tape and their auxiliary templates, or None off the C engine (``VALUEGRAD_TAPE=0`` too)."""
+    if os.environ.get("VALUEGRAD_TAPE", "") == "0" or not tape.available():
+        return None
+    params = _Parameters()
+    for p in parameters:
+        params.number(p)
+    guards: list[_Guard] = []
+    return tape.lower(traces, with_grad, params, guards, _changed(guards), _plan, _Guard)
+
+
+def _parameters_of(traces: list[_Trace]) -> list[Value]:
+    """The parameters the traces read, numbered as ``_emit`` numbers them: in order of first use, trace by trace."""
+    params = _Parameters()
+    for trace in traces:
+        inputs = set(trace.inputs)
+        for node in _plan(trace)[0]:
+            if not node.parents and node not in inputs and node.op != "const":
+                params.number(node)
+    return params.values
+
+
 class _Replay:
-    """One trace's generated code, compiled, with the parameters it reads."""
+    """One trace's generated code, compiled (or lowered to a C tape), with the parameters it reads."""
 
     def __init__(self, trace: _Trace, with_grad: bool) -> None:
+        #: On the C engine, the trace lowered to a C tape (``autograd/tape.py``); None where the Python code runs.
+        self.tape: Any = None
+        # The C tape needs no Python source: writing it was most of compile's time (``source()`` still writes it).
+        self.parameters = _parameters_of([trace])
+        lowered = _lower([trace], with_grad, self.parameters)
+        if lowered is not None:
+            self.tape = lowered[0]
+            self.run: Callable[[list[float]], Any] = self.tape.run
+            return
         program = _generate(trace, with_grad)
-        self.source = program.source
         self.parameters = program.parameters
-        self.run: Callable[[list[float]], Any] = _load(program)
+        self.run = _load(program)
 
 
 class CompiledFunction:
@@ -606,10 +661,18 @@ class CompiledFunction:
                 raise error from changed
             raise
 
+    def tape(self, *args: Tree, with_grad: bool = True) -> Any:
+        """The C tape ``args``' shape runs on (``autograd/tape.py``: ``run``, ``sgd``, ``zero_grad``); None off the C engine."""
+        shape, _ = self._bind(args)
+        replays = self._backward if with_grad else self._forward
+        if shape not in replays:
+            replays[shape] = _Replay(self._traces[shape], with_grad=with_grad)
+        return replays[shape].tape
+
     def parameters(self, *args: Tree) -> list[Value]:
         """The Value leaves the replay for ``args`` reads and writes gradients into (traces if needed)."""
         shape, _ = self._bind(args)
-        return _generate(self._traces[shape], with_grad=False).parameters
+        return _parameters_of([self._traces[shape]])
 
     def source(self, *args: Tree, with_grad: bool = True) -> str:
         """The generated Python for ``args``' shape (traces if needed), for readers and debugging."""
@@ -630,7 +693,7 @@ class CompiledFunction:
         if grads is None:
             return
         input_grads, added = grads
-        fresh_parameters = _generate(fresh, with_grad=False).parameters
+        fresh_parameters = _parameters_of([fresh])
         grads_map = _eager_grads(fresh.output, [*fresh.inputs, *fresh_parameters])
         expected = [grads_map.get(x, 0.0) for x in fresh.inputs]
         expected_params = [grads_map.get(p, 0.0) for p in fresh_parameters]
@@ -699,7 +762,7 @@ class PerSampleFunction:
         self.reduction = reduction
         self._variant: dict[Any, int] = {}  # a sample's kind (shapes, static values) -> its trace's number
         self._traces: list[_Trace] = []
-        self._replays: dict[bool, tuple[int, Callable[..., Any], _Program]] = {}  # with_grad -> (traces covered, code)
+        self._replays: dict[bool, tuple[int, Callable[..., Any]]] = {}  # with_grad -> (traces covered, code)
 
     def _rows(self, columns: tuple[Sequence[Any], ...]) -> list[tuple[int, list[float]]]:
         """Each sample as (its trace's number, its flattened traced inputs), tracing the kinds not seen yet."""
@@ -709,12 +772,13 @@ class PerSampleFunction:
         if any(len(column) != n for column in columns):
             raise ValueError(f"compile_per_sample: the columns differ in length: {[len(c) for c in columns]}")
         static = self.static
+        order = sorted(static)
         rows: list[tuple[int, list[float]]] = []
         for sample in zip(*columns):
             flat: list[float] = []
-            shape = tuple(None if a in static else _flatten(item, flat) for a, item in enumerate(sample))
+            shape = tuple([None if a in static else _flatten(item, flat) for a, item in enumerate(sample)])
             # The type is part of the key: 1 and 1.0 are equal but code may treat them differently.
-            key = (shape, tuple((type(sample[a]), sample[a]) for a in sorted(static)) if static else ())
+            key = (shape, tuple([(type(sample[a]), sample[a]) for a in order]) if static else ())
             variant = self._variant.get(key)
             if variant is None:
                 variant = self._variant[key] = len(self._traces)
@@ -725,9 +789,17 @@ class PerSampleFunction:
     def _replay(self, with_grad: bool) -> Callable[..., Any]:
         cached = self._replays.get(with_grad)
         if cached is None or cached[0] != len(self._traces):
-            program = _generate_per_sample(self._traces, with_grad)
-            cached = self._replays[with_grad] = (len(self._traces), _load(program), program)
+            lowered = _lower(self._traces, with_grad, _parameters_of(self._traces))
+            run = _run_tape(*lowered) if lowered is not None else _load(_generate_per_sample(self._traces, with_grad))
+            cached = self._replays[with_grad] = (len(self._traces), run)
         return cached[1]
+
+    def tape(self, with_grad: bool = True) -> Any:
+        """The C tape the traces so far run on (``autograd/tape.py``), or None on the pure engine or before a trace."""
+        if not self._traces:
+            return None
+        run = self._replay(with_grad)
+        return getattr(run, "tape", None)
 
     def _run(self, columns: tuple[Sequence[Any], ...], with_grad: bool) -> BatchResult:
         rows = self._rows(columns)
@@ -767,7 +839,7 @@ class PerSampleFunction:
 
     def parameters(self) -> list[Value]:
         """The Value leaves the traces so far read and write gradients into, in order of first use."""
-        return _generate_per_sample(self._traces, with_grad=False).parameters if self._traces else []
+        return _parameters_of(self._traces)
 
     @property
     def traces(self) -> int:
@@ -779,6 +851,23 @@ class PerSampleFunction:
         if columns:
             self._rows(columns)
         return _generate_per_sample(self._traces, with_grad).source
+
+
+def _run_tape(tape_: Any, templates: list[Any]) -> Callable[[list[tuple[int, list[float]]], float], list[Any]]:
+    """The per-sample replay's calling convention over a C tape: ``(loss, aux)`` per row, aux nested as fn made it."""
+
+    single = all(isinstance(template, Value) for template in templates)  # fn returned (loss, one Value)
+
+    def run(rows: list[tuple[int, list[float]]], seed: float) -> list[Any]:
+        results = tape_.run_rows(rows, seed)
+        if all(template is None for template in templates):
+            return [(loss, None) for loss, _ in results]
+        if single:
+            return [(loss, aux[0]) for loss, aux in results]
+        return [(loss, tape.rebuild(templates[row[0]], aux)) for row, (loss, aux) in zip(rows, results)]
+
+    run.tape = tape_  # type: ignore[attr-defined]
+    return run
 
 
 def _eager_grads(output: Value, nodes: list[Value]) -> dict[Value, float]:

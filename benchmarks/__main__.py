@@ -18,6 +18,7 @@ import argparse
 import datetime
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -26,11 +27,34 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.workloads import ENGINES, PURE_SUFFIX
+from benchmarks.workloads import ENGINES, MICROGPT, PURE_SUFFIX, STEPS_PER_CALL, is_valuegrad
 
 RECIPE = "valuegrad eager (micrograd recipe)"
 MICROGRAD = "micrograd 0.1.0"
 HANDWRITTEN = "hand-written floats"
+#: Rows run without the machine's OpenBLAS overrides.
+UNTUNED_BLAS = {"numpy vectorised"}
+
+
+class WrongEngine(RuntimeError):
+    """A row that should run on the C engine ran on the pure one (the extension is not built or not loaded)."""
+
+
+def check_engines(backends: dict[str, str | None]) -> None:
+    """Refuse to call a run native when it was not: every valuegrad row without [pure] must report ``native``.
+
+    >>> check_engines({"valuegrad compiled": "native", "valuegrad compiled [pure]": "pure"})
+    >>> try:
+    ...     check_engines({"valuegrad compiled": "pure"})
+    ... except WrongEngine as error:
+    ...     print(str(error).split(":")[0])
+    valuegrad compiled ran on the pure engine, not the C one
+    """
+    for name, backend in backends.items():
+        if is_valuegrad(name) and not name.endswith(PURE_SUFFIX) and backend != "native":
+            raise WrongEngine(
+                f"{name} ran on the {backend} engine, not the C one: build it (pip install -e .), or time the [pure] rows only"
+            )
 
 
 class Worker:
@@ -41,6 +65,10 @@ class Worker:
         env = {k: v for k, v in env.items() if k != "VALUEGRAD_PURE"}
         if name.endswith(PURE_SUFFIX):
             env["VALUEGRAD_PURE"] = "1"
+        if name in UNTUNED_BLAS:
+            # Set on some machines for old OpenBLAS builds; they slow a current numpy (see the env notes).
+            for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+                env.pop(key, None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.worker", name],
             stdin=subprocess.PIPE,
@@ -92,13 +120,15 @@ def _steps(
     workers = [Worker(name, env) for name in names]
     try:
         backends = {worker.name: worker.read().get("backend") for worker in workers}  # ready after warm-up
+        check_engines(backends)
         seconds: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
         for r in range(rounds):
             for worker in workers[r % len(workers) :] + workers[: r % len(workers)]:
                 reply = worker.ask(f"run {steps[worker.name]}")
-                seconds[worker.name].append(reply["seconds"])
-                cpu[worker.name].append(reply["cpu"])
+                per_call = STEPS_PER_CALL.get(worker.name, 1)
+                seconds[worker.name].append(reply["seconds"] / per_call)
+                cpu[worker.name].append(reply["cpu"] / per_call)
                 print(
                     f"  round {r + 1}/{rounds} {worker.name}: {reply['seconds'] * 1000:.1f} ms, cpu {reply['cpu'] * 1000:.1f} ms",
                     file=sys.stderr,
@@ -165,6 +195,10 @@ def main(argv: list[str] | None = None) -> None:
             return 1
         if name in slow:
             return slow[name]
+        if name in STEPS_PER_CALL:
+            return 2
+        if name.startswith(MICROGPT):
+            return 10
         if "eager" in name or "vectorised" in name:
             return 5 if name.endswith(PURE_SUFFIX) else 20
         return 40
@@ -181,7 +215,12 @@ def main(argv: list[str] | None = None) -> None:
     moons = {}
     if not args.quick:  # 100 training steps per engine: not a smoke run's business
         moons = {engine: _one_shot(engine, "moons", env) for engine in (RECIPE, RECIPE + PURE_SUFFIX) if engine in names}
-    _write(args.out, args.quick, rounds, steps, seconds, cpu, backends, memory, chain_rows, moons, notes)
+    extra: dict[str, Any] = {}
+    if "valuegrad compiled" in names:
+        widths = [4, 13] if args.quick else [6, 23]  # about 10x the nodes
+        extra["compile"] = [[_one_shot("valuegrad compiled", f"compile {w}", env) for w in widths] for _ in range(repeats)]
+        extra["replay_memory"] = _one_shot("valuegrad compiled", f"replay-memory {20 if args.quick else 200}", env)
+    _write(args.out, args.quick, rounds, steps, seconds, cpu, backends, memory, chain_rows, moons, notes, extra)
     print(args.out.read_text())
 
 
@@ -197,7 +236,11 @@ def _write(
     chain_engines: dict[str, ChainRuns],
     moons: dict[str, dict[str, float]],
     notes: list[str],
+    extra: dict[str, Any] | None = None,
 ) -> None:
+    extra = extra or {}
+    gpt = {name: times for name, times in cpu.items() if name.startswith(MICROGPT)}
+    gpt_wall = {name: seconds.pop(name) for name in gpt}
     medians = {name: statistics.median(times) for name, times in seconds.items()}
     cpu_medians = {name: statistics.median(times) for name, times in cpu.items()}
     lines = [
@@ -234,7 +277,54 @@ def _write(
         if name in cpu_medians and name + PURE_SUFFIX in cpu_medians:
             ratio = cpu_medians[name + PURE_SUFFIX] / cpu_medians[name]
             lines.append(f"{name}: the C engine is {ratio:.1f}× the pure engine's speed (CPU time).")
+    numpy_cpu = cpu_medians.get("numpy vectorised")
+    for name in ("valuegrad compiled", "valuegrad compiled (nn.MLP)", "valuegrad fit(compile=True)"):
+        if name in cpu_medians and numpy_cpu and HANDWRITTEN in cpu_medians:
+            lines.append(
+                f"{name}: {cpu_medians[name] / cpu_medians[HANDWRITTEN]:.3f}× hand-written floats, "
+                f"{cpu_medians[name] / numpy_cpu:.2f}× numpy vectorised (CPU time)."
+            )
     lines += notes and ["", *(f"- {note}" for note in notes)]
+    if gpt:
+        lines += [
+            "",
+            "## A microgpt-shaped training step (benchmarks/microgpt.py: attention head, MLP block, RMS norm, "
+            "cross-entropy; forward + backward + SGD)",
+            "",
+        ]
+        lines += ["| engine | backend | median ms/step (wall) | CPU ms/step | min | max | vs microgpt-style Value (CPU) |"]
+        lines += ["|---|---|---:|---:|---:|---:|---:|"]
+        tiny = statistics.median(gpt.get(MICROGPT + "microgpt-style Value", [math.nan]))
+        for name, times in gpt.items():
+            per_step = statistics.median(times)
+            lines.append(
+                f"| {name[len(MICROGPT) :]} | {backends.get(name) or '–'} | {statistics.median(gpt_wall[name]) * 1000:.2f} "
+                f"| {per_step * 1000:.2f} | {min(times) * 1000:.2f} | {max(times) * 1000:.2f} | {tiny / per_step:.1f}× |"
+            )
+    if "compile" in extra:
+        lines += ["", "## Compile time (trace + lower to the C tape) of the demo step, MLP(2, [W, W, 1]) on 100 points", ""]
+        lines += ["| W | nodes | CPU s (median) | µs per node |", "|---:|---:|---:|---:|"]
+        runs = extra["compile"]
+        per_width = list(zip(*runs))
+        for rows in per_width:
+            s_med = statistics.median(r["seconds"] for r in rows)
+            nodes = rows[0]["nodes"]
+            lines.append(f"| {rows[0].get('width', '')} | {nodes:,} | {s_med:.3f} | {s_med / nodes * 1e6:.1f} |")
+        if len(per_width) == 2:
+            small, large = per_width
+            node_ratio = large[0]["nodes"] / small[0]["nodes"]
+            time_ratio = statistics.median(r["seconds"] for r in large) / statistics.median(r["seconds"] for r in small)
+            lines.append(
+                f"\n{node_ratio:.1f}× the nodes take {time_ratio:.1f}× the time ({len(runs)} runs each, fresh processes)."
+            )
+    if "replay_memory" in extra:
+        m = extra["replay_memory"]
+        lines += ["", "## Memory per compiled step (the recipe on the C tape)", ""]
+        lines.append(
+            f"Live Value nodes before / after the timed steps: {m['live_nodes_before']} / {m['live_nodes_after']}; "
+            f"peak RSS {m['rss_before_mb']:.0f} MB / {m['rss_after_mb']:.0f} MB; tracemalloc over the steps: "
+            f"{m['traced_bytes_left']} bytes left, peak {m['traced_peak_bytes']} bytes."
+        )
     lines += ["", "## Memory: one forward graph of the demo (tracemalloc); peak RSS of a worker after warm-up and that graph", ""]
     lines += ["| engine | nodes | bytes per node | peak RSS MB |", "|---|---|---:|---:|"]
     for name, row in memory.items():

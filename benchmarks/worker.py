@@ -3,7 +3,9 @@
 It sets the engine up, warms it up, then answers the parent's commands on stdin, one line each:
 ``run K`` runs K training steps and prints the median wall and CPU seconds per step; ``memory``
 prints bytes per graph node and peak RSS; ``chain N`` prints forward and backward ns per node on an
-N-op chain; ``moons`` times ``python -m demos.moons``'s 100 training steps; ``quit`` ends.
+N-op chain; ``moons`` times ``python -m demos.moons``'s 100 training steps; ``compile W`` times
+compiling the demo step of an MLP(2, [W, W, 1]); ``replay-memory K`` counts live nodes and memory
+over K compiled steps; ``quit`` ends.
 Default GC settings throughout: the cycle collector's cost is part of the engine.
 """
 
@@ -18,7 +20,7 @@ import time
 import tracemalloc
 from typing import Any
 
-from benchmarks.workloads import ENGINES, Step
+from benchmarks.workloads import ENGINES, Step, is_valuegrad
 
 
 def _time_steps(step: Step, start: int, k: int) -> tuple[float, float]:
@@ -109,6 +111,81 @@ def _chain(name: str, n: int, collector: bool) -> dict[str, float]:
     return {"forward_ns": forward / n * 1e9, "backward_ns": backward / n * 1e9}
 
 
+def engine_of(name: str) -> str | None:
+    """What a row runs on: valuegrad's engine as loaded (``native`` or ``pure``), else the row's own library."""
+    if is_valuegrad(name):
+        return str(sys.modules["autograd"].BACKEND) if "autograd" in sys.modules else None
+    if "numpy" in name:
+        import numpy
+
+        return f"numpy {numpy.__version__}"
+    if "micrograd" in name and "microgpt" not in name:
+        return "micrograd"
+    return "CPython floats" if "hand-written" in name else "CPython (TinyValue)"
+
+
+def _compile_time(width: int) -> dict[str, float]:
+    """CPU seconds to trace and lower (compile) one step of an MLP(2, [width, width, 1]) on 100 points, and its nodes."""
+    from autograd import Value, compile
+    from benchmarks.workloads import micrograd_mlp, moons
+
+    X, y = moons()
+    model = micrograd_mlp(Value)
+    if width != 16:
+        import random
+
+        from benchmarks.workloads import MICROGRAD_NN
+
+        namespace: dict[str, Any] = {"Value": Value, "random": random}
+        exec(MICROGRAD_NN, namespace)
+        random.seed(1337)
+        model = namespace["MLP"](2, [width, width, 1])
+    params = model.parameters()
+
+    def loss(xs: list[list[Value]], ys: list[Value]) -> Value:
+        scores = list(map(model, xs))
+        total: Value = sum((1 + -yi * si).relu() for yi, si in zip(ys, scores)) * (1.0 / len(scores))
+        total = total + 1e-4 * sum(p * p for p in params)
+        return total
+
+    yf = [float(v) for v in y]
+    start = time.process_time()
+    compiled = compile(loss)
+    tape = compiled.tape(X, yf)
+    seconds = time.process_time() - start
+    from autograd.value import topological_order
+
+    (trace,) = compiled._traces.values()
+    nodes = len(topological_order(trace.output))  # the graph's nodes (the tape may hold fewer, fused, instructions)
+    return {"seconds": seconds, "nodes": nodes, "width": width, "instructions": tape.size["instructions"] if tape else 0}
+
+
+def _replay_memory(steps: int) -> dict[str, float]:
+    """Live Value nodes and peak RSS after the warm-up and after ``steps`` more compiled steps (flat when nothing leaks)."""
+    from benchmarks.workloads import valuegrad_compiled
+
+    core = sys.modules.get("autograd._native._core")
+    step = valuegrad_compiled()
+    for k in range(3):
+        step(k)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    live0 = core.memory_stats()["live_nodes"] if core else -1
+    tracemalloc.start()
+    for k in range(steps):
+        step(k)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    live1 = core.memory_stats()["live_nodes"] if core else -1
+    return {
+        "rss_before_mb": rss0,
+        "rss_after_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "live_nodes_before": live0,
+        "live_nodes_after": live1,
+        "traced_bytes_left": current,
+        "traced_peak_bytes": peak,
+    }
+
+
 def main(argv: list[str]) -> None:
     """Serve the parent's commands for the engine named in ``argv``."""
     name = argv[0]
@@ -118,7 +195,7 @@ def main(argv: list[str]) -> None:
     for _ in range(2):  # warm-up: first calls pay for imports, tracing and code generation
         step(k)
         k += 1
-    backend = sys.modules["autograd"].BACKEND if "autograd" in sys.modules else None
+    backend = engine_of(name)
     print(json.dumps({"ready": True, "backend": backend}), flush=True)
     for line in sys.stdin:
         command, *rest = line.split()
@@ -133,6 +210,10 @@ def main(argv: list[str]) -> None:
             reply = _chain(name, int(rest[0]), collector=rest[1:] != ["nogc"])
         elif command == "moons":
             reply = _moons()
+        elif command == "compile":
+            reply = _compile_time(int(rest[0]))
+        elif command == "replay-memory":
+            reply = _replay_memory(int(rest[0]))
         elif command == "quit":
             break
         else:

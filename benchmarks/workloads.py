@@ -142,13 +142,115 @@ def valuegrad_compiled() -> Step:
 
     compiled = compile(loss)
     yf = [float(v) for v in y]
+    return _compiled_step(compiled, params, X, yf)
+
+
+def _compiled_step(compiled: Any, params: list[Any], X: list[list[float]], yf: list[float]) -> Step:
+    """Zero the grads, replay, update: on the C engine all three in C (the tape's zero_grad and sgd)."""
+    tape = compiled.tape(X, yf)
 
     def step(k: int) -> float:
+        lr = 1.0 - 0.9 * (k % 100) / 100
+        if tape is not None:
+            tape.zero_grad()
+            value: float = tape.run([x for row in X for x in row] + yf)[0]
+            tape.sgd(lr)
+            return value
         for p in params:
             p.grad = 0.0
         value, _ = compiled.value_and_grad(X, yf)
         _sgd(params, k)
         return value
+
+    return step
+
+
+def valuegrad_compiled_nn() -> Step:
+    """``nn.MLP`` (fused dot nodes) with ``nn.hinge`` + ``nn.l2``, traced once by ``autograd.compile``."""
+    from autograd import Value, compile
+    from nn.losses import hinge, l2
+    from nn.module import MLP
+
+    X, y = moons()
+    model = MLP(2, [16, 16, 1], seed=1337)
+    params = model.parameters()
+
+    def loss(xs: list[list[Value]], ys: list[Value]) -> Value:
+        total: Value = hinge([model(x) for x in xs], ys) + 1e-4 * l2(params)
+        return total
+
+    return _compiled_step(compile(loss), params, X, [float(v) for v in y])
+
+
+#: Updates per timed call of the fit row (its figure is divided by this).
+FIT_STEPS = 50
+
+
+def valuegrad_fit() -> Step:
+    """``nn.fit(model, "hinge", X, y, compile=True)`` on two-moons: one step per call (the lesson demos' path)."""
+    from nn.module import MLP
+    from nn.optim import SGD
+    from nn.train import fit
+
+    X, y = moons()
+    model = MLP(2, [16, 16, 1], seed=1337)
+    optimizer = SGD(model.parameters(), lr=0.5)
+
+    def step(k: int) -> float:
+        # One call is a whole fit of FIT_STEPS updates (tracing included, as a user pays it); __main__ divides.
+        history = fit(model, "hinge", X, y, optimizer=optimizer, steps=FIT_STEPS, compile=True, progress=False)
+        return float(history.train_loss[-1])
+
+    return step
+
+
+def numpy_vectorised() -> Step:
+    """numpy float64 on whole arrays, the same step with the chain rule by hand: the vectorised floor."""
+    import numpy as np
+
+    X, y = moons()
+    model = micrograd_mlp(float)
+    xs, ys = np.array(X), np.array(y, dtype=float)
+    Ws = [np.array([[w for w in n.w] for n in layer.neurons]).T for layer in model.layers]
+    Bs = [np.array([n.b for n in layer.neurons], dtype=float) for layer in model.layers]
+    n = len(X)
+
+    def step(k: int) -> float:
+        lr = 1.0 - 0.9 * (k % 100) / 100
+        acts, pres = [xs], []
+        h = xs
+        for i, (W, b) in enumerate(zip(Ws, Bs)):
+            pre = h @ W + b
+            pres.append(pre)
+            h = pre if i == 2 else np.maximum(pre, 0.0)
+            acts.append(h)
+        margin = 1.0 - ys * h[:, 0]
+        reg = sum(float((W * W).sum()) + float((b * b).sum()) for W, b in zip(Ws, Bs))
+        loss = float(np.maximum(margin, 0.0).mean()) + 1e-4 * reg
+        up = (-(ys * (margin > 0.0)) / n)[:, None]
+        for i in range(2, -1, -1):
+            if i != 2:
+                up = up * (pres[i] > 0.0)
+            gW, gb = acts[i].T @ up, up.sum(axis=0)
+            if i:
+                up = up @ Ws[i].T
+            Ws[i] -= lr * (gW + 2e-4 * Ws[i])
+            Bs[i] -= lr * (gb + 2e-4 * Bs[i])
+        return loss
+
+    return step
+
+
+def handwritten_tuned() -> Step:
+    """Plain floats written the fast way (``sum(map(mul, ...))``, comprehensions): benchmarks/handwritten.step_tuned."""
+    from benchmarks import handwritten as hw
+
+    X, y = moons()
+    model = micrograd_mlp(float)
+    floats = [([list(n.w) for n in layer.neurons], [float(n.b) for n in layer.neurons]) for layer in model.layers]
+
+    def step(k: int) -> float:
+        return hw.step_tuned(floats, X, y, 1.0 - 0.9 * (k % 100) / 100)
 
     return step
 
@@ -294,8 +396,54 @@ def handwritten() -> Step:
     return step
 
 
+def microgpt_valuegrad() -> Step:
+    """The microgpt-shaped step (benchmarks/microgpt.py) on ``autograd.Value``."""
+    from autograd import Value
+    from benchmarks import microgpt
+
+    return microgpt.setup(Value)
+
+
+def microgpt_tiny() -> Step:
+    """The same step on benchmarks/microgpt.TinyValue, a minimal microgpt-style Value."""
+    from benchmarks import microgpt
+
+    return microgpt.setup(microgpt.TinyValue)
+
+
+def microgpt_variable() -> Step:
+    """The microgpt-shaped step on documents of different lengths, eager on ``autograd.Value``."""
+    from autograd import Value
+    from benchmarks import microgpt
+
+    return microgpt.setup(Value, variable=True)
+
+
+def microgpt_per_length() -> Step:
+    """The same through ``autograd.compile``: one-hot inputs, so one C tape per document length."""
+    from benchmarks import microgpt
+
+    return microgpt.setup_compiled()
+
+
+#: Rows whose timed call runs several steps: their figures are divided by this (ms per step for every row).
+STEPS_PER_CALL: dict[str, int] = {"valuegrad fit(compile=True)": FIT_STEPS}
+
+#: The rows of the microgpt-shaped workload start with this (a table of their own).
+MICROGPT = "microgpt-shaped step: "
+
 #: Engines whose name ends with this run in a process with ``VALUEGRAD_PURE=1``: the pure-Python engine.
 PURE_SUFFIX = " [pure]"
+
+
+def is_valuegrad(name: str) -> bool:
+    """Whether a row runs valuegrad (so its engine is valuegrad's C or pure one), e.g. "microgpt-shaped step: valuegrad".
+
+    >>> is_valuegrad("valuegrad compiled"), is_valuegrad(MICROGPT + "valuegrad [pure]"), is_valuegrad("numpy vectorised")
+    (True, True, False)
+    """
+    return name.removeprefix(MICROGPT).startswith("valuegrad")
+
 
 #: name -> (setup, what it is, module it needs or None)
 ENGINES: dict[str, tuple[Callable[[], Step], str, str | None]] = {
@@ -306,7 +454,17 @@ ENGINES: dict[str, tuple[Callable[[], Step], str, str | None]] = {
     "valuegrad eager (nn.MLP)" + PURE_SUFFIX: (valuegrad_nn, "nn.MLP on the pure-Python engine", None),
     "valuegrad compiled" + PURE_SUFFIX: (valuegrad_compiled, "compile's replay, traced on the pure engine", None),
     "valuegrad compiled per sample": (valuegrad_per_sample, "autograd.compile_per_sample replay (fit's path)", None),
+    "valuegrad compiled (nn.MLP)": (valuegrad_compiled_nn, "autograd.compile of nn.MLP + nn.hinge + nn.l2", None),
+    "valuegrad compiled (nn.MLP)" + PURE_SUFFIX: (valuegrad_compiled_nn, "the same, Python replay on the pure engine", None),
+    "valuegrad fit(compile=True)": (valuegrad_fit, "nn.fit on two-moons, FIT_STEPS steps per call", None),
     "hand-written floats": (handwritten, "benchmarks/handwritten.py", None),
+    "hand-written floats (tuned)": (handwritten_tuned, "benchmarks/handwritten.step_tuned", None),
+    "numpy vectorised": (numpy_vectorised, "float64 arrays, full batch, chain rule by hand", "numpy"),
+    MICROGPT + "valuegrad": (microgpt_valuegrad, "benchmarks/microgpt.py on autograd.Value", None),
+    MICROGPT + "valuegrad" + PURE_SUFFIX: (microgpt_valuegrad, "the same on the pure engine", None),
+    MICROGPT + "valuegrad, variable length": (microgpt_variable, "documents of 2 to 8 positions, eager", None),
+    MICROGPT + "valuegrad compiled, one tape per length": (microgpt_per_length, "the same through compile", None),
+    MICROGPT + "microgpt-style Value": (microgpt_tiny, "benchmarks/microgpt.TinyValue", None),
     "micrograd 0.1.0": (micrograd, "micrograd's engine and nn", "micrograd"),
     "torch 0-dim scalars": (torch_scalars, "one float64 0-dim tensor per scalar", "torch"),
     "torch vectorised": (torch_vectorised, "float64 tensors, full batch", "torch"),

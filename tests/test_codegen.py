@@ -62,3 +62,37 @@ def test_no_operator_code_is_executed_from_strings_at_import() -> None:
         text = (ROOT / "autograd" / name).read_text(encoding="utf-8")
         assert not re.search(r"\b(exec|eval)\(", text.split('"""', 2)[-1] if name == "_ops.py" else text), name
     assert not hasattr(_ops, "GENERATED_SOURCE")
+
+
+def test_one_command_checks_every_generated_file() -> None:
+    """`python -m tools.codegen --check` (what `python3 dev.py generate --check` runs) exits 0 on the committed tree."""
+    result = subprocess.run([sys.executable, "-m", "tools.codegen", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_one_command_regenerates_every_generated_file() -> None:
+    """The single command's generators write exactly the committed files: pure operators, C operators, C tape opcodes."""
+    from tools.codegen import __main__ as codegen
+    from tools.codegen import c_ops, c_tape
+
+    assert {g.__name__ for g in codegen.GENERATORS} == {python_ops.__name__, c_ops.__name__, c_tape.__name__}
+    assert c_tape.OUTPUT.read_text() == c_tape.generate(), "stale autograd/_native/_tape_ops.h: run python3 dev.py generate"
+    assert c_ops.OUTPUT.read_text() == c_ops.generate()
+
+
+def test_every_rule_row_gets_a_tape_opcode_with_no_hand_written_c() -> None:
+    """Each row of RULES has a forward and a backward case in the generated tape header, a new row included."""
+    from autograd.rules import formula_rule
+    from tools.codegen import c_tape
+
+    text = c_tape.generate()
+    for rule in RULES.values():
+        assert text.count(f"/* {rule.name}: out = ") == 2, rule.name
+    extra = formula_rule("cube", "x", "x * x * x", ("3.0 * x * x",), "x cubed")
+    RULES["cube"] = extra
+    try:
+        grown = c_tape.generate()
+    finally:
+        del RULES["cube"]
+    assert "case VG_OP_CUBE: { /* cube: out = x * x * x */" in grown
+    assert "VG_TAPE_CHAIN(0, (((3.0) * in_x) * in_x));" in grown

@@ -2695,6 +2695,9 @@ static PyMethodDef module_methods[] = {
     {NULL},
 };
 
+/* The C tape (compile's replay on this engine): its own file, sharing this one's helpers and Node. */
+#include "_tape.c"
+
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "autograd._native._core", "valuegrad's C engine (see autograd/_native/__init__.py).", -1,
     module_methods,
@@ -2745,6 +2748,8 @@ PyInit__core(void)
     if (PyModule_AddStringConstant(module, "RULES_DIGEST", VG_RULES_DIGEST) < 0)
         goto fail;
     if (PyModule_AddObject(module, "EPOCH_LIMIT", PyLong_FromUnsignedLong(VG_EPOCH_LIMIT)) < 0)
+        goto fail;
+    if (vg_tape_init(module) < 0)
         goto fail;
     return module;
 fail:
