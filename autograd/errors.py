@@ -75,6 +75,11 @@ def unknown_op(op: str, known: Iterable[str]) -> ValueError:
     return ValueError(f"apply: no rule named {op!r}; known ops: {', '.join(known)}")
 
 
+def wrong_term_count(op: str, why: ValueError) -> TypeError:
+    """``apply`` of an n-ary rule with inputs that do not make whole terms."""
+    return TypeError(f"{op}: {why}")
+
+
 def wrong_arity(op: str, arity: int, count: int) -> TypeError:
     """``apply`` of a rule with the wrong number of inputs."""
     return TypeError(f"{op}: takes {arity} input(s), got {count}")

@@ -100,6 +100,8 @@ class Value(Operators, ValueBase):
             _init_custom(self, _children, _op)
         else:
             self._name = _op if _op.__class__ is str else _check_str(_op, "_op")
+            if self._parents_n:  # a fused or custom node re-initialised as a leaf drops its parents, as in C
+                self._parents_n = self._local_n = ()
 
     # ----------------------------------------------------------------------------- the checked fields
 
@@ -167,7 +169,15 @@ class Value(Operators, ValueBase):
         Assigning a Value sets ``grad`` to its data; assigning None drops it.
         """
         extra = self._extra
-        return None if extra is None else extra.grad_value
+        if extra is None or extra.grad_value is None:
+            return None
+        value = extra.grad_value
+        if value._data != self._grad and not (value._data != value._data and self._grad != self._grad):
+            # grad moved on without it (a plain backward() added into it): grad_value is stale, and
+            # a later create_graph backward must start from grad, not from the old graph.
+            extra.grad_value = None
+            return None
+        return value
 
     @grad_value.setter
     def grad_value(self, value: Value | None) -> None:

@@ -26,6 +26,11 @@ def rule_to_apply(op: str, count: int) -> Rule:
         raise errors.unknown_op(op, RULES) from None
     if rule.arity is not None and count != rule.arity:
         raise errors.wrong_arity(op, rule.arity, count)
+    if rule.terms is not None:
+        try:
+            rule.formulas(count)  # n-ary: the inputs must make whole terms (dot: pairs, then the bias)
+        except ValueError as error:
+            raise errors.wrong_term_count(op, error) from None
     return rule
 
 

@@ -442,7 +442,7 @@ def test_zero_grad_survives_a_weakref_callback_that_reinitialises_the_node() -> 
     x = Value(1.0)
     node = Value(4.0, (x, x, Value(2.0)), "custom")  # its parents live in the side block
     gradient = Value(5.0)
-    node._grad_value = gradient
+    node.grad_value = gradient
     probe = weakref.ref(gradient, lambda _: _reinit(node, 7.0))
     del gradient
     node.zero_grad()

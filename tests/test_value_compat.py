@@ -359,6 +359,21 @@ def test_assigning_grad_drops_a_stale_grad_value() -> None:
     assert x.grad == 0.0 and x.grad_value is None
 
 
+def test_a_plain_backward_after_a_create_graph_one_leaves_grad_and_grad_value_agreeing() -> None:
+    """A plain backward() that adds into a grad create_graph made retires its grad_value, so the two never disagree."""
+    x = Value(2.0)
+    (x**3).backward(create_graph=True)
+    assert x.grad_value is not None and x.grad_value.data == 12.0
+    (x**3).backward()  # adds 12.0 as a float: the old graph no longer holds the gradient
+    assert x.grad == 24.0 and x.grad_value is None
+    (x**3).backward(create_graph=True)  # starts from grad (a constant), then adds the new graph
+    assert x.grad == 36.0 and x.grad_value is not None and x.grad_value.data == 36.0
+    g = x.grad_value
+    x.grad = 0.0
+    g.backward()  # d/dx of (24 + 3x**2) = 6x = 12: the constant part carries no graph
+    assert x.grad == 12.0
+
+
 def _live_nodes() -> int:
     gc.collect()
     core = sys.modules.get("autograd._native._core")

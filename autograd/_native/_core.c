@@ -2124,7 +2124,16 @@ static PyObject *
 node_get_grad_value(PyObject *o, void *closure)
 {
     Node *self = (Node *)o;
-    PyObject *value = (self->flags & F_EXT) && EXT(self)->grad_value ? EXT(self)->grad_value : Py_None;
+    if (!(self->flags & F_EXT) || EXT(self)->grad_value == NULL)
+        Py_RETURN_NONE;
+    double held = ((Node *)EXT(self)->grad_value)->data;
+    if (held != self->grad && !(held != held && self->grad != self->grad)) {
+        /* grad moved on without it (a plain backward() added into it): grad_value is stale, and a later
+           create_graph backward must start from grad, not from the old graph. As the pure engine. */
+        Py_CLEAR(EXT(self)->grad_value);
+        Py_RETURN_NONE;
+    }
+    PyObject *value = EXT(self)->grad_value;
     Py_INCREF(value);
     return value;
 }
