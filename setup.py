@@ -45,6 +45,12 @@ class OptionalBuildExt(build_ext):
 
 
 setup(
-    ext_modules=[Extension("autograd._native._core", ["autograd/_native/_core.c"], depends=["autograd/_native/_ops.h", "autograd/_native/_tape.c", "autograd/_native/_tape_ops.h"])],
+    ext_modules=[
+        Extension(
+            "autograd._native._core",
+            ["autograd/_native/_core.c"],  # it #includes the tape (_tape.c) and the generated operators
+            depends=["autograd/_native/_ops.h", "autograd/_native/_tape.c", "autograd/_native/_tape_ops.h"],
+        )
+    ],
     cmdclass={"build_ext": OptionalBuildExt},
 )
