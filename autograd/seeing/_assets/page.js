@@ -417,7 +417,7 @@
     // order, as autograd.seeing.whatif.recompute does in Python. An edit is not a step: it costs O(graph).
     var leafValue = nodes.map(function (n) { return num(n.data); });
     var recorded = leafValue.slice();
-    var nudgeH = 1e-6, generation = 0, nudged = {};  // the last nudge per node, for this edit and h
+    var nudgeH = 1e-6, generation = 0, nudged = {}, derivatives = null;  // the last nudge per node, for this edit and h
     function pyfmt(x) {  // autograd.seeing.numbers.fmt: 6 significant digits, "%g" style, whole numbers keep ".0"
       if (x === 0) { return "0.0"; }
       if (Number.isNaN(x)) { return "nan"; }
@@ -607,7 +607,12 @@
           try { slope = nudge(i, h); } catch (error) { shown.textContent = "Cannot nudge: " + error.message; return; }
           nudged[i] = { key: key, slope: slope };
         }
-        var derivative = num(n.grad);
+        // d root / d node from the rules, as a fresh backward() gives it (the replayed pass may start from
+        // grads the graph already had), as explain's nudge does.
+        if (!derivatives || derivatives.generation !== generation) {
+          try { derivatives = { generation: generation, g: recompute().g }; } catch (error) { shown.textContent = "Cannot nudge: " + error.message; return; }
+        }
+        var derivative = derivatives.g[i];
         shown.setAttribute("data-slope", String(slope));
         shown.textContent = "(" + rootName + "(" + n.name + " + h) \u2212 " + rootName + "(" + n.name + ")) / h = " + pyfmt(slope) +
           "  at h = " + pyfmt(h) + "\n\u2202" + rootName + "/\u2202" + n.name + " = " + pyfmt(derivative) +
@@ -702,7 +707,11 @@
         if (members.length === 1) { showNode(members[0]); } else { showGroup(id, members, BOX_ROWS); }
         // A click (or tap) on a leaf's data field goes straight to editing its value.
         var edit = ev.target.closest("text.vg-value") && q("vg-edit");
-        if (edit) { edit.focus({ preventScroll: true }); edit.select(); }
+        if (edit) {
+          fold(false);  // the value is edited in the side panel: open it if it was folded away
+          edit.focus({ preventScroll: true });
+          edit.select();
+        }
       });
       svg.addEventListener("wheel", function (ev) {
         ev.preventDefault();
