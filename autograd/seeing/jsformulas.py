@@ -131,12 +131,25 @@ def rule_js(rule: Rule) -> str:
 
 
 def ops_js(ops: Iterable[str]) -> str:
-    """The JavaScript object literal of the given ops' rules, each once (ops without a rule are left out).
+    """The JavaScript object literal of the given ops' rules, each once.
+
+    Ops without a rule (a ``_backward`` closure) and rules made at run time whose formulas the
+    translator cannot write are left out: the page says so when asked to recompute through them.
+    Op names are user text inside a ``<script>``: every ``<`` is escaped, so no name can end it.
 
     >>> ops_js(["+", "+", "custom"]).count("function (v)")
     1
     """
-    rows = [f"{json.dumps(op)}: {rule_js(RULES[op])}" for op in sorted(set(ops)) if op in RULES]
+    rows = []
+    for op in sorted(set(ops)):
+        if op not in RULES:
+            continue
+        try:
+            code = rule_js(RULES[op])
+        except TranslationError:
+            continue
+        key = json.dumps(op).replace("<", "\\u003c")
+        rows.append(f"{key}: {code}")
     return "{" + ", ".join(rows) + "}"
 
 
