@@ -9,11 +9,12 @@ page carries the objects of the ops that occur in its graph, once per op, never 
 ``eval``, so formulas travel as code, not as strings to evaluate).
 
 The helpers the formulas call (``div``, ``pow``, ``exp``, ``sigmoid``, ``step``, ...) are written in
-``HELPERS_JS`` with Python's float semantics: the same IEEE arithmetic, and an ``Error`` where Python
-raises (a domain error, a division by zero, an overflow), with the same message, which the page shows
-instead of new numbers. ``/`` in a formula becomes ``D(a, b)``, which raises for ``b == 0`` as
-Python's float division does. ``Math.exp``/``log``/``tanh``/... may differ from the C library's by
-an ulp, so the page agrees with Python to ~1e-15 relative, not bit for bit.
+``HELPERS_JS`` (a page carries only those its ops call: ``helpers_js``) with Python's float
+semantics: the same IEEE arithmetic, and an ``Error`` where Python raises (a domain error, a division
+by zero, an overflow), with the same message, which the page shows instead of new numbers. ``/`` in
+a formula becomes ``D(a, b)``, which raises for ``b == 0`` as Python's float division does.
+``Math.exp``/``log``/``tanh``/... may differ from the C library's by an ulp, so the page agrees
+with Python to ~1e-15 relative, not bit for bit.
 
 >>> translate("1.0 - out * out", {"out": "out"})
 '(1.0 - (out * out))'
@@ -27,11 +28,12 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Iterable, Mapping
 
 from autograd.rules import FLOAT_HELPERS, RULES, Rule
 
-__all__ = ["HELPERS_JS", "TranslationError", "ops_js", "rule_js", "translate"]
+__all__ = ["HELPERS_JS", "TranslationError", "helpers_js", "ops_js", "rule_js", "translate"]
 
 
 class TranslationError(ValueError):
@@ -191,12 +193,17 @@ HELPERS_JS = r"""{
     }
     return out;
   },
-  log: function (x) { if (x <= 0) { throw H.domain("log", x, "x > 0"); } return Math.log(x); },  // nan gives nan
+  log: function (x) {  // nan gives nan, as in Python
+    if (x <= 0) { throw H.domain("log", x, "x > 0"); }
+    return Math.log(x);
+  },
   sqrt: function (x) { if (x < 0) { throw H.domain("sqrt", x, "x >= 0"); } return Math.sqrt(x); },
   tanh: function (x) { return Math.tanh(x); },
   sigmoid: function (x) { if (x >= 0) { return 1 / (1 + Math.exp(-x)); } var e = Math.exp(x); return e / (1 + e); },
   relu: function (x) { return x <= 0 ? 0 : x; },
-  softplus: function (x) { return (0 > x ? 0 : x) + Math.log1p(Math.exp(-Math.abs(x))); },  // Python's max(x, 0.0)
+  softplus: function (x) {  // (0 > x ? 0 : x) is Python's max(x, 0.0), nan and -0.0 included
+    return (0 > x ? 0 : x) + Math.log1p(Math.exp(-Math.abs(x)));
+  },
   sin: function (x) {
     if (x === Infinity || x === -Infinity) { throw H.domain("sin", x, "finite x"); }
     return Math.sin(x);
@@ -215,3 +222,37 @@ HELPERS_JS = r"""{
   },
   pow_exponent_derivative: function (a, b, out) { return a > 0 ? out * H.log(a) : (a === 0 ? 0 : NaN); }
 }"""
+
+
+def _entries(text: str) -> dict[str, str]:
+    """``HELPERS_JS``'s entries, ``name -> "name: function ..."``, each as written."""
+    entries: dict[str, list[str]] = {}
+    current: list[str] = []
+    # An entry ends with "}," (or "}" for the last): no comment may follow it on its line.
+    for line in text.strip()[1:-1].strip("\n").split("\n"):
+        start = re.match(r"  (\w+): function", line)
+        if start:
+            current = entries.setdefault(start.group(1), [])
+        current.append(line)
+    return {name: "\n".join(lines).rstrip(",") for name, lines in entries.items()}
+
+
+_HELPERS = _entries(HELPERS_JS)
+#: What every page needs: errors and their messages, and the division ``/`` becomes.
+_ALWAYS = ("err", "r", "domain", "D")
+
+
+def helpers_js(code: str) -> str:
+    """The ``HELPERS_JS`` object with only the helpers ``code`` calls (``H.name``), and those they call.
+
+    >>> "softplus" in helpers_js(ops_js(["*"])), "pow:" in helpers_js(ops_js(["**"]))
+    (False, True)
+    """
+    wanted = set(_ALWAYS)
+    todo = [code]
+    while todo:
+        for name in re.findall(r"\bH\.(\w+)", todo.pop()):
+            if name not in wanted and name in _HELPERS:
+                wanted.add(name)
+                todo.append(_HELPERS[name])
+    return "{\n" + ",\n".join(entry for name, entry in _HELPERS.items() if name in wanted) + "\n}"

@@ -54,7 +54,7 @@ from typing import Any, Literal, Union
 
 from autograd.atomic import write_text_atomically
 from autograd.seeing import style
-from autograd.seeing.jsformulas import HELPERS_JS, ops_js
+from autograd.seeing.jsformulas import helpers_js, ops_js
 from autograd.seeing.numbers import fmt
 from autograd.seeing.quoting import printable
 from autograd.seeing.trace import FORMAT as TRACE_FORMAT
@@ -291,7 +291,7 @@ def _page(
             'anyway, or collapse="neuron" or "layer" to draw a network\'s neurons or layers as boxes.</p>'
         )
     ops = ops_js(node.op for node in view.order if node.parents)  # each op's formulas once, never per node
-    script = "\n" + _fill(_asset("page.js"), {"ROOT": ident, "HELPERS": HELPERS_JS, "OPS": ops}) + "\n"
+    script = "\n" + _fill(_asset("page.js"), {"ROOT": ident, "HELPERS": helpers_js(ops), "OPS": ops}) + "\n"
     encoding, payload = _encode(data)
     fragment = _fill(
         _asset("page.html"),
