@@ -149,7 +149,8 @@ def test_editing_a_leaf_in_the_page_agrees_with_python(
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         _edit(page, view.index[leaf], new)
         assert page.inner_text(".vg-whatif-message") == f"Cannot recompute: {error}"
-        assert all(text == "data " + fmt(view.order[i].data) for i, (_, text) in _shown(page, "value").items())
+        texts = page.eval_on_selector_all("text.vg-value", "els => els.map(e => [e.dataset.node, e.textContent])")
+        assert texts and all(text == "data " + fmt(view.order[int(i)].data) for i, text in texts), texts
         return
     _edit(page, view.index[leaf], new)
     _end(page)
