@@ -953,7 +953,8 @@ def test_hostile_labels_op_names_and_titles_never_run_and_show_literally(
                 page.locator("g.node#n0").dispatch_event("click")
                 shown = page.locator(".vg-node dd").nth(1).text_content()
                 assert shown == printable(label), (shown, label)
-                assert page.locator(".vg-title").inner_text().strip() == printable(title).strip()
+                # HTML collapses runs of spaces in the title's text (": :" shows ":  :"): compare words.
+                assert page.locator(".vg-title").inner_text().split() == printable(title).split()
                 assert page.evaluate("window.__pwned") is None
                 assert recorder.page_errors == []
     finally:

@@ -54,6 +54,7 @@ from typing import Any, Literal, Union
 
 from autograd.atomic import write_text_atomically
 from autograd.seeing import style
+from autograd.seeing.jsformulas import helpers_js, ops_js
 from autograd.seeing.numbers import fmt
 from autograd.seeing.quoting import printable
 from autograd.seeing.trace import FORMAT as TRACE_FORMAT
@@ -289,7 +290,8 @@ def _page(
             f"within {DRAW_SECONDS:g} s, so the page replays its steps without a drawing. Pass draw=True to draw it "
             'anyway, or collapse="neuron" or "layer" to draw a network\'s neurons or layers as boxes.</p>'
         )
-    script = "\n" + _fill(_asset("page.js"), {"ROOT": ident}) + "\n"
+    ops = ops_js(node.op for node in view.order if node.parents)  # each op's formulas once, never per node
+    script = "\n" + _fill(_asset("page.js"), {"ROOT": ident, "HELPERS": helpers_js(ops), "OPS": ops}) + "\n"
     encoding, payload = _encode(data)
     fragment = _fill(
         _asset("page.html"),

@@ -5,6 +5,10 @@
 // Everything is looked up inside this page's own root element, so several pages can share a document.
 (function (root) {
   "use strict";
+  // What-if: the forward and local derivatives of the ops in this graph, written from the rules table
+  // (autograd.seeing.jsformulas), and the helpers they call, with Python's float semantics.
+  var H = {{HELPERS}};
+  var OPS = {{OPS}};
   if (!root || root.getAttribute("data-vg-started")) { return; }
   root.setAttribute("data-vg-started", "1");
 
@@ -401,11 +405,225 @@
       fmtRow(dl, "grad now", gradStrings[i] + (position < n.final ? "  (not final yet)" : ""));
       fmtRow(dl, "grad at end", n.gradText);
       box.appendChild(dl);
+      whatIfControls(i, box);
       var pre = document.createElement("pre");
       pre.className = "vg-explain";
       pre.textContent = n.explain;
       box.appendChild(pre);
     }
+    // ---------------------------------------------------------------- what-if and the nudge (no Python)
+    // A leaf's value can be edited: every value, gradient, step line and drawn field is recomputed here
+    // from the rules' formulas (OPS), node by node in topological order, then backprop in the trace's
+    // order, as autograd.seeing.whatif.recompute does in Python. An edit is not a step: it costs O(graph).
+    var leafValue = nodes.map(function (n) { return num(n.data); });
+    var recorded = leafValue.slice();
+    var nudgeH = 1e-6, generation = 0, nudged = {}, derivatives = null;  // the last nudge per node, for this edit and h
+    function pyfmt(x) {  // autograd.seeing.numbers.fmt: 6 significant digits, "%g" style, whole numbers keep ".0"
+      if (x === 0) { return "0.0"; }
+      if (Number.isNaN(x)) { return "nan"; }
+      if (!Number.isFinite(x)) { return x > 0 ? "inf" : "-inf"; }
+      var parts = x.toExponential(5).split("e"), exp = Number(parts[1]);
+      if (exp < -4 || exp >= 6) {
+        var mantissa = parts[0].replace(/\.?0+$/, "");
+        var digits = String(Math.abs(exp));
+        return mantissa + "e" + (exp < 0 ? "-" : "+") + (digits.length < 2 ? "0" + digits : digits);
+      }
+      var text = x.toFixed(5 - exp);
+      if (text.indexOf(".") >= 0) { text = text.replace(/0+$/, "").replace(/\.$/, ""); }
+      return text.indexOf(".") >= 0 ? text : text + ".0";
+    }
+    function rule(i) {
+      var op = OPS[nodes[i].op];
+      if (!op) { throw H.err("ValueError", "what-if: " + nodes[i].name + " (op " + JSON.stringify(nodes[i].op) + ") has no formula in the rules table"); }
+      return op;
+    }
+    function values(changes) {  // every node's value, with the nodes in `changes` held at theirs
+      var v = new Array(N);
+      for (var i = 0; i < N; i++) {
+        var ps = nodes[i].parents;
+        if (Object.prototype.hasOwnProperty.call(changes, i)) { v[i] = changes[i]; }
+        else if (!ps.length) { v[i] = leafValue[i]; }
+        else { v[i] = rule(i).f(ps.map(function (p) { return v[p]; })); }
+      }
+      return v;
+    }
+    function recompute() {  // values, grads and each step's numbers for the current leaf values
+      var v = values({}), g = new Array(N).fill(0), records = [];
+      g[data.root] = 1;
+      steps.forEach(function (step) {
+        var k = step.node, ps = nodes[k].parents, upstream = g[k];
+        var locals = rule(k).d(ps.map(function (p) { return v[p]; }), v[k]), edges = [];
+        ps.forEach(function (p, input) {
+          var before = g[p], local = Number(locals[input]), contribution = local * upstream;
+          g[p] = before + contribution;
+          edges.push({ local: local, before: before, contribution: contribution, after: g[p] });
+        });
+        records.push({ grad: upstream, edges: edges });
+      });
+      return { v: v, g: g, steps: records };
+    }
+    // A step's text with new numbers: the formula of each local derivative as Python wrote it, its value
+    // now; the "+=" line's names as Python wrote them, its numbers now.
+    function stepText(step, record) {
+      var lines = step.text0.split("\n"), out = [lines[0]];
+      step.edges.forEach(function (e, m) {
+        var r = record.edges[e.input], localLine = lines[1 + 2 * m] || "", plusLine = lines[2 + 2 * m] || "";
+        var segments = localLine.split(" = ");
+        if (segments.length > 2) { localLine = segments[0] + " = " + segments[1] + " = " + pyfmt(r.local); }
+        var tail = " = " + e.localText0 + " \u00b7 " + step.gradText0 + " \u2192 ", at = plusLine.lastIndexOf(tail);
+        if (at >= 0) {
+          plusLine = plusLine.slice(0, at) + " = " + pyfmt(r.local) + " \u00b7 " + pyfmt(record.grad) + " \u2192 " +
+            (r.before === 0 ? pyfmt(r.after) : pyfmt(r.before) + " + " + pyfmt(r.contribution) + " = " + pyfmt(r.after));
+        }
+        out.push(localLine, plusLine);
+      });
+      return out.join("\n");
+    }
+    steps.forEach(function (step) {  // the recorded texts, which every what-if text is written from
+      step.text0 = step.text; step.gradText0 = step.gradText;
+      step.edges.forEach(function (e) { e.localText0 = e.localText; });
+    });
+    function whatIf() {  // recompute and show; a domain error leaves the page as it was, with the message
+      var message = q("vg-whatif-message"), result;
+      try { result = recompute(); } catch (error) {
+        if (message) { message.textContent = "Cannot recompute: " + error.message; message.hidden = false; }
+        return false;
+      }
+      if (message) { message.hidden = true; message.textContent = ""; }
+      var v = result.v, g = result.g, edited = leafValue.some(function (x, i) { return !Object.is(x, recorded[i]); });
+      root.classList.toggle("vg-whatif", edited);
+      nodes.forEach(function (n, i) {
+        n.data = v[i]; n.dataText = pyfmt(v[i]); n.grad = g[i]; n.gradText = pyfmt(g[i]);
+        n.grad0 = i === data.root ? 1 : 0; n.grad0Text = pyfmt(n.grad0);
+        if (n.explain0 === undefined) { n.explain0 = n.explain; }
+        n.explain = edited ? "(what-if: the chain rule with these numbers is in the step lines; reset for the recorded explanation)" : n.explain0;
+      });
+      generation++;
+      steps.forEach(function (step, s) {
+        var record = result.steps[s];
+        step.grad = record.grad; step.gradText = pyfmt(record.grad);
+        step.edges.forEach(function (e) {
+          var r = record.edges[e.input];
+          e.local = r.local; e.localText = pyfmt(r.local);
+          e.before = r.before; e.beforeText = pyfmt(r.before);
+          e.after = r.after; e.afterText = pyfmt(r.after);
+        });
+        step.text = edited ? stepText(step, record) : step.text0;
+      });
+      forwardSteps.forEach(function (f) {
+        if (f.text0 === undefined) { f.text0 = f.text; f.valueText0 = f.valueText; }
+        f.value = v[f.node]; f.valueText = pyfmt(v[f.node]);
+        f.text = edited ? f.header + " = " + f.valueText : f.text0;
+      });
+      // Show it: the grads as at this position, every data field, the log afresh, then the usual render.
+      grads = nodes.map(function (n) { return num(n.grad0); });
+      gradStrings = nodes.map(function (n) { return n.grad0Text; });
+      for (var s = 0; s < position; s++) {
+        steps[s].edges.forEach(function (e) { grads[e.parent] = e.after; gradStrings[e.parent] = e.afterText; });
+      }
+      var fit = [];
+      nodes.forEach(function (n, i) {
+        changedNodes.add(i);
+        var t = dataText[i];
+        if (!t) { return; }
+        t.setAttribute("data-value", String(v[i]));
+        if (!n.parents.length) { t.textContent = "data " + n.dataText; fit.push(t); }
+      });
+      for (var j = 0; j < computed; j++) { compute(j, true); fit.push(dataText[forwardSteps[j].node]); }
+      logLines.forEach(function (pre) { log.removeChild(pre); });
+      logLines = []; logFrom = 0;
+      fitTexts(fit.filter(Boolean));
+      render();
+      return true;
+    }
+    function setLeaf(i, text) {
+      var x = Number(String(text).trim().replace(/\u2212/g, "-"));
+      var message = q("vg-whatif-message");
+      if (String(text).trim() === "" || Number.isNaN(x) && !/^nan$/i.test(String(text).trim())) {
+        if (message) { message.textContent = "Not a number: " + JSON.stringify(String(text)); message.hidden = false; }
+        return;
+      }
+      var old = leafValue[i];
+      leafValue[i] = x;
+      if (!whatIf()) { leafValue[i] = old; return; }
+      var again = q("vg-edit");  // the panel was written afresh: keep typing where the value is
+      if (again) { again.focus({ preventScroll: true }); again.select(); }
+    }
+    function nudge(i, h) {  // (L(x + h) - L(x)) / h from the formulas, beside dL/dx
+      var changes = {};
+      changes[i] = nodes[i].data + h;
+      var moved = values(changes)[data.root];
+      return (moved - nodes[data.root].data) / h;
+    }
+    function whatIfControls(i, box) {
+      if (quiz) { return; }
+      var n = nodes[i], rootName = nodes[data.root].name;
+      if (!n.parents.length) {
+        var form = document.createElement("form");
+        form.className = "vg-whatif-form";
+        var label = document.createElement("label");
+        label.textContent = "what if " + n.name + " = ";
+        var input = document.createElement("input");
+        input.className = "vg-edit"; input.type = "text"; input.inputMode = "decimal"; input.autocomplete = "off";
+        input.value = String(leafValue[i]);
+        input.setAttribute("aria-label", "new value of " + n.name);
+        label.appendChild(input);
+        form.appendChild(label);
+        var set = document.createElement("button");
+        set.type = "submit"; set.className = "vg-set"; set.textContent = "set";
+        form.appendChild(set);
+        var reset = document.createElement("button");
+        reset.type = "button"; reset.className = "vg-reset"; reset.textContent = "reset all";
+        form.appendChild(reset);
+        form.addEventListener("submit", function (ev) { ev.preventDefault(); setLeaf(i, input.value); });
+        reset.addEventListener("click", function () { leafValue = recorded.slice(); whatIf(); });
+        box.appendChild(form);
+      }
+      var msg = document.createElement("p");
+      msg.className = "vg-whatif-message vg-wrong"; msg.hidden = true;
+      box.appendChild(msg);
+      if (i === data.root) { return; }
+      var nudgeForm = document.createElement("form");
+      nudgeForm.className = "vg-nudge-form";
+      var hLabel = document.createElement("label");
+      hLabel.textContent = "nudge h = ";
+      var hInput = document.createElement("input");
+      hInput.className = "vg-h"; hInput.type = "text"; hInput.inputMode = "decimal"; hInput.autocomplete = "off";
+      hInput.value = String(nudgeH);
+      hInput.setAttribute("aria-label", "nudge size h");
+      hLabel.appendChild(hInput);
+      nudgeForm.appendChild(hLabel);
+      var go = document.createElement("button");
+      go.type = "submit"; go.textContent = "nudge";
+      nudgeForm.appendChild(go);
+      var shown = document.createElement("pre");
+      shown.className = "vg-nudge";
+      function show() {
+        var h = Number(hInput.value);
+        if (!(h !== 0 && Number.isFinite(h))) { shown.textContent = "h must be a non-zero number"; return; }
+        nudgeH = h;
+        var slope, key = generation + " " + h;
+        if (nudged[i] && nudged[i].key === key) { slope = nudged[i].slope; } else {  // a step re-shows the panel: no recomputing
+          try { slope = nudge(i, h); } catch (error) { shown.textContent = "Cannot nudge: " + error.message; return; }
+          nudged[i] = { key: key, slope: slope };
+        }
+        // d root / d node from the rules, as a fresh backward() gives it (the replayed pass may start from
+        // grads the graph already had), as explain's nudge does.
+        if (!derivatives || derivatives.generation !== generation) {
+          try { derivatives = { generation: generation, g: recompute().g }; } catch (error) { shown.textContent = "Cannot nudge: " + error.message; return; }
+        }
+        var derivative = derivatives.g[i];
+        shown.setAttribute("data-slope", String(slope));
+        shown.textContent = "(" + rootName + "(" + n.name + " + h) \u2212 " + rootName + "(" + n.name + ")) / h = " + pyfmt(slope) +
+          "  at h = " + pyfmt(h) + "\n\u2202" + rootName + "/\u2202" + n.name + " = " + pyfmt(derivative) +
+          "\ndifference " + pyfmt(slope - derivative);
+      }
+      nudgeForm.addEventListener("submit", function (ev) { ev.preventDefault(); show(); });
+      nudgeForm.appendChild(shown);
+      box.appendChild(nudgeForm);
+      show();
+    }
+
     // A box opens by a click: everything inside it, with its grad now (the first BOX_ROWS; more on request).
     var BOX_ROWS = 200;
     function showGroup(id, members, limit) {
@@ -487,6 +705,13 @@
         g.classList.add("vg-selected");
         var members = standsFor[id];
         if (members.length === 1) { showNode(members[0]); } else { showGroup(id, members, BOX_ROWS); }
+        // A click (or tap) on a leaf's data field goes straight to editing its value.
+        var edit = ev.target.closest("text.vg-value") && q("vg-edit");
+        if (edit) {
+          fold(false);  // the value is edited in the side panel: open it if it was folded away
+          edit.focus({ preventScroll: true });
+          edit.select();
+        }
       });
       svg.addEventListener("wheel", function (ev) {
         ev.preventDefault();
