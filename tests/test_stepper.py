@@ -112,6 +112,9 @@ def test_step_records_are_the_chain_rule(expr: Expression) -> None:
             assert repr(edge.local) == repr(local)
             assert repr(edge.contribution) == repr(local * step.grad)
             assert repr(edge.after) == repr(edge.before + edge.contribution)
+        # What the step records is what the engine's own step (node._backward()) left in each parent.
+        last_after = {edge.parent: edge.after for edge in step.edges}
+        assert all(repr(float(parent.grad)) == repr(after) for parent, after in last_after.items())
 
 
 @given(expressions(), st.data())

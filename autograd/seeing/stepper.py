@@ -329,14 +329,18 @@ class Backprop:
                 seen.add(parent)
                 edges.append(Edge(node, parent, k, float(local), float(g), float(after - before), float(before), float(after)))
         else:
+            # The engine's own chain-rule step does the additions (``node._backward()``, the step
+            # ``backward()`` takes at this node); the stepper only records them: each parent's grad
+            # before and after its edge, in the engine's order (``grad += local * g``, parent by parent).
+            running: dict[Value, float] = {}
             for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
-                before = parent.grad
+                before = running.get(parent, parent.grad)
                 contribution = local * g
-                # The same ``+=`` as ``Value.backward``, so the float results are bit-for-bit equal.
-                parent.grad += contribution
+                after = before + contribution
+                running[parent] = after
                 undo.append((parent, before))
-                after = parent.grad
                 edges.append(Edge(node, parent, k, float(local), float(g), float(contribution), float(before), float(after)))
+            node._backward()
         record = Step(position, node, float(g), tuple(edges), self.names, tuple(undo))
         self._history.append(record)
         return record
