@@ -304,11 +304,18 @@ class Program:
 
 @pytest.fixture
 def collector() -> Iterator[None]:
-    """The collector's thresholds and switch restored after the test."""
+    """The collector's thresholds and switch restored after the test; what existed before it is frozen.
+
+    Freezing keeps the programs' many full collections about their own objects: in a whole-suite run the
+    heap left by earlier tests made each one cost most of a second (minutes per property, not seconds).
+    """
     thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:
+        gc.unfreeze()
         gc.set_threshold(*thresholds)
         (gc.enable if enabled else gc.disable)()
 
