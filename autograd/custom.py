@@ -152,6 +152,13 @@ def forget_op(name: str) -> None:
     if rule.callables is None:
         raise ValueError(f"forget_op: {name!r} is a built-in rule, not one made by define_op")
     del RULES[name]
+    # The helpers define_op registered for a function-given forward or local go with the op.
+    ident = "".join(c if c.isalnum() else "_" for c in name)
+    for helper in (f"{ident}_forward", *(f"{ident}_d{k}" for k in range(len(rule.inputs)))):
+        FLOAT_HELPERS.pop(helper, None)
+        GENERIC_HELPERS.pop(helper, None)
+        if hasattr(generic, helper):
+            delattr(generic, helper)
     testing = sys.modules.get("autograd.testing")
     if testing is not None:
         testing.DOMAINS.pop(name, None)

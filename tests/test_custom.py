@@ -132,3 +132,13 @@ def test_leaky_relu_by_define_op_matches_the_builtin_row() -> None:
         check()
     finally:
         forget_op("leaky2")
+
+
+def test_forget_op_takes_the_helpers_define_op_registered_with_it() -> None:
+    """An op defined by functions registers helpers for its formulas; forget_op removes them with the op."""
+    from autograd.rules import FLOAT_HELPERS, GENERIC_HELPERS
+
+    define_op("cube2", "x", lambda x: x**3, lambda x, out: (3 * x * x,), doc="x³")
+    assert {"cube2_forward", "cube2_d0"} <= FLOAT_HELPERS.keys() & GENERIC_HELPERS.keys()
+    forget_op("cube2")
+    assert not {"cube2_forward", "cube2_d0"} & (FLOAT_HELPERS.keys() | GENERIC_HELPERS.keys())
