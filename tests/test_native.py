@@ -21,6 +21,7 @@ import pytest
 import autograd
 from autograd import Value, topological_order, vsum
 from nn.module import MLP
+from tests.hooks import Sneaky
 
 ROOT = Path(__file__).resolve().parent.parent
 native_only = pytest.mark.skipif(autograd.BACKEND != "native", reason="about the C engine, which is not in use")
@@ -290,26 +291,6 @@ def test_nodes_support_weak_references_and_subclasses() -> None:
 # one must give the same answers) and under python3 dev.py sanitize.
 
 
-class _Sneaky:
-    """A real number whose conversion runs ``hook``: from a ``__class__`` property (read by the
-    ``numbers.Real`` check), from ``__float__`` and from ``__index__``."""
-
-    def __init__(self, value: float, hook: Callable[[], object]) -> None:
-        self.value = value
-        self.hook = hook
-
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        self.hook()
-        return float
-
-    def __float__(self) -> float:
-        self.hook()
-        return self.value
-
-    def __index__(self) -> int:
-        self.hook()
-        return int(self.value)
 
 
 def _reinit(node: Value, *args: Any) -> None:
@@ -364,7 +345,7 @@ def collector_state() -> Iterator[None]:
 def test_vsum_sums_the_items_it_was_given_when_converting_one_empties_the_list() -> None:
     """vsum snapshots its input: a __class__ property that clears the list mid-conversion changes nothing (was a crash)."""
     values: list[Any] = []
-    values += [Value(1.0) for _ in range(2000)] + [_Sneaky(1.0, values.clear)] + [Value(2.0) for _ in range(2000)]
+    values += [Value(1.0) for _ in range(2000)] + [Sneaky(1.0, values.clear)] + [Value(2.0) for _ in range(2000)]
     total = vsum(values)
     assert total.data == 6001.0 and len(total.parents) == 4001
 
@@ -376,7 +357,7 @@ def test_vsum_is_not_fooled_by_items_replaced_mid_conversion() -> None:
     def overwrite() -> None:
         values[-3:] = [0.0, 0.0, 0.0]
 
-    values += [_Sneaky(1.0, overwrite)] + [Value(1.0) for _ in range(3000)]
+    values += [Sneaky(1.0, overwrite)] + [Value(1.0) for _ in range(3000)]
     assert vsum(values).data == 6001.0
     assert vsum(values).data == 5998.0  # the list as it is now
 
@@ -390,9 +371,9 @@ def test_dot_converts_a_snapshot_of_weights_inputs_and_bias() -> None:
         ws.clear()
         xs.clear()
 
-    ws += [Value(2.0)] * 500 + [_Sneaky(2.0, empty_both)] + [Value(2.0)] * 499
-    xs += [_Sneaky(3.0, empty_both)] + [Value(3.0)] * 999
-    out = autograd.dot(ws, xs, _Sneaky(1.0, empty_both))  # type: ignore[arg-type]
+    ws += [Value(2.0)] * 500 + [Sneaky(2.0, empty_both)] + [Value(2.0)] * 499
+    xs += [Sneaky(3.0, empty_both)] + [Value(3.0)] * 999
+    out = autograd.dot(ws, xs, Sneaky(1.0, empty_both))  # type: ignore[arg-type]
     assert out.data == 6001.0 and len(out.parents) == 2001
 
 

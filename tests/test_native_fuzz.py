@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd._native import pure_value_module
+from tests.hooks import Sneaky
 
 #: ``python3 dev.py sanitize`` asks for more examples than the profile's (``VALUEGRAD_FUZZ_EXAMPLES``).
 _REQUESTED = os.environ.get("VALUEGRAD_FUZZ_EXAMPLES")
@@ -42,28 +43,6 @@ EXAMPLES = settings(max_examples=int(_REQUESTED)) if _REQUESTED else settings()
 native_only = pytest.mark.skipif(autograd.BACKEND != "native", reason="about the C engine, which is not in use")
 
 
-class Sneaky:
-    """A real number whose conversion runs ``hook`` (from ``__class__``, ``__float__`` and ``__index__``)."""
-
-    def __init__(self, value: float, hook: Callable[[], object]) -> None:
-        self.value = value
-        self.hook = hook
-
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        self.hook()
-        return float
-
-    def __float__(self) -> float:
-        self.hook()
-        return self.value
-
-    def __index__(self) -> int:
-        self.hook()
-        return int(self.value)
-
-    def __repr__(self) -> str:
-        return f"Sneaky({self.value!r})"
 
 
 class OnCollect:
